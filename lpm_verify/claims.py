@@ -1,0 +1,338 @@
+"""The check registry: every claim of the paper is checked once, here, and read everywhere else.
+
+A check is a function registered with :func:`check` next to its metadata (result, claim, method,
+tolerance and the reason for that tolerance, working precision).  It returns an :class:`Outcome`
+(expected, observed, error); :meth:`Check.run` turns that into a :class:`CheckRecord` with a verdict
+computed in one place, :func:`verdict_for`:
+
+* ``pass``     the error is within tolerance;
+* ``erratum``  the formula *as printed* misses, but the corrected form the check also evaluated
+               is within tolerance (the record carries printed form, corrected form and evidence);
+* ``fail``     anything else, including an exception or a NaN error;
+* ``skipped``  the check could not run here, with the reason.
+
+``pytest theorems/`` parametrizes over :data:`REGISTRY`; ``python -m lpm_verify verify`` and the
+report run the same checks or read their stored records.
+"""
+from __future__ import annotations
+
+import difflib
+import enum
+import importlib
+import math
+import pkgutil
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable
+
+import mpmath
+import numpy as np
+
+#: Every numbered result of the paper, in the order the paper states them.
+RESULTS: tuple[str, ...] = (
+    "Definition 1", "Theorem 1", "Lemma 2", "Theorem 3", "Theorem 4", "Lemma 4",
+    "Lemma 1", "Proposition 1", "Theorem 5", "Lemma 5", "Lemma 6", "Lemma 7", "Property 1",
+    "Proposition 2", "Lemma 3", "Appendix C",
+)
+
+
+class Method(str, enum.Enum):
+    """How a check establishes its claim (strongest first)."""
+
+    SYMBOLIC = "symbolic"
+    PROOF_STEP = "proof-step"
+    NUMERIC = "numeric"
+    SOLVER = "solver"
+    EXPERIMENT = "experiment"
+
+
+class Verdict(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERRATUM = "erratum"
+    SKIPPED = "skipped"
+
+
+#: Verdicts that do not fail ``pytest`` or ``verify`` (an erratum is a finding, not a failure).
+NON_FAILING = frozenset({Verdict.PASS, Verdict.ERRATUM, Verdict.SKIPPED})
+
+
+@dataclass
+class Outcome:
+    """What a check function measured.
+
+    ``error`` is a nonnegative measure of disagreement with the claim (e.g. ``|expected - observed|``
+    or the largest violation of an inequality); NaN counts as disagreement.  For an erratum check,
+    ``error`` measures the formula *as printed* and ``corrected_error`` the corrected form.
+    """
+
+    expected: Any
+    observed: Any
+    error: float
+    detail: dict[str, Any] = field(default_factory=dict)
+    printed: str | None = None
+    corrected: str | None = None
+    corrected_error: float | None = None
+    evidence: str | None = None
+    skip_reason: str | None = None
+
+
+@dataclass
+class CheckRecord:
+    """One check's result: the JSON record of ``verify --json`` and of the report."""
+
+    id: str
+    result: str
+    claim: str
+    method: str
+    verdict: str
+    expected: Any
+    observed: Any
+    error: float | None
+    tolerance: float
+    tolerance_reason: str
+    precision_digits: int | None
+    seconds: float
+    detail: dict[str, Any]
+    printed: str | None = None
+    corrected: str | None = None
+    evidence: str | None = None
+    skip_reason: str | None = None
+    slow: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: jsonable(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CheckRecord":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+
+    def summary(self) -> str:
+        """One line for a failing test or a log."""
+        extra = f" skip: {self.skip_reason}" if self.skip_reason else ""
+        return (f"[{self.verdict}] {self.id}: expected {short(self.expected)}, observed "
+                f"{short(self.observed)}, error {fmt_error(self.error)} vs tolerance "
+                f"{self.tolerance:.1e} ({self.tolerance_reason}){extra}")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numbers of any precision, arrays and sympy objects to JSON-ready values."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (mpmath.mpf, mpmath.mpc)):
+        return mpmath.nstr(value, mpmath.mp.dps)
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()] if value.dtype != object else [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def short(value: Any, width: int = 60) -> str:
+    text = str(jsonable(value))
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def fmt_error(error: float | None) -> str:
+    return "-" if error is None else f"{error:.2e}"
+
+
+def _as_float(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
+def verdict_for(outcome: Outcome, tolerance: float) -> Verdict:
+    """The single rule that turns a measurement into a verdict (see the module docstring)."""
+    if outcome.skip_reason:
+        return Verdict.SKIPPED
+    error = _as_float(outcome.error)
+    if math.isfinite(error) and error <= tolerance:
+        return Verdict.PASS
+    if outcome.corrected_error is not None:
+        corrected = _as_float(outcome.corrected_error)
+        if math.isfinite(corrected) and corrected <= tolerance:
+            return Verdict.ERRATUM
+    return Verdict.FAIL
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: metadata plus the function that measures."""
+
+    id: str
+    result: str
+    claim: str
+    method: Method
+    tolerance: float
+    reason: str
+    digits: int | None
+    fn: Callable[[], Outcome]
+    slow: bool = False
+
+    def run(self) -> CheckRecord:
+        """Run the check; an exception becomes a ``fail`` record with its traceback, never a crash."""
+        start = time.perf_counter()
+        saved_dps = mpmath.mp.dps
+        try:
+            if self.digits is not None and self.digits > 15:
+                mpmath.mp.dps = self.digits
+            outcome = self.fn()
+            if not isinstance(outcome, Outcome):
+                raise TypeError(f"check {self.id} returned {type(outcome).__name__}, not Outcome")
+            verdict = verdict_for(outcome, self.tolerance)
+        except Exception as exc:  # a crash is a failed check, recorded with its cause
+            outcome = Outcome(None, None, float("nan"),
+                              detail={"exception": f"{type(exc).__name__}: {exc}",
+                                      "traceback": traceback.format_exc(limit=6)})
+            verdict = Verdict.FAIL
+        finally:
+            mpmath.mp.dps = saved_dps
+        error = _as_float(outcome.error) if outcome.error is not None else None
+        return CheckRecord(
+            id=self.id, result=self.result, claim=self.claim, method=self.method.value,
+            verdict=verdict.value, expected=outcome.expected, observed=outcome.observed,
+            error=error, tolerance=self.tolerance, tolerance_reason=self.reason,
+            precision_digits=self.digits, seconds=time.perf_counter() - start,
+            detail=outcome.detail, printed=outcome.printed, corrected=outcome.corrected,
+            evidence=outcome.evidence, skip_reason=outcome.skip_reason, slow=self.slow,
+        )
+
+
+class Registry:
+    """Checks by id, in registration order.  Duplicate ids raise; unknown ids suggest close ones."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Check] = {}
+
+    def register(self, chk: Check) -> Check:
+        if chk.id in self._checks:
+            raise ValueError(f"check id {chk.id!r} is already registered")
+        if chk.result not in RESULTS:
+            raise ValueError(f"check {chk.id!r}: result {chk.result!r} is not one of {', '.join(RESULTS)}")
+        if not (chk.tolerance >= 0 and chk.reason.strip()):
+            raise ValueError(f"check {chk.id!r}: a tolerance >= 0 and the reason for it are required")
+        self._checks[chk.id] = chk
+        return chk
+
+    def get(self, check_id: str) -> Check:
+        try:
+            return self._checks[check_id]
+        except KeyError:
+            close = difflib.get_close_matches(check_id, list(self._checks), n=3)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise KeyError(f"unknown check {check_id!r}.{hint}") from None
+
+    def checks(self, only: Iterable[str] | None = None, include_slow: bool = True) -> list[Check]:
+        """Checks whose result or id prefix is in ``only`` (all if None), slow ones unless excluded."""
+        wanted = list(only) if only else None
+        out = []
+        for chk in self._checks.values():
+            if not include_slow and chk.slow:
+                continue
+            if wanted and not any(chk.result == w or chk.id.startswith(w) for w in wanted):
+                continue
+            out.append(chk)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+
+REGISTRY = Registry()
+
+
+def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, reason: str,
+          digits: int | None = 15, slow: bool = False, registry: Registry | None = None
+          ) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:
+    """Register the decorated zero-argument function as check ``check_id`` ("Theorem 1/minimum-value").
+
+    The result is the part of the id before the first ``/``.  ``digits`` is the working precision
+    (mpmath ``dps`` is set to it while the check runs when it exceeds 15; 15 means float64; None
+    means exact).  ``reason`` says why ``tolerance`` has the size it has.
+    """
+    def decorate(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
+        (registry or REGISTRY).register(Check(
+            id=check_id, result=check_id.split("/", 1)[0], claim=claim, method=Method(method),
+            tolerance=tolerance, reason=reason, digits=digits, fn=fn, slow=slow))
+        return fn
+    return decorate
+
+
+# -- helpers that build outcomes -------------------------------------------------------------
+def _maxabs(x: Any) -> Any:
+    arr = np.asarray(x, dtype=object if isinstance(x, np.ndarray) and x.dtype == object else None)
+    if arr.shape == ():
+        return abs(arr.item())
+    return max(abs(v) for v in arr.ravel())
+
+
+def compare(expected: Any, observed: Any, relative: bool = False, **detail: Any) -> Outcome:
+    """Outcome for "observed equals expected": error = max |difference| (divided by max |expected| if relative)."""
+    diff = _maxabs(np.asarray(observed) - np.asarray(expected)) if np.ndim(expected) else abs(observed - expected)
+    if relative:
+        scale = _maxabs(expected) if np.ndim(expected) else abs(expected)
+        diff = diff / scale if scale else diff
+    return Outcome(expected, observed, _as_float(diff), detail={"error": "relative" if relative else "absolute", **detail})
+
+
+def at_most(lhs: Any, rhs: Any, **detail: Any) -> Outcome:
+    """Outcome for the inequality ``lhs <= rhs`` (elementwise): error = largest violation, 0 if it holds."""
+    left, right = np.broadcast_arrays(np.asarray(lhs, dtype=object), np.asarray(rhs, dtype=object))
+    worst = max((a - b for a, b in zip(left.ravel(), right.ravel())), key=_as_float)
+    return Outcome(f"<= {short(rhs)}", short(lhs), max(0.0, _as_float(worst)),
+                   detail={"largest lhs - rhs": _as_float(worst), "points": int(left.size), **detail})
+
+
+def printed_vs_derived(printed_value: Any, derived_value: Any, corrected_value: Any, *, printed: str,
+                       corrected: str, evidence: str, relative: bool = False, **detail: Any) -> Outcome:
+    """Outcome for a formula as printed: ``pass`` if it equals the derived truth, ``erratum`` if only
+    ``corrected`` does.  The printed form is always checked first; the corrected one never replaces it."""
+    base = compare(derived_value, printed_value, relative=relative, **detail)
+    alt = compare(derived_value, corrected_value, relative=relative)
+    base.printed, base.corrected, base.corrected_error, base.evidence = printed, corrected, alt.error, evidence
+    base.detail["corrected value"] = jsonable(corrected_value)
+    return base
+
+
+def skipped(reason: str, **detail: Any) -> Outcome:
+    """Outcome for a check that cannot run here (e.g. an optional solver is absent)."""
+    return Outcome(None, None, float("nan"), detail=detail, skip_reason=reason)
+
+
+def load_all(package: str = "theorems") -> Registry:
+    """Import every module of ``package`` so that its checks register; returns :data:`REGISTRY`."""
+    pkg = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not info.name.startswith(("test_", "_", "conftest")):
+            importlib.import_module(f"{package}.{info.name}")
+    return REGISTRY
+
+
+def run_checks(checks: list[Check], jobs: int = 1, progress: bool = False) -> list[CheckRecord]:
+    """Run ``checks`` (in ``jobs`` processes when > 1), keeping their order."""
+    if jobs <= 1:
+        from tqdm import tqdm
+        return [c.run() for c in tqdm(checks, desc="checks", unit="check", disable=not progress)]
+    from concurrent.futures import ProcessPoolExecutor
+    from tqdm import tqdm
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(tqdm(pool.map(_run_by_id, [c.id for c in checks]), total=len(checks),
+                         desc="checks", unit="check", disable=not progress))
+
+
+def _run_by_id(check_id: str) -> CheckRecord:
+    if len(REGISTRY) == 0:  # a fresh worker process: register the checks first
+        load_all()
+    return REGISTRY.get(check_id).run()

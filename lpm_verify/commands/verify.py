@@ -1,0 +1,55 @@
+"""``python -m lpm_verify verify [--only RESULT] [--json PATH]``: run the registered checks.
+
+Prints one row per check (result, claim, method, verdict, error, tolerance, seconds) and exits 1
+if any verdict is ``fail`` (errata are findings, not failures), 0 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error, load_all, run_checks
+from lpm_verify.errors import LPMInputError
+from lpm_verify.io import write_json_atomic
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--only", action="append", metavar="RESULT",
+                        help="a result ('Theorem 1') or check-id prefix; repeatable")
+    parser.add_argument("--json", metavar="PATH", help="write the records as a JSON list")
+    parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
+    parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
+
+
+def format_table(records: list[CheckRecord]) -> str:
+    """Fixed-width table of records, one per line, with a verdict count at the end."""
+    rows = [("result", "check", "method", "verdict", "error", "tolerance", "seconds")]
+    for r in records:
+        rows.append((r.result, r.id.split("/", 1)[-1], r.method, r.verdict, fmt_error(r.error),
+                     f"{r.tolerance:.1e}", f"{r.seconds:.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    counts = Counter(r.verdict for r in records)
+    lines.append(", ".join(f"{counts.get(v.value, 0)} {v.value}" for v in Verdict))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    load_all()
+    if args.only:
+        known = set(RESULTS) | {c.id for c in REGISTRY.checks()}
+        for name in args.only:
+            if name not in known and not any(c.id.startswith(name) for c in REGISTRY.checks()):
+                raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check id; got {name!r}")
+    if args.jobs < 1:
+        raise LPMInputError(f"--jobs must be an integer >= 1; got {args.jobs}")
+    checks = REGISTRY.checks(args.only, include_slow=args.slow)
+    records = run_checks(checks, jobs=args.jobs, progress=sys.stderr.isatty())
+    print(format_table(records))
+    for r in records:
+        if r.verdict == Verdict.FAIL.value:
+            print(r.summary(), file=sys.stderr)
+    if args.json:
+        write_json_atomic(args.json, [r.to_json() for r in records])
+    return 1 if any(r.verdict == Verdict.FAIL.value for r in records) else 0
