@@ -192,20 +192,24 @@ class Check:
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"check {self.id} returned {type(outcome).__name__}, not Outcome")
             verdict = verdict_for(outcome, self.tolerance)
+            # Serialise while the working precision is still in force, so digits are kept.
+            expected, observed, detail = (jsonable(outcome.expected), jsonable(outcome.observed),
+                                          jsonable(outcome.detail))
         except Exception as exc:  # a crash is a failed check, recorded with its cause
             outcome = Outcome(None, None, float("nan"),
                               detail={"exception": f"{type(exc).__name__}: {exc}",
                                       "traceback": traceback.format_exc(limit=6)})
             verdict = Verdict.FAIL
+            expected, observed, detail = None, None, outcome.detail
         finally:
             mpmath.mp.dps = saved_dps
         error = _as_float(outcome.error) if outcome.error is not None else None
         return CheckRecord(
             id=self.id, result=self.result, claim=self.claim, method=self.method.value,
-            verdict=verdict.value, expected=outcome.expected, observed=outcome.observed,
+            verdict=verdict.value, expected=expected, observed=observed,
             error=error, tolerance=self.tolerance, tolerance_reason=self.reason,
             precision_digits=self.digits, seconds=time.perf_counter() - start,
-            detail=outcome.detail, printed=outcome.printed, corrected=outcome.corrected,
+            detail=detail, printed=outcome.printed, corrected=outcome.corrected,
             evidence=outcome.evidence, skip_reason=outcome.skip_reason, slow=self.slow,
         )
 
@@ -263,7 +267,7 @@ def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, 
     means exact).  ``reason`` says why ``tolerance`` has the size it has.
     """
     def decorate(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
-        (registry or REGISTRY).register(Check(
+        (REGISTRY if registry is None else registry).register(Check(
             id=check_id, result=check_id.split("/", 1)[0], claim=claim, method=Method(method),
             tolerance=tolerance, reason=reason, digits=digits, fn=fn, slow=slow))
         return fn

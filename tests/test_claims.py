@@ -1,0 +1,99 @@
+"""The registry's verdict rule, its bookkeeping, and that every kind of outcome can fail."""
+from __future__ import annotations
+
+import json
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from lpm_verify.claims import (Check, CheckRecord, Method, Registry, Verdict, at_most, check, compare,
+                               printed_vs_derived, skipped, verdict_for)
+
+
+def _run(fn, tolerance=1e-12, digits=15):
+    return Check("Theorem 1/x", "Theorem 1", "c", Method.NUMERIC, tolerance, "test", digits, fn).run()
+
+
+def test_compare_passes_within_and_fails_outside_tolerance():
+    assert _run(lambda: compare(1.0, 1.0 + 1e-14)).verdict == "pass"
+    assert _run(lambda: compare(1.0, 1.0 + 1e-9)).verdict == "fail"
+
+
+def test_compare_on_arrays_uses_the_worst_entry():
+    assert _run(lambda: compare(np.zeros(3), np.array([0, 0, 1e-6]))).verdict == "fail"
+
+
+def test_relative_error_scales_by_expected():
+    assert compare(1e6, 1e6 + 1e-7, relative=True).error == pytest.approx(1e-13)
+
+
+def test_inequality_holds_and_is_violated():
+    assert _run(lambda: at_most([1, 2], [1, 3])).verdict == "pass"
+    rec = _run(lambda: at_most([1, 2.5], [1, 2]))
+    assert rec.verdict == "fail" and rec.error == pytest.approx(0.5)
+
+
+def test_erratum_only_when_printed_misses_and_corrected_matches():
+    ok = printed_vs_derived(2.0, 2.0, 3.0, printed="2", corrected="3", evidence="e")
+    assert verdict_for(ok, 1e-12) is Verdict.PASS
+    err = printed_vs_derived(3.0, 2.0, 2.0, printed="3", corrected="2", evidence="e")
+    assert verdict_for(err, 1e-12) is Verdict.ERRATUM
+    both_wrong = printed_vs_derived(3.0, 2.0, 4.0, printed="3", corrected="4", evidence="e")
+    assert verdict_for(both_wrong, 1e-12) is Verdict.FAIL
+
+
+def test_nan_error_and_exceptions_fail():
+    assert _run(lambda: compare(1.0, float("nan"))).verdict == "fail"
+
+    def boom():
+        raise ZeroDivisionError("x")
+    rec = _run(boom)
+    assert rec.verdict == "fail" and "ZeroDivisionError" in rec.detail["exception"]
+
+
+def test_a_check_must_return_an_outcome():
+    assert _run(lambda: 0.0).verdict == "fail"
+
+
+def test_skipped_records_its_reason():
+    rec = _run(lambda: skipped("MOSEK has no license here"))
+    assert rec.verdict == "skipped" and "MOSEK" in rec.skip_reason
+
+
+def test_working_precision_is_set_and_restored():
+    before = mpmath.mp.dps
+    rec = _run(lambda: compare(mpmath.mpf(mpmath.mp.dps), mpmath.mpf(50)), tolerance=0, digits=50)
+    assert rec.verdict == "pass" and mpmath.mp.dps == before
+
+
+def test_duplicate_and_unknown_ids_and_results():
+    reg = Registry()
+    check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+    with pytest.raises(ValueError, match="already registered"):
+        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+    with pytest.raises(KeyError, match="Did you mean: Lemma 2/a"):
+        reg.get("Lemma 2/b")
+    with pytest.raises(ValueError, match="not one of"):
+        check("Lemma 99/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+    with pytest.raises(ValueError, match="reason"):
+        check("Lemma 2/c", claim="c", method="symbolic", tolerance=0, reason=" ", registry=reg)(lambda: compare(0, 0))
+
+
+def test_record_round_trips_through_json_with_high_precision_numbers():
+    mpmath.mp.dps = 40
+    try:
+        rec = _run(lambda: compare(mpmath.mpf(1) / 3, mpmath.mpf(1) / 3), tolerance=0, digits=40)
+    finally:
+        mpmath.mp.dps = 15
+    data = json.loads(json.dumps(rec.to_json()))
+    assert data["expected"].startswith("0.333333333333333333333333333333")
+    assert CheckRecord.from_json(data).verdict == "pass"
+    assert {"result", "claim", "method", "verdict", "expected", "observed", "error", "tolerance",
+            "precision_digits", "seconds", "detail"} <= set(data)
+
+
+def test_error_is_a_float_even_for_infinite_disagreement():
+    rec = _run(lambda: compare(0.0, math.inf))
+    assert rec.verdict == "fail"
