@@ -1,0 +1,213 @@
+"""Eq. 7 (and Eq. 18 with oversampling weights) solved directly in float64, from many random starts.
+
+No convexity argument is used: the nonconvex program is attacked as it stands, so its answer is an
+independent check of every closed form and of the convex relaxations (Eq. 15, Eq. 91).
+
+Parametrisation (smooth, no projections).  With ``u = U/||U||`` and ``v = V/||V||`` (Frobenius norms)
+
+    W   = a sqrt(K E_W) u                      # (K, p),        0 <= a <= 1
+    H_k = b sqrt(K E_H n_k) v_k                # (n_k, p) block k of v,  0 <= b <= 1
+
+every point of the product of the two constraint sets of Eq. 7 is reached (classifier energy
+``a^2 E_W``, feature energy ``b^2 E_H``), and the objective is a smooth function of
+``(U, V, a, b)`` with box constraints only on ``(a, b)``.  Each start runs scipy's L-BFGS-B with the
+analytic gradient.
+
+Stopping rule of a start: L-BFGS-B stops when the projected gradient has sup-norm ``<= tol``
+(``converged``, reason ``projected-gradient``) or when an iteration reduces the objective by less
+than ``ftol = 1e-15`` relatively (``converged``, reason ``relative-reduction``), otherwise at
+``max_iter`` iterations (``converged = False``).  The gradient is taken on the sphere
+(``||U|| = ||V|| = 1`` is restored between starts), so ``tol`` bounds the Riemannian gradient of the
+objective in the scaled variables; at a nondegenerate minimum the objective gap is then of order
+``tol^2`` (1e-20 for the default), well below the ~1e-8 float64 accuracy claimed downstream.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from scipy.optimize import minimize
+
+from lpm_verify import backend as bk
+from lpm_verify.errors import SolverError, require
+from lpm_verify.losses import SoftmaxLoss
+from lpm_verify.problem import LPMProblem
+
+#: Relative objective reduction below which L-BFGS-B stops (``ftol`` of scipy's L-BFGS-B).
+FTOL = 1e-15
+#: Complex-step size for the derivatives of g1, g2 (exact to rounding for analytic g).
+_STEP = 1e-30
+
+
+@dataclass
+class NonconvexSolution:
+    """Best local solution of Eq. 7 / Eq. 18 over all starts.
+
+    ``objective`` is re-evaluated with :meth:`LPMProblem.objective` (an implementation independent of
+    the solver's own gradient code).  ``start_objectives`` lists every start's final objective in
+    start order.
+    """
+
+    W: np.ndarray  # (K, p)
+    H: list[np.ndarray]  # K blocks (n_k, p)
+    objective: float
+    classifier_energy: float
+    feature_energy: float
+    converged: bool
+    stop_reason: str
+    iterations: int
+    start_objectives: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    start_converged: list[bool] = field(default_factory=list)
+
+
+def _integer_sizes(problem: LPMProblem) -> list[int]:
+    sizes = []
+    for k, n in enumerate(problem.sizes):
+        require(float(n).is_integer(), f"n_{k + 1} (class size)",
+                "a positive integer (the nonconvex solver stores one feature per example)", n)
+        sizes.append(int(n))
+    return sizes
+
+
+def _complex_step(g: Callable[[Any], Any]) -> Callable[[np.ndarray], np.ndarray]:
+    """Derivative of an elementwise ``g`` on (0, 1) by the complex step ``Im g(x + i s) / s``."""
+    def dg(x: np.ndarray) -> np.ndarray:
+        return np.imag(g(x + 1j * _STEP)) / _STEP
+    return dg
+
+
+def _checked_derivative(g: Callable[[Any], Any], name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Complex-step derivative of ``g``, validated against central differences on (0, 1)."""
+    dg = _complex_step(g)
+    x = np.linspace(0.05, 0.95, 19)
+    h = 1e-6
+    try:
+        exact = dg(x)
+    except (TypeError, ValueError) as exc:
+        raise SolverError(f"nonconvex solver: {name} of the loss cannot be evaluated at complex "
+                          f"arguments ({exc}); write it with numpy ufuncs") from None
+    central = (np.real(g(x + h)) - np.real(g(x - h))) / (2 * h)
+    if not np.allclose(exact, central, rtol=1e-5, atol=1e-6):
+        raise SolverError(f"nonconvex solver: the complex-step derivative of {name} disagrees with "
+                          "central differences; write it as an analytic numpy expression")
+    return dg
+
+
+class _Objective:
+    """Objective of Eq. 7 / Eq. 18 and its gradient in the variables ``(U, V, a, b)``."""
+
+    def __init__(self, problem: LPMProblem, sizes: list[int]) -> None:
+        self.K, self.p = problem.K, problem.p
+        self.N_rows = sum(sizes)
+        w = problem.weights or (1.0,) * self.K
+        self.labels = np.repeat(np.arange(self.K), sizes)  # (N,)
+        row_w = np.repeat(np.asarray(w, float), sizes)
+        self.row_weight = row_w / row_w.sum()  # (N,) w_k / N'
+        self.row_scale = np.repeat(np.sqrt(problem.K * problem.E_H * np.asarray(sizes, float)), sizes)  # (N,)
+        self.rW = math.sqrt(problem.K * problem.E_W)
+        self.loss = problem.loss
+        self.dg1 = None if problem.loss.is_cross_entropy else _checked_derivative(problem.loss.g1, "g1")
+        self.dg2 = (None if problem.loss.is_cross_entropy or problem.loss.g2 is None
+                    else _checked_derivative(problem.loss.g2, "g2"))
+        self.nU = self.K * self.p
+
+    def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+        U = x[: self.nU].reshape(self.K, self.p)
+        V = x[self.nU: -2].reshape(self.N_rows, self.p)
+        return U, V, x[-2], x[-1]
+
+    def point(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``W  # (K, p)`` and stacked features ``H  # (N, p)`` of the parameter vector ``x``."""
+        U, V, a, b = self.split(x)
+        W = a * self.rW * U / np.linalg.norm(U)
+        H = b * self.row_scale[:, None] * V / np.linalg.norm(V)
+        return W, H
+
+    def _loss_and_dZ(self, Z: np.ndarray) -> tuple[float, np.ndarray]:
+        rows = np.arange(Z.shape[0])
+        S = bk.softmax(Z, axis=1)  # (N, K)
+        if self.loss.is_cross_entropy:
+            per = bk.logsumexp(Z, axis=1) - Z[rows, self.labels]
+            dZ = S.copy()
+            dZ[rows, self.labels] -= 1.0
+        else:
+            per = self.loss(Z, self.labels)
+            v = self.dg2(S) if self.dg2 is not None else np.zeros_like(S)  # dL/dS
+            v[rows, self.labels] = self.dg1(S[rows, self.labels])
+            dZ = S * v - S * np.sum(S * v, axis=1, keepdims=True)  # (diag S - S S^T) v
+        return float(self.row_weight @ per), dZ * self.row_weight[:, None]
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        U, V, a, b = self.split(x)
+        nu, nv = np.linalg.norm(U), np.linalg.norm(V)
+        u, v = U / nu, V / nv
+        W = a * self.rW * u  # (K, p)
+        H = b * self.row_scale[:, None] * v  # (N, p)
+        f, dZ = self._loss_and_dZ(H @ W.T)  # dZ  # (N, K)
+        dW = dZ.T @ H  # (K, p)
+        dH = dZ @ W  # (N, p)
+        du = a * self.rW * dW  # df/du
+        dv = b * self.row_scale[:, None] * dH  # df/dv
+        gU = (du - u * np.sum(u * du)) / nu
+        gV = (dv - v * np.sum(v * dv)) / nv
+        ga = self.rW * np.sum(u * dW)
+        gb = np.sum(self.row_scale[:, None] * v * dH)
+        return f, np.concatenate([gU.ravel(), gV.ravel(), [ga, gb]])
+
+
+def _stop_reason(result: Any, max_iter: int) -> tuple[bool, str]:
+    message = str(result.message).upper().replace("_", " ")
+    if "PROJECTED GRADIENT" in message:
+        return True, "projected-gradient"
+    if "REL REDUCTION" in message or "RELATIVE REDUCTION" in message:
+        return True, "relative-reduction"
+    if result.nit >= max_iter or "LIMIT" in message:
+        return False, "max_iter"
+    return False, f"lbfgsb: {result.message}"
+
+
+def solve_lpm(problem: LPMProblem, *, starts: int = 8, seed: int = 0, max_iter: int = 5000,
+              tol: float = 1e-10) -> NonconvexSolution:
+    """Minimise Eq. 7 (Eq. 18 when ``problem.weights`` is set) from ``starts`` seeded random starts.
+
+    Needs integer class sizes and ``problem.p``; works for any :class:`SoftmaxLoss`.  Returns the best
+    start (see the module docstring for the parametrisation and the stopping rule).
+    """
+    require(problem.p is not None, "p", "an integer >= 1 (the nonconvex solver needs the feature dimension)",
+            problem.p)
+    sizes = _integer_sizes(problem)
+    require(isinstance(starts, int) and starts >= 1, "starts", "an integer >= 1", starts)
+    require(isinstance(max_iter, int) and max_iter >= 1, "max_iter", "an integer >= 1", max_iter)
+    require(isinstance(tol, float) and 0 < tol < 1, "tol", "a float in (0, 1)", tol)
+    t0 = time.perf_counter()
+    fun = _Objective(problem, sizes)
+    rng = np.random.default_rng(seed)
+    n_free = fun.nU + fun.N_rows * problem.p
+    bounds = [(None, None)] * n_free + [(0.0, 1.0), (0.0, 1.0)]
+    runs = []
+    for _ in range(starts):
+        U = rng.standard_normal((problem.K, problem.p))
+        V = rng.standard_normal((fun.N_rows, problem.p))
+        x0 = np.concatenate([(U / np.linalg.norm(U)).ravel(), (V / np.linalg.norm(V)).ravel(),
+                             rng.uniform(0.1, 1.0, size=2)])
+        res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                       options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": 20,
+                                "maxfun": 4 * max_iter})
+        runs.append((res, *_stop_reason(res, max_iter)))
+    objectives = [float(r[0].fun) for r in runs]
+    best_res, converged, reason = runs[int(np.argmin(objectives))]
+    W, H_stack = fun.point(best_res.x)
+    H = np.split(H_stack, np.cumsum(sizes)[:-1])
+    if not np.isfinite(best_res.fun):
+        raise SolverError("nonconvex solver (L-BFGS-B): non-finite objective; check E_W, E_H and the loss")
+    return NonconvexSolution(
+        W=W, H=H, objective=float(problem.objective(W, H)),
+        classifier_energy=float(problem.classifier_energy(W)),
+        feature_energy=float(problem.feature_energy(H)),
+        converged=converged, stop_reason=reason, iterations=int(best_res.nit),
+        start_objectives=objectives, seconds=time.perf_counter() - t0,
+        start_converged=[r[1] for r in runs])
