@@ -1,0 +1,215 @@
+"""Definition 1 (K-simplex ETF) and its footnote (p = K - 1).
+
+    M* = sqrt(K/(K-1)) P (I_K - 1_K 1_K^T / K),   P in R^{p x K},  P^T P = I_K   (p >= K)
+
+Claims checked: the columns of M* have unit norm and pairwise cosine -1/(K-1) (Eq. 10), for
+symbolic K (in the algebra spanned by I and J = 1 1^T, where J^2 = K J) and for explicit exact
+matrices K = 2..6; the proof-step facts P^T P = I, M* 1 = 0, rank M* = K - 1; the footnote's
+construction for p = K - 1; and ``geometry.simplex_etf`` numerically for p in {K - 1, K, 2K}.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import sympy as sp
+
+from lpm_verify import geometry
+from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+
+K_SYM = sp.Symbol("K", integer=True, positive=True)
+#: Values of K at which an identity that sympy could not prove is evaluated exactly (evidence only).
+SAMPLE_K = tuple(range(2, 13))
+EXPLICIT_K = (2, 3, 4, 5, 6)
+
+
+# -- symbolic helpers (shared by the other balanced-case modules) -----------------------------
+def symbolic_error(expr: sp.Expr, symbols_values: Callable[[], list[dict]] | None = None) -> tuple[float, bool]:
+    """``(error, proved)`` for the claim ``expr == 0``.
+
+    ``proved`` is True when sympy simplifies ``expr`` to 0; then the error is 0.  Otherwise the error
+    is the largest |expr| over exact substitutions (``symbols_values``, default K = 2..12), or NaN
+    (a fail) when those are all 0 but sympy could not prove it: an unproved identity never passes
+    a symbolic check.
+    """
+    if sp.simplify(expr) == 0:
+        return 0.0, True
+    subs = symbols_values() if symbols_values else [{K_SYM: k} for k in SAMPLE_K]
+    worst = max(abs(float(sp.N(expr.subs(s), 30))) for s in subs)
+    return (worst if worst > 0 else float("nan")), False
+
+
+# An element a I + b J of the algebra spanned by I_K and J = 1_K 1_K^T is the pair (a, b).
+def ij_product(x: tuple[Any, Any], y: tuple[Any, Any], K: Any = K_SYM) -> tuple[Any, Any]:
+    """``(a1 I + b1 J)(a2 I + b2 J) = a1 a2 I + (a1 b2 + b1 a2 + K b1 b2) J`` (uses ``J^2 = K J``)."""
+    return x[0] * y[0], x[0] * y[1] + x[1] * y[0] + K * x[1] * y[1]
+
+
+def etf_gram_coefficients(scale: Any, centre: Any, K: Any = K_SYM) -> tuple[Any, Any]:
+    """Gram ``M^T M`` of ``M = scale * P (I + centre J)`` with ``P^T P = I``, as ``(a, b)`` in ``a I + b J``.
+
+    ``M^T M = scale^2 (I + centre J)^T (I + centre J)``; Definition 1 prints ``scale = sqrt(K/(K-1))``
+    and ``centre = -1/K``.
+    """
+    C = (sp.Integer(1), centre)
+    a, b = ij_product(C, C, K)
+    return sp.expand(scale ** 2 * a), sp.expand(scale ** 2 * b)
+
+
+PRINTED_SCALE = sp.sqrt(K_SYM / (K_SYM - 1))
+PRINTED_CENTRE = -1 / K_SYM
+
+
+def gram_entries_error(scale: Any = PRINTED_SCALE, centre: Any = PRINTED_CENTRE) -> Outcome:
+    """Unit diagonal and off-diagonal ``-1/(K-1)`` (hence cosine ``-1/(K-1)``, Eq. 10) for symbolic K."""
+    a, b = etf_gram_coefficients(scale, centre)
+    diag, off = a + b, b
+    cosine = off / diag
+    errs = [symbolic_error(diag - 1), symbolic_error(off + 1 / (K_SYM - 1)), symbolic_error(cosine + 1 / (K_SYM - 1))]
+    return Outcome(expected="diag 1, off-diag -1/(K-1), cos -1/(K-1)",
+                   observed=f"diag {sp.simplify(diag)}, off-diag {sp.simplify(off)}, cos {sp.simplify(cosine)}",
+                   error=max(e for e, _ in errs), detail={"proved by sympy": [p for _, p in errs]})
+
+
+# -- exact explicit frames ---------------------------------------------------------------------
+def cayley_partial_orthogonal(p: int, K: int, seed: int = 0) -> sp.Matrix:
+    """Exact rational ``P  # (p, K)`` with ``P^T P = I_K``: first K columns of the Cayley transform
+    ``(I - S)(I + S)^{-1}`` of a seeded rational skew-symmetric ``S``."""
+    rng = np.random.default_rng(seed)
+    A = sp.Matrix(p, p, lambda i, j: sp.Rational(int(rng.integers(-3, 4)), int(rng.integers(1, 4))))
+    S = A - A.T
+    Q = (sp.eye(p) - S) * (sp.eye(p) + S).inv()
+    return Q[:, :K]
+
+
+def etf_exact(K: int, P: sp.Matrix, scale: Any = None, centre: Any = None) -> sp.Matrix:
+    """``M = scale * P (I_K + centre 1 1^T)`` exactly; defaults are the printed constants of Definition 1."""
+    scale = sp.sqrt(sp.Rational(K, K - 1)) if scale is None else scale
+    centre = sp.Rational(-1, K) if centre is None else centre
+    return scale * P * (sp.eye(K) + centre * sp.ones(K, K))
+
+
+def exact_gram_error(K: int, M: sp.Matrix) -> sp.Expr:
+    """Largest |entry| of ``M^T M - K/(K-1) (I - J/K)`` (exact)."""
+    D = (M.T * M - sp.Rational(K, K - 1) * (sp.eye(K) - sp.ones(K, K) / K)).applyfunc(sp.nsimplify)
+    return max(abs(sp.simplify(x)) for x in D)
+
+
+def explicit_frames_error(scale_of: Callable[[int], Any] | None = None) -> Outcome:
+    """Exact Gram, norms and cosines of the printed M* for K = 2..6 with exact Cayley P (p = K + 1)."""
+    worst, per_K = sp.Integer(0), {}
+    for K in EXPLICIT_K:
+        M = etf_exact(K, cayley_partial_orthogonal(K + 1, K, seed=K),
+                      scale=None if scale_of is None else scale_of(K))
+        G = M.T * M
+        cos_err = max(abs(sp.simplify(G[i, j] / sp.sqrt(G[i, i] * G[j, j]) + sp.Rational(1, K - 1)))
+                      for i in range(K) for j in range(K) if i != j)
+        err = max(exact_gram_error(K, M), cos_err)
+        per_K[K] = str(err)
+        worst = max(worst, err)
+    return Outcome("M^T M = K/(K-1)(I - 11^T/K), cos = -1/(K-1)", f"max exact error {worst}", float(worst),
+                   detail={"error per K": per_K})
+
+
+def proof_facts_error(K: int, P: sp.Matrix, M: sp.Matrix) -> dict[str, Any]:
+    """Exact residuals of ``P^T P = I``, ``M 1 = 0`` and ``rank M = K - 1``."""
+    return {"P^T P - I": max(abs(x) for x in (P.T * P - sp.eye(K))),
+            "M 1": max(abs(sp.simplify(x)) for x in (M * sp.ones(K, 1))),
+            "rank M - (K-1)": abs(M.rank(simplify=True) - (K - 1))}
+
+
+# -- footnote p = K - 1 ------------------------------------------------------------------------
+def footnote_orthogonality_error(K: int, column: sp.Matrix) -> sp.Expr:
+    """Largest |entry| of ``Q^T Q - I`` for ``Q = [P^T, column]`` with the best possible ``P``.
+
+    ``P  # (K-1, K)`` is the exact orthonormal basis of the complement of ``1_K`` (Gram-Schmidt), so
+    ``[P^T, column]`` is orthogonal iff ``column`` is a unit vector along ``1_K``.
+    """
+    ones = sp.ones(K, 1)
+    basis = sp.GramSchmidt([ones] + [sp.eye(K)[:, j] for j in range(K - 1)], orthonormal=True)[1:]
+    P = sp.Matrix.hstack(*basis).T  # (K-1, K)
+    Q = sp.Matrix.hstack(P.T, column)
+    return max(abs(sp.simplify(x)) for x in (Q.T * Q - sp.eye(K)))
+
+
+def footnote_etf_error(K: int) -> sp.Expr:
+    """With ``P`` as in :func:`footnote_orthogonality_error`, ``M = sqrt(K/(K-1)) P (I - J/K)`` is an ETF."""
+    ones = sp.ones(K, 1)
+    basis = sp.GramSchmidt([ones] + [sp.eye(K)[:, j] for j in range(K - 1)], orthonormal=True)[1:]
+    P = sp.Matrix.hstack(*basis).T  # (K-1, K)
+    return exact_gram_error(K, etf_exact(K, P))
+
+
+# -- numeric: geometry.simplex_etf -------------------------------------------------------------
+def simplex_etf_error(make: Callable[..., np.ndarray] = geometry.simplex_etf, Ks: tuple[int, ...] = tuple(range(2, 11)),
+                      seed: int = 0) -> tuple[float, dict]:
+    """Largest deviation of ``make(K, p, rng)`` from unit norms and cosine -1/(K-1), p in {K-1, K, 2K}."""
+    rng = np.random.default_rng(seed)
+    worst, detail = 0.0, {}
+    for K in Ks:
+        for p in (K - 1, K, 2 * K):
+            M = make(K, p, rng)  # (p, K)
+            target = np.full((K, K), -1.0 / (K - 1))
+            np.fill_diagonal(target, 1.0)
+            err = max(float(np.max(np.abs(M.T @ M - target))), abs(M.shape[0] - p),
+                      float(np.max(np.abs(M.sum(axis=1)))))
+            detail[f"K={K},p={p}"] = err
+            worst = max(worst, err)
+    return worst, detail
+
+
+# -- registered checks -------------------------------------------------------------------------
+@check("Definition 1/gram-symbolic-K",
+       claim="For symbolic K, M* = sqrt(K/(K-1)) P (I - 11^T/K) with P^T P = I has unit-norm columns and "
+             "pairwise inner product and cosine -1/(K-1) (Eq. 10).",
+       method="symbolic", tolerance=0.0, reason="decided exactly by sympy in the algebra span{I, J}", digits=None)
+def _gram_symbolic() -> Outcome:
+    return gram_entries_error()
+
+
+@check("Definition 1/explicit-K2-6",
+       claim="For K = 2..6 and an exact rational partial orthogonal P (p = K + 1), the printed M* has Gram "
+             "K/(K-1)(I - 11^T/K) and cosines -1/(K-1) exactly.",
+       method="symbolic", tolerance=0.0, reason="exact rational/algebraic arithmetic in sympy", digits=None)
+def _explicit() -> Outcome:
+    return explicit_frames_error()
+
+
+@check("Definition 1/proof-facts",
+       claim="For the exact frames of K = 2..6: P^T P = I, the columns of M* sum to zero, rank M* = K - 1.",
+       method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
+def _proof_facts() -> Outcome:
+    worst, detail = 0.0, {}
+    for K in EXPLICIT_K:
+        P = cayley_partial_orthogonal(K + 1, K, seed=K)
+        facts = proof_facts_error(K, P, etf_exact(K, P))
+        detail[K] = {k: str(v) for k, v in facts.items()}
+        worst = max([worst] + [float(v) for v in facts.values()])
+    return Outcome("0 residuals", f"max residual {worst}", worst, detail=detail)
+
+
+@check("Definition 1/footnote-p=K-1",
+       claim="Footnote to Definition 1: for p = K - 1 one can choose P with [P^T, 1_K] an orthogonal matrix "
+             "(as printed); the resulting M* is a simplex ETF.",
+       method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
+def _footnote() -> Outcome:
+    printed = max(footnote_orthogonality_error(K, sp.ones(K, 1)) for K in EXPLICIT_K)
+    corrected = max(footnote_orthogonality_error(K, sp.ones(K, 1) / sp.sqrt(K)) for K in EXPLICIT_K)
+    etf = max(footnote_etf_error(K) for K in EXPLICIT_K)
+    return printed_vs_derived(
+        float(printed), 0.0, float(max(corrected, etf)),
+        printed="[P^T, 1_K] is an orthogonal matrix",
+        corrected="[P^T, 1_K/sqrt(K)] is an orthogonal matrix (then M* = sqrt(K/(K-1)) P (I - 11^T/K) is an ETF)",
+        evidence=f"the column 1_K has squared norm K, so [P^T, 1_K]^T [P^T, 1_K] has entry K != 1 for every P "
+                 f"(largest |Q^T Q - I| over K = 2..6: {printed}); with 1_K/sqrt(K) it is 0 and M* is an exact "
+                 f"ETF (Gram error {etf})")
+
+
+@check("Definition 1/simplex-etf-numeric",
+       claim="geometry.simplex_etf(K, p) returns p x K frames with unit columns summing to zero and cosine "
+             "-1/(K-1), for K = 2..10 and p in {K - 1, K, 2K} (random Haar P).",
+       method="numeric", tolerance=1e-13, reason="float64 QR/SVD of matrices of size <= 20: a few ulps times K",
+       digits=15)
+def _numeric() -> Outcome:
+    worst, detail = simplex_etf_error()
+    return Outcome(0.0, worst, worst, detail=detail)
