@@ -1,0 +1,94 @@
+"""Shared pieces of the imbalanced-case theorem modules (Lemma 1, Proposition 1, Theorem 5, Lemma 7,
+Property 1): exact symbolic gaps, random feasible points of Eq. 7, exact orthogonal matrices, and
+the Gram matrix ``X`` of Eq. 15.  Not a result module (the leading underscore keeps it out of
+:func:`lpm_verify.claims.load_all`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import sympy as sp
+
+from lpm_verify.claims import Outcome, compare
+from lpm_verify.problem import LPMProblem
+
+
+#: Clarabel options for checks that read X* itself (not only the objective): gap and feasibility
+#: tolerances 1e-12, so entries of X* (and cosines from them) are accurate to ~1e-9 instead of ~1e-4
+#: along flat directions at the default 1e-8.
+TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10}
+
+
+def symbolic_gap(lhs: sp.Expr, rhs: sp.Expr, symbols: Sequence[sp.Symbol],
+                 points: Sequence[Sequence[sp.Rational]]) -> np.ndarray:
+    """``|lhs - rhs|`` at ``points``: exactly zeros when sympy proves ``lhs == rhs``.
+
+    When ``simplify`` cannot prove the identity the gap is evaluated at the given exact points
+    (50 digits), so a wrong formula gives a nonzero error instead of an undecided one.
+    """
+    diff = sp.simplify(sp.expand(lhs - rhs))
+    if diff == 0:
+        return np.zeros(len(points))
+    return np.array([abs(float(sp.N(diff.subs(dict(zip(symbols, pt))), 50))) for pt in points])
+
+
+def all_zero(gaps: np.ndarray, **detail: object) -> Outcome:
+    """Outcome for "every gap is zero": error = largest ``|gap|``."""
+    gaps = np.asarray(gaps, dtype=float)
+    return compare(np.zeros_like(gaps), gaps, **detail)
+
+
+def rational_orthogonal(m: int, seed: int) -> sp.Matrix:
+    """An exact orthogonal ``m x m`` rational matrix: the Cayley transform ``(I - A)(I + A)^{-1}``
+    of a random skew-symmetric integer ``A`` (``I + A`` is always invertible)."""
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.integers(-3, 4, size=(m, m)), 1)
+    A = sp.Matrix(upper - upper.T)
+    eye = sp.eye(m)
+    return (eye - A) * (eye + A).inv()
+
+
+def random_sizes(rng: np.random.Generator, K: int, largest: int = 5) -> tuple[int, ...]:
+    """A random class-size profile ``n_k`` in ``[1, largest]``, not all equal."""
+    while True:
+        sizes = tuple(int(n) for n in rng.integers(1, largest + 1, size=K))
+        if len(set(sizes)) > 1:
+            return sizes
+
+
+def random_point(rng: np.random.Generator, problem: LPMProblem, p: int, fill_W: float = 1.0,
+                 fill_H: float = 1.0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A random point of Eq. 7 with classifier energy ``fill_W E_W`` and feature energy ``fill_H E_H``.
+
+    ``fill <= 1`` gives a feasible point (``fill = 1`` saturates the constraint).  Features of a
+    class are its random mean plus random within-class spread.
+    """
+    W = rng.standard_normal((problem.K, p))  # (K, p)
+    W *= np.sqrt(fill_W * problem.E_W / problem.classifier_energy(W))
+    H = [rng.standard_normal(p) + rng.uniform(0.1, 1.0) * rng.standard_normal((int(n), p))
+         for n in problem.sizes]  # K blocks (n_k, p)
+    scale = np.sqrt(fill_H * problem.E_H / problem.feature_energy(H))
+    return W, [scale * Hk for Hk in H]
+
+
+def class_means(H: Sequence[np.ndarray]) -> np.ndarray:
+    """``Hbar  # (K, p)``: row k is ``h_k = (1/n_k) sum_i h_{k,i}``."""
+    return np.stack([Hk.mean(axis=0) for Hk in H])
+
+
+def gram_of(W: np.ndarray, Hbar: np.ndarray) -> np.ndarray:
+    """``X = [h_1, ..., h_K, W^T]^T [h_1, ..., h_K, W^T]  # (2K, 2K)`` of Eq. 15."""
+    B = np.vstack([Hbar, W])  # (2K, p): rows h_1..h_K, w_1..w_K
+    return B @ B.T
+
+
+def minority_gaps(X: np.ndarray, K_A: int) -> np.ndarray:
+    """``||w_k - w_k'||`` for every minority pair ``K_A < k < k' <= K``, read from ``X  # (2K, 2K)``."""
+    K = X.shape[0] // 2
+    out = []
+    for k in range(K_A, K):
+        for j in range(k + 1, K):
+            a, b = K + k, K + j
+            out.append(np.sqrt(max(0.0, X[a, a] + X[b, b] - 2 * X[a, b])))
+    return np.array(out)

@@ -1,0 +1,163 @@
+"""Proposition 1: oversampling the minority classes at rate ``w_r`` (Eq. 18) acts as if every minority
+class had ``w_r n_B`` examples.
+
+A minimizer of Eq. 15 with ``n_k = n_A`` (majority) and ``n_k = w_r n_B`` (minority), lifted by
+Eq. 19, is a global minimizer of the oversampling-adjusted model Eq. 18.  In particular
+``w_r = R = n_A / n_B`` balances the problem and every pair of classifiers has the same angle.
+
+Checks: (symbolic) Eq. 18's objective with class-mean features equals Eq. 15's with ``n_B -> w_r n_B``
+(the normaliser ``N'`` as printed) and duplication leaves the feature constraint unchanged;
+(proof-step) on random feasible points of Eq. 18, duplicating each minority feature ``w_r`` times
+gives a feasible point of the plain model with the same objective and energies, and Jensen's step;
+(solver) the nonconvex solver on Eq. 18 against the SDP of the plain model with ``w_r n_B``, the
+symmetric high-precision solver on both, and the equal angles at ``w_r = R``.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+import sympy as sp
+
+from lpm_verify.claims import Outcome, at_most, check, compare
+from lpm_verify.geometry import cosines
+from lpm_verify.problem import LPMProblem
+from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, symbolic_gap
+
+n_A, n_B, w_r, K_A, K_B = sp.symbols("n_A n_B w_r K_A K_B", positive=True)
+#: ``N'`` of Eq. 18 as printed.
+PRINTED_N_PRIME = n_A * K_A + w_r * n_B * K_B
+
+
+# -- symbolic --------------------------------------------------------------------------------
+def objective_identity_gaps(N_prime: sp.Expr) -> np.ndarray:
+    """Class weights of Eq. 18 (``n_A / N'`` majority, ``w_r n_B / N'`` minority, class means
+    substituted) against Eq. 15's ``n_k / N`` with ``n_k = (n_A, ..., w_r n_B, ...)``, ``N = sum n_k``;
+    then the E_H term of a minority class whose ``n_B`` squared feature norms are duplicated ``w_r`` times
+    (``n_B = 3`` symbolic norms), against Eq. 18's ``(1/n_B) sum_i ||h_{k,i}||^2``."""
+    N_plain = K_A * n_A + K_B * (w_r * n_B)
+    symbols = [n_A, n_B, w_r, K_A, K_B]
+    points = [[sp.Integer(v) for v in pt] for pt in ((7, 2, 3, 2, 3), (100, 1, 10, 5, 5), (9, 4, 2, 1, 4))]
+    gaps = [symbolic_gap(n_A / N_prime, n_A / N_plain, symbols, points),
+            symbolic_gap(w_r * n_B / N_prime, w_r * n_B / N_plain, symbols, points)]
+    s = sp.symbols("s1:4", nonnegative=True)
+    duplicated = w_r * sum(s) / (w_r * 3)  # the plain model's (1/(w_r n_B)) sum over w_r copies
+    gaps.append(symbolic_gap(duplicated, sum(s) / 3, [w_r, *s], [[2, 1, 2, 3], [5, 0, 1, 7]]))
+    return np.concatenate(gaps)
+
+
+@check("Proposition 1/objective-identity", method="symbolic", digits=None, tolerance=0.0,
+       reason="exact sympy identity",
+       claim="with class-mean features, Eq. 18's objective (normaliser N' = n_A K_A + w_r n_B K_B as printed) "
+             "is Eq. 15's objective with n_B replaced by w_r n_B, and duplication leaves the E_H constraint unchanged")
+def _objective_identity() -> Outcome:
+    return all_zero(objective_identity_gaps(PRINTED_N_PRIME), printed="N' = n_A K_A + w_r n_B K_B")
+
+
+# -- proof steps -----------------------------------------------------------------------------
+def duplicate_minority(H: list[np.ndarray], K_A: int, rate: int) -> list[np.ndarray]:
+    """The plain model's features: each minority feature repeated ``rate`` times."""
+    return [Hk if k < K_A else np.repeat(Hk, rate, axis=0) for k, Hk in enumerate(H)]
+
+
+def duplication_sides(K: int, Ka: int, nA: int, nB: int, rate: int, E_W: float, E_H: float,
+                      rng: np.random.Generator,
+                      duplicate: Callable[[list[np.ndarray], int, int], list[np.ndarray]] = duplicate_minority,
+                      ) -> tuple[list[float], list[float]]:
+    """``(lhs, rhs)`` of the proof steps at one random feasible point of Eq. 18.
+
+    Equalities (written as two inequalities): Eq. 18's objective and energies equal those of the
+    plain model with ``w_r n_B`` minority examples at the duplicated point.  Inequalities: the
+    duplicated point is feasible, and Jensen ``sum_k pi'_k L(W h_k) <= Eq. 18 objective``.
+    """
+    over = LPMProblem.two_size(K, Ka, float(nA) / nB, E_W, E_H, n_B=float(nB), w_r=float(rate), p=K + 1)
+    plain = LPMProblem.two_size(K, Ka, float(nA) / (rate * nB), E_W, E_H, n_B=float(rate * nB), p=K + 1)
+    W, H = random_point(rng, over, K + 1, fill_W=rng.uniform(0.5, 1), fill_H=rng.uniform(0.5, 1))
+    Hd = duplicate(H, Ka, rate)
+    pairs = [(float(over.objective(W, H)), float(plain.objective(W, Hd))),
+             (float(over.feature_energy(H)), float(plain.feature_energy(Hd)))]
+    lhs = [a for a, b in pairs] + [b for a, b in pairs]
+    rhs = [b for a, b in pairs] + [a for a, b in pairs]
+    lhs += [float(plain.feature_energy(Hd)), float(over.objective_means(W, class_means(H)))]
+    rhs += [E_H, float(over.objective(W, H))]
+    return lhs, rhs
+
+
+@check("Proposition 1/duplication", method="proof-step", tolerance=1e-12,
+       reason="float64 rounding of O(1) averages over at most a few hundred examples",
+       claim="at random feasible points of Eq. 18, duplicating each minority feature w_r times gives a feasible "
+             "point of Eq. 7 with n_B -> w_r n_B and the same objective; Jensen's step of Lemma 1 holds for Eq. 18")
+def _duplication() -> Outcome:
+    rng = np.random.default_rng(18)
+    lhs, rhs = [], []
+    for _ in range(25):
+        K = int(rng.integers(2, 6))
+        Ka = int(rng.integers(1, K))
+        nB, rate = int(rng.integers(1, 4)), int(rng.integers(1, 6))
+        l, r = duplication_sides(K, Ka, nB * int(rng.integers(1, 8)), nB, rate,
+                                 float(rng.uniform(0.3, 3)), float(rng.uniform(0.3, 3)), rng)
+        lhs += l
+        rhs += r
+    return at_most(np.array(lhs), np.array(rhs))
+
+
+# -- solver checks ---------------------------------------------------------------------------
+#: (K, K_A, R, w_r, E_W, E_H): n_B = 1, n_A = R, so Eq. 18 has integer sizes for the nonconvex solver.
+CASES: tuple[tuple[int, int, int, int, float, float], ...] = (
+    (4, 2, 10, 2, 1.0, 3.0), (4, 2, 10, 5, 1.0, 3.0), (5, 3, 6, 3, 1.0, 2.0), (3, 1, 8, 4, 2.0, 1.0))
+_TOL = 1e-6
+_REASON = ("Clarabel at 1e-12 gap/feasibility (TIGHT) and the nonconvex stopping rule: objectives agree to "
+           "~1e-12 and classifier Gram matrices to ~1e-8 (measured); 1e-6 leaves headroom for the Gram entries")
+
+
+def oversampled(K: int, Ka: int, R: int, rate: int, E_W: float, E_H: float) -> LPMProblem:
+    """Eq. 18: ``n_A = R``, ``n_B = 1``, minority losses weighted by ``w_r = rate``, ``p = 2K``."""
+    return LPMProblem.two_size(K, Ka, float(R), E_W, E_H, n_B=1.0, w_r=float(rate), p=2 * K)
+
+
+def plain_equivalent(K: int, Ka: int, R: int, rate: int, E_W: float, E_H: float) -> LPMProblem:
+    """Eq. 7 with ``n_A = R`` and ``w_r n_B = rate`` minority examples (Proposition 1's program)."""
+    return LPMProblem.two_size(K, Ka, float(R) / rate, E_W, E_H, n_B=float(rate), p=2 * K)
+
+
+@functools.lru_cache(maxsize=None)
+def _solve(case: tuple[int, int, int, int, float, float]) -> tuple[Any, Any, Any]:
+    """SDP of Eq. 18, SDP of the plain equivalent, nonconvex solve of Eq. 18 itself."""
+    from lpm_verify.solvers.nonconvex import solve_lpm
+    from lpm_verify.solvers.sdp import solve_sdp
+    return (solve_sdp(oversampled(*case), **TIGHT), solve_sdp(plain_equivalent(*case), **TIGHT),
+            solve_lpm(oversampled(*case), starts=4, seed=case[2]))
+
+
+def same_solution_gaps(sdp_over: Any, sdp_plain: Any, nc_over: Any) -> np.ndarray:
+    """Objective and ``W W^T  # (K, K)`` differences: Eq. 18's SDP and nonconvex solutions against the
+    SDP of the plain program with ``w_r n_B`` (Gram matrices are invariant to the free rotation ``P``)."""
+    G_plain = sdp_plain.W @ sdp_plain.W.T
+    return np.array([abs(sdp_over.objective - sdp_plain.objective), abs(nc_over.objective - sdp_plain.objective),
+                      np.max(np.abs(sdp_over.X - sdp_plain.X)), np.max(np.abs(nc_over.W @ nc_over.W.T - G_plain))])
+
+
+@check("Proposition 1/same-solution", method="solver", tolerance=_TOL, reason=_REASON,
+       claim="Eq. 18 with rate w_r (solved by the SDP with weights and, independently, by the nonconvex solver) "
+             "has the minimum and classifier Gram matrix of Eq. 7 with minority size w_r n_B")
+def _same_solution() -> Outcome:
+    return all_zero(np.concatenate([same_solution_gaps(*_solve(c)) for c in CASES]), cases=list(CASES))
+
+
+def equal_angle_gaps(W: np.ndarray) -> np.ndarray:
+    """``cos(w_k, w_k') + 1/(K-1)`` for every pair: zero iff all angles equal those of the simplex ETF."""
+    K = W.shape[0]
+    C = cosines(W, axis=1)
+    return C[~np.eye(K, dtype=bool)] + 1.0 / (K - 1)
+
+
+@check("Proposition 1/equal-angles-at-wr-R", method="solver", tolerance=_TOL, reason=_REASON,
+       claim="with w_r = R all pairwise classifier angles are equal (cosine -1/(K-1)), majority or minority, "
+             "in the SDP and the nonconvex solutions of Eq. 18")
+def _equal_angles() -> Outcome:
+    gaps = []
+    for K, Ka, R, _, E_W, E_H in CASES:
+        sdp, _, nc = _solve((K, Ka, R, R, E_W, E_H))
+        gaps += [equal_angle_gaps(sdp.W), equal_angle_gaps(nc.W)]
+    return all_zero(np.concatenate(gaps))
