@@ -1,0 +1,179 @@
+"""What every LPM solver returns, and the registry of the conic solvers that cvxpy can call.
+
+Shaped after cvxpy (``settings.py``, ``reductions/solvers/defines.py``): statuses are grouped in
+sets that callers test membership in; :data:`SOLVERS` is a preference-ordered map of solver
+descriptions and :func:`installed_solvers` is computed from it; a failed solve raises
+:class:`~lpm_verify.errors.SolverError` naming the solver and the fix, an inaccurate one warns and
+is kept in the record with its status.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lpm_verify import backend as bk
+from lpm_verify.errors import SolverError, SolverNotInstalledError
+
+# -- statuses (cvxpy's strings) -----------------------------------------------------------------
+OPTIMAL = "optimal"
+OPTIMAL_INACCURATE = "optimal_inaccurate"
+STATUS_OPTIMAL = frozenset({OPTIMAL})
+STATUS_INACCURATE = frozenset({OPTIMAL_INACCURATE})
+STATUS_SOLUTION_PRESENT = STATUS_OPTIMAL | STATUS_INACCURATE
+STATUS_FAILED = frozenset({"infeasible", "unbounded", "infeasible_inaccurate", "unbounded_inaccurate",
+                           "infeasible_or_unbounded", "solver_error", "user_limit", None})
+
+
+class InaccurateSolutionWarning(UserWarning):
+    """A solver stopped at ``optimal_inaccurate``: the result is kept, with that status."""
+
+
+class SolverFallbackWarning(UserWarning):
+    """``solver="auto"`` did not find a licensed MOSEK and used the next solver instead."""
+
+
+@dataclass(frozen=True)
+class ConicSolver:
+    """One cvxpy backend: user-facing ``name``, cvxpy's name, the module to import, licensing."""
+
+    name: str
+    cvxpy_name: str
+    module: str
+    needs_license: bool = False
+    fix: str = ""
+
+    def is_installed(self) -> bool:
+        """True when the Python package imports."""
+        try:
+            importlib.import_module(self.module)
+        except Exception:
+            return False
+        return True
+
+    def license_found(self) -> bool:
+        """For MOSEK: ``$MOSEKLM_LICENSE_FILE`` or ``~/mosek/mosek.lic`` exists; always True otherwise."""
+        if not self.needs_license:
+            return True
+        env = os.environ.get("MOSEKLM_LICENSE_FILE")
+        candidates = [Path(p) for p in env.split(os.pathsep)] if env else []
+        candidates.append(Path.home() / "mosek" / "mosek.lic")
+        return any(p.is_file() for p in candidates)
+
+    def available(self) -> bool:
+        return self.is_installed() and self.license_found()
+
+
+# Preference order: first available entry wins in "auto" mode (MOSEK only when licensed).
+SOLVERS: dict[str, ConicSolver] = {s.name: s for s in [
+    ConicSolver("mosek", "MOSEK", "mosek", needs_license=True,
+                fix="pip install mosek and place a license at ~/mosek/mosek.lic or set MOSEKLM_LICENSE_FILE"),
+    ConicSolver("clarabel", "CLARABEL", "clarabel", fix="pip install clarabel"),
+    ConicSolver("scs", "SCS", "scs", fix="pip install scs"),
+]}
+
+
+def installed_solvers() -> list[str]:
+    """Names of the registered solvers that import here (licensing not checked), in preference order."""
+    return [name for name, s in SOLVERS.items() if s.is_installed()]
+
+
+def resolve_solver(name: str) -> tuple[ConicSolver, str | None]:
+    """The solver for ``name`` ("clarabel", "scs", "mosek" or "auto") and a note when auto fell back.
+
+    Raises :class:`SolverNotInstalledError` for an unknown name, an uninstalled solver, or MOSEK
+    named explicitly without a license; the message lists the installed solvers and the fix.
+    """
+    key = name.lower()
+    have = ", ".join(installed_solvers()) or "none"
+    if key == "auto":
+        mosek = SOLVERS["mosek"]
+        if mosek.available():
+            return mosek, None
+        reason = "not installed" if not mosek.is_installed() else "no license found"
+        note = f"solver=auto: MOSEK {reason}; using Clarabel"
+        warnings.warn(note, SolverFallbackWarning, stacklevel=3)
+        return SOLVERS["clarabel"], note
+    if key not in SOLVERS:
+        raise SolverNotInstalledError(
+            f"unknown solver {name!r}; accepted: auto, {', '.join(SOLVERS)} (installed: {have})")
+    solver = SOLVERS[key]
+    if not solver.is_installed():
+        raise SolverNotInstalledError(f"solver {solver.name} is not installed (installed: {have}); fix: {solver.fix}")
+    if not solver.license_found():
+        raise SolverNotInstalledError(
+            f"solver {solver.name} has no license (installed: {have}); fix: {solver.fix}, or use solver=auto")
+    return solver, None
+
+
+def check_status(solver: str, status: str | None, what: str) -> None:
+    """Raise for a failed status, warn for an inaccurate one (the caller keeps it in the record)."""
+    if status in STATUS_OPTIMAL:
+        return
+    if status in STATUS_INACCURATE:
+        warnings.warn(f"{solver} solved {what} only to status {status!r}; result kept with that status",
+                      InaccurateSolutionWarning, stacklevel=3)
+        return
+    raise SolverError(f"{solver} failed on {what} with status {status!r}; try solver='clarabel' "
+                      f"(interior point) or a tighter/looser tolerance, and check E_W, E_H > 0")
+
+
+@dataclass
+class LPMSolution:
+    """A solution of Eq. 7 / Eq. 15 / Eq. 91 in a common shape.
+
+    ``X  # (2K, 2K)`` is the Gram matrix of ``[h_1..h_K, w_1..w_K]`` (Eq. 15), ``W  # (K, p)`` the
+    classifiers, ``Hbar  # (K, p)`` the class-mean features.  ``objective`` is Eq. 15's value
+    ``sum_k pi_k L(z_k, y_k)`` (float, or ``mpmath.mpf`` for the high-precision path).
+    ``detail`` holds method-specific data (slacks, certificate, regime, iterations).
+    """
+
+    method: str
+    solver: str
+    status: str
+    objective: Any
+    X: Any = None
+    W: Any = None
+    Hbar: Any = None
+    seconds: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _mean_cos(W: Any, idx: np.ndarray) -> float:
+    """Average pairwise cosine of the rows ``W[idx]``; NaN for fewer than two rows or a zero row."""
+    Wf = bk.to_float(W)[idx]
+    if len(idx) < 2:
+        return math.nan
+    n = np.linalg.norm(Wf, axis=1)
+    if np.min(n) <= 1e-9 * max(1.0, float(np.max(np.linalg.norm(bk.to_float(W), axis=1)))):
+        return math.nan
+    C = (Wf @ Wf.T) / np.outer(n, n)
+    m = len(idx)
+    return float((C.sum() - np.trace(C)) / (m * (m - 1)))
+
+
+def summarize(solution: LPMSolution, K_A: int) -> dict[str, Any]:
+    """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` rows).
+
+    ``cos_*`` is the average pairwise cosine (Fig. 3); NaN where undefined (fewer than two classes
+    in the group, e.g. ``K_B = 1``, or a zero classifier).  ``norm_*`` is the average norm.
+    """
+    W = bk.to_float(solution.W)  # (K, p)
+    K = W.shape[0]
+    A, B = np.arange(K_A), np.arange(K_A, K)
+    norms = np.linalg.norm(W, axis=1)
+    return {
+        "cos_all": _mean_cos(W, np.arange(K)),
+        "cos_majority": _mean_cos(W, A),
+        "cos_minority": _mean_cos(W, B),
+        "norm_majority": float(norms[A].mean()),
+        "norm_minority": float(norms[B].mean()),
+        "regime": solution.detail.get("regime", "unknown"),
+        "objective": float(solution.objective),
+    }

@@ -1,0 +1,130 @@
+"""The convex relaxation Eq. 15 solved with cvxpy, and Lemma 1's map back to Eq. 7 (Eq. 16).
+
+    min_X  sum_k pi_k [ log_sum_exp(z_k) - z_k(k) ],   z_k = X[k, K:2K]
+    s.t.   X >= 0 (PSD),  (1/K) sum_{k<=K} X(k,k) <= E_H,  (1/K) sum_{k>K} X(k,k) <= E_W,
+
+with ``pi_k = n_k / N`` (Eq. 15) or ``w_k n_k / N'`` (Eq. 18, Proposition 1).  The weights may be
+zero (the ``R = inf`` limit of Lemma 5), in which case that class contributes nothing.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from lpm_verify.errors import SolverError, require
+from lpm_verify.geometry import partial_orthogonal
+from lpm_verify.problem import LPMProblem
+from lpm_verify.solvers.base import LPMSolution, check_status, resolve_solver
+
+
+def _weights(problem: LPMProblem | Sequence[float], E_W: float | None, E_H: float | None
+             ) -> tuple[np.ndarray, float, float]:
+    """``(pi  # (K,), E_W, E_H)`` from a problem or from explicit fractions plus budgets."""
+    if isinstance(problem, LPMProblem):
+        require(problem.loss.is_cross_entropy, "loss", "cross-entropy for Eq. 15 via cvxpy", problem.loss.name)
+        return problem.fractions(), problem.E_W, problem.E_H
+    pi = np.asarray(problem, dtype=float)
+    require(pi.ndim == 1 and len(pi) >= 2 and np.all(pi >= 0) and pi.sum() > 0, "fractions",
+            "a list of K >= 2 nonnegative numbers, not all zero", problem)
+    require(E_W is not None and E_W > 0, "E_W", "> 0 (needed with explicit fractions)", E_W)
+    require(E_H is not None and E_H > 0, "E_H", "> 0 (needed with explicit fractions)", E_H)
+    return pi / pi.sum(), float(E_W), float(E_H)
+
+
+def eq15_objective(X: np.ndarray, pi: np.ndarray) -> float:
+    """Eq. 15's objective ``sum_k pi_k (lse(z_k) - z_k(k))`` at a given ``X  # (2K, 2K)``."""
+    K = len(pi)
+    Z = X[:K, K:]  # (K, K) row k = z_k
+    zmax = Z.max(axis=1, keepdims=True)
+    lse = zmax[:, 0] + np.log(np.exp(Z - zmax).sum(axis=1))
+    return float(np.sum(pi * (lse - np.diag(Z))))
+
+
+def eq15_slacks(X: np.ndarray, E_W: float, E_H: float) -> dict[str, float]:
+    """``E_H - (1/K) tr_H X``, ``E_W - (1/K) tr_W X`` and ``lambda_min(X)`` (all >= 0 iff feasible)."""
+    K = X.shape[0] // 2
+    d = np.diag(X)
+    return {"E_H": float(E_H - d[:K].sum() / K), "E_W": float(E_W - d[K:].sum() / K),
+            "psd_min_eig": float(np.linalg.eigvalsh((X + X.T) / 2)[0])}
+
+
+def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None, E_H: float | None = None,
+              solver: str = "clarabel", **solver_options: Any) -> LPMSolution:
+    """Solve Eq. 15 (Eq. 18's weights if ``problem.weights``) with the named cvxpy solver.
+
+    ``problem`` is an :class:`LPMProblem` or the fractions ``pi_k`` themselves (then ``E_W``, ``E_H``
+    are required; zeros allowed, e.g. ``two_size_fractions(K, K_A, inf)``).  ``solver`` is
+    "clarabel" (default), "scs", "mosek" or "auto".  ``solver_options`` go to ``cvxpy.Problem.solve``.
+    ``W``/``Hbar`` come from :func:`lemma1_map` with ``p = 2K`` (no rotation); when ``problem.p`` is
+    set and ``>= 2K`` the Eq. 7 evaluation of the lifted point is in ``detail["eq7"]``.
+    """
+    import cvxpy as cp  # imported here: cvxpy takes seconds to import and the float paths never need it
+
+    pi, E_W_, E_H_ = _weights(problem, E_W, E_H)
+    spec, note = resolve_solver(solver)
+    K = len(pi)
+    X = cp.Variable((2 * K, 2 * K), PSD=True)
+    terms = [pi[k] * (cp.log_sum_exp(X[k, K:]) - X[k, K + k]) for k in range(K) if pi[k] > 0]
+    constraints = [cp.trace(X[:K, :K]) / K <= E_H_, cp.trace(X[K:, K:]) / K <= E_W_]
+    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), constraints)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver=spec.cvxpy_name, **solver_options)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"{spec.name} failed on Eq. 15 (K={K}): {exc}; try solver='clarabel' or 'scs'") from exc
+    seconds = time.perf_counter() - t0
+    check_status(spec.name, prob.status, f"Eq. 15 (K={K})")
+    Xv = (X.value + X.value.T) / 2  # (2K, 2K)
+    W, Hbar = lemma1_factors(Xv)
+    detail: dict[str, Any] = {"slacks": eq15_slacks(Xv, E_W_, E_H_), "fractions": pi.tolist(),
+                              "duals": {"E_H": float(constraints[0].dual_value),
+                                        "E_W": float(constraints[1].dual_value)},
+                              "solver_objective": float(prob.value)}
+    if note:
+        detail["solver_note"] = note
+    if isinstance(problem, LPMProblem) and problem.p is not None and problem.p >= 2 * K:
+        detail["eq7"] = lemma1_evaluate(problem, Xv)
+    return LPMSolution(method="sdp", solver=spec.name, status=prob.status, objective=eq15_objective(Xv, pi),
+                       X=Xv, W=W, Hbar=Hbar, seconds=seconds, detail=detail)
+
+
+def psd_sqrt(X: np.ndarray) -> np.ndarray:
+    """Positive square root ``X^{1/2}`` (negative rounding eigenvalues clipped to 0)."""
+    lam, Q = np.linalg.eigh((X + X.T) / 2)
+    return (Q * np.sqrt(np.clip(lam, 0.0, None))) @ Q.T
+
+
+def lemma1_factors(X: np.ndarray, P: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(W  # (K, p), Hbar  # (K, p))`` from ``[h_1..h_K, W^T] = P X^{1/2}`` (Eq. 16); ``P = I`` by default."""
+    K = X.shape[0] // 2
+    F = psd_sqrt(X)  # (2K, 2K) columns h_1..h_K, w_1..w_K
+    if P is not None:
+        F = P @ F  # (p, 2K)
+    return F[:, K:].T.copy(), F[:, :K].T.copy()
+
+
+def lemma1_map(X: np.ndarray, p: int, sizes: Sequence[int], rng: np.random.Generator | None = None
+               ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Lemma 1 / Eq. 16: ``(W  # (K, p), H)`` with ``H[k]  # (n_k, p)`` every row ``h_k``.
+
+    ``P  # (p, 2K)`` is partial orthogonal (random Haar if ``rng`` is given); needs ``p >= 2K``.
+    """
+    K = X.shape[0] // 2
+    require(len(sizes) == K, "sizes", f"K = {K} class sizes", sizes)
+    require(isinstance(p, int) and p >= 2 * K, "p", f">= 2K = {2 * K} (Lemma 1)", p)
+    for k, n in enumerate(sizes):
+        require(float(n).is_integer() and n >= 1, f"sizes[{k}]", "a positive integer (samples per class)", n)
+    W, Hbar = lemma1_factors(X, partial_orthogonal(p, 2 * K, rng))
+    return W, [np.repeat(Hbar[k:k + 1], int(n), axis=0) for k, n in enumerate(sizes)]
+
+
+def lemma1_evaluate(problem: LPMProblem, X: np.ndarray, rng: np.random.Generator | None = None
+                    ) -> dict[str, float]:
+    """Lift ``X`` to ``(H, W)`` by Eq. 16 and evaluate Eq. 7 (Eq. 18): objective and both slacks."""
+    p = problem.require_p(2 * problem.K, "Lemma 1")
+    W, H = lemma1_map(X, p, problem.sizes, rng)
+    slack_W, slack_H = problem.constraint_slacks(W, H)
+    return {"objective": float(problem.objective(W, H)), "slack_E_W": float(slack_W),
+            "slack_E_H": float(slack_H), "p": p}
