@@ -178,10 +178,31 @@ def _inv_batched(M: np.ndarray) -> np.ndarray:
     return out
 
 
+def _det_obj(M: np.ndarray) -> Any:
+    """Determinant by Gaussian elimination with partial pivoting and no singularity cut-off.
+
+    (``mpmath.det`` returns exactly 0 for a nearly singular matrix, which would hide the small
+    values and the complex-step derivatives of the regime-boundary equation.)
+    """
+    M = M.copy()
+    n = M.shape[0]
+    det: Any = 1
+    for j in range(n):
+        p = max(range(j, n), key=lambda i: abs(M[i, j]))
+        if M[p, j] == 0:
+            return M[p, j]
+        if p != j:
+            M[[j, p]] = M[[p, j]]
+            det = -det
+        det = det * M[j, j]
+        M[j + 1:, j:] = M[j + 1:, j:] - np.outer(M[j + 1:, j] / M[j, j], M[j, j:])
+    return det
+
+
 def _det_batched(M: np.ndarray) -> np.ndarray:
     if M.dtype != object:
         return np.linalg.det(M)
-    return np.array([mpmath.det(mpmath.matrix(M[i].tolist())) for i in range(M.shape[0])], dtype=object)
+    return np.array([_det_obj(M[i]) for i in range(M.shape[0])], dtype=object)
 
 
 # =============================================================================================

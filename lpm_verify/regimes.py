@@ -1,0 +1,265 @@
+"""Regimes of the imbalanced LPM optimum and every imbalance ratio R at which the regime changes.
+
+A regime (:class:`~lpm_verify.solvers.symmetric.Regime`) is the rank pattern of the invariant
+optimum ``X*`` of Eq. 15: the rank of the group-mean block ``Z_M`` and which within-group contrast
+blocks are nonzero.  For the two-size family (``K_A`` classes of size ``R``, ``K_B`` of size 1)
+the labels read e.g.
+
+* ``M1 A+ B+``: all classifiers distinct (the balanced ETF at R = 1 is of this type),
+* ``M1 A+ B0``: Minority Collapse -- the minority contrast vanishes, ``w_k`` equal for k > K_A,
+* ``M0 A+ B0``: the minority classifiers and features are exactly zero (cosine undefined).
+
+Thresholds.  A regime change is where one block's strict complementarity fails: the smaller
+regime's dual margin reaches 0 (``gamma_g = -mu`` for a contrast, ``sigma_max`` of ``G_M`` off the
+active subspace ``= mu`` for the mean block).  Each threshold is the root ``tau* = log R*`` of the
+smaller regime's KKT system augmented by that smooth equation, solved by Newton in mpmath at
+``digits + 15`` working digits.  A float64 continuation over a log-grid of R (plus R = 0 and
+R = inf, where one group has zero weight) only brackets the changes; no threshold is bisected.
+
+Certificate of a threshold: the augmented residual and last Newton step, the derivative of the
+event function along the branch (nonzero: the regime really changes there), and the KKT
+certificates of the two regimes at ``R*(1 -+ delta)``, each passing with positive margins.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from lpm_verify import backend as bk
+from lpm_verify.errors import SolverError, require
+from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _newton, _Point,
+                                          _step, _System, balanced_point, certificate, certificate_ok,
+                                          solve_float)
+
+
+@dataclass
+class Transition:
+    """One regime change: ``R`` (mpmath.mpf) with ``from_regime`` below and ``to_regime`` above."""
+
+    R: Any
+    from_regime: str
+    to_regime: str
+    event: str
+    certificate: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self, digits: int) -> dict[str, Any]:
+        return {"R": mpmath.nstr(self.R, digits, strip_zeros=False), "from": self.from_regime,
+                "to": self.to_regime, "event": self.event,
+                "certificate": {k: _jsonable(v) for k, v in self.certificate.items()}}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (mpmath.mpf, mpmath.mpc)):
+        return mpmath.nstr(v, 6)
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    return v
+
+
+def regime_of_X(X: np.ndarray, prof: Profile, rel_tol: float = 1e-5) -> Regime:
+    """Regime of a (float) invariant-or-nearly ``X  # (2K, 2K)``, e.g. an SDP solution.
+
+    Block sizes are compared with ``rel_tol * T``, ``T = K sqrt(E_H E_W)`` (SDP accuracy ~1e-8).
+    """
+    K, G = prof.K, prof.G
+    Z = np.asarray(X, dtype=float)[:K, K:]  # (K, K) z_k(j) = h_k . w_j
+    U = np.zeros((K, G))
+    for k, g in enumerate(prof.class_groups):
+        U[k, g] = 1 / math.sqrt(prof.counts[g])
+    T = K * math.sqrt(prof.E_H * prof.E_W)
+    sv = np.linalg.svd(U.T @ Z @ U, compute_uv=False)
+    active = []
+    for g, c in enumerate(prof.counts):
+        if c == 1:
+            active.append(None)
+            continue
+        idx = [k for k in range(K) if prof.class_groups[k] == g]
+        block = Z[np.ix_(idx, idx)]
+        s = (np.trace(block) - block.sum() / c) / (c - 1)
+        active.append(bool(s > rel_tol * T))
+    return Regime(int(np.sum(sv > rel_tol * T)), tuple(active))
+
+
+def describe(label: str, K_A: int | None = None) -> str:
+    """Plain-words reading of a two-size regime label."""
+    parts = label.split()
+    if len(parts) != 3:
+        return label
+    r, a, b = parts
+    words = {"+": "distinct", "0": "collapsed (equal)", "-": "single class"}
+    text = f"majority classifiers {words[a[1]]}, minority classifiers {words[b[1]]}"
+    if r == "M0" and b[1] in "0-":
+        text += "; minority classifiers and features are zero"
+    elif r == "M0" and a[1] in "0-":
+        text += "; majority classifiers and features are zero"
+    return text
+
+
+def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
+    if math.isinf(R):
+        return np.array([1.0 / K_A, 0.0])
+    if R == 0:
+        return np.array([0.0, 1.0 / K_B])
+    return np.array([R, 1.0]) / (K_A * R + K_B)
+
+
+def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6
+         ) -> list[tuple[float, _Point]]:
+    """Float64 continuation over ``R = 0, 10^-L .. 10^L, inf`` from the balanced optimum at R = 1."""
+    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
+    K_B = K - K_A
+    n = int(round(log10_range * per_decade))
+    up = [10 ** (i / per_decade) for i in range(1, n + 1)] + [math.inf]
+    down = [10 ** (-i / per_decade) for i in range(1, n + 1)] + [0.0]
+    start = balanced_point(prof)
+    start.info["pi"] = _pi_two(K_A, K_B, 1.0)
+    out = [(1.0, start)]
+    for grid, sign in ((up, 1), (down, -1)):
+        point = start
+        branch = []
+        for R in grid:
+            pi = _pi_two(K_A, K_B, R)
+            with np.errstate(all="ignore"):
+                got = _step(prof, pi, point)
+            point = got if got is not None else _bisect_step(prof, point.info["pi"], pi, point, 0)
+            point.info["pi"] = pi
+            branch.append((R, point))
+        out = (out + branch) if sign > 0 else (branch[::-1] + out)
+    return out
+
+
+def _event_between(lo: Regime, hi: Regime) -> tuple[Regime, tuple]:
+    """The single block that differs and the smaller regime (where that block is inactive)."""
+    diffs = []
+    if lo.rank != hi.rank:
+        diffs.append(("rank",))
+    for g, (a, b) in enumerate(zip(lo.active, hi.active)):
+        if a != b:
+            diffs.append(("contrast", g))
+    if len(diffs) != 1 or (diffs[0][0] == "rank" and abs(lo.rank - hi.rank) != 1):
+        raise SolverError(f"regimes {lo.label()} and {hi.label()} differ in more than one block between "
+                          f"adjacent grid points; refine the grid (per_decade)")
+    ev = diffs[0]
+    if ev[0] == "rank":
+        small = lo if lo.rank < hi.rank else hi
+    else:
+        small = lo if not lo.active[ev[1]] else hi
+    return small, ev
+
+
+def _event_name(ev: tuple) -> str:
+    return "mean-block rank" if ev[0] == "rank" else f"group {GROUP_NAMES[ev[1]]} contrast"
+
+
+def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: _Point, R_hi: float,
+                     p_hi: _Point, digits: int) -> tuple[Any, dict]:
+    """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath)."""
+    K_A, K_B = prof.counts
+    ref = p_lo if p_lo.regime == small else p_hi
+    # smaller regime at both brackets (it is a smooth KKT branch on both sides of the threshold)
+    taus, vals, xs = [], [], []
+    for R in (R_lo, R_hi):
+        R_eff = min(max(R, 1e-12), 1e12)
+        pi = _pi_two(K_A, K_B, R_eff)
+        sysR = _System(prof, small, pi)
+        with np.errstate(all="ignore"):
+            x, info = _newton(sysR, ref.x.copy(), tol=1e-12 * prof.K * math.sqrt(prof.E_H * prof.E_W))
+        A, B, s, mu, _ = sysR.unpack(x[None, :])
+        GM, gamma, _ = sysR.gradient(A, B, s, pi[None])
+        aug = _System(prof, small, None, ev)
+        taus.append(math.log(R_eff))
+        vals.append(float(aug.event_value(A, B, GM, gamma, mu)[0]))
+        xs.append(x)
+    t0 = taus[0] - vals[0] * (taus[1] - taus[0]) / (vals[1] - vals[0]) if vals[1] != vals[0] else sum(taus) / 2
+    t0 = min(max(t0, min(taus)), max(taus))
+    w = (t0 - taus[0]) / (taus[1] - taus[0]) if taus[1] != taus[0] else 0.5
+    aug = _System(prof, small, None, ev)
+    x0 = np.append((1 - w) * xs[0] + w * xs[1], t0)
+    with np.errstate(all="ignore"):
+        xf, info_f = _newton(aug, x0, tol=1e-13)
+    with mpmath.workdps(digits + 15):
+        xm = bk.mp_array([mpmath.mpf(float(v)) for v in xf])
+        xm, info = _newton(aug, xm, tol=mpmath.mpf(10) ** (-(digits + 10)))
+        tau = xm[-1]
+        # transversality: d(event)/d(tau) along the smaller regime's branch (implicit derivative)
+        from lpm_verify.solvers.symmetric import _jacobian
+        J = _jacobian(aug, xm)  # (m, n); last row = event, last column = tau
+        Jm = mpmath.matrix(J[:-1, :-1].tolist())
+        dx, _ = mpmath.qr_solve(Jm, mpmath.matrix((-J[:-1, -1]).tolist()))
+        slope = J[-1, -1] + sum(J[-1, i] * dx[i] for i in range(len(xm) - 1))
+        cert = {"augmented_residual": info["residual"], "newton_iterations": info["iterations"],
+                "last_step": info["last_step"], "converged": info["converged"],
+                "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
+        R = mpmath.exp(tau)
+    return +R, cert
+
+
+def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Point, digits: int
+                       ) -> dict[str, Any]:
+    """Certify regime ``lo`` at ``R(1 - delta)`` and ``hi`` at ``R(1 + delta)`` in mpmath, ``delta = 1e-6``.
+
+    ``delta`` is large enough for the float64 start to resolve the regime (its margins are
+    ~ delta * slope, far above float rounding) and small enough to sit next to the threshold.
+    """
+    out: dict[str, Any] = {}
+    K_A, K_B = prof.counts
+    delta = 1e-6
+    for name, reg, Rs in (("below", lo, float(R) * (1 - delta)), ("above", hi, float(R) * (1 + delta))):
+        pi_f = _pi_two(K_A, K_B, Rs)
+        with np.errstate(all="ignore"):
+            fl = _step(prof, pi_f, ref)
+        if fl is None or fl.regime != reg:
+            fl = solve_float(Profile.two_size(prof.K, K_A, Rs, prof.E_W, prof.E_H))
+        entry: dict[str, Any] = {"R": Rs, "regime": reg.label(), "ok": False}
+        if fl.regime == reg:
+            with mpmath.workdps(digits + 15):
+                Rm = mpmath.mpf(Rs)
+                pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
+                system = _System(prof, reg, pi)
+                x, info = _newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in fl.x]),
+                                  tol=mpmath.mpf(10) ** (-(digits + 8)))
+                cert = certificate(system, x)
+                entry.update({"ok": bool(info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-(digits + 5)))),
+                              "kkt_residual": cert["kkt_residual"], "min_margin": cert["min_margin"],
+                              "gap_bound": cert["gap_bound"]})
+        out[name] = entry
+    return out
+
+
+def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, log10_range: float = 8.0,
+                    per_decade: int = 6) -> list[Transition]:
+    """Every regime change of the two-size LPM in ``R in (0, inf)``, each to ``digits`` digits.
+
+    The float64 scan covers ``R = 0`` and ``10^-L .. 10^L`` and ``inf`` (``L = log10_range``); the
+    regimes at the two ends are reported by :func:`scan`.  Changes are sorted by R.
+    """
+    require(isinstance(K, int) and K >= 2, "K", "an integer >= 2", K)
+    require(isinstance(K_A, int) and 0 < K_A < K, "K_A", f"an integer in [1, K-1] = [1, {K - 1}]", K_A)
+    require(isinstance(digits, int) and 15 <= digits <= 200, "digits", "an integer in [15, 200]", digits)
+    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
+    points = scan(K, K_A, E_W, E_H, log10_range, per_decade)
+    out = []
+    for (R_lo, p_lo), (R_hi, p_hi) in zip(points, points[1:]):
+        if p_lo.regime == p_hi.regime:
+            continue
+        t0 = time.perf_counter()
+        small, ev = _event_between(p_lo.regime, p_hi.regime)
+        R, cert = _solve_threshold(prof, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
+        lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi
+        with mpmath.workdps(digits + 15):
+            inside = (R > lo_b) and (math.isinf(hi_b) or R < hi_b)
+        cert["bracket"] = [R_lo, R_hi]
+        cert["root_inside_bracket"] = bool(inside)
+        cert["sides"] = _side_certificates(prof, R, p_lo.regime, p_hi.regime, p_lo, digits)
+        cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in cert["sides"].values())
+                                 and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
+        cert["seconds"] = time.perf_counter() - t0
+        out.append(Transition(R, p_lo.regime.label(), p_hi.regime.label(), _event_name(ev), cert))
+    return out
