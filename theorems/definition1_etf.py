@@ -24,15 +24,16 @@ EXPLICIT_K = (2, 3, 4, 5, 6)
 
 
 # -- symbolic helpers (shared by the other balanced-case modules) -----------------------------
-def symbolic_error(expr: sp.Expr, symbols_values: Callable[[], list[dict]] | None = None) -> tuple[float, bool]:
+def symbolic_error(expr: sp.Expr, symbols_values: Callable[[], list[dict]] | None = None,
+                   simplifier: Callable[[sp.Expr], sp.Expr] = sp.simplify) -> tuple[float, bool]:
     """``(error, proved)`` for the claim ``expr == 0``.
 
-    ``proved`` is True when sympy simplifies ``expr`` to 0; then the error is 0.  Otherwise the error
+    ``proved`` is True when ``simplifier`` reduces ``expr`` to 0; then the error is 0.  Otherwise the error
     is the largest |expr| over exact substitutions (``symbols_values``, default K = 2..12), or NaN
     (a fail) when those are all 0 but sympy could not prove it: an unproved identity never passes
     a symbolic check.
     """
-    if sp.simplify(expr) == 0:
+    if simplifier(expr) == 0:
         return 0.0, True
     subs = symbols_values() if symbols_values else [{K_SYM: k} for k in SAMPLE_K]
     worst = max(abs(float(sp.N(expr.subs(s), 30))) for s in subs)
