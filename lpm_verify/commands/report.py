@@ -1,14 +1,51 @@
-"""`python -m lpm_verify report`: not yet implemented (see the open issues)."""
+"""``python -m lpm_verify report [--out reports/] [--fresh] [--jobs N] [--no-train] [--runs runs/] [--data-root PATH]``.
+
+Writes ``<out>/index.md``, ``<out>/index.html`` (PNG figures beside it) and ``<out>/data/`` (check
+records JSON, sweep CSV, thresholds, runs), then prints the summary table.  Results are cached by
+their inputs under ``<out>/.cache`` so that a second report only recomputes what changed; when the
+experiments store is empty and FashionMNIST is available, the ``cpu-report`` preset is trained first.
+Exit status 1 when a check fails or a dependency's computation failed (the report is still written).
+"""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from pathlib import Path
+
+from lpm_verify.claims import RESULTS
+from lpm_verify.errors import require
+from lpm_verify.report.build import ReportOptions, build_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    parser.add_argument("--fresh", action="store_true", help="recompute everything, ignoring the cache")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for independent checks and sweeps (default 1)")
+    parser.add_argument("--no-train", action="store_true",
+                        help="do not train the cpu-report preset when the experiments store is empty")
+    parser.add_argument("--runs", default="runs", help="experiments store (default: runs/)")
+    parser.add_argument("--data-root", help="folder holding FashionMNIST (default: the experiments layer's search path)")
+    parser.add_argument("--only", action="append", metavar="RESULT",
+                        help=f"restrict the checks to a result ({RESULTS[0]!r}, ...) or check-id prefix; repeatable")
+    parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
+    parser.add_argument("--sweep-points", type=int, default=40,
+                        help="log-spaced R values per LPM curve, thresholds and R = inf added (default 40)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("python -m lpm_verify report: not yet implemented", file=sys.stderr)
-    return 2
+    require(args.jobs >= 1, "--jobs", "an integer >= 1", args.jobs)
+    require(args.sweep_points >= 2, "--sweep-points", "an integer >= 2", args.sweep_points)
+    options = ReportOptions(out=Path(args.out), fresh=args.fresh, jobs=args.jobs, train=not args.no_train,
+                            runs=Path(args.runs), data_root=Path(args.data_root) if args.data_root else None,
+                            only=args.only, include_slow=args.slow, sweep_points=args.sweep_points,
+                            progress=sys.stderr.isatty(),
+                            command="python -m lpm_verify report " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2
+                            else "python -m lpm_verify report")
+    result = build_report(options)
+    print(result.summary)
+    print(f"\nwrote {options.out / 'index.html'} and {options.out / 'index.md'} in {result.seconds:.1f} s "
+          f"({result.cache.summary()})")
+    for err in result.section_errors:
+        print(f"error: {err}", file=sys.stderr)
+    return 1 if result.failed_checks or result.section_errors else 0

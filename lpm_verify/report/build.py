@@ -1,0 +1,146 @@
+"""Build the whole report: gather (checks, LPM data, runs), make sections and figures, write files.
+
+    <out>/index.md, <out>/index.html      the same section model, two renderings
+    <out>/*.png                          figures referenced by both
+    <out>/data/checks.json               every check record
+    <out>/data/sweep.csv                 every LPM sweep row (Fig. 3, Fig. 8, network overlays)
+    <out>/data/thresholds.json           every regime threshold with its certificate
+    <out>/data/runs.json                 the runs the network section used (config + metrics)
+    <out>/.cache/                        results keyed by their inputs (see cache.py)
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from lpm_verify.claims import Registry, jsonable
+from lpm_verify.io import write_json_atomic, write_text_atomic
+from lpm_verify.report import lpm as lpm_data
+from lpm_verify.report.cache import Cache
+from lpm_verify.report.document import Document, Section
+from lpm_verify.report.gather import gather_checks
+from lpm_verify.report.lpm_section import FIG8_ENERGIES, fig3_configs, fig8_configs, lpm_section
+from lpm_verify.report.network_section import network_section
+from lpm_verify.report.networks import gather_runs
+from lpm_verify.report.render import to_html, to_markdown
+from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
+                                        summary_section, summary_text)
+from lpm_verify.claims import Verdict
+
+
+@dataclass
+class ReportOptions:
+    """Everything a report depends on besides the sources (``python -m lpm_verify report`` flags)."""
+
+    out: Path = Path("reports")
+    fresh: bool = False
+    jobs: int = 1
+    train: bool = True
+    runs: Path = Path("runs")
+    data_root: Path | None = None
+    only: list[str] | None = None          # results / check-id prefixes (default: all)
+    include_slow: bool = False
+    sweep_points: int = 40                 # log-spaced R per LPM curve (plus thresholds and inf)
+    threshold_digits: int = 30
+    lpm_method: str = "symmetric"
+    fig8_energies: tuple[tuple[float, float], ...] = FIG8_ENERGIES
+    progress: bool = False
+    registry: Registry | None = None       # tests: a private registry instead of theorems/
+    command: str = "python -m lpm_verify report"
+
+
+@dataclass
+class ReportResult:
+    document: Document
+    summary: str
+    files: list[Path]
+    cache: Cache
+    seconds: float
+    failed_checks: int
+    section_errors: list[str] = field(default_factory=list)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def stop(self, section: Section) -> Section:
+        section.seconds = time.perf_counter() - self.start
+        return section
+
+
+def _log(options: ReportOptions, text: str) -> None:
+    if options.progress:
+        print(text, file=sys.stderr, flush=True)
+
+
+def build_report(options: ReportOptions) -> ReportResult:
+    """Write the report to ``options.out``; returns what was written and the summary text."""
+    start = time.perf_counter()
+    out = Path(options.out)
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    cache = Cache(out / ".cache", fresh=options.fresh)
+    files: list[Path] = []
+
+    _log(options, "report: checks")
+    t = _Timer()
+    gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
+                             progress=options.progress, registry=options.registry)
+    records = gathered.records
+    files.append(write_json_atomic(out / "data" / "checks.json", [r.to_json() for r in records]))
+    summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed)))
+    t = _Timer()
+    errata = t.stop(errata_section(records))
+
+    _log(options, "report: LPM sweeps and thresholds")
+    t = _Timer()
+    compute = lambda configs: lpm_data.compute(configs, cache, points=options.sweep_points,  # noqa: E731
+                                               digits=options.threshold_digits, method=options.lpm_method,
+                                               jobs=options.jobs, progress=options.progress)
+    figs = compute(fig3_configs() + fig8_configs(options.fig8_energies))
+    fig3 = figs[:3]
+    fig8 = figs[3:]
+    lpm = t.stop(lpm_section(fig3, fig8, out, digits=options.threshold_digits))
+
+    _log(options, "report: network experiments")
+    t = _Timer()
+    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root)
+    overlay_data: list[lpm_data.LPMData] = []
+
+    def overlay(configs):
+        overlay_data.extend(compute(configs))
+        return overlay_data[-len(configs):]
+    nets = t.stop(network_section(runs, str(options.runs), out, overlay))
+    files.append(write_text_atomic(out / "data" / "sweep.csv", lpm_data.sweep_csv(figs + overlay_data)))
+    files.append(write_json_atomic(out / "data" / "thresholds.json",
+                                   [{"config": vars(d.config), "thresholds": d.thresholds, "error": d.threshold_error}
+                                    for d in figs + overlay_data]))
+    files.append(write_json_atomic(out / "data" / "runs.json",
+                                   [{"config": jsonable(g.config), "seeds": g.seeds, "paths": g.paths,
+                                     "metrics": jsonable(g.metrics)} for g in runs.groups]))
+    t = _Timer()
+    checks = t.stop(checks_section(records))
+    body = [summary, errata, lpm, nets, checks]
+    provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
+                                    threshold_digits=options.threshold_digits,
+                                    total_seconds=time.perf_counter() - start)
+    doc = Document("Layer-Peeled Model: agreement report",
+                   "Fang, He, Long, Su, Exploring Deep Neural Networks via Layer-Peeled Model: Minority Collapse "
+                   "in Imbalanced Training (PNAS 2021), checked claim by claim by lpm-verify. Generated "
+                   + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + ".",
+                   body + [provenance])
+    files.append(write_text_atomic(out / "index.md", to_markdown(doc)))
+    files.append(write_text_atomic(out / "index.html", to_html(doc)))
+    files += sorted(out.glob("*.png"))
+    errors = sorted({d.sweep_error or d.threshold_error for d in figs + overlay_data
+                     if (d.sweep_error or d.threshold_error) and "not available yet" not in (d.sweep_error or d.threshold_error)})
+    if runs.error and "not available yet" not in runs.error:
+        errors.append(runs.error)
+    return ReportResult(doc, summary_text(summary_rows(records, gathered.not_run)), files, cache,
+                        time.perf_counter() - start,
+                        sum(1 for r in records if r.verdict == Verdict.FAIL.value), errors)

@@ -1,0 +1,164 @@
+"""The report's figures (matplotlib, Agg backend): PNG at :data:`DPI` dots per inch, labelled axes,
+legends, written atomically.
+
+* :func:`lpm_panels`  minority cosine vs R from the LPM (Fig. 3; one panel per (E_W, E_H) for Fig. 8),
+  log R axis, the -1/(K-1) line of Eq. 10, thresholds marked on their curves;
+* :func:`network_overlay`  a trained network's minority cosine vs R (solid) over the LPM prediction
+  for the (E_W, E_H) fitted from that network (dotted) -- the idea of Fig. 2 / Fig. 4;
+* :func:`grouped_bars`  accuracies side by side (Fig. 5, Tables 2-4);
+* :func:`oversampling`  minority cosine vs the oversampling rate w_r (Fig. 6).
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+DPI = 160
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+@dataclass
+class Curve:
+    """One line: x and y of equal length (non-finite points are dropped), optional error bars."""
+
+    label: str
+    x: list[float]
+    y: list[float]
+    yerr: list[float] | None = None
+    marks_x: list[float] = field(default_factory=list)   # points to highlight (thresholds)
+    marks_y: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Panel:
+    title: str
+    K: int
+    curves: list[Curve]
+    overlays: list[Curve] = field(default_factory=list)   # dotted, colour-matched to ``curves``
+
+
+def save(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
+    """Write ``fig`` as PNG beside its final name, then rename (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _finite(xs: Sequence[float], ys: Sequence[float], errs: Sequence[float] | None = None):
+    keep = [i for i, (a, b) in enumerate(zip(xs, ys)) if math.isfinite(a) and math.isfinite(b) and a > 0]
+    x = [xs[i] for i in keep]
+    y = [ys[i] for i in keep]
+    e = None if errs is None else [errs[i] if math.isfinite(errs[i]) else 0.0 for i in keep]
+    return x, y, e
+
+
+def _cosine_axes(ax: plt.Axes, panel: Panel, ylabel: str) -> None:
+    etf = -1.0 / (panel.K - 1)
+    ax.axhline(etf, color="0.45", linestyle="-.", linewidth=1.2, label=f"-1/(K-1) = {etf:.3f} (Eq. 10)")
+    ax.axhline(1.0, color="0.8", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("imbalance ratio R = n_A / n_B (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(min(etf, -0.2) - 0.08, 1.08)
+    ax.set_title(panel.title, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _draw(ax: plt.Axes, curve: Curve, color: str, style: str, marker: str | None) -> None:
+    x, y, e = _finite(curve.x, curve.y, curve.yerr)
+    if not x:
+        return
+    if e is not None and any(e):
+        ax.errorbar(x, y, yerr=e, color=color, linestyle=style, marker=marker, markersize=4, capsize=3,
+                    label=curve.label)
+    else:
+        ax.plot(x, y, color=color, linestyle=style, marker=marker, markersize=3.5, label=curve.label)
+    mx, my, _ = _finite(curve.marks_x, curve.marks_y)
+    if mx:
+        ax.plot(mx, my, linestyle="none", marker="D", markersize=6, markerfacecolor="white",
+                markeredgecolor=color, markeredgewidth=1.5)
+
+
+def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: str) -> Path:
+    """Minority cosine vs R, one panel per entry (Fig. 3 is one panel; Fig. 8 several)."""
+    cols = min(len(panels), 2)
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, 4.3 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        for i, curve in enumerate(panel.curves):
+            _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
+        _cosine_axes(ax, panel, "average cosine between minority classifiers")
+        ax.legend(fontsize=8, loc="center right")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def network_overlay(panel: Panel, path: str | os.PathLike[str]) -> Path:
+    """Trained networks (solid, error bars over seeds) over the LPM prediction (dotted), same colour per K_A."""
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    for i, curve in enumerate(panel.curves):
+        _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
+    for i, curve in enumerate(panel.overlays):
+        _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
+    _cosine_axes(ax, panel, "average cosine between minority classifiers")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike[str],
+                 *, ylabel: str, title: str) -> Path:
+    """Bars per category, one colour per series (missing values left out)."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(categories) + 3), 4.2))
+    width = 0.8 / max(len(series), 1)
+    for j, (name, values) in enumerate(series.items()):
+        xs = [i + (j - (len(series) - 1) / 2) * width for i in range(len(categories))]
+        keep = [(x, v) for x, v in zip(xs, values) if math.isfinite(v)]
+        bars = ax.bar([k[0] for k in keep], [k[1] for k in keep], width=width * 0.95,
+                      color=COLORS[j % len(COLORS)], label=name)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+    ax.set_xticks(range(len(categories)))
+    ax.set_xticklabels(categories, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 105)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def oversampling(panel: Panel, path: str | os.PathLike[str]) -> Path:
+    """Minority cosine vs oversampling rate w_r (log axis) at fixed R."""
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    for i, curve in enumerate(panel.curves):
+        _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
+    for i, curve in enumerate(panel.overlays):
+        _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
+    _cosine_axes(ax, panel, "average cosine between minority classifiers")
+    ax.set_xlabel("oversampling rate w_r (log scale)")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,137 @@
+"""The section "LPM figures recomputed": Fig. 3, Fig. 8, and every regime threshold with its digits.
+
+Data come from :mod:`lpm_verify.report.lpm` (sweeps and thresholds cached by their inputs); the
+figures from :mod:`lpm_verify.report.figures`.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable
+
+from lpm_verify.claims import short
+from lpm_verify.report import figures
+from lpm_verify.report.document import Code, CodeBlock, Figure, Heading, Section, note, para, table
+from lpm_verify.report.lpm import Config, LPMData
+
+#: Fig. 3 of the paper: K = 10, K_A = 3, 5, 7, E_W = 1, E_H = 5.
+FIG3_K, FIG3_KA, FIG3_ENERGY = 10, (3, 5, 7), (1.0, 5.0)
+#: Fig. 8 (several (E_W, E_H); the caption does not list them, so these span the product E_W E_H
+#: from 1 to 100, and (5, 1) mirrors Fig. 3's (1, 5)).
+FIG8_ENERGIES: tuple[tuple[float, float], ...] = ((1.0, 1.0), (5.0, 1.0), (1.0, 10.0), (10.0, 10.0))
+
+
+def fig3_configs() -> list[Config]:
+    return [Config(FIG3_K, k_a, *FIG3_ENERGY) for k_a in FIG3_KA]
+
+
+def fig8_configs(energies: Iterable[tuple[float, float]] = FIG8_ENERGIES) -> list[Config]:
+    return [Config(FIG3_K, k_a, e_w, e_h) for e_w, e_h in energies for k_a in FIG3_KA]
+
+
+def _fnum(x: float, digits: int = 4) -> str:
+    return "inf" if x == math.inf else ("undefined" if not math.isfinite(x) else f"{x:.{digits}g}")
+
+
+def curve(d: LPMData, label: str | None = None) -> figures.Curve:
+    """Minority cosine vs R of one configuration, thresholds marked on it."""
+    rows = [r for r in d.rows if math.isfinite(r.get("R", math.nan))]
+    xs = [r["R"] for r in rows]
+    ys = [float(r.get("cos_minority", math.nan)) for r in rows]
+    marks_x, marks_y = [], []
+    for t in d.thresholds:
+        R = float(t["R"])
+        near = min(rows, key=lambda r: abs(math.log(r["R"] / R)) if R > 0 else math.inf, default=None)
+        if near is not None and math.isfinite(R):
+            marks_x.append(R)
+            marks_y.append(float(near.get("cos_minority", math.nan)))
+    return figures.Curve(label or f"K_A = {d.config.K_A}, K_B = {d.config.K_B}", xs, ys, None, marks_x, marks_y)
+
+
+def threshold_command(cfg: Config, digits: int) -> str:
+    return (f"python -m lpm_verify threshold --K {cfg.K} --KA {cfg.K_A} --EW {cfg.E_W:g} --EH {cfg.E_H:g} "
+            f"--digits {digits}")
+
+
+def undefined_points(data: Iterable[LPMData]) -> list[str]:
+    """Where the minority cosine is undefined (NaN in the sweep, or K_B < 2), as readable items."""
+    out = []
+    for d in data:
+        if d.config.K_B < 2:
+            out.append(f"{d.config.label()}: K_B = {d.config.K_B} < 2, no pair of minority classifiers")
+            continue
+        bad = [r for r in d.rows if not math.isfinite(float(r.get("cos_minority", math.nan)))]
+        if bad:
+            out.append(f"{d.config.label()}: R = " + ", ".join(_fnum(r["R"]) for r in bad)
+                       + " (a minority classifier of zero norm makes the cosine 0/0)")
+    return out
+
+
+def _value_at(d: LPMData, R: float) -> float:
+    for r in d.rows:
+        if r.get("R") == R:
+            return float(r.get("cos_minority", math.nan))
+    return math.nan
+
+
+def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: int) -> Section:
+    """Fig. 3 and Fig. 8 recomputed, the thresholds table, and the undefined-value notes."""
+    sec = Section("lpm-figures", "LPM figures recomputed (Fig. 3, Fig. 8) and regime thresholds")
+    every = fig3 + fig8
+    errors = sorted({e for d in every for e in (d.sweep_error, d.threshold_error) if e})
+    for e in errors:
+        sec.add(note(e))
+    have_rows = [d for d in every if d.rows]
+    if have_rows:
+        sec.add(Heading("Fig. 3: minority collapse as R grows (K = 10, E_W = 1, E_H = 5)"))
+        panel = figures.Panel("E_W = 1, E_H = 5", FIG3_K, [curve(d) for d in fig3])
+        figures.lpm_panels([panel], out / "fig3_minority_cosine.png",
+                           "Fig. 3 recomputed: average cosine between minority classifiers (LPM, Eq. 7)")
+        sec.add(Figure("fig3_minority_cosine.png",
+                       "Fig. 3 recomputed. Average pairwise cosine of the K_B minority classifiers of the LPM "
+                       "optimum vs the imbalance ratio R (log axis), K = 10, E_W = 1, E_H = 5. Diamonds: regime "
+                       "thresholds from lpm_verify.regimes. Dash-dotted: -1/(K-1), the balanced ETF value "
+                       "(Eq. 10)."))
+        if fig8:
+            energies = list(dict.fromkeys((d.config.E_W, d.config.E_H) for d in fig8))
+            panels = [figures.Panel(f"E_W = {e_w:g}, E_H = {e_h:g}", FIG3_K,
+                                    [curve(d) for d in fig8 if (d.config.E_W, d.config.E_H) == (e_w, e_h)])
+                      for e_w, e_h in energies]
+            sec.add(Heading("Fig. 8: the same for several (E_W, E_H)"))
+            figures.lpm_panels(panels, out / "fig8_minority_cosine.png",
+                               "Fig. 8 recomputed: minority cosine vs R for several (E_W, E_H), K = 10")
+            sec.add(Figure("fig8_minority_cosine.png",
+                           "Fig. 8 recomputed: one panel per (E_W, E_H), K = 10, K_A = 3, 5, 7. The paper's "
+                           "caption does not list its (E_W, E_H); these span E_W E_H from 1 to 100."))
+        sec.add(table(["Configuration", "cos at R = 1", "-1/(K-1)", "cos at R = inf", "R grid"],
+                      [[d.config.label(), _fnum(_value_at(d, 1.0), 6), _fnum(-1 / (d.config.K - 1), 6),
+                        _fnum(_value_at(d, math.inf), 6),
+                        f"{sum(1 for r in d.rows if math.isfinite(r['R']))} points in "
+                        f"[1, {_fnum(max(r['R'] for r in d.rows if math.isfinite(r['R'])))}] + inf"]
+                       for d in have_rows],
+                      caption="Endpoints of each sweep: R = 1 is the balanced problem (Theorem 1 predicts "
+                              "-1/(K-1)); R = inf is Theorem 5's limit, which a log axis cannot show."))
+        sec.add(para("All sweep rows: ", Code("data/sweep.csv"), "."))
+    sec.add(Heading("Regime thresholds"))
+    with_t = [d for d in every if d.thresholds]
+    if with_t:
+        rows = []
+        for d in with_t:
+            for t in d.thresholds:
+                rows.append([d.config.label(), f"{t['from_regime']} -> {t['to_regime']}", Code(str(t["R"])),
+                             short(t.get("certificate"), 90)])
+        sec.add(table(["Configuration", "Regime change", f"R ({digits} significant digits)", "Certificate"], rows,
+                      caption="Every regime change in R found by lpm_verify.regimes.find_thresholds, as a root of "
+                              "a smooth 1-D equation, not a grid scan."))
+        sec.add(para("Reproduce the thresholds of a configuration, e.g. those of Fig. 3:"))
+        sec.add(CodeBlock("\n".join(threshold_command(d.config, digits) for d in fig3)))
+    elif not errors:
+        sec.add(para("No regime change was found in the configurations above."))
+    if have_rows:
+        undefined = undefined_points(every)
+        sec.add(note("The minority cosine is plotted for finite R only; R = inf (no minority samples) is in the "
+                     "endpoint table above because a log axis cannot hold it. "
+                     + ("It is undefined at: " + "; ".join(undefined) + "." if undefined
+                        else "It is defined at every computed point (every minority classifier has nonzero norm "
+                             "and K_B >= 2).")))
+    return sec

@@ -1,0 +1,123 @@
+"""Trained-network runs for the report: read the experiments store, training the ``cpu-report``
+preset first when the store is empty (and the data are there), and group runs across seeds.
+
+A group is every run that differs only in its seed; its numbers are means over seeds, with the
+seeds and the spread kept beside them so that the report can label each point.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lpm_verify.errors import DataNotFoundError
+from lpm_verify.report.lpm import unavailable
+
+#: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
+REPORT_PRESET = "cpu-report"
+#: How to get the data when it is missing (Debian package shipping the IDX files).
+DATA_HINT = "apt-get install dataset-fashion-mnist"
+#: Config keys that identify an experiment; runs equal on all of them are seeds of one group.
+GROUP_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "K_A", "R", "n_majority",
+                               "n_minority", "wd", "oversample", "bias", "lr", "batch_size")
+
+
+@dataclass
+class RunGroup:
+    """Runs that differ only in their seed."""
+
+    config: dict[str, Any]
+    seeds: list[Any]
+    metrics: list[dict[str, Any]]
+    paths: list[str]
+
+    def mean(self, key: str) -> float:
+        values = [_num(m.get(key)) for m in self.metrics]
+        values = [v for v in values if math.isfinite(v)]
+        return statistics.fmean(values) if values else float("nan")
+
+    def spread(self, key: str) -> float:
+        values = [_num(m.get(key)) for m in self.metrics]
+        values = [v for v in values if math.isfinite(v)]
+        return statistics.stdev(values) if len(values) > 1 else float("nan")
+
+    def median(self, key: str) -> float:
+        values = [_num(m.get(key)) for m in self.metrics]
+        values = [v for v in values if math.isfinite(v)]
+        return statistics.median(values) if values else float("nan")
+
+    @property
+    def R(self) -> float:
+        return _num(self.config.get("R"))
+
+    @property
+    def oversample(self) -> float:
+        w = _num(self.config.get("oversample"))
+        return 1.0 if not math.isfinite(w) else w
+
+    def label(self) -> str:
+        c = self.config
+        seeds = ",".join(str(s) for s in self.seeds)
+        return (f"{c.get('dataset')} / {c.get('arch')} / preset {c.get('preset')} / {c.get('epochs')} epochs / "
+                f"seeds {seeds} / {c.get('device')}")
+
+
+@dataclass
+class RunsGathered:
+    groups: list[RunGroup] = field(default_factory=list)
+    runs: int = 0
+    trained: bool = False
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def group_runs(runs: list[Any]) -> list[RunGroup]:
+    """Group runs by :data:`GROUP_KEYS`, in a stable order (dataset, arch, K_A, oversample, R)."""
+    groups: dict[tuple, RunGroup] = {}
+    for run in runs:
+        cfg = dict(run.config)
+        key = tuple(str(cfg.get(k)) for k in GROUP_KEYS)
+        group = groups.setdefault(key, RunGroup({k: cfg.get(k) for k in GROUP_KEYS}, [], [], []))
+        group.seeds.append(cfg.get("seed"))
+        group.metrics.append(dict(run.metrics))
+        group.paths.append(str(run.path))
+    return sorted(groups.values(), key=lambda g: (str(g.config.get("dataset")), str(g.config.get("arch")),
+                                                  str(g.config.get("preset")), _num(g.config.get("K_A")),
+                                                  _num(g.config.get("wd")), g.oversample, g.R))
+
+
+def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None) -> RunsGathered:
+    """Runs in the store at ``runs_root``; trains :data:`REPORT_PRESET` first when it is empty and ``train``."""
+    reason = unavailable("experiments.store", ["list_runs"])
+    if reason:
+        return RunsGathered(error=f"not available yet: {reason}")
+    from experiments.store import list_runs
+    out = RunsGathered()
+    runs = list_runs(root=str(runs_root))
+    if not runs and train:
+        reason = unavailable("experiments.presets", ["run_preset"])
+        if reason:
+            out.notes.append(f"The store is empty and the trainer is not available yet: {reason}.")
+        else:
+            from experiments.presets import run_preset
+            try:
+                run_preset(REPORT_PRESET, out=str(runs_root), data_root=None if data_root is None else str(data_root))
+                out.trained = True
+            except DataNotFoundError as exc:
+                out.notes.append(f"The store is empty and FashionMNIST was not found ({exc}). Get it with "
+                                 f"`{DATA_HINT}` (or pass --data-root PATH), then rerun the report.")
+            runs = list_runs(root=str(runs_root))
+    elif not runs:
+        out.notes.append("The store is empty and training was skipped (--no-train).")
+    out.runs = len(runs)
+    out.groups = group_runs(runs)
+    return out

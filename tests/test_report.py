@@ -1,0 +1,350 @@
+"""The report: every section and every referenced image present, caching by inputs, escaping,
+the summary's verdict rules, and (slow) a headless-Chromium render without broken images.
+
+The LPM sweeps/thresholds are replaced by a fast deterministic stand-in (monkeypatched job
+functions) and the checks by a private registry, so the default tests take seconds; the real
+registry is exercised through ``--only``.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import shutil
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from lpm_verify.claims import RESULTS, CheckRecord, Registry
+from lpm_verify.report import lpm as lpm_mod
+from lpm_verify.report.build import ReportOptions, build_report
+from lpm_verify.report.cache import Cache, source_closure
+from lpm_verify.report.gather import gather_checks
+from lpm_verify.report.lpm_section import fig3_configs
+from lpm_verify.report.document import Badge, Code, Document, Section, note, para, table
+from lpm_verify.report.render import to_html, to_markdown
+from lpm_verify.report.sections import NO_CHECK, summarize_result
+
+SECTIONS = ("summary", "errata", "lpm-figures", "networks", "checks", "provenance")
+
+CHECKS_A = '''
+from lpm_verify.claims import check, compare, printed_vs_derived
+
+
+def register(reg):
+    @check("Definition 1/exact", claim="1 = 1", method="symbolic", tolerance=0, reason="exact", digits=None,
+           registry=reg)
+    def _exact():
+        return compare(1, 1)
+
+    @check("Theorem 1/printed-formula", claim="printed constant", method="proof-step", tolerance=1e-12,
+           reason="float64 rounding", registry=reg)
+    def _erratum():
+        return printed_vs_derived(2.0, 1.0, 1.0, printed="L = a | b <x>", corrected="L = a", evidence="2 != 1 at a = 1")
+'''
+
+CHECKS_B = '''
+from lpm_verify.claims import check, compare, skipped
+
+
+def register(reg):
+    @check("Theorem 4/numeric", claim="observed within 1e-9", method="numeric", tolerance=1e-9,
+           reason="float64 solve", registry=reg)
+    def _numeric():
+        return compare(0.5, 0.5 + 1e-12)
+
+    @check("Lemma 2/needs-mosek", claim="solver agrees", method="solver", tolerance=1e-6, reason="IPM accuracy",
+           registry=reg)
+    def _skip():
+        return skipped("MOSEK is not licensed here")
+
+    @check("Lemma 4/long", claim="slow one", method="numeric", tolerance=1e-9, reason="float64", slow=True,
+           registry=reg)
+    def _slow():
+        return compare(1.0, 1.0)
+'''
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_registry(folder: Path, source_a: str = CHECKS_A, tag: str = "") -> Registry:
+    """A private registry from two check modules written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report_checks_a.py").write_text(textwrap.dedent(source_a))
+    (folder / "report_checks_b.py").write_text(textwrap.dedent(CHECKS_B))
+    reg = Registry()
+    _load(folder / "report_checks_a.py", f"report_checks_a{tag}").register(reg)
+    _load(folder / "report_checks_b.py", f"report_checks_b{tag}").register(reg)
+    return reg
+
+
+# -- a fast stand-in for lpm_verify.sweep / lpm_verify.regimes -----------------------------------
+def _R0(K_A: int, E_W: float, E_H: float) -> float:
+    return 4.0 * K_A * (E_W * E_H) ** 0.5
+
+
+def fake_thresholds(payload):
+    K, K_A, E_W, E_H, digits = payload
+    return [{"R": f"{_R0(K_A, E_W, E_H):.{digits}g}", "from_regime": "separated", "to_regime": "minority-collapse",
+             "certificate": {"residual": 1e-31}}]
+
+
+def fake_sweep(payload):
+    K, K_A, E_W, E_H, R_values, method = payload
+    etf = -1 / (K - 1)
+    rows = []
+    for R in R_values:
+        t = 1.0 if R == math.inf else min(1.0, math.log(R) / math.log(_R0(K_A, E_W, E_H)))
+        rows.append({"K": K, "K_A": K_A, "R": "inf" if R == math.inf else R, "E_W": E_W, "E_H": E_H,
+                     "cos_minority": etf + (1 - etf) * t, "cos_majority": etf, "cos_all": etf,
+                     "norm_minority": 1.0, "norm_majority": 1.0, "regime": "collapsed" if t >= 1 else "separated",
+                     "objective": 1.0, "seconds": 0.0})
+    return rows
+
+
+@pytest.fixture
+def fake_lpm(monkeypatch):
+    calls = {"sweep": 0}
+
+    def counting_sweep(payload):
+        calls["sweep"] += 1
+        return fake_sweep(payload)
+    monkeypatch.setattr(lpm_mod, "unavailable", lambda module, names: None)
+    monkeypatch.setattr(lpm_mod, "_thresholds_job", fake_thresholds)
+    monkeypatch.setattr(lpm_mod, "_sweep_job", counting_sweep)
+    return calls
+
+
+def write_run(root: Path, **cfg) -> None:
+    """A finished run in the store's layout (config.json + metrics.json)."""
+    config = {"dataset": "fashion-mnist", "arch": "mlp", "preset": "cpu-report", "epochs": 60, "seed": 0,
+              "device": "cpu", "K_A": 5, "R": 10, "n_majority": 500, "wd": 5e-4, "oversample": 1, "bias": False,
+              "lr": 0.1, "batch_size": 128, **cfg}
+    R = config["R"]
+    collapse = 1.0 if R == math.inf else min(1.0, math.log(R) / math.log(600))
+    metrics = {"cos_minority": -1 / 9 + collapse * (1 + 1 / 9) / config["oversample"] + 0.01 * config["seed"],
+               "norm_variation_minority": 1e-5, "nc1": 0.01, "train_acc": 1.0, "test_acc": 0.8 - 0.1 * collapse,
+               "test_acc_minority": 0.7 - 0.5 * collapse, "fitted_E_W": 0.9, "fitted_E_H": 6.0,
+               "lpm_cos_minority": 0.5}
+    name = f"run_KA{config['K_A']}_R{R}_w{config['oversample']}_s{config['seed']}"
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({k: ("inf" if v == math.inf else v) for k, v in config.items()}))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+@pytest.fixture
+def runs_store(tmp_path):
+    root = tmp_path / "runs"
+    for K_A in (3, 7):
+        for R in (1, 10, 100, math.inf):
+            for seed in (0, 1):
+                write_run(root, K_A=K_A, R=R, seed=seed)
+        for w in (10, 100):
+            write_run(root, K_A=K_A, R=100, oversample=w)
+    return root
+
+
+def options(tmp_path: Path, registry: Registry | None, runs: Path, **kw) -> ReportOptions:
+    return ReportOptions(out=tmp_path / "report", runs=runs, train=False, registry=registry, sweep_points=5,
+                         fig8_energies=((1.0, 1.0), (1.0, 10.0)), **kw)
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.sections: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag == "section":
+            self.sections.append(attrs["id"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def png_dpi(path: Path) -> float:
+    from PIL import Image
+    with Image.open(path) as img:
+        return float(img.info["dpi"][0])
+
+
+# -- tests ------------------------------------------------------------------------------------
+def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store):
+    result = build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+    out = tmp_path / "report"
+    page = parse(out / "index.html")
+    assert page.sections == list(SECTIONS)
+    assert len(page.images) >= 5  # Fig. 3, Fig. 8, overlay, accuracy bars, oversampling
+    for src in page.images:
+        assert (out / src).is_file(), src
+        assert (out / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png_dpi(out / src) >= 150
+    text = " ".join(page.text)
+    for result_name in RESULTS:  # every numbered result appears, checked or not
+        assert result_name in text
+    assert NO_CHECK in text
+    md = (out / "index.md").read_text()
+    for src in page.images:  # the Markdown refers to the same figures
+        assert f"]({src})" in md
+    # the erratum: printed and corrected forms, evidence, and the command that reproduces it
+    assert "L = a | b <x>" in text and 'python -m lpm_verify verify --only "Theorem 1/printed-formula"' in text
+    assert r"L = a \| b <x>" in md
+    # the fail-free private registry: Theorem 1 is an erratum, Lemma 2 skipped, Lemma 4 slow (not run)
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in result.summary.splitlines()[1:]}
+    assert " erratum " in lines["Theorem 1"] and " skipped " in lines["Lemma 2"] and " not run " in lines["Lemma 4"]
+    assert " pass " in lines["Definition 1"] and "symbolic (exact)" in lines["Definition 1"]
+    # data files
+    records = json.loads((out / "data" / "checks.json").read_text())
+    assert {r["id"] for r in records} == {"Definition 1/exact", "Theorem 1/printed-formula", "Theorem 4/numeric",
+                                          "Lemma 2/needs-mosek"}
+    csv_lines = (out / "data" / "sweep.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("K,K_A,R,") and any(",inf," in line for line in csv_lines)
+    # thresholds in a table with their digits, networks labelled, the missing-run command
+    assert "4" * 0 + "python -m lpm_verify threshold --K 10 --KA 3" in text
+    assert "seeds 0,1" in text and "device cpu" in text
+    assert "python -m lpm_verify train --preset paper" in text
+
+
+def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_path, fake_lpm, runs_store):
+    first = build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+    assert first.cache.misses["check"] == 4 and first.cache.hits["check"] == 0
+    sweeps = fake_lpm["sweep"]
+    assert sweeps > 0
+
+    second = build_report(options(tmp_path, make_registry(tmp_path / "checks", tag="2"), runs_store))
+    assert sum(second.cache.misses.values()) == 0 and second.cache.hits["check"] == 4
+    assert fake_lpm["sweep"] == sweeps
+
+    # editing one check module recomputes its checks only; the other module's come from the cache
+    edited = CHECKS_A.replace("compare(1, 1)", "compare(1, 1)  # edited")
+    cache = Cache(tmp_path / "report" / ".cache")
+    third = gather_checks(cache, registry=make_registry(tmp_path / "checks", edited, tag="3"))
+    assert sorted(third.computed) == ["Definition 1/exact", "Theorem 1/printed-formula"]
+    assert cache.hits["check"] == 2
+
+    # a sweep parameter is an input too; --fresh recomputes everything
+    lpm_mod.compute(fig3_configs(), cache, points=6)
+    assert cache.misses["sweep"] == 3 and cache.hits["thresholds"] == 3
+    fresh = Cache(tmp_path / "report" / ".cache", fresh=True)
+    again = gather_checks(fresh, registry=make_registry(tmp_path / "checks", edited, tag="4"))
+    assert len(again.computed) == 4 and fresh.hits["check"] == 0
+
+
+def test_source_closure_follows_local_imports(tmp_path):
+    pkg = tmp_path / "lpm_verify"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("import numpy\nfrom lpm_verify.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from . import c\n")
+    (pkg / "sub" / "c.py").write_text("")
+    (pkg / "unused.py").write_text("")
+    names = {p.relative_to(tmp_path).as_posix() for p in source_closure(["lpm_verify.a"], tmp_path)}
+    assert names == {"lpm_verify/__init__.py", "lpm_verify/a.py", "lpm_verify/sub/__init__.py",
+                     "lpm_verify/sub/b.py", "lpm_verify/sub/c.py"}
+
+
+def test_missing_dependencies_are_reported_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.setattr(lpm_mod, "unavailable", lambda module, names: f"{module} cannot be imported (test)")
+    build_report(options(tmp_path, make_registry(tmp_path / "checks"), tmp_path / "empty-store"))
+    text = " ".join(parse(tmp_path / "report" / "index.html").text)
+    assert "not available yet: lpm_verify.sweep cannot be imported (test)" in text
+    assert "python -m lpm_verify train --preset cpu-report" in text  # no run: the command that produces it
+
+
+def test_rendering_escapes_text():
+    sec = Section("s", "A <b> & C")
+    sec.add(para("x < y & ", Code("a|b`c"), " *not bold*"),
+            table(["h|1", "h2"], [["<script>alert(1)</script>", Badge("erratum")], [Code("a|b`c"), "&lt;"]]),
+            note("R | inf"))
+    doc = Document("T <1>", "sub", [sec])
+    html = to_html(doc)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "A &lt;b&gt; &amp; C" in html
+    assert '<span class="badge v-erratum">erratum</span>' in html
+    md = to_markdown(doc)
+    assert r"h\|1" in md and r"\<script\>" in md and r"\*not bold\*" in md and r"R \| inf" in md
+    assert "x \\< y \\& ``a|b`c``" in md  # a code span outside a table keeps its pipe
+    assert "| ``a\\|b`c`` | \\&lt; |" in md  # inside a table the pipe is escaped, even in code
+
+
+def _rec(result: str, verdict: str, method: str, error: float, tol: float) -> CheckRecord:
+    return CheckRecord(f"{result}/{method}-{verdict}", result, "c", method, verdict, 0, 0, error, tol, "r", 15,
+                       0.5, {})
+
+
+def test_result_verdict_is_the_worst_and_evidence_the_strongest_that_held():
+    row = summarize_result("Theorem 1", [_rec("Theorem 1", "pass", "solver", 1e-9, 1e-6),
+                                         _rec("Theorem 1", "fail", "symbolic", 1.0, 0.0),
+                                         _rec("Theorem 1", "pass", "proof-step", 1e-7, 1e-6)], [])
+    assert row.verdict == "fail" and row.evidence.startswith("proof steps (float64)")
+    assert row.worst.startswith("1.00e+00 vs 0e+00")
+    assert summarize_result("Lemma 3", [], []).verdict == NO_CHECK
+
+
+def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
+    from lpm_verify.cli import main
+    out = tmp_path / "rep"
+    rc = main(["report", "--out", str(out), "--no-train", "--runs", str(tmp_path / "none"),
+               "--only", "Definition 1", "--sweep-points", "3"])
+    records = json.loads((out / "data" / "checks.json").read_text())
+    assert records and all(r["result"] == "Definition 1" for r in records)
+    assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)
+    text = (out / "index.md").read_text()
+    assert "not selected by --only" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_MARK_BROKEN = """<script>window.addEventListener('load', () => {
+  const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
+  const div = document.createElement('div'); div.id = 'broken-images';
+  div.textContent = broken.length + ':' + broken.join(' '); document.body.appendChild(div); });</script>"""
+
+
+def broken_images(html_path: Path, profile: Path) -> str:
+    """Load ``html_path`` in headless Chromium and return "<count>:<srcs>" of images that did not load."""
+    probe = html_path.with_name("_probe.html")
+    probe.write_text(html_path.read_text().replace("</body>", _MARK_BROKEN + "</body>"))
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                          "--disable-component-update", "--disable-sync", "--no-first-run",
+                          f"--user-data-dir={profile}", "--allow-file-access-from-files",
+                          "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    probe.unlink()
+    start = dom.find('<div id="broken-images">')
+    assert start >= 0, "the probe script did not run"
+    return dom[start + len('<div id="broken-images">'): dom.find("</div>", start)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_chromium_renders_the_report_without_broken_images(tmp_path, fake_lpm, runs_store):
+    build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+    index = tmp_path / "report" / "index.html"
+    assert broken_images(index, tmp_path / "profile") == "0:"
+    # negative control: a missing figure is seen as broken
+    victim = parse(index).images[0]
+    (tmp_path / "report" / victim).unlink()
+    count, _, srcs = broken_images(index, tmp_path / "profile").partition(":")
+    assert count == "1" and victim in srcs
