@@ -5,9 +5,10 @@ optimum ``X*`` of Eq. 15: the rank of the group-mean block ``Z_M`` and which wit
 blocks are nonzero.  For the two-size family (``K_A`` classes of size ``R``, ``K_B`` of size 1)
 the labels read e.g.
 
-* ``M1 A+ B+``: all classifiers distinct (the balanced ETF at R = 1 is of this type),
-* ``M1 A+ B0``: Minority Collapse -- the minority contrast vanishes, ``w_k`` equal for k > K_A,
-* ``M0 A+ B0``: the minority classifiers and features are exactly zero (cosine undefined).
+* ``distinct (M1 A+ B+)``: all classifiers distinct (the balanced ETF at R = 1 is of this type),
+* ``minority-collapse (M1 A+ B0)``: the minority contrast vanishes, ``w_k`` equal for k > K_A,
+* ``minority-collapse-zero (M0 A+ B0)``: the minority classifiers and features are exactly zero
+  (their cosine is undefined).
 
 Thresholds.  A regime change is where one block's strict complementarity fails: the smaller
 regime's dual margin reaches 0 (``gamma_g = -mu`` for a contrast, ``sigma_max`` of ``G_M`` off the
@@ -34,7 +35,7 @@ from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _newton, _Point,
                                           _step, _System, balanced_point, certificate, certificate_ok,
-                                          solve_float)
+                                          regime_name, solve_float)
 
 
 @dataclass
@@ -87,21 +88,6 @@ def regime_of_X(X: np.ndarray, prof: Profile, rel_tol: float = 1e-5) -> Regime:
     return Regime(int(np.sum(sv > rel_tol * T)), tuple(active))
 
 
-def describe(label: str, K_A: int | None = None) -> str:
-    """Plain-words reading of a two-size regime label."""
-    parts = label.split()
-    if len(parts) != 3:
-        return label
-    r, a, b = parts
-    words = {"+": "distinct", "0": "collapsed (equal)", "-": "single class"}
-    text = f"majority classifiers {words[a[1]]}, minority classifiers {words[b[1]]}"
-    if r == "M0" and b[1] in "0-":
-        text += "; minority classifiers and features are zero"
-    elif r == "M0" and a[1] in "0-":
-        text += "; majority classifiers and features are zero"
-    return text
-
-
 def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
     if math.isinf(R):
         return np.array([1.0 / K_A, 0.0])
@@ -110,9 +96,10 @@ def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
     return np.array([R, 1.0]) / (K_A * R + K_B)
 
 
-def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6
-         ) -> list[tuple[float, _Point]]:
-    """Float64 continuation over ``R = 0, 10^-L .. 10^L, inf`` from the balanced optimum at R = 1."""
+def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6,
+         below_one: bool = False) -> list[tuple[float, _Point]]:
+    """Float64 continuation over ``R = 1 .. 10^L, inf`` (and ``10^-L .. 1, 0`` with ``below_one``)
+    from the balanced optimum at R = 1."""
     prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
     K_B = K - K_A
     n = int(round(log10_range * per_decade))
@@ -121,7 +108,7 @@ def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per
     start = balanced_point(prof)
     start.info["pi"] = _pi_two(K_A, K_B, 1.0)
     out = [(1.0, start)]
-    for grid, sign in ((up, 1), (down, -1)):
+    for grid, sign in ((up, 1), (down, -1))[:2 if below_one else 1]:
         point = start
         branch = []
         for R in grid:
@@ -234,17 +221,18 @@ def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Poin
 
 
 def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, log10_range: float = 8.0,
-                    per_decade: int = 6) -> list[Transition]:
-    """Every regime change of the two-size LPM in ``R in (0, inf)``, each to ``digits`` digits.
+                    per_decade: int = 6, below_one: bool = False) -> list[Transition]:
+    """Every regime change of the two-size LPM for ``R in [1, inf]`` (the paper's ``R = n_A/n_B >= 1``;
+    ``below_one=True`` adds ``(0, 1)``, the mirror image of the problem with ``K_A, K_B`` swapped),
+    each to ``digits`` digits, sorted by R.
 
-    The float64 scan covers ``R = 0`` and ``10^-L .. 10^L`` and ``inf`` (``L = log10_range``); the
-    regimes at the two ends are reported by :func:`scan`.  Changes are sorted by R.
+    The float64 scan covers ``10^(i/per_decade)`` up to ``10^L`` (``L = log10_range``) and ``inf``.
     """
     require(isinstance(K, int) and K >= 2, "K", "an integer >= 2", K)
     require(isinstance(K_A, int) and 0 < K_A < K, "K_A", f"an integer in [1, K-1] = [1, {K - 1}]", K_A)
     require(isinstance(digits, int) and 15 <= digits <= 200, "digits", "an integer in [15, 200]", digits)
     prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
-    points = scan(K, K_A, E_W, E_H, log10_range, per_decade)
+    points = scan(K, K_A, E_W, E_H, log10_range, per_decade, below_one)
     out = []
     for (R_lo, p_lo), (R_hi, p_hi) in zip(points, points[1:]):
         if p_lo.regime == p_hi.regime:
@@ -261,5 +249,5 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
         cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in cert["sides"].values())
                                  and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
         cert["seconds"] = time.perf_counter() - t0
-        out.append(Transition(R, p_lo.regime.label(), p_hi.regime.label(), _event_name(ev), cert))
+        out.append(Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert))
     return out

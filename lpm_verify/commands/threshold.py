@@ -1,14 +1,57 @@
-"""`python -m lpm_verify threshold`: not yet implemented (see the open issues)."""
+"""``python -m lpm_verify threshold``: every regime change in R >= 1, each to the requested digits.
+
+    python -m lpm_verify threshold --K 10 --KA 5 --EW 1 --EH 5 [--digits 30] [--json]
+
+Each threshold is the root of the smaller regime's KKT system augmented by its vanishing dual
+margin, solved by Newton in mpmath (see :mod:`lpm_verify.regimes`), with its certificate.
+"""
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+import math
+import time
+
+from lpm_verify.errors import require
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--K", type=int, default=10, help="number of classes (default 10)")
+    parser.add_argument("--KA", type=int, default=5, help="number of majority classes K_A (default 5)")
+    parser.add_argument("--EW", type=float, default=1.0, help="classifier budget E_W (default 1)")
+    parser.add_argument("--EH", type=float, default=5.0, help="feature budget E_H (default 5)")
+    parser.add_argument("--digits", type=int, default=30, help="significant digits of each threshold (default 30)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict:
+    """The JSON-ready report: transitions with certificates, and the regimes at R = 1 and R = inf."""
+    require(math.isfinite(E_W) and E_W > 0, "--EW", "a finite number > 0", E_W)
+    require(math.isfinite(E_H) and E_H > 0, "--EH", "a finite number > 0", E_H)
+    from lpm_verify.regimes import find_thresholds
+    from lpm_verify.solvers.symmetric import Profile, regime_name, solve_float
+    t0 = time.perf_counter()
+    transitions = find_thresholds(K, K_A, E_W, E_H, digits=digits)
+    ends = {f"R={R}": regime_name(solve_float(Profile.two_size(K, K_A, R, E_W, E_H)).regime)
+            for R in (1.0, math.inf)}
+    return {"K": K, "K_A": K_A, "E_W": E_W, "E_H": E_H, "digits": digits,
+            "transitions": [t.as_dict(digits) for t in transitions], "regimes": ends,
+            "certified": all(t.certificate["certified"] for t in transitions),
+            "seconds": time.perf_counter() - t0}
 
 
 def run(args: argparse.Namespace) -> int:
-    print("python -m lpm_verify threshold: not yet implemented", file=sys.stderr)
-    return 2
+    report = thresholds_report(args.K, args.KA, args.EW, args.EH, args.digits)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return 0 if report["certified"] else 1
+    print(f"K={args.K} K_A={args.KA} E_W={args.EW:g} E_H={args.EH:g}: regime at R=1 {report['regimes']['R=1.0']}, "
+          f"at R=inf {report['regimes']['R=inf']}")
+    for t in report["transitions"]:
+        c = t["certificate"]
+        print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "
+              f"certified {c['certified']}]")
+    if not report["transitions"]:
+        print("no regime change for R in [1, inf]")
+    print(f"({report['seconds']:.2f} s)")
+    return 0 if report["certified"] else 1

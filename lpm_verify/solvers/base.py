@@ -14,7 +14,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -145,35 +145,43 @@ class LPMSolution:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _mean_cos(W: Any, idx: np.ndarray) -> float:
-    """Average pairwise cosine of the rows ``W[idx]``; NaN for fewer than two rows or a zero row."""
-    Wf = bk.to_float(W)[idx]
-    if len(idx) < 2:
-        return math.nan
-    n = np.linalg.norm(Wf, axis=1)
-    if np.min(n) <= 1e-9 * max(1.0, float(np.max(np.linalg.norm(bk.to_float(W), axis=1)))):
-        return math.nan
-    C = (Wf @ Wf.T) / np.outer(n, n)
+def classifier_gram(solution: LPMSolution) -> np.ndarray:
+    """``W W^T  # (K, K)`` in float64, from ``X[K:, K:]`` when present (exact for the reduced solver)."""
+    if solution.X is not None:
+        X = bk.to_float(solution.X)
+        K = X.shape[0] // 2
+        return X[K:, K:]
+    W = bk.to_float(solution.W)
+    return W @ W.T
+
+
+def group_stats(Gw: np.ndarray, idx: Sequence[int]) -> tuple[float, float]:
+    """``(average pairwise cosine, average norm)`` of the classifiers ``idx`` from their Gram ``Gw``.
+
+    The cosine is NaN for fewer than two classes (e.g. ``K_B = 1``) or when one of them is zero
+    (norm below ``1e-9`` of the largest classifier norm): the average cosine is undefined there.
+    """
+    idx = np.asarray(idx)
+    norms = np.sqrt(np.clip(np.diag(Gw), 0.0, None))
+    avg_norm = float(norms[idx].mean())
+    if len(idx) < 2 or np.min(norms[idx]) <= 1e-9 * max(float(norms.max()), 1e-300):
+        return math.nan, avg_norm
+    C = Gw[np.ix_(idx, idx)] / np.outer(norms[idx], norms[idx])
     m = len(idx)
-    return float((C.sum() - np.trace(C)) / (m * (m - 1)))
+    return float((C.sum() - np.trace(C)) / (m * (m - 1))), avg_norm
 
 
 def summarize(solution: LPMSolution, K_A: int) -> dict[str, Any]:
-    """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` rows).
+    """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` classes).
 
-    ``cos_*`` is the average pairwise cosine (Fig. 3); NaN where undefined (fewer than two classes
-    in the group, e.g. ``K_B = 1``, or a zero classifier).  ``norm_*`` is the average norm.
+    ``cos_*`` is the average pairwise cosine (Fig. 3), NaN where undefined (see :func:`group_stats`);
+    ``norm_*`` the average classifier norm.
     """
-    W = bk.to_float(solution.W)  # (K, p)
-    K = W.shape[0]
-    A, B = np.arange(K_A), np.arange(K_A, K)
-    norms = np.linalg.norm(W, axis=1)
-    return {
-        "cos_all": _mean_cos(W, np.arange(K)),
-        "cos_majority": _mean_cos(W, A),
-        "cos_minority": _mean_cos(W, B),
-        "norm_majority": float(norms[A].mean()),
-        "norm_minority": float(norms[B].mean()),
-        "regime": solution.detail.get("regime", "unknown"),
-        "objective": float(solution.objective),
-    }
+    Gw = classifier_gram(solution)  # (K, K)
+    K = Gw.shape[0]
+    cos_all, _ = group_stats(Gw, range(K))
+    cos_A, norm_A = group_stats(Gw, range(K_A))
+    cos_B, norm_B = group_stats(Gw, range(K_A, K))
+    return {"cos_all": cos_all, "cos_majority": cos_A, "cos_minority": cos_B, "norm_majority": norm_A,
+            "norm_minority": norm_B, "regime": solution.detail.get("regime", "unknown"),
+            "objective": float(solution.objective)}

@@ -155,8 +155,33 @@ class Regime:
         return out
 
 
+def regime_name(regime: Regime) -> str:
+    """Readable name plus code for two groups (majority A, minority B), e.g.
+    ``"minority-collapse (M1 A+ B0)"``; the bare code for other profiles.
+
+    ``*-collapse``: that group's classifiers are all equal (contrast block zero); ``-zero``: and the
+    mean block has rank 0, so they are all zero (their cosine is undefined).
+    """
+    code = regime.label()
+    if len(regime.active) != 2:
+        return code
+    a, b = regime.active
+    zero = "-zero" if regime.rank == 0 else ""
+    if a is False and b is False:
+        name = "all-collapse" + zero
+    elif b is False or (b is None and regime.rank == 0):
+        name = "minority-collapse" + zero
+    elif a is False or (a is None and regime.rank == 0):
+        name = "majority-collapse" + zero
+    else:
+        name = "distinct"
+    return f"{name} ({code})"
+
+
 def parse_regime(label: str) -> Regime:
-    """Inverse of :meth:`Regime.label`."""
+    """Inverse of :meth:`Regime.label` (also accepts :func:`regime_name`'s ``"name (code)"``)."""
+    if "(" in label:
+        label = label[label.index("(") + 1:label.rindex(")")]
     head, *rest = label.split()
     return Regime(int(head[1:]), tuple(None if p[1] == "-" else p[1] == "+" for p in rest))
 
@@ -755,6 +780,39 @@ def solution_from_point(prof: Profile, regime: Regime, x: np.ndarray, pi: Any) -
             "groups": _group_cosines(prof, B[0], s[0], a, X)}
 
 
+def summary_from_point(prof: Profile, point: _Point) -> dict[str, float]:
+    """Float cosines and norms straight from the reduced scalars (no ``2K x 2K`` rebuild).
+
+    With ``w_ww`` the classifier Gram: within group g ``cos = (BB_gg - s_g) / (BB_gg + (K_g-1) s_g)``;
+    ``cos_all`` averages all ordered pairs; NaN where a classifier is zero or a group has one class.
+    """
+    system = _System(prof, point.regime, point.info.get("pi", prof.fractions()))
+    _, B, s, _, _ = system.unpack(point.x[None, :])
+    B, s = B[0], s[0]
+    a = math.sqrt(prof.E_H / prof.E_W)
+    counts = np.array(prof.counts, dtype=float)
+    BB = B @ B.T
+    n2 = np.diag(BB) / (a * counts) + s * (counts - 1) / (a * counts)  # squared norm per group
+    T = prof.K * math.sqrt(prof.E_H * prof.E_W)
+    zero = n2 <= 1e-20 * T
+    out: dict[str, float] = {}
+    for g, c in enumerate(prof.counts):
+        den = BB[g, g] + (c - 1) * s[g]
+        out[f"cos_{GROUP_NAMES[g]}"] = float((BB[g, g] - s[g]) / den) if c >= 2 and not zero[g] else math.nan
+        out[f"norm_{GROUP_NAMES[g]}"] = math.sqrt(max(n2[g], 0.0))
+    if np.any(zero):
+        out["cos_all"] = math.nan
+    else:
+        total = sum(c * (c - 1) * out[f"cos_{GROUP_NAMES[g]}"] for g, c in enumerate(prof.counts) if c >= 2)
+        for g in range(prof.G):
+            for h in range(prof.G):
+                if g != h:
+                    cross = BB[g, h] / (a * math.sqrt(counts[g] * counts[h]))
+                    total += counts[g] * counts[h] * cross / math.sqrt(n2[g] * n2[h])
+        out["cos_all"] = float(total / (prof.K * (prof.K - 1)))
+    return out
+
+
 def solve_symmetric(problem: LPMProblem | Profile, *, digits: int | None = None,
                     start: _Point | None = None) -> LPMSolution:
     """Solve Eq. 15 by the symmetry reduction: float64 (``digits=None``) or mpmath at ``digits``.
@@ -771,7 +829,7 @@ def solve_symmetric(problem: LPMProblem | Profile, *, digits: int | None = None,
         require(isinstance(digits, int) and digits >= 15, "digits", "an integer >= 15 (or None for float64)", digits)
     t0 = time.perf_counter()
     point = solve_float(prof, start)
-    detail: dict[str, Any] = {"regime": point.regime.label(), "newton": {
+    detail: dict[str, Any] = {"regime": regime_name(point.regime), "newton": {
         k: v for k, v in point.info.items() if k in ("iterations", "residual")},
         "point": point, "profile": prof}
     if digits is None:
