@@ -1,0 +1,86 @@
+"""Negative controls and unit tests for theorems/definition1_etf.py (Definition 1, simplex ETF)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from lpm_verify import geometry
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from theorems import definition1_etf as d1
+
+load_all()
+
+
+def _verdict(check_id: str, outcome: Outcome) -> Verdict:
+    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
+
+
+def test_registered_checks_pass_or_erratum() -> None:
+    verdicts = {c.id: c.run().verdict for c in REGISTRY.checks(["Definition 1"])}
+    assert verdicts.pop("Definition 1/footnote-p=K-1") == "erratum"
+    assert set(verdicts.values()) == {"pass"}
+
+
+@pytest.mark.parametrize("scale, centre", [
+    (sp.sqrt(d1.K_SYM / (d1.K_SYM + 1)), d1.PRINTED_CENTRE),   # wrong normalisation
+    (d1.PRINTED_SCALE, -1 / (d1.K_SYM - 1)),                     # wrong centring
+    (sp.Integer(1), d1.PRINTED_CENTRE),                          # no normalisation
+])
+def test_symbolic_gram_rejects_wrong_formula(scale: sp.Expr, centre: sp.Expr) -> None:
+    assert _verdict("Definition 1/gram-symbolic-K", d1.gram_entries_error(scale, centre)) == Verdict.FAIL
+
+
+def test_ij_algebra_matches_explicit_matrices() -> None:
+    """(a1 I + b1 J)(a2 I + b2 J) as computed in span{I, J} equals the explicit product for K = 4."""
+    K = 4
+    x, y = (sp.Rational(2, 3), sp.Rational(-1, 5)), (sp.Integer(3), sp.Rational(1, 7))
+    a, b = d1.ij_product(x, y, K)
+    J = sp.ones(K, K)
+    assert (x[0] * sp.eye(K) + x[1] * J) * (y[0] * sp.eye(K) + y[1] * J) == a * sp.eye(K) + b * J
+
+
+def test_explicit_frames_reject_wrong_scale() -> None:
+    out = d1.explicit_frames_error(scale_of=lambda K: sp.sqrt(sp.Rational(K + 1, K)))
+    assert _verdict("Definition 1/explicit-K2-6", out) == Verdict.FAIL
+
+
+def test_cayley_P_is_exactly_partial_orthogonal() -> None:
+    P = d1.cayley_partial_orthogonal(6, 4, seed=2)
+    assert P.T * P == sp.eye(4) and P.shape == (6, 4)
+
+
+def test_proof_facts_detect_non_orthogonal_P() -> None:
+    K = 3
+    P = sp.Matrix([[1, 0, 0], [0, 2, 0], [0, 0, 1], [0, 0, 0]])  # P^T P != I
+    facts = d1.proof_facts_error(K, P, d1.etf_exact(K, P))
+    assert facts["P^T P - I"] != 0
+    bad_M = d1.etf_exact(K, d1.cayley_partial_orthogonal(4, K), centre=sp.Integer(0))  # no centring
+    facts = d1.proof_facts_error(K, d1.cayley_partial_orthogonal(4, K), bad_M)
+    assert facts["M 1"] != 0 and facts["rank M - (K-1)"] != 0
+
+
+def test_footnote_distinguishes_printed_and_normalised_column() -> None:
+    assert d1.footnote_orthogonality_error(4, sp.ones(4, 1)) == 3  # |K - 1| on the diagonal entry
+    assert d1.footnote_orthogonality_error(4, sp.ones(4, 1) / 2) == 0
+    assert d1.footnote_etf_error(4) == 0
+
+
+def test_simplex_etf_numeric_rejects_uncentred_frame() -> None:
+    def uncentred(K: int, p: int, rng: np.random.Generator) -> np.ndarray:
+        return np.sqrt(K / (K - 1)) * np.eye(p, K) if p >= K else np.zeros((p, K))
+    worst, _ = d1.simplex_etf_error(uncentred, Ks=(2, 3))
+    assert _verdict("Definition 1/simplex-etf-numeric", Outcome(0.0, worst, worst)) == Verdict.FAIL
+
+
+def test_simplex_etf_numeric_accepts_geometry() -> None:
+    worst, detail = d1.simplex_etf_error(geometry.simplex_etf, Ks=(2, 4), seed=5)
+    assert worst < 1e-13 and set(detail) == {"K=2,p=1", "K=2,p=2", "K=2,p=4", "K=4,p=3", "K=4,p=4", "K=4,p=8"}
+
+
+def test_symbolic_error_never_passes_an_unproved_identity() -> None:
+    err, proved = d1.symbolic_error(d1.K_SYM - d1.K_SYM + 1, simplifier=lambda e: e)
+    assert not proved and err == 1.0
+    err, proved = d1.symbolic_error(sp.Integer(0) * d1.K_SYM + sp.sin(d1.K_SYM) ** 2 + sp.cos(d1.K_SYM) ** 2 - 1,
+                                    simplifier=lambda e: e)  # true, but the "simplifier" cannot tell
+    assert not proved and not err <= 0  # NaN, or the 30-digit rounding residue: never a pass at tolerance 0

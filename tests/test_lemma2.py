@@ -1,0 +1,82 @@
+"""Lemma 2 (theorems/lemma2_equalities_imply_etf.py): negative controls and hypothesis-based checks."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from theorems import lemma2_equalities_imply_etf as l2
+from theorems.theorem1_balanced_ce import minimizer
+
+load_all()
+
+
+def _verdict(check_id: str, outcome: Outcome) -> Verdict:
+    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
+
+
+def test_registered_verdicts() -> None:
+    verdicts = {c.id: c.run().verdict for c in REGISTRY.checks(["Lemma 2"])}
+    assert verdicts.pop("Lemma 2/proof-scalings") == "erratum"
+    assert set(verdicts.values()) == {"pass"}
+
+
+def test_forced_gram_rejects_a_wrong_solution() -> None:
+    good = l2.forced_gram_symbolic_K()
+    assert l2.forced_gram_error(good)[0] == 0
+    wrong = dict(good, off=-l2.E_W_SYM / l2.K_SYM)  # -E_W/K instead of -E_W/(K-1)
+    err, _ = l2.forced_gram_error(wrong)
+    assert _verdict("Lemma 2/forced-gram-symbolic-K", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_full_system_solution_is_the_etf_gram() -> None:
+    (G,) = l2.full_system_solutions(3)
+    assert sp.simplify(G - l2.E_W_SYM * sp.Rational(3, 2) * (sp.eye(3) - sp.ones(3, 3) / 3)) == sp.zeros(3, 3)
+
+
+def test_scalings_pass_with_the_corrected_ratio_and_fail_with_a_wrong_one() -> None:
+    inputs = l2.constructed_inputs(seed=4)
+    corrected = max(max(l2.scaling_residuals(*x, plug_ratio=lambda E_W, E_H: math.sqrt(E_H / E_W)).values())
+                    for x in inputs)
+    assert corrected < 1e-12
+    wrong = max(max(l2.scaling_residuals(*x, plug_ratio=lambda E_W, E_H: E_H / E_W).values()) for x in inputs)
+    assert _verdict("Lemma 2/proof-scalings", Outcome(0, wrong, wrong)) == Verdict.FAIL
+
+
+def test_scalings_detect_a_non_etf_input() -> None:
+    """A point with h = C w and the right energies but a non-ETF Gram fails the Eq. 31 step."""
+    rng = np.random.default_rng(0)
+    K, E_W, E_H = 4, 1.0, 2.0
+    W = rng.standard_normal((K, K))
+    W -= W.mean(axis=0)
+    W *= math.sqrt(K * E_W / np.sum(W ** 2))
+    H = math.sqrt(E_H / E_W) * W[:, None, :]
+    res = l2.scaling_residuals(W, H, E_W, E_H, plug_ratio=lambda a, b: math.sqrt(b / a))
+    assert res["WW^T = E_W K/(K-1)(I - 11^T/K)"] > 1e-3
+    assert np.max(np.abs(l2.hypothesis_residuals(W, H, E_W, E_H))) > 1e-3  # Eq. 30 is violated there
+
+
+@settings(deadline=None, derandomize=True, max_examples=25)
+@given(K=st.integers(2, 6), n=st.integers(1, 3), extra=st.integers(0, 3), E_W=st.floats(0.05, 20), E_H=st.floats(0.05, 20),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_eq9_points_satisfy_hypotheses_and_conclusion(K: int, n: int, extra: int, E_W: float, E_H: float, seed: int) -> None:
+    W, H = minimizer(K, n, K - 1 + extra, E_W, E_H, np.random.default_rng(seed))
+    assert np.max(np.abs(l2.hypothesis_residuals(W, H, E_W, E_H))) <= 1e-12 * max(1.0, E_W, E_H)
+    assert l2.eq9_error(W, H, E_W, E_H) <= 1e-12
+
+
+def test_eq9_error_detects_a_perturbed_optimum() -> None:
+    W, H = minimizer(3, 2, 3, 1.0, 4.0, np.random.default_rng(1))
+    H = H.copy()
+    H[1, 1] += 1e-4
+    err = l2.eq9_error(W, H, 1.0, 4.0)
+    assert _verdict("Lemma 2/random-solutions", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_least_squares_finds_hypothesis_solutions() -> None:
+    W, H, residual = l2.solve_hypotheses(3, 2, 4, 0.5, 2.0, np.random.default_rng(8))
+    assert residual < 1e-10 and l2.eq9_error(W, H, 0.5, 2.0) < 1e-7

@@ -1,0 +1,185 @@
+"""Theorem 1 (theorems/theorem1_balanced_ce.py): hypothesis-based proof steps and negative controls."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from theorems import theorem1_balanced_ce as t1
+
+load_all()
+
+RELATIVE = 1e-12  # float64 rounding of the sums in Eqs. 21-27, relative to max(1, |sides|)
+
+
+def _verdict(check_id: str, outcome: Outcome) -> Verdict:
+    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
+
+
+# -- strategies ----------------------------------------------------------------------------------
+@st.composite
+def feasible_points(draw: st.DrawFn) -> t1.Point:
+    """A feasible point of the balanced Eq. 7: random Gaussian W, H scaled into (or onto) the constraint set."""
+    K = draw(st.integers(2, 6))
+    n = draw(st.integers(1, 3))
+    p = draw(st.integers(K - 1, 2 * K))
+    E_W = draw(st.floats(0.05, 20.0))
+    E_H = draw(st.floats(0.05, 20.0))
+    fill_W = draw(st.sampled_from([1.0, 0.5, 0.05]))
+    fill_H = draw(st.sampled_from([1.0, 0.7, 0.1]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    W, H = rng.standard_normal((K, p)), rng.standard_normal((K, n, p))
+    W *= math.sqrt(fill_W * E_W * K / np.sum(W ** 2))
+    H *= math.sqrt(fill_H * E_H * K * n / np.sum(H ** 2))
+    return t1.Point(W, H, E_W, E_H)
+
+
+@st.composite
+def logit_cases(draw: st.DrawFn) -> tuple[np.ndarray, int, t1.ProofConstants]:
+    K = draw(st.integers(2, 8))
+    logits = draw(st.lists(st.floats(-15, 15), min_size=K, max_size=K))
+    C_a = draw(st.floats(1e-3, 1e3))
+    C_b = draw(st.floats(1e-3, 1e3))
+    return np.exp(np.array(logits)), draw(st.integers(0, K - 1)), t1.constants_from(K, C_a, C_b, 1.0, 1.0)
+
+
+# -- hypothesis versions of the proof-step checks ---------------------------------------------
+@settings(deadline=None, derandomize=True, max_examples=60)
+@given(logit_cases())
+def test_eq21_22_hold_for_any_constants(case: tuple) -> None:
+    z, k, c = case
+    assert t1.relative_mismatch([t1.eq21_sides(z, k, c)]) <= RELATIVE
+    assert t1.relative_violation([t1.eq22_sides(z, k, c)]) <= RELATIVE
+    assert t1.relative_violation([t1.eq22_combined_sides(z, k, c)]) <= RELATIVE
+
+
+@settings(deadline=None, derandomize=True, max_examples=40)
+@given(feasible_points())
+def test_eq23_27_hold_at_feasible_points(point: t1.Point) -> None:
+    worst, per = t1.proof_steps_error(t1.proof_step_pairs([point]))
+    assert worst <= RELATIVE, per
+
+
+# -- negative controls: symbolic ---------------------------------------------------------------
+def test_minimum_value_check_reports_erratum_with_printed_constants() -> None:
+    record = REGISTRY.get("Theorem 1/minimum-value").run()
+    assert record.verdict == "erratum" and "C_b" in record.printed
+
+
+def test_minimum_value_fails_for_a_wrong_corrected_constant() -> None:
+    err, proved = t1.l0_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))
+    assert not proved and err > 0.01
+    assert _verdict("Theorem 1/minimum-value", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_corrected_bound_is_exact_and_printed_is_exact_only_for_K2() -> None:
+    assert t1.l0_error(t1.corrected_C_b) == (0.0, True)
+    assert float(t1.printed_l0_shortfall(2, 1.3)) == pytest.approx(0.0, abs=1e-25)
+    assert float(t1.printed_l0_shortfall(3, 1.0)) > 0.04
+
+
+def test_derived_minimum_matches_independent_formula() -> None:
+    """The sympy derivation vs log(1 + (K-1) exp(-K s/(K-1))) written by hand (K = 4, s = 3/2)."""
+    K, s = 4, sp.Rational(3, 2)
+    by_hand = sp.log(1 + (K - 1) * sp.exp(-K * s / (K - 1)))
+    assert abs(sp.N(t1.derived_minimum(K, s) - by_hand, 50)) < 1e-45
+
+
+def test_cd_rearrangement_rejects_wrong_C_d() -> None:
+    good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
+    bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c, good.C_d + sp.log(2), good.C_e)
+    assert t1.prove_log_identity(t1.cd_rearrangement(good)) == 0
+    assert t1.prove_log_identity(t1.cd_rearrangement(bad)) != 0
+
+
+def test_logit_gap_rejects_wrong_constant() -> None:
+    err, proved = t1.logit_gap_error(lambda K, s, ns: ns.exp(-s))
+    assert not proved and err > 0
+
+
+# -- negative controls: proof steps ------------------------------------------------------------
+def test_eq22_combined_fails_with_perturbed_C_d() -> None:
+    cases = t1.random_logit_cases(50)
+    shifted = [(z, k, t1.ProofConstants(c.K, c.s, c.C_a, c.C_b, c.C_c, c.C_d + 0.5, c.C_e)) for z, k, c in cases]
+    err = t1.relative_violation([t1.eq22_combined_sides(z, k, c) for z, k, c in shifted])
+    assert _verdict("Theorem 1/eq21-22", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_eq25_26_fail_with_inverted_C_e() -> None:
+    """C_e = sqrt(E_W/E_H) (inverted) breaks Eq. 25/26 at boundary points with E_W != E_H."""
+    pairs = []
+    for pt in t1.random_points(40):
+        c = t1.proof_constants(pt.W.shape[0], pt.E_W, pt.E_H)
+        c = t1.ProofConstants(c.K, c.s, c.C_a, c.C_b, c.C_c, c.C_d, math.sqrt(pt.E_W / pt.E_H))
+        pairs.append(t1.eq25_sides(pt.W, pt.H, c, pt.E_W, pt.E_H))
+        pairs.extend(t1.eq26_sides(pt.H, c, pt.E_W, pt.E_H))
+    err = t1.relative_violation(pairs)
+    assert _verdict("Theorem 1/eq23-27", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_eq27_fails_for_an_overstated_bound() -> None:
+    """A bound above the true minimum (L0 + 0.1) is violated near the minimizer."""
+    pt = t1.random_points(4)[0]  # j = 0: a perturbed minimizer on the boundary
+    K = pt.W.shape[0]
+    c = t1.proof_constants(K, pt.E_W, pt.E_H, t1.corrected_C_b)
+    W, H = t1.minimizer(K, 2, K, pt.E_W, pt.E_H)
+    lhs, rhs = t1.eq27_sides(W, H, c, pt.E_W, pt.E_H)
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    assert t1.relative_violation([(lhs + 0.1, rhs)]) > 1e-3
+
+
+def test_equality_gaps_detect_a_perturbed_optimum() -> None:
+    """Eq. 24-26 are tight at Eq. 9 but not at a rescaled (still feasible) point."""
+    gaps = t1.equality_gaps_at_minimizer(3, 1, 3, 1.0, 2.0)
+    assert max(gaps["eq24"], gaps["eq25"], gaps["eq26"]) < RELATIVE
+    W, H = t1.minimizer(3, 1, 3, 1.0, 2.0)
+    c = t1.proof_constants(3, 1.0, 2.0)
+    assert t1.relative_mismatch([t1.eq25_sides(0.9 * W, H, c, 1.0, 2.0)]) > 1e-3
+
+
+def test_tightest_ratio_is_the_corrected_one() -> None:
+    for K, s in ((3, 0.5), (6, 2.0)):
+        assert t1.best_ratio(K, s) == pytest.approx((K - 1) * math.exp(-K * s / (K - 1)), rel=1e-5)
+
+
+# -- negative controls: solver ----------------------------------------------------------------
+def _record(objective: float, closed: float, shape: float = 0.0) -> t1.SolveRecord:
+    return t1.SolveRecord(3, 1, 3, 1.0, 1.0, objective, closed, shape, 0.0, 0.0, 0.0, "projected-gradient")
+
+
+def test_solver_checks_fail_on_wrong_closed_form() -> None:
+    closed = t1.closed_form_value(3, 1.0, 1.0)
+    too_high = [_record(closed, closed + 1e-6)]  # a closed form above the true minimum gets beaten
+    too_low = [_record(closed, closed - 1e-6)]  # one below is never reached
+    assert _verdict("Theorem 1/nonconvex-never-below",
+                    Outcome(0, t1.below_closed_form(too_high), t1.below_closed_form(too_high))) == Verdict.FAIL
+    assert _verdict("Theorem 1/nonconvex-reaches",
+                    Outcome(0, t1.above_closed_form(too_low), t1.above_closed_form(too_low))) == Verdict.FAIL
+
+
+def test_collapse_metrics_detect_a_perturbed_optimum() -> None:
+    rng = np.random.default_rng(0)
+    W, H = t1.minimizer(4, 2, 6, 1.5, 0.5, rng)
+    exact = t1.collapse_metrics(W, list(H), 1.5, 0.5)
+    assert max(exact.values()) < 1e-14
+    H2 = H.copy()
+    H2[0, 0] += 1e-3  # breaks within-class collapse only
+    assert t1.collapse_metrics(W, list(H2), 1.5, 0.5)["nc1"] > 1e-4
+    W2 = W.copy()
+    W2[1] *= 1.01  # breaks duality h = C w
+    assert t1.collapse_metrics(W2, list(H), 1.5, 0.5)["duality"] > 1e-4
+    skew = np.diag([1.0, 1.0, 1.0, 1.2])  # class-mean norms/cosines off the ETF
+    bad = t1.collapse_metrics(W, [skew[k, k] * H[k] for k in range(4)], 1.5, 0.5)
+    err = max(bad.values())
+    assert _verdict("Theorem 1/nonconvex-collapse", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_solver_lands_on_closed_form_small_case() -> None:
+    (rec,) = t1.solve_grid(((3, 2, 2, 1.0, 2.0),), starts=2)
+    assert abs(rec.objective - rec.closed_form) < 1e-9
+    assert max(rec.nc1, rec.etf_cosine, rec.norms, rec.duality) < 1e-5
