@@ -176,7 +176,7 @@ def _relaxation_chain() -> Outcome:
 
 # -- solver checks ---------------------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
-def _solutions(K: int, seed: int) -> tuple[LPMProblem, Any, Any]:
+def solutions(K: int, seed: int) -> tuple[LPMProblem, Any, Any]:
     """``(problem, SDP solution of Eq. 15, nonconvex solution of Eq. 7)`` for one random profile."""
     from lpm_verify.solvers.nonconvex import solve_lpm
     from lpm_verify.solvers.sdp import solve_sdp
@@ -219,7 +219,7 @@ def saturation_certificate(E_H: float, X: np.ndarray, dual_E_H: float) -> Outcom
        claim="for random class-size profiles (K = 2..5, p = 2K) the minimum of Eq. 15 equals the best "
              "value of Eq. 7 found by the nonconvex solver")
 def _sdp_equals_nonconvex() -> Outcome:
-    sols = [_solutions(K, s) for K, s in PROFILES]
+    sols = [solutions(K, s) for K, s in PROFILES]
     return compare(np.array([sdp.objective for _, sdp, _ in sols]), np.array([nc.objective for _, _, nc in sols]),
                    profiles=[(pr.sizes, pr.E_W, pr.E_H) for pr, _, _ in sols])
 
@@ -229,7 +229,7 @@ def _sdp_equals_nonconvex() -> Outcome:
              "is the SDP minimum and whose Gram matrix is X*")
 def _reconstruction() -> Outcome:
     errors = [reconstruction_errors(pr, sdp.X, sdp.objective, seed=s)
-              for (K, s), (pr, sdp, _) in zip(PROFILES, (_solutions(*ps) for ps in PROFILES))]
+              for (K, s), (pr, sdp, _) in zip(PROFILES, (solutions(*ps) for ps in PROFILES))]
     return all_zero(np.concatenate(errors))
 
 
@@ -238,7 +238,7 @@ def _reconstruction() -> Outcome:
              "to the class means (within-class energy 0, NC1)")
 def _within_class_collapse() -> Outcome:
     out = []
-    for pr, _, nc in (_solutions(*ps) for ps in PROFILES):
+    for pr, _, nc in (solutions(*ps) for ps in PROFILES):
         out += [abs(nc.feature_energy - pr.E_H), within_class_energy(pr, nc.H)]
     return all_zero(np.array(out))
 
@@ -248,7 +248,7 @@ def _within_class_collapse() -> Outcome:
              "every minimizer of Eq. 15 saturates and every minimizer of Eq. 7 has the form Eq. 16")
 def _uniqueness_condition() -> Outcome:
     outs = [saturation_certificate(pr.E_H, sdp.X, sdp.detail["duals"]["E_H"])
-            for pr, sdp, _ in (_solutions(*ps) for ps in PROFILES)]
+            for pr, sdp, _ in (solutions(*ps) for ps in PROFILES)]
     worst = max(outs, key=lambda o: o.error)
     worst.detail["all"] = [o.observed for o in outs]
     return worst

@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.claims import Outcome, at_most, check, printed_vs_derived
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
 from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, random_sizes, symbolic_gap
@@ -82,8 +82,10 @@ def factorization_gaps(sigma1: Factor, sigma2: Factor) -> np.ndarray:
                              symbolic_gap((sigma2(s1) ** 2 + sigma2(s2) ** 2) / K, E_H, syms, pts)])
 
 
-_FACTOR_PRINTED = "Sigma_1*(i,i) = sqrt(E_W/E_H) sqrt|Sigma*(i,i)|, Sigma_2*(i,i) = sqrt(E_H/E_W) Sigma*(i,i)/sqrt|Sigma*(i,i)|"
-_FACTOR_CORRECTED = "Sigma_1*(i,i) = (E_W/E_H)^(1/4) sqrt(Sigma*(i,i)), Sigma_2*(i,i) = (E_H/E_W)^(1/4) sqrt(Sigma*(i,i))"
+_FACTOR_PRINTED = ("Sigma_1*(i,i) = sqrt(E_W/E_H) sqrt|Sigma*(i,i)|, "
+                   "Sigma_2*(i,i) = sqrt(E_H/E_W) Sigma*(i,i)/sqrt|Sigma*(i,i)|")
+_FACTOR_CORRECTED = ("Sigma_1*(i,i) = (E_W/E_H)^(1/4) sqrt(Sigma*(i,i)), "
+                     "Sigma_2*(i,i) = (E_H/E_W)^(1/4) sqrt(Sigma*(i,i))")
 _FACTOR_EVIDENCE = ("printed energies are (E_W/E_H)||Z*||_*/K = E_W sqrt(E_W/E_H) and E_H sqrt(E_H/E_W) at "
                     "||Z*||_* = K sqrt(E_H E_W): one constraint of Eq. 7 is violated unless E_H = E_W "
                     "(e.g. E_H = 2, E_W = 1/2: classifier energy 1/4, feature energy 4 > 2)")
@@ -95,7 +97,8 @@ _FACTOR_EVIDENCE = ("printed energies are (E_W/E_H)||Z*||_*/K = E_W sqrt(E_W/E_H
              "||Z*||_* = K sqrt(E_H E_W), as a minimizer of Eq. 7 must")
 def _factorization_symbolic() -> Outcome:
     printed = factorization_gaps(PRINTED_SIGMA1, PRINTED_SIGMA2)
-    return printed_vs_derived(printed, np.zeros_like(printed), factorization_gaps(CORRECTED_SIGMA1, CORRECTED_SIGMA2), printed=_FACTOR_PRINTED,
+    corrected = factorization_gaps(CORRECTED_SIGMA1, CORRECTED_SIGMA2)
+    return printed_vs_derived(printed, np.zeros_like(printed), corrected, printed=_FACTOR_PRINTED,
                               corrected=_FACTOR_CORRECTED, evidence=_FACTOR_EVIDENCE,
                               points="(E_H, E_W, K, s_1) = (2, 1/2, 3, 1/3), (5, 1, 4, 1/3), (1/3, 3, 2, 1/3)")
 
@@ -106,7 +109,8 @@ def nuclear_norm(Z: np.ndarray) -> float:
     return float(np.linalg.svd(Z, compute_uv=False).sum())
 
 
-def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: int = 5) -> tuple[list[float], list[float]]:
+def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: int = 5
+               ) -> tuple[list[float], list[float]]:
     """Eq. 89 at one matrix: ``||Z||_* <= (a/2)||U||^2 + (1/(2a))||V||^2`` for random ``U V^T = Z``, with
     equality (two inequalities) at ``U = a^(-1/2) U_s Sigma^(1/2)``, ``V = a^(1/2) V_s Sigma^(1/2)``."""
     Us, s, Vt = np.linalg.svd(Z)
@@ -169,8 +173,9 @@ def _eq93() -> Outcome:
     for trial in range(30):
         Kt = int(rng.integers(2, 6))
         problem = LPMProblem(random_sizes(rng, Kt), E_W=float(rng.uniform(0.2, 4)), E_H=float(rng.uniform(0.2, 4)))
-        W, H = random_point(rng, problem, Kt + int(rng.integers(0, 3)), fill_W=1.0 if trial % 3 == 0 else rng.uniform(0.3, 1),
-                            fill_H=1.0 if trial % 2 == 0 else rng.uniform(0.3, 1))
+        fill_W = 1.0 if trial % 3 == 0 else rng.uniform(0.3, 1)
+        fill_H = 1.0 if trial % 2 == 0 else rng.uniform(0.3, 1)
+        W, H = random_point(rng, problem, Kt + int(rng.integers(0, 3)), fill_W=fill_W, fill_H=fill_H)
         l, r = eq93_sides(problem, W, H, printed_radius)
         lhs += l
         rhs += r
@@ -178,11 +183,15 @@ def _eq93() -> Outcome:
 
 
 # -- solver checks ---------------------------------------------------------------------------
-#: Instances with E_H != E_W: three random profiles (Lemma 1's generator) and two two-size problems.
+#: Lemma 1's random profiles (K, seed) used here; all have E_H != E_W.
+PROFILE_KEYS: tuple[tuple[int, int], ...] = ((3, 2), (4, 3), (5, 4))
+
+
 def instances() -> list[LPMProblem]:
-    """The problems of the solver checks of Lemma 7 and Property 1 (``p = 2K``)."""
+    """The problems of the solver checks of Lemma 7 and Property 1 (``p = 2K``, ``E_H != E_W``): three
+    random profiles and two two-size problems."""
     from theorems.lemma1_sdp_relaxation import profile_problem
-    return [profile_problem(3, 2), profile_problem(4, 3), profile_problem(5, 4),
+    return [profile_problem(*key) for key in PROFILE_KEYS] + [
             LPMProblem.two_size(4, 2, 10.0, 1.0, 3.0, p=8), LPMProblem.two_size(5, 3, 100.0, 2.0, 0.5, p=10)]
 
 

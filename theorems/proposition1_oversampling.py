@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare
+from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.geometry import cosines
 from lpm_verify.problem import LPMProblem
 from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, symbolic_gap
@@ -173,7 +173,8 @@ def _symmetric() -> Outcome:
     from lpm_verify.solvers.symmetric import solve_symmetric
     gaps = []
     for case in CASES:
-        over, plain = solve_symmetric(oversampled(*case), digits=30), solve_symmetric(plain_equivalent(*case), digits=30)
+        over = solve_symmetric(oversampled(*case), digits=30)
+        plain = solve_symmetric(plain_equivalent(*case), digits=30)
         gaps += [abs(over.objective - plain.objective), max(abs(v) for v in (over.X - plain.X).ravel())]
     worst = max(gaps)
     return Outcome(expected=0, observed=mpmath.nstr(worst, 5), error=worst, detail={"cases": list(CASES)})

@@ -63,20 +63,22 @@ def _split_identities() -> Outcome:
 
 
 # -- proof steps -----------------------------------------------------------------------------
+def part_loss(problem: LPMProblem, W: np.ndarray, H: list[np.ndarray], classes: range) -> float:
+    """``L_A`` or ``L_B`` of the proof: the average loss over the examples of ``classes``."""
+    total = sum(float(np.sum(problem.loss(H[k] @ W.T, np.full(len(H[k]), k)))) for k in classes)
+    return total / sum(len(H[k]) for k in classes)
+
+
 def split_sides(problem: LPMProblem, K_A: int, W: np.ndarray, H: list[np.ndarray]) -> tuple[list[float], list[float]]:
     """At one point: ``L = K_A n_A/N L_A + K_B n_B/N L_B`` (as two inequalities), and Eq. 69: with the
     minority features set to zero, ``L_B = log K`` (two inequalities)."""
     K = problem.K
     n_A, n_B = problem.sizes[0], problem.sizes[-1]
     N = K_A * n_A + (K - K_A) * n_B
-    LA_val = float(sum(np.sum(problem.loss(Hk @ W.T, np.full(len(Hk), k))) for k, Hk in enumerate(H[:K_A])) / (K_A * n_A))
-    LB_val = float(sum(np.sum(problem.loss(H[k] @ W.T, np.full(len(H[k]), k))) for k in range(K_A, K))
-                   / ((K - K_A) * n_B))
     L = float(problem.objective(W, H))
-    split = K_A * n_A / N * LA_val + (K - K_A) * n_B / N * LB_val
-    zeroed = [np.zeros_like(H[k]) for k in range(K_A, K)]
-    LB_zero = float(sum(np.sum(problem.loss(Hk @ W.T, np.full(len(Hk), K_A + i))) for i, Hk in enumerate(zeroed))
-                    / ((K - K_A) * n_B))
+    split = (K_A * n_A / N * part_loss(problem, W, H, range(K_A))
+             + (K - K_A) * n_B / N * part_loss(problem, W, H, range(K_A, K)))
+    LB_zero = part_loss(problem, W, [Hk if k < K_A else np.zeros_like(Hk) for k, Hk in enumerate(H)], range(K_A, K))
     return [L, split, LB_zero, math.log(K)], [split, L, math.log(K), LB_zero]
 
 
