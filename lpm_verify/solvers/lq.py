@@ -112,3 +112,44 @@ def solve_lq(K: int, p: int, q: float, E_W: float, E_H: float, *, starts: int = 
     e_w, e_h = lq_energies(W, H, q)
     return LqSolution(W=W, H=H, objective=value, classifier_energy=e_w, feature_energy=e_h,
                       start_objectives=values, converged=converged, seconds=time.perf_counter() - t0)
+
+
+@dataclass
+class Eq9Best:
+    """Best objective of Eq. 20 over points of the form Eq. 9 (h_k = C w_k = C' m_k, m an ETF).
+
+    ``S`` is the smallest ``sum_k ||m_k||_q^q`` found over rotations of the ETF (the l_q norm is not
+    rotation invariant); ``C'`` is then ``(K E_H / S)^{1/q}`` and ``||w_k|| = C'/C = sqrt(E_W)``.
+    ``S`` comes from a multi-start search, so ``objective`` is attained (an upper bound on the best
+    Eq. 9 value), not certified optimal.
+    """
+
+    objective: float
+    S: float
+    M: np.ndarray  # (p, K) the best ETF found
+    start_S: list[float] = field(default_factory=list)
+
+
+def eq9_objective(K: int, C_prime: float, E_W: float) -> float:
+    """Eq. 20's objective at an Eq. 9 point: ``log(1 + (K-1) exp(-C' sqrt(E_W) K/(K-1)))``."""
+    return math.log1p((K - 1) * math.exp(-C_prime * math.sqrt(E_W) * K / (K - 1)))
+
+
+def best_eq9(K: int, p: int, q: float, E_W: float, E_H: float, *, starts: int = 16, seed: int = 0) -> Eq9Best:
+    """Best Eq. 9 point of Eq. 20: minimize ``sum_k ||Q M0 e_k||_q^q`` over ``Q  # (p, K)`` with
+    orthonormal columns (``M0`` the K-simplex ETF in R^K), BFGS from ``starts`` seeded starts."""
+    _check(K, p, q, E_W, E_H, starts)
+    require(p >= K, "p", f">= K = {K} (an ETF embedded by a partial orthogonal P, Definition 1)", p)
+    M0 = math.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)  # (K, K)
+
+    def S_of(a: np.ndarray) -> float:
+        Q, _ = np.linalg.qr(a.reshape(p, K))
+        return float(np.sum(np.abs(Q @ M0) ** q))
+
+    rng = np.random.default_rng(seed)
+    found = [minimize(S_of, rng.standard_normal(p * K), method="BFGS", options={"gtol": 1e-9}) for _ in range(starts)]
+    best = min(found, key=lambda r: r.fun)
+    Q, _ = np.linalg.qr(best.x.reshape(p, K))
+    S = float(best.fun)
+    return Eq9Best(objective=eq9_objective(K, (K * E_H / S) ** (1.0 / q), E_W), S=S, M=Q @ M0,
+                   start_S=[float(r.fun) for r in found])
