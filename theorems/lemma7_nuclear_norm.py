@@ -109,12 +109,13 @@ def nuclear_norm(Z: np.ndarray) -> float:
     return float(np.linalg.svd(Z, compute_uv=False).sum())
 
 
-def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: int = 5
-               ) -> tuple[list[float], list[float]]:
-    """Eq. 89 at one matrix: ``||Z||_* <= (a/2)||U||^2 + (1/(2a))||V||^2`` for random ``U V^T = Z``, with
-    equality (two inequalities) at ``U = a^(-1/2) U_s Sigma^(1/2)``, ``V = a^(1/2) V_s Sigma^(1/2)``."""
+def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: int = 5,
+               norm: Callable[[np.ndarray], float] | None = None) -> tuple[list[float], list[float]]:
+    """Eq. 89 at one matrix: ``norm(Z) <= (a/2)||U||^2 + (1/(2a))||V||^2`` for random ``U V^T = Z``, with
+    equality (two inequalities) at ``U = a^(-1/2) U_s Sigma^(1/2)``, ``V = a^(1/2) V_s Sigma^(1/2)``;
+    ``norm`` is the nuclear norm unless a test substitutes another."""
     Us, s, Vt = np.linalg.svd(Z)
-    nuc = float(s.sum())
+    nuc = float(s.sum()) if norm is None else norm(Z)
     value = lambda U, V: scale / 2 * np.sum(U * U) + np.sum(V * V) / (2 * scale)  # noqa: E731
     best = value(Us * np.sqrt(s) / np.sqrt(scale), Vt.T * np.sqrt(s) * np.sqrt(scale))
     lhs, rhs = [nuc, best], [best, nuc]

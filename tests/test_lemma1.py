@@ -1,0 +1,88 @@
+"""Negative controls for the Lemma 1 checks: a wrong map, remainder, point or solution must not pass."""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.problem import LPMProblem
+from theorems import lemma1_sdp_relaxation as l1
+from theorems._imbalanced import TIGHT, random_point, random_sizes, rational_orthogonal
+
+
+def _tol(check_id: str) -> float:
+    return REGISTRY.get(check_id).tolerance
+
+
+def test_map_identities_need_an_orthonormal_P():
+    P = rational_orthogonal(3, seed=11)[:, :2]  # K = 1 keeps sympy fast; the check itself uses K = 2
+    assert np.all(l1.map_identity_gaps(P, 1) == 0)
+    P_bad = P.copy()
+    P_bad[0, 0] += sp.Rational(1, 10)
+    assert np.max(l1.map_identity_gaps(P_bad, 1)) > 0
+
+
+def test_step_a_rejects_a_remainder_without_the_1_over_n():
+    def unnormalised(h, hbar):
+        return sum(((v - hbar).T * (v - hbar))[0] for v in h)
+    assert np.all(l1.jensen_remainder_gap(l1.paper_remainder) == 0)
+    assert np.max(l1.jensen_remainder_gap(unnormalised)) > 0
+
+
+def test_pair_bound_rejects_a_remainder_without_the_half():
+    def whole_square(a, b, c):
+        v = a + b - 2 * c
+        return (v.T * v)[0]
+    assert np.all(l1.pair_bound_gap(l1.half_square_remainder) == 0)
+    assert np.max(l1.pair_bound_gap(whole_square)) > 0
+
+
+def test_relaxation_chain_fails_at_an_infeasible_point():
+    rng = np.random.default_rng(0)
+    problem = LPMProblem((3, 1, 2), E_W=1.0, E_H=2.0, p=6)
+    W, H = random_point(rng, problem, 6, fill_H=1.5)
+    outcome = at_most(*map(np.array, l1.relaxation_chain(problem, W, H)))
+    assert verdict_for(outcome, _tol("Lemma 1/relaxation-chain")) is Verdict.FAIL
+
+
+@settings(deadline=None, derandomize=True, max_examples=25)
+@given(seed=st.integers(0, 2**32 - 1), K=st.integers(2, 5), fill=st.floats(0.05, 1.0))
+def test_relaxation_chain_holds_on_random_feasible_points(seed, K, fill):
+    rng = np.random.default_rng(seed)
+    problem = LPMProblem(random_sizes(rng, K), E_W=float(rng.uniform(0.1, 5)), E_H=float(rng.uniform(0.1, 5)))
+    W, H = random_point(rng, problem, K + 1, fill_W=fill, fill_H=fill)
+    outcome = at_most(*map(np.array, l1.relaxation_chain(problem, W, H)))
+    assert verdict_for(outcome, _tol("Lemma 1/relaxation-chain")) is Verdict.PASS
+
+
+def _solved():
+    from lpm_verify.solvers.sdp import solve_sdp
+    problem = l1.profile_problem(3, 2)
+    return problem, solve_sdp(problem, **TIGHT)
+
+
+def test_reconstruction_detects_a_suboptimal_or_infeasible_X():
+    problem, sol = _solved()
+    tol = _tol("Lemma 1/reconstruction-attains")
+    assert np.max(l1.reconstruction_errors(problem, sol.X, sol.objective, seed=0)) <= tol
+    assert np.max(l1.reconstruction_errors(problem, 0.9 * sol.X, sol.objective, seed=0)) > tol  # objective gap
+    assert np.max(l1.reconstruction_errors(problem, 1.1 * sol.X, sol.objective, seed=0)) > tol  # infeasible
+
+
+def test_saturation_certificate_needs_saturation_and_a_positive_multiplier():
+    problem, sol = _solved()
+    tol = _tol("Lemma 1/uniqueness-condition")
+    lam = sol.detail["duals"]["E_H"]
+    assert verdict_for(l1.saturation_certificate(problem.E_H, sol.X, lam), tol) is Verdict.PASS
+    assert verdict_for(l1.saturation_certificate(problem.E_H, 0.9 * sol.X, lam), tol) is Verdict.FAIL
+    assert verdict_for(l1.saturation_certificate(problem.E_H, sol.X, 0.0), tol) is Verdict.FAIL
+
+
+def test_within_class_energy_sees_spread():
+    problem = LPMProblem((2, 3), E_W=1.0, E_H=1.0)
+    H = [np.ones((2, 3)), np.ones((3, 3))]
+    assert l1.within_class_energy(problem, H) == 0.0
+    H[1][0, 0] += 0.1
+    assert l1.within_class_energy(problem, H) > _tol("Lemma 1/within-class-collapse")

@@ -1,0 +1,69 @@
+"""Negative controls for the Property 1 checks: a stationary loss, a wrong constant, an interior or
+unsaturated solution must not pass."""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.problem import LPMProblem
+from theorems import lemma7_nuclear_norm as l7
+from theorems import property1_constraints_active as pr1
+from theorems._imbalanced import random_point
+
+
+def _tol(check_id: str) -> float:
+    return REGISTRY.get(check_id).tolerance
+
+
+def test_a_loss_with_a_stationary_point_is_caught():
+    def squared(z, k):
+        return (z[k] - 1) ** 2  # gradient zero at z_k = 1
+    assert pr1.nonvanishing_gradient_error(pr1.ce_loss) == 0
+    assert pr1.nonvanishing_gradient_error(squared) > 0
+
+
+def test_constant_of_i_printed_is_an_erratum_and_corrected_is_exact():
+    assert np.max(pr1.constant_gaps(pr1.PRINTED_CONSTANT)) > 0
+    assert np.all(pr1.constant_gaps(pr1.CORRECTED_CONSTANT) == 0)
+    assert np.max(pr1.constant_gaps(pr1.CORRECTED_CONSTANT + sp.Rational(1, 10**6))) > 0
+
+
+def test_kkt_errors_detect_interior_and_misaligned_points():
+    problem = l7.instances()[0]
+    Z = l7.nuclear_solution(0).detail["Z"]
+    radius = l7.printed_radius(problem.E_H, problem.E_W, problem.K)
+    tol = _tol("Property 1/kkt-step")
+    assert np.max(pr1.kkt_errors(Z, problem.fractions(), radius)) <= tol
+    assert np.max(pr1.kkt_errors(0.9 * Z, problem.fractions(), radius)) > tol  # slack
+    Q = np.linalg.qr(np.random.default_rng(0).standard_normal(Z.shape))[0]
+    assert np.max(pr1.kkt_errors(Q @ Z, problem.fractions(), radius)) > tol  # same norm, not aligned
+
+
+def test_slack_sides_fail_for_an_infeasible_point():
+    rng = np.random.default_rng(5)
+    problem = LPMProblem((2, 4, 1), E_W=1.0, E_H=1.5)
+    tol = _tol("Property 1/slack-contradiction")
+    W, H = random_point(rng, problem, 4, fill_H=0.5)
+    assert verdict_for(at_most(*map(np.array, pr1.slack_sides(problem, W, H))), tol) is Verdict.PASS
+    W, H = random_point(rng, problem, 4, fill_H=1.3)
+    assert verdict_for(at_most(*map(np.array, pr1.slack_sides(problem, W, H))), tol) is Verdict.FAIL
+
+
+def test_saturation_errors_need_both_traces_and_both_multipliers():
+    problem = l7.instances()[0]
+    sol = l7.sdp_solution(0)
+    tol = _tol("Property 1/iii-sdp-saturates")
+    duals = sol.detail["duals"]
+    assert np.max(pr1.sdp_saturation_errors(problem, sol.X, duals)) <= tol
+    K = problem.K
+    shrunk = sol.X.copy()
+    shrunk[K:, K:] *= 0.9  # classifier half unsaturated
+    assert np.max(pr1.sdp_saturation_errors(problem, shrunk, duals)) > tol
+    assert np.max(pr1.sdp_saturation_errors(problem, sol.X, {**duals, "E_W": 0.0})) > tol
+
+
+def test_energy_gaps_are_relative():
+    problem = LPMProblem((1, 2), E_W=4.0, E_H=0.5)
+    assert np.all(pr1.energy_gaps(problem, 0.5, 4.0) == 0)
+    assert np.allclose(pr1.energy_gaps(problem, 0.25, 2.0), [0.5, 0.5])

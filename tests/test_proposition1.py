@@ -1,0 +1,53 @@
+"""Negative controls for the Proposition 1 checks: a wrong normaliser, duplication or rate must not pass."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.geometry import simplex_etf
+from theorems import proposition1_oversampling as p1
+from theorems._imbalanced import TIGHT
+
+
+def _tol(check_id: str) -> float:
+    return REGISTRY.get(check_id).tolerance
+
+
+def test_objective_identity_rejects_a_normaliser_without_the_rate():
+    assert np.all(p1.objective_identity_gaps(p1.PRINTED_N_PRIME) == 0)
+    weight_adjusting = p1.n_A * p1.K_A + p1.n_B * p1.K_B  # Eq. 17 with the plain N
+    assert np.max(p1.objective_identity_gaps(weight_adjusting)) > 0
+
+
+def test_duplication_detects_copies_of_the_wrong_features():
+    def first_feature_only(H, K_A, rate):  # right counts, wrong features
+        return [Hk if k < K_A else np.repeat(Hk[:1], rate * len(Hk), axis=0) for k, Hk in enumerate(H)]
+    rng = np.random.default_rng(3)
+    good = at_most(*map(np.array, p1.duplication_sides(4, 2, 6, 2, 3, 1.0, 2.0, rng)))
+    bad = at_most(*map(np.array, p1.duplication_sides(4, 2, 6, 2, 3, 1.0, 2.0, np.random.default_rng(3),
+                                                      duplicate=first_feature_only)))
+    tol = _tol("Proposition 1/duplication")
+    assert verdict_for(good, tol) is Verdict.PASS
+    assert verdict_for(bad, tol) is Verdict.FAIL
+
+
+def test_same_solution_fails_against_the_wrong_minority_size():
+    from lpm_verify.solvers.sdp import solve_sdp
+    case = (4, 2, 10, 2, 1.0, 3.0)
+    over = solve_sdp(p1.oversampled(*case), **TIGHT)
+    stand_in = SimpleNamespace(objective=over.objective, W=over.W)  # the nonconvex role, played exactly
+    right = solve_sdp(p1.plain_equivalent(*case), **TIGHT)
+    wrong = solve_sdp(p1.plain_equivalent(4, 2, 10, 3, 1.0, 3.0), **TIGHT)  # 3 n_B instead of 2 n_B
+    tol = _tol("Proposition 1/same-solution")
+    assert np.max(p1.same_solution_gaps(over, right, stand_in)) <= tol
+    assert np.max(p1.same_solution_gaps(over, wrong, stand_in)) > tol
+
+
+def test_equal_angles_hold_for_the_etf_and_fail_without_oversampling():
+    from lpm_verify.solvers.sdp import solve_sdp
+    tol = _tol("Proposition 1/equal-angles-at-wr-R")
+    assert np.max(np.abs(p1.equal_angle_gaps(simplex_etf(5).T))) < 1e-14
+    plain = solve_sdp(p1.oversampled(4, 2, 10, 1, 1.0, 3.0), **TIGHT)  # w_r = 1 != R
+    assert np.max(np.abs(p1.equal_angle_gaps(plain.W))) > tol

@@ -1,0 +1,78 @@
+"""Negative controls for the Theorem 5 checks: a wrong identity, split, sequence or rate must not pass."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import mpmath
+import numpy as np
+
+from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, verdict_for
+from lpm_verify.problem import LPMProblem
+from theorems import theorem5_minority_collapse as t5
+from theorems._imbalanced import random_point
+
+
+def _tol(check_id: str) -> float:
+    return REGISTRY.get(check_id).tolerance
+
+
+def test_eq70_rejects_a_missing_plus_one():
+    def no_plus_one(L_A, other):
+        return L_A + (other - L_A) / ((t5.KA / t5.KB) * (t5.nA / t5.nB))
+    assert np.all(t5.split_identity_gaps(t5.printed_eq70) == 0)
+    assert np.max(t5.split_identity_gaps(no_plus_one)) > 0
+
+
+def test_objective_split_fails_when_minority_losses_are_reweighted():
+    rng = np.random.default_rng(0)
+    plain = LPMProblem.two_size(4, 2, 3.0, 1.0, 1.0, n_B=2.0)
+    weighted = LPMProblem.two_size(4, 2, 3.0, 1.0, 1.0, n_B=2.0, w_r=5.0)  # Eq. 18: the split weights change
+    W, H = random_point(rng, plain, 5)
+    tol = _tol("Theorem 5/objective-split")
+    assert verdict_for(at_most(*map(np.array, t5.split_sides(plain, 2, W, H))), tol) is Verdict.PASS
+    assert verdict_for(at_most(*map(np.array, t5.split_sides(weighted, 2, W, H))), tol) is Verdict.FAIL
+
+
+def test_collapse_errors_see_an_increase_or_a_nonzero_limit():
+    mp = mpmath.mpf
+    assert max(t5.collapse_errors([mp(1), mp("0.5"), mp(0)])) == 0
+    assert max(t5.collapse_errors([mp(1), mp("1.5"), mp(0)])) == mp("0.5")
+    assert max(t5.collapse_errors([mp(1), mp("0.5"), mp("1e-10")])) > _tol("Theorem 5/minority-gap-sequence")
+
+
+def test_sandwich_fails_above_eq70s_bound():
+    case = (4, 2, 1.0, 1.0)
+    L_A, L_B = 0.2, 0.3
+    upper = L_A + (np.log(4) - L_A) / (10 + 1)
+    tol = _tol("Theorem 5/sandwich")
+    assert verdict_for(at_most(*map(np.array, t5.sandwich_sides(case, 10.0, upper - 1e-3, L_A, L_B))), tol) \
+        is Verdict.PASS
+    assert verdict_for(at_most(*map(np.array, t5.sandwich_sides(case, 10.0, upper + 1e-3, L_A, L_B))), tol) \
+        is Verdict.FAIL
+
+
+def _transition(to="minority-collapse (M1 A+ B0)", certified=True):
+    return SimpleNamespace(R=mpmath.mpf(5), from_regime="distinct (M1 A+ B+)", to_regime=to,
+                           certificate={"certified": certified})
+
+
+def test_exact_collapse_outcome_needs_a_certified_transition_and_zero_gaps_above_it():
+    tol = _tol("Theorem 5/exact-collapse-at-finite-R")
+    def sharp(R):
+        return mpmath.mpf(0) if R >= 5 else mpmath.sqrt(5 - R)
+    def slow(R):
+        return mpmath.mpf(1) / R  # -> 0 only as R -> infinity
+    assert verdict_for(t5.exact_collapse_outcome((_transition(),), sharp), tol) is Verdict.PASS
+    assert verdict_for(t5.exact_collapse_outcome((_transition(),), slow), tol) is Verdict.FAIL
+    assert verdict_for(t5.exact_collapse_outcome((), sharp), tol) is Verdict.FAIL
+    assert verdict_for(t5.exact_collapse_outcome((_transition(certified=False),), sharp), tol) is Verdict.FAIL
+    assert verdict_for(t5.exact_collapse_outcome((_transition(),), lambda R: mpmath.mpf(0)), tol) is Verdict.FAIL
+
+
+def test_local_exponents_recover_the_power_and_reject_a_linear_vanishing():
+    d = t5.RATE_OFFSETS
+    tol = _tol("Theorem 5/rate-near-threshold")
+    root = t5.local_exponents([3 * mpmath.sqrt(x) for x in d], d)
+    linear = t5.local_exponents([3 * mpmath.mpf(x) for x in d], d)
+    assert verdict_for(compare(np.full(2, 0.5), np.array([float(a) for a in root])), tol) is Verdict.PASS
+    assert verdict_for(compare(np.full(2, 0.5), np.array([float(a) for a in linear])), tol) is Verdict.FAIL
