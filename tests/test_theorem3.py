@@ -90,6 +90,16 @@ def test_solver_check_fails_against_a_wrong_minimum() -> None:
     assert too_low["value"] > solver_tol  # and never reaches one that is too low
 
 
+def test_geometry_check_fails_for_a_perturbed_optimum() -> None:
+    tol = REGISTRY.get("Theorem 3/solver-lands-on-etf").tolerance
+    H = np.asarray(t3.etf_features_mp(4, 3, 2), dtype=float)
+    assert t3.etf_feature_distance(H, 2.0) < 1e-12
+    H_bad = H.copy()
+    H_bad[2, 1] *= 1.001
+    assert t3.etf_feature_distance(H_bad, 2.0) > tol
+    assert t3.etf_feature_distance(H, 2.2) > tol
+
+
 @st.composite
 def feasible_features(draw):
     K = draw(st.integers(2, 4))

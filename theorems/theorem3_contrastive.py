@@ -412,11 +412,18 @@ def solve_cases_gap(cases: Sequence[tuple[int, int, int, float, float]], minimum
         sol = solve_contrastive(K, n, p, tau, E_H, starts=starts, seed=seed)
         gap = sol.objective - float(minimum(K, n, tau, E_H))
         beats, value = min(beats, gap), max(value, abs(gap))
-        means = sol.H.mean(axis=1)  # (K, p)
-        spread = np.max(np.abs(sol.H - means[:, None, :]))
-        target = E_H * K / (K - 1) * (np.eye(K) - 1.0 / K)
-        geometry = max(geometry, spread, np.max(np.abs(means @ means.T - target)))
+        geometry = max(geometry, etf_feature_distance(sol.H, E_H))
     return {"beats": beats, "value": value, "geometry": geometry}
+
+
+def etf_feature_distance(H: np.ndarray, E_H: float) -> float:
+    """Distance of ``H  # (K, n, p)`` from Eq. 13: the largest of the within-class spread and
+    ``|Hbar Hbar^T - E_H K/(K-1) (I - 11^T/K)|`` for the class means ``Hbar  # (K, p)`` (entrywise)."""
+    K = H.shape[0]
+    means = H.mean(axis=1)  # (K, p)
+    spread = np.max(np.abs(H - means[:, None, :]))
+    target = E_H * K / (K - 1) * (np.eye(K) - 1.0 / K)
+    return float(max(spread, np.max(np.abs(means @ means.T - target))))
 
 
 SOLVE_CASES = [(2, 2, 2, 1.0, 1.0), (3, 2, 3, 0.5, 2.0), (3, 3, 2, 1.0, 1.0), (4, 2, 5, 2.0, 3.0),

@@ -1,0 +1,124 @@
+"""Negative controls and random-point tests for the Theorem 4 checks (theorems/theorem4_softmax.py)."""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify import backend as bk
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, printed_vs_derived, verdict_for
+from lpm_verify.problem import LPMProblem
+from theorems import theorem4_softmax as t4
+
+
+def _verdict(check_id: str, outcome: Outcome) -> Verdict:
+    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
+
+
+@pytest.fixture(autouse=True)
+def _precision():
+    with mpmath.workdps(30):
+        yield
+
+
+@pytest.mark.parametrize("K", [2, 3, 4, 7])
+def test_boundary_separates_where_the_assumption_holds(K: int) -> None:
+    s_star = t4.boundary_lambert(K)
+    assert abs(s_star - t4.boundary_root(K)) < 1e-25
+    assert t4.assumption_gap(s_star * (1 + mpmath.mpf("1e-12")), K) > 0
+    assert t4.assumption_gap(s_star * (1 - mpmath.mpf("1e-12")), K) < 0
+
+
+def test_boundary_rejects_the_other_lambert_branch_and_a_wrong_constant() -> None:
+    K = 4
+    m, b = mpmath.mpf(K * (K - 1)), mpmath.mpf((2 * K - 1) * (K - 1))
+    principal = (mpmath.re(-m * mpmath.lambertw(-mpmath.exp(-b / m) / m, 0)) - b) / K ** 2
+    assert principal < 0  # the principal branch is the other (negative) solution, outside s > 0
+    wrong = (mpmath.re(-m * mpmath.lambertw(-mpmath.exp(-(b + 2) / m) / m, -1)) - b) / K ** 2
+    assert abs(t4.assumption_gap(wrong, K)) > 1e-3
+
+
+def test_eq56_check_verdicts() -> None:
+    cid = "Theorem 4/eq56-minimum-value"
+    with mpmath.workdps(50):
+        printed, truth = t4.eq56_cases(t4.eq56_printed, t4.EQ56_CASES)
+        corrected, _ = t4.eq56_cases(t4.eq56_corrected, t4.EQ56_CASES)
+        g1_only, _ = t4.eq56_cases(lambda loss, K, P: loss.g1(P), t4.EQ56_CASES)
+        arr = lambda v: np.array(v, dtype=object)  # noqa: E731
+        base = dict(printed="", corrected="", evidence="")
+        assert _verdict(cid, printed_vs_derived(arr(corrected), arr(truth), arr(corrected), **base)) == Verdict.PASS
+        assert _verdict(cid, printed_vs_derived(arr(printed), arr(truth), arr(corrected), **base)) == Verdict.ERRATUM
+        assert _verdict(cid, printed_vs_derived(arr(printed), arr(truth), arr(g1_only), **base)) == Verdict.FAIL
+        # the printed form agrees for K = 2 and for cross-entropy (g2 = 0): the erratum is in the g2 term only
+        for (K, name, _), p, c in zip(t4.EQ56_CASES, printed, corrected):
+            assert (abs(p - c) < 1e-40) == (K == 2 or name == "ce")
+
+
+def test_eq50_flags_the_printed_and_a_wrong_argument() -> None:
+    zs = t4.random_logits(np.random.default_rng(0), 20)
+    g = t4.LOSSES["power2"]
+    tol = REGISTRY.get("Theorem 4/eq50-convexity-of-g2").tolerance
+    assert t4.eq50_violation(g, zs, t4.eq50_corrected_argument) <= tol
+    assert t4.eq50_violation(g, zs, t4.eq50_printed_argument) > tol
+    assert t4.eq50_violation(g, zs, lambda Sk, K: (1 - Sk) / (K - 2)) > tol
+
+
+def test_eq51_members_detect_a_reversed_step() -> None:
+    W, H = t4._eq51_points()[1]
+    objective, _, own, line3, line4 = t4.eq51_members(t4.LOSSES["power3"], W, H, t4.eq50_corrected_argument)
+    assert abs(objective - own) < 1e-25
+    assert line4 <= line3 <= own and line4 < own  # a reversed chain would be violated
+
+
+def test_solver_check_fails_against_a_wrong_reference() -> None:
+    problems = t4.above_boundary_problems(Ks=(3,), losses=("ce",), factors=(1.05,))
+    tol = REGISTRY.get("Theorem 4/solver-above-boundary").tolerance
+    assert -t4.solver_gaps(problems, lambda p: t4.etf_objective(p) + 1e-3, starts=2)["beats"] > tol
+    assert t4.solver_gaps(problems, lambda p: t4.etf_objective(p) - 1e-3, starts=2)["value"] > tol
+
+
+def test_geometry_check_fails_for_a_perturbed_optimum() -> None:
+    tol = REGISTRY.get("Theorem 4/solver-lands-on-etf").tolerance
+    problem = LPMProblem.balanced(4, 2, 2.0, 3.0, p=5)
+    M = t4.simplex_etf(4, 5)  # (p, K)
+    W = np.sqrt(problem.E_W) * M.T
+    H = [np.tile(np.sqrt(problem.E_H) * M[:, k], (2, 1)) for k in range(4)]
+    assert t4.etf_distance(W, H, problem.E_W, problem.E_H) < 1e-12
+    H_spread = [Hk.copy() for Hk in H]
+    H_spread[1][0] += 1e-3  # one feature leaves its class mean
+    assert t4.etf_distance(W, H_spread, problem.E_W, problem.E_H) > tol
+    assert t4.etf_distance(1.01 * W, H, problem.E_W, problem.E_H) > tol  # W off the E_W sphere
+    assert t4.etf_distance(W, H, problem.E_W, 2 * problem.E_H) > tol  # features with the wrong scale
+
+
+def test_assumption_needed_check_would_fail_above_the_boundary() -> None:
+    s_above = mpmath.mpf("1.05") * t4.boundary_lambert(4)
+    gap = t4.below_boundary_gap(t4.LINEAR, 4, s_above, mpmath.mpf(3) / 4, mpmath.mpf(7) / 8)
+    assert gap > 0  # above the boundary the same point is worse than the ETF
+    # and for cross-entropy (Theorem 1: ETF always optimal) the point never beats the ETF below it either
+    assert t4.below_boundary_gap(t4.LOSSES["ce"], 4, mpmath.mpf("0.3"), mpmath.mpf(3) / 4, mpmath.mpf(7) / 8) > 0
+
+
+@st.composite
+def logits(draw):
+    K = draw(st.integers(3, 6))
+    z = draw(st.lists(st.floats(-6, 6), min_size=K, max_size=K))
+    return bk.mp_array(np.array(z))
+
+
+@settings(deadline=None, derandomize=True, max_examples=60)
+@given(logits(), st.sampled_from(["power2", "power3"]))
+def test_eq50_corrected_holds_for_random_logits(z, name) -> None:
+    assert t4.eq50_violation(t4.LOSSES[name], [z], t4.eq50_corrected_argument) <= mpmath.mpf("1e-20")
+
+
+@settings(deadline=None, derandomize=True, max_examples=25)
+@given(st.integers(3, 5), st.integers(1, 3), st.integers(0, 2 ** 32 - 1), st.booleans())
+def test_eq51_corrected_chain_at_random_feasible_points(K, n, seed, near) -> None:
+    W, H = t4.random_feasible_point(np.random.default_rng(seed), K, n, K + 1, mpmath.mpf(2), mpmath.mpf(1), near)
+    for name in ("power2", "power3"):
+        objective, _, own, line3, line4 = t4.eq51_members(t4.LOSSES[name], W, H, t4.eq50_corrected_argument)
+        assert abs(objective - own) < 1e-20
+        assert line3 <= own + mpmath.mpf("1e-20") and line4 <= line3 + mpmath.mpf("1e-20")

@@ -1,0 +1,294 @@
+"""Lemma 4: the bound on the summed own-class softmax probability used in the proof of Theorem 4.
+
+    sum_{i,k} S(W h_{k,i})(k) <= L(0),                                               (Eq. 59)
+    L(t) = N - ( t/2 + K (n - t) / (1 + exp(K/(K-1) sqrt(n/(n-t)) s - log(K-1))) ),   t in [0:n-1],
+    L(n) = N - n/2,                                                                    (Eq. 54)
+
+with ``s = sqrt(E_H E_W)``.  ``L(0)/N = 1/(1 + (K-1) e^{-K s/(K-1)})`` is the softmax probability at
+Eq. 9, so Eq. 59 is Theorem 4 for the linear loss ``g1(x) = 1 - x``.
+
+Checked: Eq. 52 and the second derivative Eq. 53 (sympy); the case split and the bounds Eqs. 60-63 on
+seeded random feasible points; every printed step of ``L'(t) < 0`` (sympy, and the equivalence of
+``f(K s/(K-1)) < 0`` with Theorem 4's assumption); ``L(t) <= L(0)`` above the boundary; equality at
+Eq. 9; the nonconvex solver for the linear loss above the boundary; and that the statement, printed
+without Theorem 4's assumption, fails below the boundary.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from lpm_verify import backend as bk
+from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.problem import LPMProblem
+from theorems.theorem4_softmax import (LINEAR, STEP_REASON, STEP_TOL, SOLVER_REASON, boundary_lambert,
+                                       etf_point_mp, etf_probability, one_vs_rest_point, random_feasible_point,
+                                       solver_gaps)
+
+K_, n_, t_, s_, x_, C_ = sp.symbols("K n t s x C", positive=True)
+
+
+# -- L(t), Eq. 54 -----------------------------------------------------------------------------
+def L(t: int, K: int, n: int, s: Any) -> Any:
+    """``L(t)`` of Eq. 54 at the working precision (``s = sqrt(E_H E_W)``)."""
+    N = K * n
+    if t == n:
+        return N - mpmath.mpf(n) / 2
+    x = mpmath.mpf(K) / (K - 1) * mpmath.sqrt(mpmath.mpf(n) / (n - t)) * s
+    return N - (mpmath.mpf(t) / 2 + K * (n - t) / (1 + mpmath.exp(x - mpmath.log(K - 1))))
+
+
+def g0(x: Any, K: int) -> Any:
+    """``g0(x) = 1/(1 + (K-1) e^x)`` (before Eq. 53)."""
+    return 1 / (1 + (K - 1) * mpmath.exp(x))
+
+
+def margins(W: np.ndarray, H: Sequence[np.ndarray]) -> np.ndarray:
+    """``m[k, i] = (1/(K-1)) sum_{k'!=k} z_{k,i}(k') - z_{k,i}(k)``, ``z_{k,i} = W h_{k,i}``  # (K, n)."""
+    K = W.shape[0]
+    out = []
+    for k in range(K):
+        Z = H[k].dot(W.T)  # (n, K)
+        out.append((np.sum(Z, axis=1) - Z[:, k]) / (K - 1) - Z[:, k])
+    return np.stack(out)
+
+
+def own_probabilities(W: np.ndarray, H: Sequence[np.ndarray]) -> np.ndarray:
+    """``S(z_{k,i})(k)  # (K, n)``."""
+    return np.stack([bk.softmax(H[k].dot(W.T), axis=1)[:, k] for k in range(W.shape[0])])
+
+
+def lemma4_steps(W: np.ndarray, H: Sequence[np.ndarray], E_W: Any, E_H: Any,
+                 bound: Callable[[int, int, int, Any], Any] = L) -> dict[str, Any]:
+    """Every bound of the proof of Lemma 4 at one feasible point, as ``name -> [(lhs, rhs), ...]`` for
+    ``lhs <= rhs`` (an equality contributes both directions).  Uses the case split (i)/(ii) with
+    ``t = |S_1|``; ``bound`` is the candidate for ``L(t)`` of Eq. 54 used in Eq. 63."""
+    K, n = W.shape[0], H[0].shape[0]
+    s = mpmath.sqrt(E_H * E_W)
+    m = margins(W, H)
+    P = own_probabilities(W, H)
+    cut = mpmath.log(mpmath.mpf(1) / (K - 1))
+    S1 = [i for i in range(n) if any(m[k, i] >= cut for k in range(K))]
+    S2 = [i for i in range(n) if i not in S1]
+    t = len(S1)
+    steps: dict[str, Any] = {
+        "Eq. 52": [(P[k, i], g0(m[k, i], K)) for k in range(K) for i in range(n)],
+        "Eq. 60": [(sum(P[k, i] for i in S1 for k in range(K)), t * (mpmath.mpf(1) / 2 + K - 1))],
+    }
+    if S2:
+        mean = sum(m[k, i] for i in S2 for k in range(K)) / ((n - t) * K)
+        total = sum(P[k, i] for i in S2 for k in range(K))
+        steps["Eq. 61"] = [(total, sum(g0(m[k, i], K) for i in S2 for k in range(K))),
+                           (sum(g0(m[k, i], K) for i in S2 for k in range(K)), (n - t) * K * g0(mean, K))]
+        Cpp = mpmath.sqrt(n * E_H / ((n - t) * E_W))
+        wsum = np.sum(W, axis=0)
+        hbar = [sum(H[k][i] for k in range(K)) / K for i in range(n)]
+        m0 = sum(m[k, i] for i in S2 for k in range(K))
+        m1 = sum(np.sum(sum(H[k][i] for k in range(K)) * wsum) - K * sum(np.sum(H[k][i] * W[k]) for k in range(K))
+                 for i in S2) / (K - 1)
+        w2 = np.sum(W * W)
+        half = -mpmath.mpf(K) / (2 * (K - 1))  # -K/(2(K-1)) at the working precision
+        tail = Cpp * K * (n - t) / (2 * (K - 1)) * w2
+        m2 = half * sum(np.sum((hbar[i] - H[k][i]) ** 2) for k in range(K) for i in S2) / Cpp - tail
+        m3 = half * sum(np.sum(H[k][i] ** 2) for k in range(K) for i in S2) / Cpp - tail
+        m4 = half * sum(np.sum(H[k] ** 2) for k in range(K)) / Cpp - tail
+        m5 = -mpmath.mpf(K) ** 2 / (K - 1) * mpmath.sqrt(E_H * E_W * (n - t) * n)
+        steps["Eq. 62"] = [(m0, m1), (m1, m0), (m2, m1), (m3, m2), (m4, m3), (m5, m4)]
+    steps["Eq. 63"] = [(np.sum(P), bound(t, K, n, s))]
+    steps["t"] = t
+    return steps
+
+
+def worst_violation(steps_list: Sequence[dict[str, Any]], names: Sequence[str]) -> Any:
+    """Largest ``lhs - rhs`` over the named steps of many points (``<= 0`` when all hold)."""
+    worst = mpmath.mpf("-inf")
+    for steps in steps_list:
+        for name in names:
+            for lhs, rhs in steps.get(name, []):
+                worst = max(worst, lhs - rhs)
+    return worst
+
+
+def _points() -> list[tuple[np.ndarray, list[np.ndarray], Any, Any]]:
+    """Seeded feasible points above the boundary (``s = 1.2 s*(K)``), Gaussian and near-ETF, K = 2..5."""
+    rng = np.random.default_rng(4)
+    out = []
+    for j in range(24):
+        K, n = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+        s = mpmath.mpf("1.2") * boundary_lambert(K)
+        E_W = mpmath.mpf(str(rng.choice(["0.5", "1", "2"])))
+        E_H = s * s / E_W
+        W, H = random_feasible_point(rng, K, n, K + 1, E_W, E_H, near_etf=j % 2 == 0)
+        out.append((W, H, E_W, E_H))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _steps() -> tuple[dict[str, Any], ...]:
+    return tuple(lemma4_steps(W, H, E_W, E_H) for W, H, E_W, E_H in _points())
+
+
+@check("Lemma 4/eqs-52-60-61-62-63", method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
+       claim="Eq. 52, the case bounds Eq. 60 (S_1) and Eq. 61 (S_2), the chain Eq. 62 and Eq. 63 "
+             "(sum <= L(t), t = |S_1|) hold at random feasible points.")
+def _() -> Outcome:
+    steps = _steps()
+    names = ["Eq. 52", "Eq. 60", "Eq. 61", "Eq. 62", "Eq. 63"]
+    ts = sorted({st["t"] for st in steps})
+    return at_most(worst_violation(steps, names), 0, t_values=ts,
+                   points_with_S2=sum("Eq. 61" in st for st in steps))
+
+
+# -- Eq. 53 and the monotonicity of L(t) --------------------------------------------------------
+def g0_second_derivative_printed(x: Any, C: Any) -> Any:
+    """Eq. 53 as printed: ``-e^x (1 + C e^x)(1 - C e^x) / (1 + C e^x)^4``."""
+    return -sp.exp(x) * (1 + C * sp.exp(x)) * (1 - C * sp.exp(x)) / (1 + C * sp.exp(x)) ** 4
+
+
+def g0_second_derivative_corrected(x: Any, C: Any) -> Any:
+    """``C e^x (C e^x - 1) / (1 + C e^x)^3``."""
+    return C * sp.exp(x) * (C * sp.exp(x) - 1) / (1 + C * sp.exp(x)) ** 3
+
+
+def formula_gap(candidate: Any, truth: Any, symbols: Sequence[sp.Symbol], points: Sequence[Sequence[Any]]) -> float:
+    """0 if sympy proves ``candidate == truth``; else the largest ``|candidate - truth|`` at exact ``points``."""
+    diff = sp.simplify(candidate - truth)
+    if diff == 0:
+        return 0.0
+    return max(abs(float(sp.N(diff.subs(dict(zip(symbols, pt))), 30))) for pt in points)
+
+
+@check("Lemma 4/eq53-g0-second-derivative", method="symbolic", digits=None, tolerance=0.0,
+       claim="Eq. 53: g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4 for g0 = 1/(1 + C e^x).",
+       reason="exact sympy differentiation and simplification")
+def _() -> Outcome:
+    truth = sp.diff(1 / (1 + C_ * sp.exp(x_)), x_, 2)
+    points = [(sp.Rational(1, 3), 2), (-1, 3), (sp.Rational(1, 2), 4)]
+    return printed_vs_derived(
+        formula_gap(g0_second_derivative_printed(x_, C_), truth, (x_, C_), points), 0,
+        formula_gap(g0_second_derivative_corrected(x_, C_), truth, (x_, C_), points),
+        printed="g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4",
+        corrected="g0''(x) = C exp(x)(C exp(x) - 1) / (1 + C exp(x))^3",
+        evidence="sympy: the printed form lacks the factor C = K - 1 (equal only for K = 2); its sign, and so "
+                 "the concavity region x < log(1/(K-1)) used in Eq. 61, is unaffected")
+
+
+def L_prime_steps() -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """The printed steps of ``L'(t) < 0`` as ``name -> (printed, derived)`` pairs that must be equal."""
+    s_total = s_
+    E = sp.exp(K_ / (K_ - 1) * sp.sqrt(n_ / (n_ - t_)) * s_total - sp.log(K_ - 1))
+    q = K_ / (1 + E)
+    L_t = K_ * n_ - (t_ / 2 + (n_ - t_) * q)
+    q_prime_printed = (-sp.Rational(1, 2) * K_ * E * K_ / (K_ - 1) * s_total * sp.sqrt(n_) * (n_ - t_) ** sp.Rational(-3, 2)
+                       / (1 + E) ** 2)
+    q_prime_bound = -sp.Rational(1, 2) * K_ ** 2 / (K_ - 1) * s_total * sp.sqrt(n_) * (n_ - t_) ** sp.Rational(-3, 2) / (1 + E)
+    x_t = K_ / (K_ - 1) * sp.sqrt(n_ / (n_ - t_)) * s_total
+    f = K_ * x_ + 2 * K_ - 1 - sp.exp(x_ - sp.log(K_ - 1))
+    x0 = K_ / (K_ - 1) * s_total
+    return {
+        "L'(t) = -[1/2 - q + q'(n-t)]": (-(sp.Rational(1, 2) - q + sp.diff(q, t_) * (n_ - t_)), sp.diff(L_t, t_)),
+        "q'(t) as printed": (q_prime_printed, sp.diff(q, t_)),
+        "q'(t) >= bound (ratio e/(1+e))": (sp.diff(q, t_) / q_prime_bound, E / (1 + E)),
+        "bound on L'(t) rewritten": ((sp.Rational(1, 2) * K_ ** 2 / (K_ - 1) * s_total * sp.sqrt(n_) / sp.sqrt(n_ - t_) + K_)
+                                     / (1 + E) - sp.Rational(1, 2),
+                                     (K_ * x_t + 2 * K_ - 1 - E) / (2 * (1 + E))),
+        "f'(x) = K - exp(x)/(K-1)": (K_ - sp.exp(x_) / (K_ - 1), sp.diff(f, x_)),
+        "f(K s/(K-1)) as printed": (K_ ** 2 / (K_ - 1) * s_total + 2 * K_ - 1 - sp.exp(K_ * s_total / (K_ - 1)) / (K_ - 1),
+                                    f.subs(x_, x0)),
+        "f(x0) < 0 <=> exp(x0) > K^2 s + (2K-1)(K-1)": ((K_ - 1) * (K_ ** 2 / (K_ - 1) * s_total + 2 * K_ - 1),
+                                                         K_ ** 2 * s_total + (2 * K_ - 1) * (K_ - 1)),
+    }
+
+
+LPRIME_POINTS = [(3, 5, 2, sp.Rational(5, 2), sp.Rational(1, 3)), (4, 7, 3, sp.Rational(7, 2), sp.Rational(2, 5))]
+
+
+@check("Lemma 4/L-prime-steps", method="symbolic", digits=None, tolerance=0.0,
+       claim="Each printed step of L'(t) < 0 (L'(t), q'(t), its bound, the rewritten fraction, f'(x), f(Ks/(K-1)), "
+             "and f(Ks/(K-1)) < 0 being Theorem 4's assumption) is an exact identity.",
+       reason="exact sympy simplification; unproved identities are evaluated at exact points (nonzero = fail)")
+def _() -> Outcome:
+    gaps = {name: formula_gap(a, b, (K_, n_, t_, s_, x_), LPRIME_POINTS) for name, (a, b) in L_prime_steps().items()}
+    return compare(0, max(gaps.values()), **{name: gap for name, gap in gaps.items()})
+
+
+def L_max_excess(Ks: Sequence[int], ns: Sequence[int], factors: Sequence[str]) -> Any:
+    """``max_t L(t) - L(0)`` over ``t in [1:n]`` at ``s = factor * s*(K)`` (``<= 0`` is the proof's claim)."""
+    worst = mpmath.mpf("-inf")
+    for K in Ks:
+        s_star = boundary_lambert(K)
+        for n in ns:
+            for factor in factors:
+                s = mpmath.mpf(factor) * s_star
+                worst = max(worst, max(L(t, K, n, s) for t in range(1, n + 1)) - L(0, K, n, s))
+    return worst
+
+
+@check("Lemma 4/L-max-at-zero", method="numeric", digits=30, tolerance=0.0,
+       claim="Above the boundary L(t) < L(0) for every t in [1:n] (including L(n) < L(0)): K = 2..6, n = 1..40, "
+             "sqrt(E_H E_W) in {1.0001, 1.1, 2, 5} s*.",
+       reason="strict inequality of closed forms at 30 digits (the smallest margin is far above rounding)")
+def _() -> Outcome:
+    return at_most(L_max_excess(range(2, 7), range(1, 41), ("1.0001", "1.1", "2", "5")), 0)
+
+
+@check("Lemma 4/equality-at-etf", method="proof-step", digits=40, tolerance=1e-35,
+       claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), and L(0)/N is the "
+             "ETF softmax probability 1/(1 + (K-1) exp(-K s/(K-1))).",
+       reason="40-digit arithmetic on sums of at most 20 probabilities")
+def _() -> Outcome:
+    gaps = []
+    for K, n, s in [(2, 3, "1.5"), (3, 2, "2.5"), (4, 1, "3.3"), (5, 2, "7")]:
+        s = mpmath.mpf(s)
+        W, H = etf_point_mp(K, n, s, s)
+        gaps += [abs(np.sum(own_probabilities(W, H)) - L(0, K, n, s)), abs(L(0, K, n, s) / (K * n) - etf_probability(K, s))]
+    return compare(0, max(gaps))
+
+
+# -- the statement: solver above the boundary, counterexample below ------------------------------
+def linear_problems(Ks: Sequence[int] = (3, 4, 5), factors: Sequence[float] = (1.05, 1.5)) -> list[LPMProblem]:
+    """Eq. 7 with ``g1(x) = 1 - x`` (objective ``1 - (1/N) sum S``), ``n = 2``, ``p = K + 1``, ``E_W = 1``."""
+    return [LPMProblem.balanced(K, 2, 1.0, (f * float(boundary_lambert(K))) ** 2, p=K + 1, loss=LINEAR)
+            for K in Ks for f in factors]
+
+
+def linear_reference(problem: LPMProblem) -> float:
+    """``1 - L(0)/N``: the objective that Eq. 59 says no feasible point goes below."""
+    K, n = problem.K, int(problem.sizes[0])
+    return float(1 - L(0, K, n, mpmath.sqrt(mpmath.mpf(problem.E_H * problem.E_W))) / (K * n))
+
+
+@check("Lemma 4/solver-above-boundary", method="solver", tolerance=1e-9, reason=SOLVER_REASON,
+       claim="Above the boundary the nonconvex solver of Eq. 7 with g1(x) = 1 - x never gets (1/N) sum S above L(0)/N "
+             "and reaches it: K in {3, 4, 5}, sqrt(E_H E_W) in {1.05, 1.5} s*.")
+def _() -> Outcome:
+    res = solver_gaps(linear_problems(), linear_reference)
+    return Outcome(expected="gap >= 0 and |gap| small", observed=res, error=max(-res["beats"], res["value"]),
+                   detail=res)
+
+
+def statement_violation(K: int, s: Any, alpha: Any, beta: Any) -> Any:
+    """``sum S - L(0)`` at the one-versus-rest point of Theorem 4's module (n = 1, ``E_W = E_H = s``)."""
+    W, H = one_vs_rest_point(K, s, s, alpha, beta)
+    return np.sum(own_probabilities(W, H)) - L(0, K, 1, s)
+
+
+@check("Lemma 4/statement-needs-assumption", method="numeric", digits=30, tolerance=1e-9,
+       claim="Lemma 4 as printed ('for any feasible solution', no assumption on sqrt(E_H E_W)) holds at every "
+             "feasible point.",
+       reason="the corrected statement is measured by the float64 solver (1e-9 as for the solver checks); the "
+              "counterexample is evaluated at 30 digits and misses by ~5e-3")
+def _() -> Outcome:
+    below = statement_violation(4, mpmath.mpf("0.3"), mpmath.mpf(3) / 4, mpmath.mpf(7) / 8)
+    above = solver_gaps(linear_problems(Ks=(4,), factors=(1.05,)), linear_reference)
+    return printed_vs_derived(
+        max(below, 0), 0, max(0.0, -above["beats"]),
+        printed="Lemma 4: for any feasible (H, W), sum_{i,k} S(W h_{k,i})(k) <= L(0)",
+        corrected="the same under Theorem 4's assumption sqrt(E_H E_W) > (K-1)/K log(K^2 sqrt(E_H E_W) + (2K-1)(K-1))",
+        evidence="K = 4, n = 1, E_W = E_H = 0.3 (s* = 3.21): the feasible rank-one point w_1 = sqrt(0.9) e, "
+                 "w_k = -sqrt(0.1) e, h_1 = sqrt(1.05) e, h_k = -sqrt(0.05) e (k = 2..4) has sum S exceeding L(0) "
+                 "by 'observed'; the proof uses the assumption (L'(t) < 0), the statement omits it")
