@@ -5,13 +5,15 @@ independent check of every closed form and of the convex relaxations (Eq. 15, Eq
 
 Parametrisation (smooth, no projections).  With ``u = U/||U||`` and ``v = V/||V||`` (Frobenius norms)
 
-    W   = a sqrt(K E_W) u                      # (K, p),        0 <= a <= 1
-    H_k = b sqrt(K E_H n_k) v_k                # (n_k, p) block k of v,  0 <= b <= 1
+    W   = a sqrt(K E_W) u                      # (K, p),        -1 <= a <= 1
+    H_k = b sqrt(K E_H n_k) v_k                # (n_k, p) block k of v,  -1 <= b <= 1
 
 every point of the product of the two constraint sets of Eq. 7 is reached (classifier energy
 ``a^2 E_W``, feature energy ``b^2 E_H``), and the objective is a smooth function of
-``(U, V, a, b)`` with box constraints only on ``(a, b)``.  Each start runs scipy's L-BFGS-B with the
-analytic gradient.
+``(U, V, a, b)`` with box constraints only on ``(a, b)``.  The radii may change sign so that
+``a = 0`` is an interior point: with ``a >= 0`` a start could stop at ``W = 0``, where the gradient in
+``U`` vanishes (a singularity of the polar coordinates, not a stationary point of Eq. 7).  Each start
+runs scipy's L-BFGS-B with the analytic gradient.
 
 For cross-entropy (always positive) ``log`` of the objective is minimised: same minimisers, and the
 stopping rule below then measures relative changes, so tiny optimal losses (large ``E_H E_W``) are
@@ -209,7 +211,7 @@ def solve_lpm(problem: LPMProblem, *, starts: int = 8, seed: int = 0, max_iter: 
     fun = _Objective(problem, sizes)
     rng = np.random.default_rng(seed)
     n_free = fun.nU + fun.N_rows * problem.p
-    bounds = [(None, None)] * n_free + [(0.0, 1.0), (0.0, 1.0)]
+    bounds = [(None, None)] * n_free + [(-1.0, 1.0), (-1.0, 1.0)]
     runs = []
     for _ in range(starts):
         U = rng.standard_normal((problem.K, problem.p))
