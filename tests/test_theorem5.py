@@ -76,3 +76,28 @@ def test_local_exponents_recover_the_power_and_reject_a_linear_vanishing():
     linear = t5.local_exponents([3 * mpmath.mpf(x) for x in d], d)
     assert verdict_for(compare(np.full(2, 0.5), np.array([float(a) for a in root])), tol) is Verdict.PASS
     assert verdict_for(compare(np.full(2, 0.5), np.array([float(a) for a in linear])), tol) is Verdict.FAIL
+
+
+def test_exact_collapse_accepts_a_second_collapse_regime_and_rejects_a_return_to_distinct():
+    tol = _tol("Theorem 5/exact-collapse-at-finite-R")
+    def sharp(R):
+        return mpmath.mpf(0) if R >= 5 else mpmath.sqrt(5 - R)
+    to_zero = SimpleNamespace(R=mpmath.mpf(9), from_regime="minority-collapse (M1 A+ B0)",
+                              to_regime="minority-collapse-zero (M0 A+ B0)", certificate={"certified": True})
+    back = SimpleNamespace(R=mpmath.mpf(9), from_regime="minority-collapse (M1 A+ B0)",
+                           to_regime="distinct (M1 A+ B+)", certificate={"certified": True})
+    assert verdict_for(t5.exact_collapse_outcome((_transition(), to_zero), sharp), tol) is Verdict.PASS
+    assert verdict_for(t5.exact_collapse_outcome((_transition(), back), sharp), tol) is Verdict.FAIL
+
+
+def test_minority_loss_at_zero_logits_is_log_K():
+    with mpmath.workdps(30):
+        X = np.full((6, 6), mpmath.mpf(0), dtype=object)
+        assert abs(t5.minority_loss(X, 1) - mpmath.log(3)) < mpmath.mpf(10) ** -28
+
+
+def test_eq71_residuals_separate_equality_from_inequality():
+    printed, corrected = t5.eq71_step_a_residuals([1.5, 1.2], 1.0)
+    assert np.max(np.abs(printed)) > 0 and np.all(corrected == 0)
+    _, violated = t5.eq71_step_a_residuals([0.9], 1.0)  # below the minimum: the corrected form fails too
+    assert violated[0] > _tol("Theorem 5/eq71-step-a")
