@@ -93,12 +93,20 @@ def test_geometry_check_fails_for_a_perturbed_optimum() -> None:
     assert t4.etf_distance(W, H, problem.E_W, 2 * problem.E_H) > tol  # features with the wrong scale
 
 
-def test_assumption_needed_check_would_fail_above_the_boundary() -> None:
-    s_above = mpmath.mpf("1.05") * t4.boundary_lambert(4)
-    gap = t4.below_boundary_gap(t4.LINEAR, 4, s_above, mpmath.mpf(3) / 4, mpmath.mpf(7) / 8)
-    assert gap > 0  # above the boundary the same point is worse than the ETF
-    # and for cross-entropy (Theorem 1: ETF always optimal) the point never beats the ETF below it either
-    assert t4.below_boundary_gap(t4.LOSSES["ce"], 4, mpmath.mpf("0.3"), mpmath.mpf(3) / 4, mpmath.mpf(7) / 8) > 0
+@pytest.mark.parametrize("name, K, s, alpha, beta", t4.BELOW_BOUNDARY_POINTS)
+def test_assumption_needed_check_would_fail_above_the_boundary(name, K, s, alpha, beta) -> None:
+    loss, a, b = t4._loss(name), mpmath.mpf(alpha), mpmath.mpf(beta)
+    assert t4.below_boundary_gap(loss, K, mpmath.mpf(s), a, b) < -1e-3
+    # above the boundary the same point is worse than the ETF (as Theorem 4 says) ...
+    assert t4.below_boundary_gap(loss, K, mpmath.mpf("1.05") * t4.boundary_lambert(K), a, b) > 0
+    # ... and for cross-entropy (Theorem 1: ETF always optimal) it never beats the ETF below it either
+    assert t4.below_boundary_gap(t4.LOSSES["ce"], K, mpmath.mpf(s), a, b) > 0
+
+
+def test_probe_tells_beaten_from_optimal() -> None:
+    gaps = t4.probe_below_boundary([("ce", 5, 0.2), ("power2", 5, 0.2)], starts=4)
+    assert gaps["ce, K=5, s=0.2"] > -REGISTRY.get("Theorem 4/below-boundary-probe").tolerance
+    assert gaps["power2, K=5, s=0.2"] < -1e-4
 
 
 @st.composite
