@@ -117,3 +117,10 @@ def test_speed_on_reference_size(benchmark) -> None:
     problem = LPMProblem.balanced(10, 2, 1.0, 1.0, p=20)
     sol = benchmark(solve_lpm, problem, starts=1, seed=0)
     assert sol.converged
+
+
+def test_no_start_stalls_at_zero_radius() -> None:
+    """Regression: with radii in [0, 1] a start of this problem stopped at W = 0 (objective log 3)."""
+    sol = solve_lpm(LPMProblem((2, 3, 1), 1.0, 1.0, p=3), starts=3, seed=11)
+    assert max(sol.start_objectives) - min(sol.start_objectives) < 1e-12
+    assert sol.objective < np.log(3) - 0.5

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.claims import Outcome, check, printed_vs_derived
 
 K_SYM = sp.Symbol("K", integer=True, positive=True)
 #: Values of K at which an identity that sympy could not prove is evaluated exactly (evidence only).

@@ -16,7 +16,7 @@ least-squares solver finds on the hypotheses' solution set, from random starts, 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import sympy as sp

@@ -29,9 +29,8 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from lpm_verify import backend as bk
 from lpm_verify import geometry
-from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.claims import Outcome, check, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.nonconvex import solve_lpm
 from theorems.definition1_etf import (K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients,

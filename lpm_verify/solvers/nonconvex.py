@@ -41,7 +41,6 @@ from scipy.optimize import minimize
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
-from lpm_verify.losses import SoftmaxLoss
 from lpm_verify.problem import LPMProblem
 
 #: Relative objective reduction below which L-BFGS-B stops (``ftol`` of scipy's L-BFGS-B).
