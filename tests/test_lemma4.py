@@ -45,6 +45,15 @@ def test_eq62_chain_is_tight_at_the_optimum_and_strict_elsewhere() -> None:
     assert max(rhs - lhs for lhs, rhs in chain_bad) > 1e-6
 
 
+def test_equality_conditions_fail_at_a_perturbed_optimum() -> None:
+    s = mpmath.mpf(4)
+    W, H = t4.etf_point_mp(3, 2, s, s)
+    assert max(abs(x) for x in l4.equality_conditions(W, H, s, s)) < 1e-25
+    W_bad = W.copy()
+    W_bad[0] = W_bad[0] * mpmath.mpf("0.99")
+    assert max(abs(x) for x in l4.equality_conditions(W_bad, H, s, s)) > 1e-3
+
+
 def test_eq53_verdicts() -> None:
     truth = sp.diff(1 / (1 + l4.C_ * sp.exp(l4.x_)), l4.x_, 2)
     pts = [(sp.Rational(1, 3), 2), (-1, 3)]

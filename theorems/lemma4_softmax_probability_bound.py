@@ -237,8 +237,8 @@ def _() -> Outcome:
 
 
 @check("Lemma 4/equality-at-etf", method="proof-step", digits=40, tolerance=1e-35,
-       claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), and L(0)/N is the "
-             "ETF softmax probability 1/(1 + (K-1) exp(-K s/(K-1))).",
+       claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), L(0)/N is the ETF "
+             "softmax probability 1/(1 + (K-1) exp(-K s/(K-1))), and Lemma 4's equality conditions hold.",
        reason="40-digit arithmetic on sums of at most 20 probabilities")
 def _() -> Outcome:
     gaps = []
@@ -246,7 +246,23 @@ def _() -> Outcome:
         s = mpmath.mpf(s)
         W, H = etf_point_mp(K, n, s, s)
         gaps += [abs(np.sum(own_probabilities(W, H)) - L(0, K, n, s)), abs(L(0, K, n, s) / (K * n) - etf_probability(K, s))]
+        gaps += [abs(x) for x in equality_conditions(W, H, s, s)]
     return compare(0, max(gaps))
+
+
+def equality_conditions(W: np.ndarray, H: Sequence[np.ndarray], E_W: Any, E_H: Any) -> list[Any]:
+    """Residuals of Lemma 4's equality conditions: ``|S_1|``, ``hbar_i - h_{k,i} + sqrt(E_H/E_W) w_k``, both
+    energies minus their bounds, and ``hbar_i`` (all 0 exactly when Eq. 59 is tight)."""
+    K, n = W.shape[0], H[0].shape[0]
+    C = mpmath.sqrt(E_H / E_W)
+    hbar = [sum(H[k][i] for k in range(K)) / K for i in range(n)]
+    cut = mpmath.log(mpmath.mpf(1) / (K - 1))
+    m = margins(W, H)
+    t = sum(1 for i in range(n) if any(m[k, i] >= cut for k in range(K)))
+    out = [mpmath.mpf(t), np.sum(W * W) / K - E_W, sum(np.sum(Hk * Hk) for Hk in H) / (K * n) - E_H]
+    out += [x for i in range(n) for k in range(K) for x in hbar[i] - H[k][i] + C * W[k]]
+    out += [x for i in range(n) for x in hbar[i]]
+    return out
 
 
 # -- the statement: solver above the boundary, counterexample below ------------------------------
