@@ -252,3 +252,28 @@ def _uniqueness_condition() -> Outcome:
     worst = max(outs, key=lambda o: o.error)
     worst.detail["all"] = [o.observed for o in outs]
     return worst
+
+
+#: The slow grid: (K, seed, E_W, E_H), including tiny and large products E_H E_W.
+GRID: tuple[tuple[int, int, float, float], ...] = tuple(
+    (K, 100 + 10 * K + j, E_W, E_H) for K in (2, 3, 4, 5, 6)
+    for j, (E_W, E_H) in enumerate(((0.05, 0.2), (1.0, 1.0), (3.0, 10.0))))
+
+
+@check("Lemma 1/sdp-equals-nonconvex-grid", method="solver", tolerance=1e-9, slow=True,
+       reason="Clarabel's 1e-12 gap tolerance is absolute, so objectives are compared absolutely (they range from "
+              "2e-5 to 1.6; measured differences <= 1e-12); energies relative, to rounding",
+       claim="on 15 random class-size profiles (K = 2..6, p = 2K, E_H E_W from 0.01 to 30) the SDP minimum equals the "
+             "nonconvex minimum, and the nonconvex minimizer has collapsed features saturating E_H")
+def _grid() -> Outcome:
+    from lpm_verify.solvers.nonconvex import solve_lpm
+    from lpm_verify.solvers.sdp import solve_sdp
+    errors, rows = [], []
+    for K, seed, E_W, E_H in GRID:
+        sizes = random_sizes(np.random.default_rng(seed), K)
+        problem = LPMProblem(sizes, E_W=E_W, E_H=E_H, p=2 * K)
+        sdp, nc = solve_sdp(problem, **TIGHT), solve_lpm(problem, starts=8, seed=seed)
+        errors += [abs(sdp.objective - nc.objective), abs(nc.feature_energy / E_H - 1),
+                   within_class_energy(problem, nc.H) / E_H]
+        rows.append((sizes, E_W, E_H, sdp.objective, nc.objective))
+    return all_zero(np.array(errors), rows=rows)
