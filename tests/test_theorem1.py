@@ -183,3 +183,17 @@ def test_solver_lands_on_closed_form_small_case() -> None:
     (rec,) = t1.solve_grid(((3, 2, 2, 1.0, 2.0),), starts=2)
     assert abs(rec.objective - rec.closed_form) < 1e-9
     assert max(rec.nc1, rec.etf_cosine, rec.norms, rec.duality) < 1e-5
+
+
+def test_jensen_display_residual_vanishes_only_in_the_corrected_form() -> None:
+    assert t1.jensen_condition_residual(4, 1.0, t1.corrected_C_b, through_exp=True) < 1e-14
+    for rule, through_exp in ((t1.printed_C_b, True), (t1.corrected_C_b, False)):
+        err = t1.jensen_condition_residual(4, 1.0, rule, through_exp)
+        assert _verdict("Theorem 1/equality-condition-display", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_nc4_check_fails_for_the_farthest_mean() -> None:
+    rng = np.random.default_rng(0)
+    assert t1.nc4_disagreement(5, 6, 500, rng) == 0.0
+    err = t1.nc4_disagreement(5, 6, 500, rng, nearest=np.argmax)
+    assert _verdict("Theorem 1/nc4-prediction", Outcome(0, err, err)) == Verdict.FAIL

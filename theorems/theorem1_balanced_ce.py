@@ -672,3 +672,68 @@ def _grid() -> Outcome:
     detail.update({"below": below_closed_form(records), "above": above_closed_form(records),
                    "shape": collapse_error(records)})
     return Outcome(0.0, scaled, scaled, detail=detail)
+
+
+# -- the equality condition of Eq. 22 as displayed, and NC4 -------------------------------------
+def jensen_condition_residual(K: int, s: float, C_b_rule: Callable, through_exp: bool) -> float:
+    """Relative residual of ``(C_a+C_b) x_k / C_a = x_k' / C_c`` at Eq. 9 (all classes alike).
+
+    ``through_exp=False`` takes ``x = h.w`` (the logits) as the display after Eq. 27 prints;
+    ``through_exp=True`` takes ``x = exp(h.w)`` as Jensen's equality case for Eq. 22 requires.
+    """
+    c = proof_constants(K, s, s, C_b_rule)
+    z_t, z_o = s, -s / (K - 1)  # logits at Eq. 9 (Theorem 1/minimum-value derives them)
+    x_t, x_o = (math.exp(z_t), math.exp(z_o)) if through_exp else (z_t, z_o)
+    left, right = (c.C_a + c.C_b) * x_t / c.C_a, x_o / c.C_c
+    return abs(left - right) / max(abs(left), abs(right))
+
+
+@check("Theorem 1/equality-condition-display",
+       claim="At Eq. 9 the displayed equality condition (C_a+C_b) h_{k,i}^T w_k / C_a = h_{k,i}^T w_k' / C_c holds "
+             "(constants as printed), K in {2,3,5,10}, s in {0.5, 2}.",
+       method="proof-step", tolerance=1e-12, reason="float64 evaluation of a few exponentials, relative", digits=15)
+def _jensen_display() -> Outcome:
+    cases = [(K, s) for K in (2, 3, 5, 10) for s in (0.5, 2.0)]
+    printed = max(jensen_condition_residual(K, s, printed_C_b, through_exp=False) for K, s in cases)
+    corrected = max(jensen_condition_residual(K, s, corrected_C_b, through_exp=True) for K, s in cases)
+    return printed_vs_derived(printed, 0.0, corrected,
+                              printed="(C_a+C_b) h^T w_k / C_a = h^T w_k' / C_c, C_b = exp(-s/(K-1))",
+                              corrected="(C_a+C_b) exp(h^T w_k) / C_a = exp(h^T w_k') / C_c with C_b = (K-1) exp(-s/(K-1)) "
+                                        "(the arguments z(k) of Eq. 22 are exponentiated logits; the next display "
+                                        "'taking the logarithm' presupposes the exponentials)",
+                              evidence=f"largest relative residual at Eq. 9: printed {printed:.3e}, corrected {corrected:.1e}; "
+                                       "with exponentials but the printed C_b the residual is still "
+                                       f"{max(jensen_condition_residual(K, s, printed_C_b, True) for K, s in cases):.3e} "
+                                       "(the C_b erratum)")
+
+
+def nc4_disagreement(K: int, p: int, trials: int, rng: np.random.Generator,
+                     nearest: Callable[[np.ndarray], np.ndarray] = np.argmin) -> float:
+    """Fraction of random features ``h`` for which ``argmax_k w_k.h`` differs from ``argmax_k h_k.h`` or from
+    ``nearest(||h_k - h||^2)`` at Eq. 9 (``nearest=np.argmax`` is the form printed after Eq. 10)."""
+    W, H = minimizer(K, 1, p, 1.3, 0.7, rng)
+    means = H[:, 0, :]  # (K, p)
+    h = rng.standard_normal((trials, p))  # (trials, p)
+    by_w = np.argmax(h @ W.T, axis=1)
+    by_h = np.argmax(h @ means.T, axis=1)
+    by_dist = nearest(np.sum((means[None] - h[:, None, :]) ** 2, axis=2), axis=1)
+    return float(np.mean((by_w != by_h) | (by_w != by_dist)))
+
+
+@check("Theorem 1/nc4-prediction",
+       claim="At Eq. 9 the prediction satisfies argmax_k w_k.h = argmax_k h_k.h = argmax_k ||h_k - h||^2 (display "
+             "after Eq. 10, as it reads in our copy), for 2000 random h per (K, p), K in {2,3,5,10}, p in {K-1, 2K}.",
+       method="numeric", tolerance=0.0, reason="exact integer agreement of argmax/argmin (ties have probability 0)",
+       digits=15)
+def _nc4() -> Outcome:
+    rng = np.random.default_rng(11)
+    cases = [(K, p) for K in (2, 3, 5, 10) for p in (K - 1, 2 * K)]
+    printed = max(nc4_disagreement(K, p, 2000, rng, nearest=np.argmax) for K, p in cases)
+    corrected = max(nc4_disagreement(K, p, 2000, rng, nearest=np.argmin) for K, p in cases)
+    return printed_vs_derived(printed, 0.0, corrected, printed="argmax_k ||h_k* - h||^2",
+                              corrected="argmin_k ||h_k* - h||^2 (nearest class mean, NC4)",
+                              evidence="since ||h_k*|| is the same for all k, ||h_k* - h||^2 = const - 2 h_k*.h, so the "
+                                       "largest inner product is the smallest distance; the printed argmax disagrees "
+                                       f"on a fraction {printed:.3f} of random h, argmin on {corrected:.1f}. Our copy "
+                                       "of the paper renders all three operators as 'rgmax' (a transcription of "
+                                       "\\arg\\max); check against the typeset original before citing.")
