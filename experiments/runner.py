@@ -1,0 +1,69 @@
+"""One run end to end: subset -> train (resumable) -> analysis -> store."""
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from experiments.analysis import analyze
+from experiments.data import ImageData, load_dataset
+from experiments.store import Run, json_number, load_run, run_dir
+from experiments.subsets import imbalanced_subset
+from experiments.trainer import TrainConfig, train
+from lpm_verify.errors import LPMInputError
+from lpm_verify.io import write_json_atomic
+
+
+def _save_subset(path: Path, indices: np.ndarray, class_order: tuple[int, ...]) -> None:
+    tmp = path.with_name(".subset.tmp.npz")
+    np.savez(tmp, indices=indices, class_order=np.asarray(class_order))
+    tmp.replace(path)
+
+
+def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | Path | None = None,
+                   resume: bool = False, progress: bool = True, data: ImageData | None = None,
+                   on_epoch_end: Callable[[int], None] | None = None, lpm: bool = True) -> Run:
+    """Train and analyse ``cfg``; a finished run already in the store is returned as is.
+
+    ``lpm`` adds the LPM prediction for the fitted (E_W, E_H) (seconds per run).
+    A run with a checkpoint but no metrics was interrupted: ``resume=True`` continues it;
+    otherwise this raises rather than silently discarding or reusing the partial run.
+    """
+    config = cfg.to_dict()
+    path = run_dir(out, config)
+    if (path / "metrics.json").is_file():
+        return load_run(path)
+    if (path / "checkpoint.pt").is_file() and not resume:
+        raise LPMInputError(f"run {path} was interrupted (checkpoint.pt, no metrics.json); pass --resume to "
+                            "continue it, or delete the folder to start over")
+    t0 = time.perf_counter()
+    data = data if data is not None else load_dataset(cfg.dataset, data_root)
+    subset = imbalanced_subset(data.y_train, cfg.K_A, cfg.n_majority, cfg.R, cfg.seed, cfg.class_order)
+    path.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path / "config.json", {
+        **{k: json_number(v) for k, v in config.items()},
+        "data_source": data.source, "n_train": int(len(subset.indices)),
+        "versions": {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
+                     "platform": platform.platform(),
+                     "cuda_device": torch.cuda.get_device_name() if cfg.device.startswith("cuda") else None},
+    })
+    _save_subset(path / "subset.npz", subset.indices, subset.class_order)
+    result = train(cfg, data, subset, path, resume=resume, progress=progress, on_epoch_end=on_epoch_end)
+    dd = result.data
+    metrics = analyze(result.model, dd.X_train, dd.y_train, dd.X_test, dd.y_test, cfg.K_A, cfg.R, cfg.oversample, lpm=lpm)
+    metrics.update({"train_seconds": result.train_seconds, "wall_seconds": time.perf_counter() - t0,
+                    "resumed_from_epoch": result.resumed_from, "data_bytes_on_device": dd.nbytes,
+                    "final_loss": load_last_loss(path)})
+    write_json_atomic(path / "metrics.json", {k: json_number(v) for k, v in metrics.items()})
+    return load_run(path)
+
+
+def load_last_loss(path: Path) -> float | None:
+    """Training loss of the last logged epoch."""
+    log = load_run(path).log
+    return log[-1]["loss"] if log else None

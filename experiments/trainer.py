@@ -1,0 +1,252 @@
+"""Training with the protocol of Section 4.C, in the spirit of airbench: one straight loop.
+
+Setup -> data -> network -> training.  Cross-entropy, SGD with momentum 0.9 and weight decay
+``wd`` (the ``lambda`` of Eq. 1; paper 5e-4), learning rate 0.1 divided by 10 at 1/3 and 2/3 of
+the epochs, batch 128.  Oversampling (Eq. 17) repeats every minority example ``w_r`` times in each
+epoch.  The whole training subset lives on the device as one float tensor; a batch is a slice of a
+seeded permutation, gathered with one indexing op (no per-sample Python objects).  On CUDA the
+forward pass runs under bf16 autocast with channels_last convolutions, optionally compiled.
+
+A checkpoint (model, optimizer, permutation RNG, epoch log) is written atomically every
+``checkpoint_every`` epochs and at the end; ``resume=True`` continues from it and reproduces, on a
+deterministic device, exactly the weights an uninterrupted run would have reached.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from experiments.data import ImageData
+from experiments.models import ARCHS, Classifier, build_model
+from experiments.subsets import PAPER_CLASS_ORDER, Subset, minority_size, relabel
+from lpm_verify.errors import require
+from lpm_verify.io import write_text_atomic
+
+# Per-channel mean and std of the training images (scaled to [0, 1]) used to standardise inputs.
+NORMALIZATION = {
+    "fashion-mnist": ((0.2860,), (0.3530,)),
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of one run (the store hashes these to name its folder)."""
+
+    dataset: str = "fashion-mnist"
+    arch: str = "vgg11"
+    preset: str = "custom"
+    K_A: int = 5                    # number of majority classes
+    R: float = 10.0                 # imbalance ratio n_A / n_B (math.inf: no minority examples)
+    n_majority: int = 6000          # n_A, examples per majority class
+    epochs: int = 350
+    lr: float = 0.1                 # initial learning rate (per batch of batch_size)
+    momentum: float = 0.9
+    wd: float = 5e-4                # weight decay lambda of Eq. 1
+    batch_size: int = 128
+    oversample: int = 1             # w_r of Eq. 17 (1: no oversampling)
+    bias: bool = True               # bias of the last layer (the LPM has none; the paper's nets had one)
+    width: int = 64                 # MLP width / CNN base width (VGG and ResNet ignore it)
+    seed: int = 0
+    device: str = "cpu"
+    class_order: tuple[int, ...] = PAPER_CLASS_ORDER
+    milestones: tuple[float, ...] = (1 / 3, 2 / 3)  # fractions of the epochs where lr is divided by 10
+    checkpoint_every: int = 10      # epochs between checkpoints
+    compile: bool = False           # torch.compile the model (CUDA)
+    bf16: bool = True               # bf16 autocast on CUDA (ignored on CPU)
+
+    def __post_init__(self) -> None:
+        require(self.arch in ARCHS, "arch", f"one of {ARCHS}", self.arch)
+        require(self.dataset in NORMALIZATION, "dataset", f"one of {tuple(NORMALIZATION)}", self.dataset)
+        require(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1", self.epochs)
+        require(self.lr > 0, "lr", "> 0", self.lr)
+        require(self.wd >= 0, "wd", ">= 0", self.wd)
+        require(isinstance(self.batch_size, int) and self.batch_size >= 2, "batch_size", "an integer >= 2",
+                self.batch_size)
+        require(isinstance(self.oversample, int) and self.oversample >= 1, "oversample",
+                "an integer >= 1 (w_r of Eq. 17)", self.oversample)
+        require(isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 1, "checkpoint_every",
+                "an integer >= 1", self.checkpoint_every)
+        require(self.device == "cpu" or self.device.startswith("cuda"), "device", "'cpu' or 'cuda[:i]'",
+                self.device)
+        minority_size(self.n_majority, self.R)  # validates R against n_A
+
+    @property
+    def n_minority(self) -> int:
+        return minority_size(self.n_majority, self.R)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["class_order"] = list(self.class_order)
+        d["milestones"] = list(self.milestones)
+        d["n_minority"] = self.n_minority
+        return d
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    """Learning rate of (0-based) ``epoch``: ``lr / 10^m`` after ``m`` milestones ``round(f E)``."""
+    passed = sum(epoch >= round(f * cfg.epochs) for f in cfg.milestones)
+    return cfg.lr * 0.1 ** passed
+
+
+@dataclass
+class DeviceData:
+    """The training subset and test set as standardised float tensors on the device."""
+
+    X_train: torch.Tensor  # (N, C, H, W) float32
+    y_train: torch.Tensor  # (N,) int64, labels relabelled (0..K_A-1 majority)
+    X_test: torch.Tensor   # (N_test, C, H, W)
+    y_test: torch.Tensor   # (N_test,)
+    sample_index: torch.Tensor = field(default=None)  # (N',) rows of X_train per epoch, Eq. 17 repeats
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.X_train, self.y_train, self.X_test, self.y_test,
+                                                         self.sample_index))
+
+
+def to_device(data: ImageData, subset: Subset, cfg: TrainConfig, device: torch.device) -> DeviceData:
+    """Standardise once, relabel, move to ``device``; build the Eq. 17 epoch index (minority x w_r)."""
+    mean, std = (torch.tensor(v, device=device).view(1, -1, 1, 1) for v in NORMALIZATION[cfg.dataset])
+    in_test = np.isin(data.y_test, subset.class_order)
+
+    def prep(X: np.ndarray) -> torch.Tensor:
+        x = (torch.from_numpy(np.ascontiguousarray(X)).to(device).float().div_(255) - mean) / std
+        return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" and cfg.arch != "mlp" else x
+
+    y_test = relabel(data.y_test[in_test], subset.class_order)
+    labels = torch.from_numpy(subset.labels).to(device)
+    rows = torch.arange(len(labels), device=device)
+    minority = labels >= cfg.K_A
+    sample_index = torch.cat([rows[~minority], rows[minority].repeat(cfg.oversample)])
+    return DeviceData(prep(data.X_train[subset.indices]), labels, prep(data.X_test[in_test]),
+                      torch.from_numpy(y_test).to(device), sample_index)
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_log(path: Path, history: list[dict]) -> None:
+    write_text_atomic(path / "log.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+
+
+def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
+                perm: torch.Tensor, batch_size: int, bf16: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pass over ``perm  # (N',)``: batches are slices of it gathered from the device tensors
+    ``X  # (N, C, H, W)``, ``y  # (N,)``.  Returns the summed loss and the number correct, as device
+    tensors (no host synchronisation inside the loop)."""
+    device = X.device
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for start in range(0, len(perm), batch_size):
+        idx = perm[start:start + batch_size]
+        if len(idx) < 2:  # BatchNorm needs two samples; at most one example of N' is skipped
+            continue
+        xb, yb = X.index_select(0, idx), y.index_select(0, idx)  # one gather each (faster than X[idx])
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach() * len(idx)
+        correct += (logits.argmax(1) == yb).sum()
+    return loss_sum, correct
+
+
+@dataclass
+class TrainResult:
+    model: Classifier
+    data: DeviceData
+    train_seconds: float  # summed over resumed segments
+    resumed_from: int     # epoch the last segment started at (0: fresh)
+
+
+def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, resume: bool = False,
+          progress: bool = True, on_epoch_end: Callable[[int], None] | None = None) -> TrainResult:
+    """Train one network on ``subset`` of ``data``; checkpoints and log go to ``run_path``.
+
+    ``on_epoch_end(epoch)`` is called after each epoch (1-based) once its checkpoint, if any, is
+    written; raising from it stops the run as a kill would (used to test ``resume``).
+    """
+    # ---- Setup ----
+    device = torch.device(cfg.device)
+    cuda = device.type == "cuda"
+    require(not cuda or torch.cuda.is_available(), "device", "'cpu' (CUDA is not available here)", cfg.device)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)  # permutations, on the CPU on every device
+    ckpt_path = run_path / "checkpoint.pt"
+
+    # ---- DataLoader ----
+    dd = to_device(data, subset, cfg, device)
+
+    # ---- Network ----
+    C, H = data.X_train.shape[1], data.X_train.shape[2]
+    model = build_model(cfg.arch, C, H, subset.K, bias=cfg.bias, width=cfg.width).to(device)
+    if cuda and cfg.arch != "mlp":
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd,
+                          foreach=True)  # one fused update per step on every device
+    step_model = torch.compile(model) if cfg.compile else model
+
+    start_epoch, seconds, history = 0, 0.0, []
+    if resume and ckpt_path.is_file():
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        start_epoch, seconds, history = state["epoch"], state["seconds"], state["history"]
+
+    # ---- Training ----
+    n_prime = len(dd.sample_index)  # N' = n_A K_A + w_r n_B K_B (Eq. 17)
+    bar = tqdm(initial=start_epoch, total=cfg.epochs, disable=not progress, desc=run_path.name, leave=False,
+               dynamic_ncols=True, unit="epoch")
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        if cuda:
+            ev0, ev1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            ev0.record()
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, epoch)
+        model.train()
+        perm = dd.sample_index[torch.randperm(n_prime, generator=gen).to(device)]  # (N',)
+        loss_sum, correct = train_epoch(step_model, opt, dd.X_train, dd.y_train, perm, cfg.batch_size,
+                                        bf16=cuda and cfg.bf16)
+        if cuda:
+            ev1.record()
+            ev1.synchronize()
+            seconds += ev0.elapsed_time(ev1) / 1000
+        else:
+            seconds += time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "loss": loss_sum.item() / n_prime,
+                        "train_acc_sampled": correct.item() / n_prime, "seconds": seconds})
+        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}", acc=f"{history[-1]['train_acc_sampled']:.3f}",
+                        refresh=False)
+        bar.update(1)
+        _write_log(run_path, history)
+        if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == cfg.epochs:
+            _save_atomic({"epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                          "generator": gen.get_state(), "seconds": seconds, "history": history,
+                          "config": cfg.to_dict()}, ckpt_path)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1)
+    bar.close()
+    return TrainResult(model, dd, seconds, start_epoch)

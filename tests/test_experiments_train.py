@@ -1,0 +1,156 @@
+"""Training on real FashionMNIST: cpu-smoke preset, kill-and-resume, the store, the CLI."""
+from __future__ import annotations
+
+import math
+import json
+
+import pytest
+import torch
+
+from experiments.data import load_dataset
+from experiments.presets import PRESETS, preset_configs, run_preset
+from experiments.runner import run_experiment
+from experiments.store import config_hash, list_runs, load_run
+from experiments.trainer import TrainConfig, lr_at
+from lpm_verify.errors import LPMInputError
+
+API_METRICS = ("cos_minority", "cos_majority", "cos_all", "cos_minority_std", "norm_variation_minority",
+               "nc1", "nc2", "nc3", "nc4", "train_acc", "train_acc_majority", "train_acc_minority", "test_acc",
+               "test_acc_majority", "test_acc_minority", "fitted_E_W", "fitted_E_H", "fitted_centring",
+               "lpm_cos_minority", "lpm_R0", "wall_seconds")
+API_CONFIG = ("dataset", "arch", "preset", "epochs", "seed", "device", "K_A", "R", "n_majority", "n_minority",
+              "wd", "oversample", "bias", "lr", "batch_size")
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return load_dataset("fashion-mnist")
+
+
+class Killed(Exception):
+    pass
+
+
+def small(**kw) -> TrainConfig:
+    base = dict(dataset="fashion-mnist", arch="mlp", width=16, n_majority=40, K_A=5, R=4, epochs=5, wd=5e-4,
+                bias=False, checkpoint_every=2, preset="test", oversample=2)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_cpu_smoke_on_real_data(tmp_path):
+    runs = run_preset("cpu-smoke", out=tmp_path, progress=False)
+    assert len(runs) == len(preset_configs("cpu-smoke")) == 2
+    for run in runs:
+        assert run.finished and run.config["preset"] == "cpu-smoke"
+        assert set(API_CONFIG) <= set(run.config) and set(API_METRICS) <= set(run.metrics)
+        assert run.config["data_source"] == "/usr/share/datasets/fashion-mnist"
+        assert 0.0 <= run.metrics["test_acc"] <= 1.0 and run.metrics["fitted_E_W"] > 0
+        assert (run.path / "subset.npz").is_file() and len(run.log) == run.config["epochs"]
+    assert [r.path for r in list_runs(tmp_path)] == sorted(r.path for r in runs)
+    assert runs[1].config["n_minority"] == 10 and runs[0].config["R"] == 1
+    # A second call finds the finished runs in the store and trains nothing.
+    again = run_preset("cpu-smoke", out=tmp_path, progress=False)
+    assert [r.metrics["wall_seconds"] for r in again] == [r.metrics["wall_seconds"] for r in runs]
+
+
+def test_kill_and_resume_gives_identical_weights(tmp_path, fashion):
+    cfg = small()
+    whole = run_experiment(cfg, tmp_path / "whole", data=fashion, progress=False)
+
+    def kill_after_3(epoch):  # checkpoint_every = 2: epoch 3 is lost and must be recomputed
+        if epoch == 3:
+            raise Killed
+    with pytest.raises(Killed):
+        run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, on_epoch_end=kill_after_3)
+    partial = load_run(next((tmp_path / "killed").iterdir()))
+    assert not partial.finished and torch.load(partial.path / "checkpoint.pt", weights_only=False)["epoch"] == 2
+    with pytest.raises(LPMInputError, match="pass --resume"):
+        run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False)
+    resumed = run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, resume=True)
+    assert resumed.metrics["resumed_from_epoch"] == 2
+    a = torch.load(whole.path / "checkpoint.pt", weights_only=False)
+    b = torch.load(resumed.path / "checkpoint.pt", weights_only=False)
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
+    assert resumed.metrics["cos_minority"] == whole.metrics["cos_minority"]
+
+
+def test_different_seed_changes_the_weights(tmp_path, fashion):
+    """Negative control for the resume test: its equality is not automatic."""
+    a = run_experiment(small(epochs=2), tmp_path, data=fashion, progress=False)
+    b = run_experiment(small(epochs=2, seed=1), tmp_path, data=fashion, progress=False)
+    wa = torch.load(a.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
+    wb = torch.load(b.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
+    assert not torch.equal(wa, wb)
+
+
+def test_oversampling_repeats_minority_examples(tmp_path, fashion):
+    """Eq. 17: one epoch visits N' = n_A K_A + w_r n_B K_B examples."""
+    from experiments.subsets import imbalanced_subset
+    from experiments.trainer import to_device
+    cfg = small(oversample=3)
+    s = imbalanced_subset(fashion.y_train, cfg.K_A, cfg.n_majority, cfg.R, cfg.seed)
+    dd = to_device(fashion, s, cfg, torch.device("cpu"))
+    assert len(dd.sample_index) == 40 * 5 + 3 * 10 * 5
+    counts = torch.bincount(dd.y_train[dd.sample_index], minlength=10)
+    assert counts.tolist() == [40] * 5 + [30] * 5
+
+
+def test_learning_rate_schedule():
+    cfg = small(epochs=350)
+    assert [lr_at(cfg, e) for e in (0, 116, 117, 232, 233, 349)] == pytest.approx(
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_store_hash_and_inf(tmp_path, fashion):
+    cfg = small(R=math.inf, epochs=1)
+    run = run_experiment(cfg, tmp_path, data=fashion, progress=False)
+    assert run.config["R"] == math.inf and run.path.name.endswith(config_hash(cfg.to_dict()))
+    assert json.loads((run.path / "config.json").read_text())["R"] == "inf"
+    assert run.metrics["train_acc_minority"] is None       # no minority training examples
+    assert run.metrics["nc_classes"] == 5
+    assert config_hash(small().to_dict()) != config_hash(small(wd=1e-3).to_dict())
+
+
+def test_cli_train(tmp_path, capsys):
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("K_A\tR\twd") and len(out) == 2 and out[1].startswith("5\t5\t")
+    assert main(["train", "--preset", "cpu-smoke", "--R", "1000", "--out", str(tmp_path)]) == 2
+    assert "R must be <= n_A = 100" in capsys.readouterr().err
+
+
+def test_presets_are_well_formed():
+    paper = preset_configs("paper")
+    assert {c.epochs for c in paper} == {350} and {c.wd for c in paper} == {5e-4}
+    fig4 = [c for c in paper if c.n_majority in (6000, 5000) and c.oversample == 1]
+    assert {(c.dataset, c.arch) for c in fig4} == {("fashion-mnist", "vgg11"), ("fashion-mnist", "resnet18"),
+                                                   ("cifar10", "vgg13"), ("cifar10", "resnet18")}
+    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf}
+    fig5 = [c for c in paper if c.n_minority in (5, 6) and c.oversample == 1]
+    assert {(c.R, c.n_majority) for c in fig5} == {(1, 6), (1000, 6000), (1, 5), (1000, 5000)}
+    assert {c.oversample for c in paper if c.oversample > 1} == {10, 100, 1000}
+    report = preset_configs("cpu-report")
+    assert {c.K_A for c in report} == {3, 5, 7} and len({c.wd for c in report}) == 2
+    assert max(c.R for c in report if math.isfinite(c.R)) == PRESETS["cpu-report"].base["n_majority"]
+
+
+def test_lpm_prediction_for_a_fit():
+    """The prediction comes from the solver stack and is self-consistent: below R_0 not collapsed."""
+    from experiments.analysis import lpm_prediction
+    got = lpm_prediction(10, 5, 1.9, 8.2, 100.0)
+    assert got["lpm_status"] == "ok", got["lpm_status"]
+    assert got["lpm_R0"] > 100 and got["lpm_regime"].startswith("distinct")
+    assert -1 / 9 < got["lpm_cos_minority"] < 1 - 1e-3
+
+
+def test_lpm_prediction_missing_is_recorded_not_faked(monkeypatch):
+    import sys
+    from experiments.analysis import lpm_prediction
+    monkeypatch.setitem(sys.modules, "lpm_verify.sweep", None)  # import fails as if absent
+    got = lpm_prediction(10, 5, 1.9, 8.2, 100.0)
+    assert got["lpm_cos_minority"] is None and got["lpm_R0"] is None
+    assert got["lpm_status"].startswith("missing: solver stack not importable")
