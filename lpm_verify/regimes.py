@@ -146,7 +146,7 @@ def _event_name(ev: tuple) -> str:
 
 
 def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: _Point, R_hi: float,
-                     p_hi: _Point, digits: int) -> tuple[Any, dict]:
+                     p_hi: _Point, digits: int) -> tuple[Any, dict, _Point]:
     """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath)."""
     K_A, K_B = prof.counts
     ref = p_lo if p_lo.regime == small else p_hi
@@ -185,19 +185,21 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
                 "last_step": info["last_step"], "converged": info["converged"],
                 "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
         R = mpmath.exp(tau)
-    return +R, cert
+    point = _Point(small, xf[:-1].copy(), {"pi": _pi_two(K_A, K_B, math.exp(float(xf[-1])))})
+    return +R, cert, point
 
 
 def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Point, digits: int
                        ) -> dict[str, Any]:
-    """Certify regime ``lo`` at ``R(1 - delta)`` and ``hi`` at ``R(1 + delta)`` in mpmath, ``delta = 1e-6``.
+    """Certify regime ``lo`` at ``R(1 - delta)`` and ``hi`` at ``R(1 + delta)`` in mpmath, ``delta = 1e-4``.
 
-    ``delta`` is large enough for the float64 start to resolve the regime (its margins are
-    ~ delta * slope, far above float rounding) and small enough to sit next to the threshold.
+    ``ref`` is the float64 threshold point (smaller regime at ``R``).  ``delta`` is large enough for
+    the float64 start to resolve the regime (the margins there are ~ delta * slope, far above
+    float rounding) and small enough that the certified regimes are those adjacent to ``R``.
     """
     out: dict[str, Any] = {}
     K_A, K_B = prof.counts
-    delta = 1e-6
+    delta = 1e-4
     for name, reg, Rs in (("below", lo, float(R) * (1 - delta)), ("above", hi, float(R) * (1 + delta))):
         pi_f = _pi_two(K_A, K_B, Rs)
         with np.errstate(all="ignore"):
@@ -239,13 +241,13 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
             continue
         t0 = time.perf_counter()
         small, ev = _event_between(p_lo.regime, p_hi.regime)
-        R, cert = _solve_threshold(prof, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
+        R, cert, at_R = _solve_threshold(prof, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
         lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi
         with mpmath.workdps(digits + 15):
             inside = (R > lo_b) and (math.isinf(hi_b) or R < hi_b)
         cert["bracket"] = [R_lo, R_hi]
         cert["root_inside_bracket"] = bool(inside)
-        cert["sides"] = _side_certificates(prof, R, p_lo.regime, p_hi.regime, p_lo, digits)
+        cert["sides"] = _side_certificates(prof, R, p_lo.regime, p_hi.regime, at_R, digits)
         cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in cert["sides"].values())
                                  and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
         cert["seconds"] = time.perf_counter() - t0

@@ -70,8 +70,8 @@ def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: An
     s = summary_from_point(prof, point)
     system = _System(prof, point.regime, pi)
     A, B, sv, _, _ = system.unpack(point.x[None, :])
-    _, _, D = system.gradient(A, B, sv, pi[None])
-    objective = float(np.sum(np.array(prof.counts) * pi * np.log(D[0])))
+    _, _, Dm1 = system.gradient(A, B, sv, pi[None])
+    objective = float(np.sum(np.array(prof.counts) * pi * np.log1p(Dm1[0])))
     return {"cos_minority": s["cos_B"], "cos_majority": s["cos_A"], "cos_all": s["cos_all"],
             "norm_minority": s["norm_B"], "norm_majority": s["norm_A"], "regime": regime_name(point.regime),
             "objective": objective}, point

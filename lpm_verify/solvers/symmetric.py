@@ -190,7 +190,12 @@ def parse_regime(label: str) -> Regime:
 # Arithmetic helpers (float64 / complex128 and numpy object arrays of mpmath numbers)
 # =============================================================================================
 _mp_im = np.frompyfunc(mpmath.im, 1, 1)
-_mp_re = np.frompyfunc(mpmath.re, 1, 1)
+_mp_log1p = np.frompyfunc(mpmath.log1p, 1, 1)
+
+
+def log1p(x: np.ndarray) -> np.ndarray:
+    """``log(1 + x)`` elementwise, float64 or mpmath (accurate for tiny x, i.e. tiny losses)."""
+    return _mp_log1p(x) if x.dtype == object else np.log1p(x)
 
 
 def _inv_batched(M: np.ndarray) -> np.ndarray:
@@ -247,6 +252,12 @@ class _System:
     def G(self) -> int:
         return self.profile.G
 
+    @property
+    def mu_index(self) -> int:
+        """Position of ``mu`` in ``x``."""
+        r = self.regime.rank
+        return (self.G * r - r * (r - 1) // 2) + self.G * r + len(self.regime.active_groups)
+
     def unpack(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
         """Batch ``X  # (b, n)`` -> ``A, B  # (b, G, r)``, ``s  # (b, G)``, ``mu  # (b,)``, ``tau``."""
         G, r = self.G, self.regime.rank
@@ -267,6 +278,17 @@ class _System:
         tau = X[:, i + 1] if self.event is not None else None
         return A, B, s, mu, tau
 
+    @property
+    def n_grad(self) -> int:
+        """Number of stationarity rows (they lead the residual)."""
+        return 2 * self.G * self.regime.rank + len(self.regime.active_groups)
+
+    def scaled(self, F: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Residual with the stationarity rows divided by ``mu``: relative accuracy also when the
+        optimal loss and hence ``mu`` are tiny (large ``E_H E_W``)."""
+        mu = abs(x[self.mu_index])
+        return np.concatenate([F[:self.n_grad] / mu, F[self.n_grad:]])
+
     def pack(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: Any, tau: Any = None) -> np.ndarray:
         G, r = self.G, self.regime.rank
         parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], np.array([mu])]
@@ -286,7 +308,8 @@ class _System:
 
     def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``G_M  # (b, G, G)``, ``gamma  # (b, G)`` (contrast eigenvalue of dL/dZ) and ``log D  # (b, G)``."""
+        """``G_M  # (b, G, G)``, ``gamma  # (b, G)`` (contrast eigenvalue of dL/dZ) and ``D - 1  # (b, G)``
+        (the loss of a class of group g is ``log D = log1p(D - 1)``)."""
         counts = np.array(self.profile.counts, dtype=float)
         sq = np.sqrt(np.outer(counts, counts))  # (G, G)
         Z = A @ np.swapaxes(B, 1, 2)  # (b, G, G)
@@ -296,14 +319,15 @@ class _System:
         off = 1 - np.eye(self.G)
         E = bk.exp(C - own[:, :, None]) * off  # (b, G, G), other-group logits relative to own
         es = bk.exp(-s)  # same-group others relative to own
-        D = 1 + (counts - 1) * es + np.sum(E * counts[None, None, :], axis=2)  # (b, G)
-        p_own, p_e = 1 / D, es / D
+        other = np.sum(E * counts[None, None, :], axis=2)  # (b, G) mass of the other groups
+        Dm1 = (counts - 1) * es + other  # D - 1, D = softmax denominator relative to the own logit
+        D = 1 + Dm1
+        # p_own - 1 = -(D - 1)/D written without the cancellation (tiny losses stay relative-accurate)
         GM = pi[:, :, None] * sq * (E / D[:, :, None])
-        diag = pi * (p_own - 1 + (counts - 1) * p_e)
         idx = np.arange(self.G)
-        GM[:, idx, idx] = diag
-        gamma = pi * (p_own - 1 - p_e)
-        return GM, gamma, D
+        GM[:, idx, idx] = -pi * other / D
+        gamma = -pi * (counts * es + other) / D  # pi (p_own - 1 - p_e)
+        return GM, gamma, Dm1
 
     def residual(self, X: np.ndarray) -> np.ndarray:
         """KKT residual of the batch ``X  # (b, n)`` -> ``(b, m)`` (analytic: complex step applies)."""
@@ -363,15 +387,25 @@ def _jacobian(system: _System, x: np.ndarray) -> np.ndarray:
 
 
 def _newton(system: _System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tuple[np.ndarray, dict]:
-    """Damped Gauss-Newton on ``F(x) = 0`` (least squares absorbs the gauge equations)."""
+    """Damped Gauss-Newton on ``F(x) = 0`` (least squares absorbs the gauge equations).
+
+    The line search uses ``max |F_i| / scale_i`` with the stationarity rows divided by ``mu`` (they
+    are ``O(mu)`` while the budget row is ``O(1)``; their second-order errors after a full step are
+    then of one size); convergence is judged on the plain ``max |F_i| <= tol``.
+    """
     mp = x.dtype == object
 
     def norm(F: np.ndarray) -> Any:
         return max(abs(v) for v in F) if mp else float(np.max(np.abs(F)))
 
+    def merit(F: np.ndarray, x: np.ndarray) -> Any:
+        return norm(system.scaled(F, x))
+
     F = system.residual(x[None, :])[0]
-    res = norm(F)
+    m = merit(F, x)
+    res = m
     step_norm = None
+    damped = 0
     for it in range(1, max_iter + 1):
         if not (res < float("inf")):
             break
@@ -385,12 +419,17 @@ def _newton(system: _System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tup
         while True:
             xn = x + t * dx
             Fn = system.residual(xn[None, :])[0]
-            rn = norm(Fn)
-            if rn < res or t < 1e-4 or (rn <= tol):
+            mn = merit(Fn, xn)
+            rn = mn
+            if mn < m or t < 1e-4 or (rn <= tol):
                 break
             t = t / 2
+        damped = damped + 1 if t < 1 else 0
+        if (not mn < m and rn > tol) or damped >= 12:
+            # no descent, or only damped steps: this regime's branch has no root near x
+            return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": False}
         step_norm = norm(t * dx)
-        x, F, res_prev, res = xn, Fn, res, rn
+        x, F, res_prev, res, m = xn, Fn, res, rn, mn
         if res <= tol and step_norm <= (tol if mp else 1e-9 * (1 + norm(x))):
             return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": True}
         if not mp and res <= tol and it > 1 and res >= res_prev / 2:
@@ -447,7 +486,8 @@ def margins(system: _System, x: np.ndarray) -> dict[str, Any]:
 def certificate(system: _System, x: np.ndarray) -> dict[str, Any]:
     """KKT certificate of ``x`` in Eq. 15's terms (see module docstring).
 
-    ``kkt_residual``: max |F|; ``dual_min_eig``: smallest eigenvalue of ``Lambda_M`` and of each
+    ``kkt_residual``: max |F| with the stationarity rows divided by ``mu`` (``kkt_residual_raw``:
+    plain max |F|); ``dual_min_eig``: smallest eigenvalue of ``Lambda_M`` and of each
     ``Lambda_g`` (>= 0 up to rounding means dual feasible); ``multipliers``: ``l_H, l_W``;
     ``gap_bound``: ``<Lambda, X> + l_H slack_H + l_W slack_W`` bounds ``f(X) - min`` from above;
     ``margins``: :func:`margins`; ``min_margin``: the smallest of them.
@@ -479,7 +519,8 @@ def certificate(system: _System, x: np.ndarray) -> dict[str, Any]:
     m = margins(system, x)
     return {
         "regime": system.regime.label(),
-        "kkt_residual": max(abs(v) for v in F),
+        "kkt_residual": max(abs(v) for v in system.scaled(F, x)),
+        "kkt_residual_raw": max(abs(v) for v in F),
         "dual_min_eig": dual,
         "multipliers": {"lambda_H": lH, "lambda_W": lW},
         "complementarity": compl,
@@ -490,17 +531,20 @@ def certificate(system: _System, x: np.ndarray) -> dict[str, Any]:
 
 
 def certificate_ok(cert: dict[str, Any], tol: Any) -> bool:
-    """True iff the KKT residual <= tol, every dual block is PSD to -tol, every dual margin >= -tol,
-    and every primal margin (and ``mu``) > tol.
+    """True iff ``mu > 0``, the (mu-scaled) KKT residual <= tol, every dual block is PSD and every
+    dual margin >= 0 up to ``-tol * mu`` (dual quantities scale with ``mu``), and every primal
+    margin > tol.
 
     Primal margins must be strictly positive: a rank-r system also has the degenerate solutions of
     lower rank (a zero column of ``A``, ``B``), which belong to the smaller regime.  At a regime
     boundary the smaller regime passes (its dual margin is ~0).
     """
     m = cert["margins"]
-    return (cert["kkt_residual"] <= tol and all(v >= -tol for v in cert["dual_min_eig"].values())
-            and all(v >= -tol for k, v in m.items() if k.endswith("/dual"))
-            and all(v > tol for k, v in m.items() if not k.endswith("/dual")))
+    mu = m["mu"]
+    return (mu > 0 and cert["kkt_residual"] <= tol
+            and all(v >= -tol * mu for v in cert["dual_min_eig"].values())
+            and all(v >= -tol * mu for k, v in m.items() if k.endswith("/dual"))
+            and all(v > tol for k, v in m.items() if k.endswith("/primal")))
 
 
 # =============================================================================================
@@ -567,12 +611,14 @@ def _tol_float(prof: Profile) -> float:
     return FLOAT_TOL * max(1.0, prof.K * math.sqrt(prof.E_H * prof.E_W))
 
 
-def _convert(point: _Point, old: Regime, new: Regime, prof: Profile, pi: np.ndarray) -> np.ndarray:
-    """Initial ``x`` for regime ``new`` from a solution of regime ``old`` (one block switched)."""
+def _convert(point: _Point, old: Regime, new: Regime, prof: Profile, pi: np.ndarray, scale: float = 1e-3
+             ) -> np.ndarray:
+    """Initial ``x`` for regime ``new`` from a solution of regime ``old`` (one block switched); an
+    opened block starts at ``scale * T`` (``T = K sqrt(E_H E_W)``)."""
     sys_old = _System(prof, old, pi)
     A, B, s, mu, _ = sys_old.unpack(point.x[None, :])
     A, B, s, mu = A[0], B[0], s[0].copy(), mu[0]
-    scale = 1e-3 * prof.K * math.sqrt(prof.E_H * prof.E_W)
+    scale = scale * prof.K * math.sqrt(prof.E_H * prof.E_W)
     if new.rank < old.rank:
         keep = np.argsort(-np.linalg.norm(A, axis=0) * np.linalg.norm(B, axis=0))[:new.rank]
         A, B = A[:, keep], B[:, keep]
@@ -602,34 +648,59 @@ def _gauge_fix(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return A @ Q, B @ Q
 
 
-def _try(prof: Profile, pi: np.ndarray, regime: Regime, x0: np.ndarray) -> _Point | None:
+def _try(prof: Profile, pi: np.ndarray, regime: Regime, x0: np.ndarray) -> tuple[_Point | None, dict | None]:
+    """Newton in ``regime`` from ``x0``: (certified point or None, certificate when Newton converged)."""
     system = _System(prof, regime, pi)
     tol = _tol_float(prof)
     try:
         x, info = _newton(system, x0, tol=tol)
         if not info["converged"] or not np.all(np.isfinite(x)):
-            return None
+            return None, None
         cert = certificate(system, x)
     except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
-        return None
+        return None, None
     if not certificate_ok(cert, 1e3 * tol):
-        return None
+        return None, cert
     info["certificate"] = cert
-    return _Point(regime, x, info)
+    return _Point(regime, x, info), cert
+
+
+def _flip(regime: Regime, key: str) -> Regime:
+    """The regime suggested by a violated margin ``key`` (see :func:`margins`)."""
+    block, side = key.split("/")
+    if block == "mean":
+        return replace(regime, rank=regime.rank + (1 if side == "dual" else -1))
+    act = list(regime.active)
+    act[GROUP_NAMES.index(block)] = side == "dual"
+    return Regime(regime.rank, tuple(act))
 
 
 def _step(prof: Profile, pi: np.ndarray, start: _Point) -> _Point | None:
-    """Solve at ``pi`` warm-started from ``start``: its regime first, then its neighbours."""
+    """Solve at ``pi`` warm-started from ``start``.
+
+    Newton in ``start``'s regime first.  If it converges with a violated margin, the violated
+    block is switched (an inactive block whose dual margin went negative opens; an active one whose
+    primal margin went negative closes); otherwise the neighbouring regimes are tried, rank
+    decrease first (a rank-r branch ends in a fold at the boundary, where Newton finds no root).
+    """
     with np.errstate(all="ignore"):
-        got = _try(prof, pi, start.regime, start.x)
+        got, cert = _try(prof, pi, start.regime, start.x)
         if got is not None:
             return got
-        for reg in start.regime.neighbours(prof.G):
-            if reg.rank == 0 and not any(reg.active):
+        order: list[Regime] = []
+        if cert is not None:
+            bad = sorted((v, k) for k, v in cert["margins"].items() if k != "mu" and v < 0)
+            order = [_flip(start.regime, k) for _, k in bad]
+        order += sorted(start.regime.neighbours(prof.G), key=lambda r: r.rank - start.regime.rank)
+        seen = set()
+        for reg in order:
+            if reg in seen or not 0 <= reg.rank <= prof.G or (reg.rank == 0 and not any(reg.active)):
                 continue
-            got = _try(prof, pi, reg, _convert(start, start.regime, reg, prof, pi))
-            if got is not None:
-                return got
+            seen.add(reg)
+            for scale in (1e-3, 1e-6):
+                got, _ = _try(prof, pi, reg, _convert(start, start.regime, reg, prof, pi, scale))
+                if got is not None:
+                    return got
     return None
 
 
@@ -738,11 +809,11 @@ def _fallback(prof: Profile, pi: np.ndarray) -> _Point:
     x0 = _System(prof, base, pi).pack(A, B, sv, mu)
     start = _Point(base, x0)
     with np.errstate(all="ignore"):
-        got = _try(prof, pi, base, x0)
-        for reg in [base] + base.neighbours(G):
+        got, _ = _try(prof, pi, base, x0)
+        for reg in base.neighbours(G):
             if got is not None:
                 break
-            got = _try(prof, pi, reg, _convert(start, base, reg, prof, pi))
+            got, _ = _try(prof, pi, reg, _convert(start, base, reg, prof, pi))
     if got is None:
         raise SolverError("symmetric solver: no regime passed the KKT certificate at this point; "
                           "use method='sdp' (Clarabel) for this instance")
@@ -770,9 +841,9 @@ def solution_from_point(prof: Profile, regime: Regime, x: np.ndarray, pi: Any) -
     system = _System(prof, regime, pi)
     A, B, s, mu, _ = system.unpack(x[None, :])
     piB = system.fractions(None, 1, x.dtype)
-    _, _, D = system.gradient(A, B, s, piB)
+    _, _, Dm1 = system.gradient(A, B, s, piB)
     counts = np.array(prof.counts, dtype=float)
-    objective = np.sum(counts * piB[0] * bk.log(D[0]))
+    objective = np.sum(counts * piB[0] * log1p(Dm1[0]))
     a = mpmath.sqrt(mpmath.mpf(prof.E_H) / prof.E_W) if mp else math.sqrt(prof.E_H / prof.E_W)
     XM, Sg = _blocks(prof, A[0], B[0], s[0], a)
     X = rebuild_X(prof, XM, Sg)
