@@ -42,15 +42,21 @@ def eq89_bound() -> sp.Expr:
     return a / 2 * K * E_W + K * E_H / (2 * a)
 
 
+def derived_radius() -> tuple[sp.Expr, sp.Expr]:
+    """``(a*, radius)``: the stationary point of Eq. 89's bound over ``a > 0`` and the bound there."""
+    bound = eq89_bound()
+    (a_star,) = [s for s in sp.solve(sp.diff(bound, a), a) if s.is_positive]
+    return a_star, sp.simplify(bound.subs(a, a_star))
+
+
 def radius_gaps(printed_radius: sp.Expr, printed_a: sp.Expr = sp.sqrt(E_H / E_W)) -> np.ndarray:
     """Gaps of: the bound's stationary point is the paper's ``a``; the bound there (its minimum over
     ``a > 0``, the bound being convex in ``a``) equals the printed radius."""
-    bound = eq89_bound()
-    (a_star,) = [s for s in sp.solve(sp.diff(bound, a), a) if s.is_positive]
+    a_star, radius = derived_radius()
     syms = [E_H, E_W, K]
     return np.concatenate([symbolic_gap(a_star, printed_a, syms, _POINTS),
-                           symbolic_gap(bound.subs(a, a_star), printed_radius, syms, _POINTS),
-                           [0.0 if sp.simplify(sp.diff(bound, a, 2)).is_positive else 1.0]])
+                           symbolic_gap(radius, printed_radius, syms, _POINTS),
+                           [0.0 if sp.simplify(sp.diff(eq89_bound(), a, 2)).is_positive else 1.0]])
 
 
 @check("Lemma 7/radius", method="symbolic", digits=None, tolerance=0.0, reason="exact sympy identity",

@@ -28,7 +28,7 @@ from lpm_verify.claims import Outcome, at_most, check, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from theorems._imbalanced import all_zero, class_means, gram_of, random_point, random_sizes
 from theorems.lemma1_sdp_relaxation import solutions
-from theorems.lemma7_nuclear_norm import (E_H, E_W, K, PROFILE_KEYS, ce_gradient, eq89_bound, instances,
+from theorems.lemma7_nuclear_norm import (E_H, E_W, K, PROFILE_KEYS, ce_gradient, derived_radius, instances,
                                           nuclear_norm, nuclear_solution, printed_radius, sdp_solution)
 
 #: Property 1 (i) as printed: the value of ||Z*||_*.
@@ -72,10 +72,7 @@ def _gradient_never_zero() -> Outcome:
 def constant_gaps(constant: sp.Expr) -> np.ndarray:
     """``|constant - radius|`` at exact points, with the radius re-derived as the minimum over ``a``
     of Eq. 89's bound (where the KKT step of the proof puts ``||Z*||_*``)."""
-    a_ = sp.Symbol("a", positive=True)
-    bound = eq89_bound().subs(sp.Symbol("a", positive=True), a_)
-    (a_star,) = [s for s in sp.solve(sp.diff(bound, a_), a_) if s.is_positive]
-    radius = sp.simplify(bound.subs(a_, a_star))
+    radius = derived_radius()[1]
     pts = [{E_H: 2, E_W: sp.Rational(1, 2), K: 3}, {E_H: 5, E_W: 1, K: 4}, {E_H: 1, E_W: 1, K: 10}]
     return np.array([abs(float(sp.N((constant - radius).subs(pt), 30))) for pt in pts])
 
