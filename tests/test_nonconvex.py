@@ -124,3 +124,22 @@ def test_no_start_stalls_at_zero_radius() -> None:
     sol = solve_lpm(LPMProblem((2, 3, 1), 1.0, 1.0, p=3), starts=3, seed=11)
     assert max(sol.start_objectives) - min(sol.start_objectives) < 1e-12
     assert sol.objective < np.log(3) - 0.5
+
+
+def test_weights_equal_duplicated_minority_examples() -> None:
+    """Eq. 18 with integer w_r has the optimal value of Eq. 7 with each minority example repeated w_r times
+    (for fixed W the loss is convex in h and the energy is a class average, so repeated examples may
+    share one feature)."""
+    weighted = solve_lpm(LPMProblem((2, 2, 1), 1.0, 2.0, p=4, weights=(1.0, 1.0, 3.0)), starts=4, seed=1)
+    repeated = solve_lpm(LPMProblem((2, 2, 3), 1.0, 2.0, p=4), starts=4, seed=1)
+    assert abs(weighted.objective - repeated.objective) < 1e-9
+
+
+def test_agrees_with_the_sdp_relaxation_on_an_imbalanced_problem() -> None:
+    """For p >= 2K the SDP Eq. 15 is exact (Lemma 1): the nonconvex optimum matches it to Clarabel's accuracy."""
+    from lpm_verify.solvers.sdp import solve_sdp
+
+    problem = LPMProblem.two_size(4, 2, 5.0, 1.0, 1.0, n_B=1.0, p=8)
+    nonconvex = solve_lpm(problem, starts=4, seed=0)
+    sdp = solve_sdp(problem, solver="clarabel")
+    assert abs(nonconvex.objective - float(sdp.objective)) < 1e-6  # interior-point tolerance ~1e-8, see DESIGN.md
