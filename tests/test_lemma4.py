@@ -101,3 +101,14 @@ def test_lemma4_steps_hold_at_random_feasible_points_above_the_boundary(K, n, se
     steps = l4.lemma4_steps(W, H, mpmath.mpf(1), s * s)
     assert l4.worst_violation([steps], ["Eq. 52", "Eq. 60", "Eq. 61", "Eq. 62", "Eq. 63"]) <= mpmath.mpf("1e-20")
     assert np.sum(l4.own_probabilities(W, H)) <= l4.L(0, K, n, s) + mpmath.mpf("1e-20")  # Eq. 59
+
+
+def test_eq55_printed_index_is_not_tight_but_corrected_is() -> None:
+    s = mpmath.mpf(3)
+    W, H = t4.etf_point_mp(3, 3, s, s)
+    bound = l4.L(0, 3, 3, s) / 9
+    assert abs(l4.eq55_lhs(W, H, printed=False) - bound) < 1e-25
+    assert bound - l4.eq55_lhs(W, H, printed=True) > 0.1
+    wrong = printed_vs_derived(abs(l4.eq55_lhs(W, H, printed=True) - bound), 0, mpmath.mpf("1e-3"),
+                               printed="", corrected="", evidence="")
+    assert verdict_for(wrong, REGISTRY.get("Lemma 4/eq55-index").tolerance) == Verdict.FAIL

@@ -134,3 +134,12 @@ def test_eqs_44_to_47_hold_at_random_feasible_points(point) -> None:
 def test_sympy_minimum_value_matches_etf_anchor_loss_for_concrete_values() -> None:
     expr = t3.etf_anchor_loss(sp.Integer(4), sp.Integer(3), sp.Rational(1, 2), sp.Integer(2))
     assert abs(sp.N(expr - t3.minimum_value(sp.Integer(4), sp.Integer(3), sp.Rational(1, 2), sp.Integer(2)), 40)) < 1e-35
+
+
+def test_eq48_collapsed_line_needs_tau() -> None:
+    tol = REGISTRY.get("Theorem 3/eq48-collapsed").tolerance
+    mpmath.mp.dps = 40
+    args = (3, 2, mpmath.mpf("0.5"), mpmath.mpf(2))
+    assert t3.eq48_collapsed_gap(*args, divide_by_tau=True) < tol
+    assert t3.eq48_collapsed_gap(*args, divide_by_tau=False) > tol
+    assert t3.eq48_collapsed_gap(3, 2, mpmath.mpf(1), mpmath.mpf(2), divide_by_tau=False) < tol  # same at tau = 1

@@ -143,6 +143,32 @@ def _() -> Outcome:
                    points_with_S2=sum("Eq. 61" in st for st in steps))
 
 
+def eq55_lhs(W: np.ndarray, H: Sequence[np.ndarray], printed: bool) -> Any:
+    """Left side of Eq. 55: ``(1/N) sum_{i,k} S(z_{k,i})(i)`` as printed (needs ``n <= K``) or with ``(k)``."""
+    K, n = W.shape[0], H[0].shape[0]
+    S = [bk.softmax(H[k].dot(W.T), axis=1) for k in range(K)]  # (n, K) each
+    return sum(S[k][i, i if printed else k] for i in range(n) for k in range(K)) / (K * n)
+
+
+@check("Lemma 4/eq55-index", method="proof-step", digits=40, tolerance=1e-35,
+       claim="Eq. 55 as printed, (1/N) sum_{i,k} S(z_{k,i})(i) <= L(0)/N, is the bound that is tight at Eq. 9 "
+             "(as Eq. 56 needs).",
+       reason="40-digit arithmetic on sums of at most 12 probabilities")
+def _() -> Outcome:
+    printed, corrected = [], []
+    for K, n, s in [(3, 2, "2.5"), (4, 3, "3.5"), (5, 2, "4.5")]:
+        s = mpmath.mpf(s)
+        W, H = etf_point_mp(K, n, s, s)
+        bound = L(0, K, n, s) / (K * n)
+        printed.append(abs(eq55_lhs(W, H, printed=True) - bound))
+        corrected.append(abs(eq55_lhs(W, H, printed=False) - bound))
+    return printed_vs_derived(
+        max(printed), 0, max(corrected),
+        printed="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(i)", corrected="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(k)",
+        evidence="at Eq. 9 the printed sum (class index i of the example index) is below L(0)/N by 'observed', so "
+                 "Eq. 56 would not be attained; with (k) it equals L(0)/N (index typo; Eq. 59 has it right)")
+
+
 # -- Eq. 53 and the monotonicity of L(t) --------------------------------------------------------
 def g0_second_derivative_printed(x: Any, C: Any) -> Any:
     """Eq. 53 as printed: ``-e^x (1 + C e^x)(1 - C e^x) / (1 + C e^x)^4``."""
