@@ -35,7 +35,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
 from lpm_verify.solvers.limit import LimitSolution, TIGHT, solve_limit
 from theorems.lemma6_limit_bound import bound_constants, coefficient
 
@@ -524,3 +524,42 @@ def _eps_gap() -> Outcome:
             worst = max(worst, bound - value, 0.0 if bound > L0 + 1e-6 else 1.0)
             rows.append({"case": case, "eps": eps, "value": value, "bound": bound, "L0": L0})
     return compare(0, worst, rows=rows)
+
+
+@check("Lemma 5/solver-sdp-cross-check", claim="Eq. 66 equals Eq. 15 with the R = inf fractions (1/K_A on the "
+       "majority, 0 on the minority): the independent SDP solver (lpm_verify.solvers.sdp) gives the same minimum "
+       "in all three cases", method="solver", tolerance=1e-6,
+       reason="two Clarabel solves, one at default tolerance (1e-8 gap): objectives agree to ~1e-8")
+def _sdp_cross_check() -> Outcome:
+    from lpm_verify.problem import two_size_fractions
+    from lpm_verify.solvers.sdp import solve_sdp
+
+    gaps = {}
+    for case in (CASE_I, CASE_II, CASE_III):
+        K_A, K_B, E_W, E_H = case
+        sdp = solve_sdp(two_size_fractions(K_A + K_B, K_A, math.inf), E_W=E_W, E_H=E_H)
+        gaps[str(case)] = abs(sdp.objective - solved(*case).objective)
+    return compare(0, max(gaps.values()), gaps=gaps)
+
+
+@check("Lemma 5/solver-case-boundary", claim="Across the (ii)/(iii) boundary s* (K_A = 3, K_B = 2): at "
+       "sqrt(E_H E_W) = 0.95 s* the minority classifiers are 0 (case ii), at 1.05 s* they are w_B = -K_R w_A != 0 "
+       "(case iii), and both minima match the closed forms", method="solver", tolerance=_SOLVER_TOL,
+       reason=_SOLVER_REASON)
+def _solver_boundary() -> Outcome:
+    K_A, K_B = CASE_III[:2]
+    s_star = float(boundary_s(K_A, K_B))
+    gaps, statuses = {}, {}
+    for factor, case_iii in ((0.95, False), (1.05, True)):
+        E = s_star * factor  # E_W = E_H = E, sqrt(E_H E_W) = E
+        sol = solved(K_A, K_B, E, E)
+        statuses[factor] = sol.status
+        shape = solution_shape(sol)
+        gaps[f"{factor} value"] = abs(sol.objective - closed_form_minimum(K_A, K_B, E, E))
+        gaps[f"{factor} spread"] = shape["minority_spread"]
+        if case_iii:
+            gaps[f"{factor} w_B + K_R w_A"] = abs(shape["norm_w_B_plus_K_R_w_A_sq"])
+            gaps[f"{factor} w_B != 0"] = float(shape["norm_w_B_sq"] < 1e-4)
+        else:
+            gaps[f"{factor} w_B"] = shape["norm_w_B_sq"]
+    return compare(0, max(gaps.values()), gaps=gaps, s_star=s_star, statuses=statuses)

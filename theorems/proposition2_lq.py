@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -90,7 +90,7 @@ def signed_coordinate_embedding(rng: np.random.Generator, p: int, K: int) -> np.
     return P
 
 
-def sr_feature_violation(points: list[tuple], q_of: Callable[[tuple], float], printed: bool, E_H: float) -> float:
+def sr_feature_violation(points: list[tuple], printed: bool, E_H: float) -> float:
     """Largest ``(1/K) sum ||h_k||_q^q - E_H`` over S_R points ``(K, p, q, a, rng)`` with ``|B_1|`` at its
     printed bound ``sqrt(E_H)`` and a Haar P (printed), or at ``E_H^{1/q}`` with a signed coordinate P."""
     worst = -math.inf
@@ -230,8 +230,8 @@ def _argmax_g() -> Outcome:
 def _sr_feasible() -> Outcome:
     E_H = 3.0
     pts = sr_points()
-    printed = max(0.0, sr_feature_violation(pts, None, printed=True, E_H=E_H))
-    corrected = max(0.0, sr_feature_violation(pts, None, printed=False, E_H=E_H))
+    printed = max(0.0, sr_feature_violation(pts, printed=True, E_H=E_H))
+    corrected = max(0.0, sr_feature_violation(pts, printed=False, E_H=E_H))
     return printed_vs_derived(
         printed, 0.0, corrected,
         printed="S_R with |B_1| <= sqrt(E_H) and any P in R^{p x K}, P^T P = I_K",

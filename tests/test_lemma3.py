@@ -1,0 +1,57 @@
+"""Lemma 3 (theorems/lemma3_two_class_lq.py): proof steps on hypothesis-generated feasible points,
+negative controls for the symbolic, proof-step and solver checks."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify.claims import Verdict, at_most, compare, verdict_for
+from theorems import lemma3_two_class_lq as L3
+
+
+@settings(deadline=None, derandomize=True, max_examples=80)
+@given(seed=st.integers(0, 2**32 - 1), q=st.sampled_from([1.2, 1.5, 1.9, 2.1, 3.0, 5.0]))
+def test_steps_hold_on_feasible_points(seed: int, q: float) -> None:
+    pt = L3.random_point(np.random.default_rng(seed), q)
+    for name, pairs in L3.step_pairs(pt).items():
+        assert at_most([a for a, _ in pairs], [b for _, b in pairs]).error <= L3._FLOAT_TOL, name
+    assert L3.loss33(pt) >= L3.minimum(pt["p"], q, pt["E_W"], pt["E_H"]) - 1e-12  # the lemma's minimum
+
+
+def test_infeasible_point_breaks_eq40_and_eq42() -> None:
+    rng = np.random.default_rng(1)
+    for q, name in ((1.5, "eq40"), (3.0, "eq42")):
+        pt = L3.random_point(rng, q)
+        pt = {**pt, "h": pt["h"].copy()}
+        pt["h"][0, 0] = 3.0 * pt["E_H"] ** (1 / q)  # ||h_1||_q^q >= 3^q E_H > 2 E_H: infeasible
+        pairs = L3.step_pairs(pt)[name]
+        assert verdict_for(at_most([a for a, _ in pairs], [b for _, b in pairs]), L3._FLOAT_TOL) is Verdict.FAIL
+
+
+def test_product_bound_erratum_and_corrected_tightness() -> None:
+    for case in ("q<2", "q>2"):
+        out = L3.product_bound_outcome(case)
+        assert verdict_for(out, 1e-25) is Verdict.ERRATUM
+    for q in (1.5, 3.0):
+        assert abs(L3.eq41_43_rhs(3, q, 1.3, 0.7, printed=False) - L3.minimum(3, q, 1.3, 0.7)) < 1e-12
+        assert abs(L3.eq41_43_rhs(3, q, 1.3, 0.7, printed=True) - L3.minimum(3, q, 1.3, 0.7)) > 1e-3
+
+
+def test_pattern_gaps_zero_at_claimed_minimizer_and_catch_perturbation() -> None:
+    p, E_W, E_H = 4, 1.3, 0.7
+    c = L3.constants(float(p), 3.0, E_W, E_H)
+    s = np.array([1.0, -1.0, -1.0, 1.0])
+    H = np.array([c["C_2"] * s, -c["C_2"] * s])
+    W = H / c["C_1"]
+    assert max(L3.pattern_gaps(W, H, 3.0, E_W, E_H).values()) < 1e-14
+    assert abs(2 * L3.lq_objective(W, H) - L3.minimum(p, 3.0, E_W, E_H)) < 1e-14
+    H2 = H.copy()
+    H2[0, 0] *= 1.01
+    assert verdict_for(compare(0, max(L3.pattern_gaps(W, H2, 3.0, E_W, E_H).values())), 1e-5) is Verdict.FAIL
+    c = L3.constants(float(p), 1.5, E_W, E_H)
+    e = np.eye(p)[2]
+    H = np.array([c["C_4"] * e, -c["C_4"] * e])
+    assert max(L3.pattern_gaps(H / c["C_3"], H, 1.5, E_W, E_H).values()) < 1e-14
+    dense = np.array([c["C_4"] * np.ones(p) / 2, -c["C_4"] * np.ones(p) / 2])
+    assert max(L3.pattern_gaps(dense / c["C_3"], dense, 1.5, E_W, E_H).values()) > 0.1

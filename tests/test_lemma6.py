@@ -1,0 +1,69 @@
+"""Lemma 6 (theorems/lemma6_limit_bound.py): Eq. 78 on hypothesis-generated feasible points, and
+negative controls (wrong constants, infeasible points, wrong algebra must fail)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpm_verify.claims import Verdict, at_most, verdict_for
+from theorems import lemma6_limit_bound as L6
+
+TOL = L6._FLOAT_TOL
+
+
+@settings(deadline=None, derandomize=True, max_examples=60)
+@given(seed=st.integers(0, 2**32 - 1), K_A=st.integers(1, 4))
+def test_eq78_and_steps_on_feasible_points(seed: int, K_A: int) -> None:
+    inst = L6.random_instance(np.random.default_rng(seed), K_A=K_A)
+    obj = L6.objective(inst)
+    assert L6.bound_a(inst) <= obj + TOL
+    assert L6.radicand_b(inst) >= -TOL
+    assert L6.bound_b(inst) <= L6.bound_a(inst) + TOL
+    assert np.min(L6.eq79_gaps(inst)) >= -TOL
+    chain = L6.eq81_chain(inst)
+    assert chain[3] <= chain[2] + TOL <= chain[1] + 2 * TOL <= chain[0] + 3 * TOL
+    lhs, mid, right = L6.eq83_sides(inst, printed=False)
+    assert lhs <= mid + TOL and mid <= right + TOL
+
+
+def _scaled(inst: L6.Instance, W: float = 1.0, H: float = 1.0) -> L6.Instance:
+    return dataclasses.replace(inst, W=inst.W * W, H=tuple(Hk * H for Hk in inst.H))
+
+
+def test_wrong_constant_in_eq79_fails() -> None:
+    insts = L6.instances(count=50)
+    wrong = [dataclasses.replace(i, C=dataclasses.replace(i.C, C_d=i.C.C_d + 0.5)) for i in insts]
+    gaps = np.concatenate([L6.eq79_gaps(i) for i in wrong])
+    assert verdict_for(at_most(-gaps, np.zeros_like(gaps)), TOL) is Verdict.FAIL
+
+
+def test_infeasible_point_breaks_constraint_steps() -> None:
+    insts = [i for i in L6.instances(count=80)]
+    pairs = [(L6.eq81_chain(_scaled(i, H=2.0))[3], L6.eq81_chain(_scaled(i, H=2.0))[2]) for i in insts]
+    assert verdict_for(L6.violation(pairs), TOL) is Verdict.FAIL  # Eq. 81 b needs the E_H constraint
+    assert L6.eq83_violations(tuple(_scaled(i, W=2.0) for i in insts), printed=False)[0] > 1e-3
+
+
+def test_wrong_eq82_expansion_is_caught() -> None:
+    def wrong(w, w_A, w_B, Ce, Cf, dot, K_A):  # noqa: ANN001, ANN202 (sign of the cross term flipped)
+        return L6.eq82_printed(w, w_A, w_B, Ce, Cf, dot, K_A) + 4 * Cf**2 * dot(w_A, w_B)
+    assert L6.eq82_symbolic_residual(L6.eq82_printed) == 0
+    assert L6.eq82_symbolic_residual(wrong) != 0
+
+
+def test_eq83_printed_fails_where_corrected_holds() -> None:
+    pts = L6.instances()
+    printed, corrected = L6.eq83_violations(pts, True), L6.eq83_violations(pts, False)
+    assert max(printed) > 1e-3 and max(corrected) <= TOL
+
+
+def test_constants_sum_and_coefficient() -> None:
+    c = L6.bound_constants(3, 2, 2.0, 0.5, 1.5)
+    assert abs(c.Cpa + 2 * c.Cpb + 2 * c.Cpc - 1) < 1e-15 and abs(c.C_e + c.C_f - 1) < 1e-15
+    K_R = sp.Rational(3, 2)
+    f = 1 / sp.sqrt(1 + K_R)  # C_f at which the coefficient vanishes (case iii)
+    assert sp.simplify(L6.coefficient(K_R, 1 - f, f)) == 0
