@@ -33,9 +33,9 @@ import numpy as np
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
-from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _newton, _Point,
+from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _convert, _newton, _Point,
                                           _step, _System, balanced_point, certificate, certificate_ok,
-                                          regime_name, solve_float)
+                                          parse_regime, regime_name, solve_float)
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Transition:
     certificate: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self, digits: int) -> dict[str, Any]:
-        return {"R": mpmath.nstr(self.R, digits, strip_zeros=False), "from": self.from_regime,
+        return {"R": mpmath.nstr(self.R, digits, strip_zeros=False),  # R carries digits + 15 digits "from": self.from_regime,
                 "to": self.to_regime, "event": self.event,
                 "certificate": {k: _jsonable(v) for k, v in self.certificate.items()}}
 
@@ -184,9 +184,9 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
         cert = {"augmented_residual": info["residual"], "newton_iterations": info["iterations"],
                 "last_step": info["last_step"], "converged": info["converged"],
                 "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
-        R = mpmath.exp(tau)
+        R = mpmath.exp(tau)  # an mpf keeps the precision it was made with
     point = _Point(small, xf[:-1].copy(), {"pi": _pi_two(K_A, K_B, math.exp(float(xf[-1])))})
-    return +R, cert, point
+    return R, cert, point
 
 
 def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Point, digits: int
@@ -245,6 +245,8 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
         lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi
         with mpmath.workdps(digits + 15):
             inside = (R > lo_b) and (math.isinf(hi_b) or R < hi_b)
+        cert["smaller_regime"] = small.label()
+        cert["event_key"] = list(ev)
         cert["bracket"] = [R_lo, R_hi]
         cert["root_inside_bracket"] = bool(inside)
         cert["sides"] = _side_certificates(prof, R, p_lo.regime, p_hi.regime, at_R, digits)
@@ -253,3 +255,34 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
         cert["seconds"] = time.perf_counter() - t0
         out.append(Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert))
     return out
+
+
+def event_at(K: int, K_A: int, E_W: float, E_H: float, R: Any, smaller_regime: str, event_key: Any,
+             digits: int = 30) -> Any:
+    """The regime-boundary function at a candidate ``R`` (independent re-check of a threshold).
+
+    Solves the KKT system of ``smaller_regime`` at ``R`` in mpmath (``digits + 15`` working digits)
+    and returns the event's value (``1 + gamma_g / mu`` for ``("contrast", g)``,
+    ``det(I - G_M^T G_M / mu^2)`` off the active subspace for ``("rank",)``): 0 at a true threshold,
+    about ``slope * (R - R*)/R*`` near it.
+    """
+    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
+    small = parse_regime(smaller_regime)
+    ev = tuple(event_key)
+    K_B = K - K_A
+    Rf = float(R)
+    pi_f = _pi_two(K_A, K_B, Rf)
+    point = solve_float(Profile.two_size(K, K_A, Rf, E_W, E_H))
+    x0 = point.x if point.regime == small else _convert(point, point.regime, small, prof, pi_f)
+    with mpmath.workdps(digits + 15):
+        Rm = mpmath.mpf(R)
+        pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
+        system = _System(prof, small, pi)
+        x, info = _newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in x0]),
+                          tol=mpmath.mpf(10) ** (-(digits + 8)))
+        if not info["converged"]:
+            raise SolverError(f"event_at: no KKT point of regime {smaller_regime} near R = {Rf:g}")
+        A, B, s, mu, _ = system.unpack(x[None, :])
+        GM, gamma, _ = system.gradient(A, B, s, pi[None, :])
+        value = _System(prof, small, None, ev).event_value(A, B, GM, gamma, mu)[0]
+    return +value

@@ -306,12 +306,19 @@ class _System:
         piA = 1 / (K_A + K_B * eneg)
         return np.stack([piA, eneg * piA], axis=1)
 
+    def _counts(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``K_g  # (G,)`` and ``sqrt(K_g K_g')  # (G, G)`` exactly in the working precision."""
+        if dtype == object:
+            counts = np.array([mpmath.mpf(c) for c in self.profile.counts], dtype=object)
+            return counts, np.frompyfunc(mpmath.sqrt, 1, 1)(np.outer(counts, counts))
+        counts = np.array(self.profile.counts, dtype=float)
+        return counts, np.sqrt(np.outer(counts, counts))
+
     def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``G_M  # (b, G, G)``, ``gamma  # (b, G)`` (contrast eigenvalue of dL/dZ) and ``D - 1  # (b, G)``
         (the loss of a class of group g is ``log D = log1p(D - 1)``)."""
-        counts = np.array(self.profile.counts, dtype=float)
-        sq = np.sqrt(np.outer(counts, counts))  # (G, G)
+        counts, sq = self._counts(A.dtype)
         Z = A @ np.swapaxes(B, 1, 2)  # (b, G, G)
         C = Z / sq
         Cd = np.diagonal(C, axis1=1, axis2=2)  # (b, G)
@@ -335,7 +342,7 @@ class _System:
         b = X.shape[0]
         pi = self.fractions(tau, b, X.dtype)
         GM, gamma, _ = self.gradient(A, B, s, pi)
-        counts = np.array(self.profile.counts, dtype=float)
+        counts, _ = self._counts(X.dtype)
         T = self.profile.K * math.sqrt(self.profile.E_H * self.profile.E_W) if X.dtype != object else \
             self.profile.K * mpmath.sqrt(mpmath.mpf(self.profile.E_H) * mpmath.mpf(self.profile.E_W))
         FA = GM @ B + mu[:, None, None] * A
@@ -564,14 +571,15 @@ def rebuild_X(prof: Profile, XM: np.ndarray, Sg: Sequence[np.ndarray]) -> np.nda
     sqrt = mpmath.sqrt if mp else math.sqrt
     U = np.zeros((K, G), dtype=XM.dtype)
     for k, g in enumerate(prof.class_groups):
-        U[k, g] = 1 / sqrt(prof.counts[g])
+        U[k, g] = 1 / sqrt(mpmath.mpf(prof.counts[g]) if mp else prof.counts[g])
     X = np.zeros((2 * K, 2 * K), dtype=XM.dtype)
     for i in range(2):
         for j in range(2):
             X[i * K:(i + 1) * K, j * K:(j + 1) * K] = U @ XM[i * G:(i + 1) * G, j * G:(j + 1) * G] @ U.T
     for g in range(G):
         idx = np.array([k for k in range(K) if prof.class_groups[k] == g])
-        P = -np.ones((len(idx), len(idx)), dtype=XM.dtype) / prof.counts[g] + np.eye(len(idx))  # contrast projector
+        c = mpmath.mpf(prof.counts[g]) if mp else float(prof.counts[g])
+        P = np.eye(len(idx)) - np.full((len(idx), len(idx)), 1 / c, dtype=XM.dtype)  # contrast projector
         for i in range(2):
             for j in range(2):
                 X[np.ix_(i * K + idx, j * K + idx)] += Sg[g][i, j] * P
