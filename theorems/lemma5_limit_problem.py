@@ -226,9 +226,11 @@ def chain_lines(K_R: float, ratio: float) -> dict[str, bool]:
     C_f = 1 - C_e
     return {
         "target": coefficient(K_R, C_e, C_f) > 0,
+        "premise_printed": 1 / K_R - C_f**2 - C_f**4 / (C_e * (2 - C_f)) > 0,
         "line1_printed": 1 / K_R > C_f**2 - C_f**4 / (C_e * (2 - C_e)),
         "line1_corrected": 1 / K_R > C_f**2 + C_f**4 / (C_e * (2 - C_e)),
         "line2_printed": C_e > math.sqrt(1 / (1 + K_R)),
+        "line2_parenthetical": C_f > math.sqrt(1 / (1 + K_R)),  # C_e read as the printed K_B C_c/(...)
         "line2_corrected": C_f < math.sqrt(1 / (1 + K_R)),
         "line3": ratio > 1 / (math.sqrt(1 + K_R) + 1),
     }
@@ -346,6 +348,19 @@ def _case_iii_endpoints() -> Outcome:
 
 
 # -- checks: proof steps ------------------------------------------------------------------------------
+@check("Lemma 5/case-ii-chain-premise", claim="Case (ii): the premise as printed, '1/K_R - C_f^2 - "
+       "C_f^4/(C_e(2-C_f)) > 0', is the positivity of the coefficient of ||w_B||^2 in Eq. 72 (b)",
+       method="proof-step", tolerance=0, reason="truth values of strict inequalities compared at 4000 "
+       "seeded points; a mismatch is a counterexample")
+def _chain0() -> Outcome:
+    grid = chain_grid()
+    printed = chain_mismatches("premise_printed", grid)
+    return printed_vs_derived(printed, 0, 0, printed="1/K_R - C_f^2 - C_f^4/(C_e(2-C_f)) > 0",
+                              corrected="1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) > 0 (the coefficient of Eq. 72 b)",
+                              evidence=f"the printed premise disagrees with the coefficient's sign at {printed}/"
+                                       f"{len(grid)} seeded (K_R, C_b/C_c) points", points=len(grid))
+
+
 @check("Lemma 5/case-ii-chain-line1", claim="Case (ii) chain, line 1 as printed: '1/K_R > C_f^2 - "
        "C_f^4/(C_e(2-C_e))' is equivalent to the coefficient 1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) being > 0",
        method="proof-step", tolerance=0, reason="truth values of strict inequalities compared at 4000 "
@@ -366,12 +381,15 @@ def _chain1() -> Outcome:
 def _chain2() -> Outcome:
     grid = chain_grid()
     printed, corrected = chain_mismatches("line2_printed", grid), chain_mismatches("line2_corrected", grid)
+    other = chain_mismatches("line2_parenthetical", grid)
     return printed_vs_derived(printed, 0, corrected, printed="C_e > sqrt(1/(1+K_R)), with C_e = K_A C_b/(K_A C_b + K_B C_c) as defined",
                               corrected="C_f < sqrt(1/(1+K_R)), C_f = K_B C_c/(K_A C_b + K_B C_c) (the printed "
                                         "parenthesis gives C_f's formula; since C_e(2-C_e) = 1-C_f^2 the coefficient is "
                                         "1/K_R - C_f^2/(1-C_f^2))",
-                              evidence=f"printed line disagrees with the claim at {printed}/{len(grid)} seeded points; "
-                                       f"corrected at {corrected}", points=len(grid))
+                              evidence=f"printed line disagrees with the claim at {printed}/{len(grid)} seeded points "
+                                       f"(reading C_e through the parenthesis' formula instead: {other}/{len(grid)}, "
+                                       f"the inequality points the wrong way); corrected at {corrected}",
+                              points=len(grid))
 
 
 @check("Lemma 5/case-ii-chain-lines34", claim="Case (ii) chain, lines 3-4: the coefficient is > 0 iff "

@@ -368,6 +368,24 @@ def _eq78() -> Outcome:
     return violation(pairs)
 
 
+@check("Lemma 6/eq81-equality-condition", claim="After Eq. 81: 'sum_{k in [K_A]} (1/n_k) sum_i ||h_{k,i}||^2 = E_H "
+       "only if h_{k,i} = 0 for the minority classes' -- the majority feature energy at a minimizer of Eq. 66 is E_H",
+       method="solver", tolerance=1e-7, reason="Clarabel at gap/feasibility tolerance 1e-12: traces of X accurate "
+       "to ~1e-10")
+def _eq81_equality() -> Outcome:
+    from theorems.lemma5_limit_problem import CASE_II, solved
+
+    K_A, K_B, E_W, E_H = CASE_II
+    sol = solved(*CASE_II)
+    majority = float(np.trace(sol.X[:K_A, :K_A]))
+    return printed_vs_derived(
+        E_H, majority, (K_A + K_B) * E_H, printed="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = E_H",
+        corrected="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = K E_H (the constraint is (1/K) sum_{k<=K} ... <= E_H)",
+        evidence=f"at the solver's minimizer of Eq. 66 (K_A={K_A}, K_B={K_B}, E_H={E_H}) the majority feature "
+                 f"energy is {majority:.10f} = K E_H; step b of Eq. 81 itself uses sqrt(K E_H), consistent with K E_H",
+        majority_feature_energy=majority)
+
+
 def tightness_gaps(case: tuple[int, int, float, float]) -> dict[str, float]:
     """Eq. 78 at the solver's minimizer of Eq. 66 with the constants Lemma 5 picks for ``case``:
     ``objective - bound (a)`` and ``bound (a) - bound (b)`` (both 0 if the bound is attained)."""

@@ -254,7 +254,9 @@ def witness_outcome(grid: tuple[tuple[float, int], ...]) -> Outcome:
         dist = eq9_distance(sol.W, sol.H)
         lhs += [sol.objective + _MARGIN, 1e-3]
         rhs += [eq9.objective if feasible else -math.inf, dist]
+        agree = sum(abs(S - eq9.S) <= 1e-9 * eq9.S for S in eq9.start_S)
         rows.append({"q": q, "K": K, "eq20": sol.objective, "eq9 best": eq9.objective,
+                     "eq9 starts reaching the best S": f"{agree}/{len(eq9.start_S)}",
                      "gap": eq9.objective - sol.objective, "eq9 distance": dist, "feasible": feasible})
     out = at_most(lhs, rhs)
     out.detail["rows"] = rows
