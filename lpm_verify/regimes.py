@@ -49,7 +49,8 @@ class Transition:
     certificate: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self, digits: int) -> dict[str, Any]:
-        return {"R": mpmath.nstr(self.R, digits, strip_zeros=False),  # R carries digits + 15 digits "from": self.from_regime,
+        # R was computed with digits + 15 working digits and keeps them: print the requested ones
+        return {"R": mpmath.nstr(self.R, digits, strip_zeros=False), "from": self.from_regime,
                 "to": self.to_regime, "event": self.event,
                 "certificate": {k: _jsonable(v) for k, v in self.certificate.items()}}
 
