@@ -1,6 +1,11 @@
 """``python -m lpm_verify``: see :mod:`lpm_verify.cli`."""
+import os
 import sys
 
-from lpm_verify.cli import main
+# Many small dense solves (scipy, cvxpy): OpenBLAS threads only oversubscribe the cores.
+# Set before numpy is imported; torch uses MKL and its own threads, so training is unaffected.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from lpm_verify.cli import main  # noqa: E402
 
 sys.exit(main())
