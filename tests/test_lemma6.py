@@ -67,3 +67,15 @@ def test_constants_sum_and_coefficient() -> None:
     K_R = sp.Rational(3, 2)
     f = 1 / sp.sqrt(1 + K_R)  # C_f at which the coefficient vanishes (case iii)
     assert sp.simplify(L6.coefficient(K_R, 1 - f, f)) == 0
+
+
+def test_bound_not_attained_with_wrong_constants() -> None:
+    from theorems.lemma5_limit_problem import CASE_II, lemma5_constants, solved
+
+    K_A, K_B, E_W, E_H = CASE_II
+    sol = solved(*CASE_II)
+    H = tuple(sol.Hbar[k:k + 1] for k in range(K_A + K_B))
+    assert max(abs(v) for v in L6.tightness_gaps(CASE_II).values()) < 1e-7
+    C_a, C_b, C_c = lemma5_constants(*CASE_II)
+    wrong = L6.Instance(K_A, K_B, E_W, E_H, sol.W, H, L6.bound_constants(K_A, K_B, C_a, 2 * C_b, C_c))
+    assert L6.objective(wrong) - L6.bound_a(wrong) > 1e-4  # still a valid bound, no longer attained
