@@ -77,8 +77,9 @@ def _check(K_A: int, K_B: int, E_W: float, E_H: float, pair_gap: tuple[int, int,
         K = K_A + K_B
         require(isinstance(a, int) and isinstance(b, int) and 0 <= a < K and 0 <= b < K and a != b,
                 "pair_gap", f"(a, b, eps) with distinct class indices a, b in [0, {K - 1}]", pair_gap)
-        require(eps >= 0 and eps**2 <= 4 * K * E_W, "pair_gap",
-                f"eps in [0, 2 sqrt(K E_W)] = [0, {2 * math.sqrt(K * E_W):.4g}]", eps)
+        # ||w_a - w_b||^2 <= 2 (||w_a||^2 + ||w_b||^2) <= 2 K E_W on the feasible set
+        require(eps >= 0 and eps**2 <= 2 * K * E_W, "pair_gap",
+                f"eps in [0, sqrt(2 K E_W)] = [0, {math.sqrt(2 * K * E_W):.4g}]", eps)
 
 
 def factor_gram(X: np.ndarray) -> np.ndarray:
