@@ -128,9 +128,10 @@ def analyze(model: Classifier, X_train: torch.Tensor, y_train: torch.Tensor, X_t
     # LPM prediction (Proposition 1: oversampling by w_r acts as n_B -> w_r n_B, i.e. R -> R / w_r).
     R_eff = R / oversample
     out["lpm_R_effective"] = "inf" if math.isinf(R_eff) else R_eff
-    if lpm:
-        out.update(lpm_prediction(K, K_A, out["fitted_E_W"], out["fitted_E_H"], R_eff))
-    else:
-        out.update(lpm_cos_minority=None, lpm_R0=None, lpm_status="skipped (lpm=False for this run)")
+    # lpm_*: for the uncentred fit (the constraints as printed); lpm_centred_*: for the centred one.
+    for tag, E_H in (("lpm", out["fitted_E_H"]), ("lpm_centred", out["fitted_E_H_centred"])):
+        pred = (lpm_prediction(K, K_A, out["fitted_E_W"], E_H, R_eff) if lpm else
+                {"lpm_cos_minority": None, "lpm_R0": None, "lpm_status": "skipped (lpm=False for this run)"})
+        out.update({tag + key[3:]: value for key, value in pred.items()})
     out["analysis_seconds"] = time.perf_counter() - t0
     return out

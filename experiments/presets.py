@@ -11,7 +11,7 @@ import itertools
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from experiments.data import ImageData, load_dataset
 from experiments.runner import run_experiment
-from experiments.store import Run
+from experiments.store import Run, load_run
 from experiments.trainer import TrainConfig
 from lpm_verify.errors import require
 
@@ -144,7 +144,6 @@ def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None
     ``workers`` processes (default: the preset's, capped at the CPU count) each use the preset's
     number of torch threads, so small CPU runs use the cores in parallel instead of fighting over them.
     """
-    from experiments.store import load_run
     configs = preset_configs(name, **overrides)
     preset = PRESETS[name]
     workers = min(workers or preset.workers, os.cpu_count() or 1, len(configs))

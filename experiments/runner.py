@@ -14,7 +14,7 @@ from experiments.analysis import analyze
 from experiments.data import ImageData, load_dataset
 from experiments.store import Run, json_number, load_run, run_dir
 from experiments.subsets import imbalanced_subset
-from experiments.trainer import TrainConfig, train
+from experiments.trainer import TrainConfig, resolve_device, train
 from lpm_verify.errors import LPMInputError
 from lpm_verify.io import write_json_atomic
 
@@ -34,6 +34,7 @@ def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | 
     A run with a checkpoint but no metrics was interrupted: ``resume=True`` continues it;
     otherwise this raises rather than silently discarding or reusing the partial run.
     """
+    device = resolve_device(cfg)
     config = cfg.to_dict()
     path = run_dir(out, config)
     if (path / "metrics.json").is_file():
@@ -50,7 +51,7 @@ def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | 
         "data_source": data.source, "n_train": int(len(subset.indices)),
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
                      "platform": platform.platform(),
-                     "cuda_device": torch.cuda.get_device_name() if cfg.device.startswith("cuda") else None},
+                     "cuda_device": torch.cuda.get_device_name(device) if device.type == "cuda" else None},
     })
     _save_subset(path / "subset.npz", subset.indices, subset.class_order)
     result = train(cfg, data, subset, path, resume=resume, progress=progress, on_epoch_end=on_epoch_end)

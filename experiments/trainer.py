@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -107,7 +107,7 @@ class DeviceData:
     y_train: torch.Tensor  # (N,) int64, labels relabelled (0..K_A-1 majority)
     X_test: torch.Tensor   # (N_test, C, H, W)
     y_test: torch.Tensor   # (N_test,)
-    sample_index: torch.Tensor = field(default=None)  # (N',) rows of X_train per epoch, Eq. 17 repeats
+    sample_index: torch.Tensor  # (N',) rows of X_train visited per epoch, minority rows w_r times (Eq. 17)
 
     @property
     def nbytes(self) -> int:
@@ -146,6 +146,14 @@ def _save_atomic(obj: dict, path: Path) -> None:
 
 def _write_log(path: Path, history: list[dict]) -> None:
     write_text_atomic(path / "log.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+
+
+def resolve_device(cfg: TrainConfig) -> torch.device:
+    """``cfg.device`` as a torch device; a CUDA request on a machine without CUDA is an input error."""
+    device = torch.device(cfg.device)
+    require(device.type != "cuda" or torch.cuda.is_available(), "device", "'cpu' (CUDA is not available here)",
+            cfg.device)
+    return device
 
 
 def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
@@ -188,9 +196,8 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
     written; raising from it stops the run as a kill would (used to test ``resume``).
     """
     # ---- Setup ----
-    device = torch.device(cfg.device)
+    device = resolve_device(cfg)
     cuda = device.type == "cuda"
-    require(not cuda or torch.cuda.is_available(), "device", "'cpu' (CUDA is not available here)", cfg.device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)  # permutations, on the CPU on every device
     ckpt_path = run_path / "checkpoint.pt"

@@ -154,3 +154,9 @@ def test_lpm_prediction_missing_is_recorded_not_faked(monkeypatch):
     got = lpm_prediction(10, 5, 1.9, 8.2, 100.0)
     assert got["lpm_cos_minority"] is None and got["lpm_R0"] is None
     assert got["lpm_status"].startswith("missing: solver stack not importable")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_cuda_request_without_cuda_is_refused(tmp_path, fashion):
+    with pytest.raises(LPMInputError, match="CUDA is not available here"):
+        run_experiment(small(device="cuda"), tmp_path, data=fashion, progress=False)
