@@ -21,9 +21,11 @@ For cases (ii), (iii) the truth is the value of Eq. 66 at the constructed point,
 (Eq. 66 as an exact conic program, :mod:`lpm_verify.solvers.limit`) confirms is the minimum.
 
 Checks: (symbolic) L_1 and L_2 against the constructed points' objective values and energies, the
-endpoint claims (A), (B) of case (iii); (proof-step) the equivalence chain of case (ii) line by line;
-(numeric) x_0 at 40 digits, the case-(iii) point at x_0, the case boundary; (solver) Eq. 66 solved in
-each case, and with a forced minority gap (the epsilon statement, Eqs. 74-76).
+endpoint claims (A), (B) of case (iii); (proof-step) the premise and the equivalence chain of case (ii)
+line by line; (numeric) x_0 at 40 digits and its uniqueness, the case-(iii) point at x_0, the case
+boundary; (solver) Eq. 66 solved in each case, across the (ii)/(iii) boundary, on 16 random instances,
+against the independent SDP solver (Eq. 15 with R = inf fractions), and with a forced minority gap (the
+epsilon statement, Eqs. 74-76).
 """
 from __future__ import annotations
 
@@ -484,10 +486,10 @@ def _boundary() -> Outcome:
 # -- checks: solver -----------------------------------------------------------------------------------
 def lemma5_constants(K_A: int, K_B: int, E_W: float, E_H: float) -> tuple[float, float, float]:
     """The constants ``(C_a, C_b, C_c)`` the proof picks for this instance (case i, ii or iii), in float."""
-    s = math.sqrt(E_W * E_H)
-    if K_A == 1:
+    s, case = math.sqrt(E_W * E_H), case_of(K_A, K_B, E_W, E_H)
+    if case == "i":
         return tuple(float(c) for c in case_i_constants(K_B, s, math.sqrt, math.exp))
-    if math.exp((1 + K_B / K_A) * s / (K_A - 1)) < math.sqrt(1 + K_A / K_B) + 1:
+    if case == "ii":
         return tuple(float(c) for c in case_ii_constants(K_A, K_B, s, exp=math.exp))
     with mpmath.workdps(30):
         x0 = find_x0(K_A, K_B, E_W, E_H)
@@ -497,10 +499,10 @@ def lemma5_constants(K_A: int, K_B: int, E_W: float, E_H: float) -> tuple[float,
 
 def closed_form_minimum(K_A: int, K_B: int, E_W: float, E_H: float) -> float:
     """The lemma's minimum: L_1 (case i), L_2 (case ii), or L_2 at x_0 (case iii), in float."""
-    s = math.sqrt(E_W * E_H)
-    if K_A == 1:
+    s, case = math.sqrt(E_W * E_H), case_of(K_A, K_B, E_W, E_H)
+    if case == "i":
         return float(L1_printed(K_B, E_W, E_H, math.sqrt, math.exp, math.log))
-    if math.exp((1 + K_B / K_A) * s / (K_A - 1)) < math.sqrt(1 + K_A / K_B) + 1:
+    if case == "ii":
         return float(L2_printed(K_A, K_B, s, case_ii_constants(K_A, K_B, s, exp=math.exp), log=math.log))
     with mpmath.workdps(30):
         return float(case_iii_report(K_A, K_B, E_W, E_H)["L2"])
