@@ -18,8 +18,9 @@ which is what Eq. 80 integrates (with ``C_g C_e = K_A C'_b``, ``C_g C_f = K_B C'
 
 Checks: (symbolic) the constant identities behind Eq. 80 and the algebra of Eq. 82 / Eq. 83;
 (proof-step) Eqs. 79-83 and Eq. 78 (a), (b) on seeded random feasible points with random constants;
-Eq. 83 as printed (``E_W^2``, ``C_e(2 - C_f)``, "=") against its corrected form; (solver) Eq. 78 (b)
-is attained at the solver's minimizer of Eq. 66 in Lemma 5's case (ii).
+Eq. 83 as printed (``E_W^2``, ``C_e(2 - C_f)``, "=") against its corrected form; (solver) Eq. 78 (a), (b)
+are attained at the solver's minimizer of Eq. 66 with Lemma 5's constants (cases ii and iii), and the
+majority feature energy there is ``K E_H`` (printed after Eq. 81: ``E_H``).
 """
 from __future__ import annotations
 
