@@ -160,3 +160,19 @@ def test_lpm_prediction_missing_is_recorded_not_faked(monkeypatch):
 def test_cuda_request_without_cuda_is_refused(tmp_path, fashion):
     with pytest.raises(LPMInputError, match="CUDA is not available here"):
         run_experiment(small(device="cuda"), tmp_path, data=fashion, progress=False)
+
+
+def test_unresolved_sdp_cosine_is_not_used(monkeypatch):
+    """An SDP optimum whose loss is below the solver's resolution gives no prediction, with the reason."""
+    import lpm_verify.sweep as sweep_mod
+    from experiments.analysis import SDP_RESOLVED_OBJECTIVE, lpm_prediction
+    from lpm_verify.errors import SolverError
+
+    def fake_sweep(K, K_A, E_W, E_H, R_values, method="symmetric"):
+        if method == "symmetric":
+            raise SolverError("no regime passed the KKT certificate")
+        return [{"cos_minority": 0.087, "regime": "distinct", "objective": SDP_RESOLVED_OBJECTIVE / 10}]
+    monkeypatch.setattr(sweep_mod, "sweep", fake_sweep)
+    got = lpm_prediction(10, 3, 6.4, 30.0, math.inf)
+    assert got["lpm_cos_minority"] is None
+    assert "symmetric: SolverError" in got["lpm_status"] and "is not used" in got["lpm_status"]
