@@ -19,17 +19,9 @@ def test_check(check_id: str) -> None:
     assert record.verdict != Verdict.FAIL.value, record.summary() + f"\n{record.detail}"
 
 
-#: Results whose modules have not landed yet: strict xfail, so a result that gains its checks
-#: makes this list wrong and the run fails until it is updated.
-PENDING: set[str] = {"Lemma 1", "Proposition 1", "Theorem 5", "Lemma 5", "Lemma 6", "Lemma 7",
-                     "Property 1", "Proposition 2", "Lemma 3", "Appendix C"}
-
-
-@pytest.mark.parametrize("result", [
-    pytest.param(r, marks=[pytest.mark.xfail(strict=True, reason="module not landed")] if r in PENDING else [])
-    for r in RESULTS])
+@pytest.mark.parametrize("result", RESULTS)
 def test_result_has_every_kind_of_check(result: str) -> None:
-    """Each result is checked symbolically, step by step, and against a numeric solve."""
+    """Each numbered result is checked symbolically, step by step, and against a numeric solve."""
     methods = {Method(c.method) for c in REGISTRY.checks([result]) if c.result == result}
     assert Method.SYMBOLIC in methods, f"{result}: no symbolic check"
     assert Method.PROOF_STEP in methods, f"{result}: no proof-step check"
