@@ -33,7 +33,8 @@ import numpy as np
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
-from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _convert, _newton, _Point,
+from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _convert, _equilibrate,
+                                          _jacobian, _newton, _Point,
                                           _step, _System, balanced_point, certificate, certificate_ok,
                                           parse_regime, regime_name, solve_float)
 
@@ -123,6 +124,44 @@ def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per
     return out
 
 
+def _n_blocks_changed(a: Regime, b: Regime) -> int:
+    return abs(a.rank - b.rank) + sum(x != y for x, y in zip(a.active, b.active))
+
+
+def _refine(prof: Profile, points: list[tuple[float, _Point]], depth: int = 30) -> list[tuple[float, _Point]]:
+    """Insert grid points wherever adjacent regimes differ in more than one block (geometric
+    midpoints), or differ next to R = 0 / R = inf (factors of 1e3 towards it), until every change
+    sits in a finite interval holding a single block change (or ``depth`` insertions)."""
+    K_A, K_B = prof.counts
+    out = [points[0]]
+    for (R_hi, p_hi) in points[1:]:
+        R_lo, p_lo = out[-1]
+        stack = [(R_hi, p_hi)]
+        level = 0
+        while stack:
+            R_b, p_b = stack[-1]
+            R_a, p_a = out[-1]
+            changed = _n_blocks_changed(p_a.regime, p_b.regime)
+            unbounded = R_a == 0 or math.isinf(R_b)
+            if changed == 0 or (changed == 1 and not unbounded) or level >= depth:
+                out.append(stack.pop())
+                continue
+            if R_a == 0:
+                mid = R_b / 1e3
+            elif math.isinf(R_b):
+                mid = R_a * 1e3
+            else:
+                mid = math.sqrt(R_a * R_b)
+            pi = _pi_two(K_A, K_B, mid)
+            with np.errstate(all="ignore"):
+                got = _step(prof, pi, p_a)
+            point = got if got is not None else _bisect_step(prof, p_a.info["pi"], pi, p_a, 0)
+            point.info["pi"] = pi
+            stack.append((mid, point))
+            level += 1
+    return out
+
+
 def _event_between(lo: Regime, hi: Regime) -> tuple[Regime, tuple]:
     """The single block that differs and the smaller regime (where that block is inactive)."""
     diffs = []
@@ -154,7 +193,7 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
     # smaller regime at both brackets (it is a smooth KKT branch on both sides of the threshold)
     taus, vals, xs = [], [], []
     for R in (R_lo, R_hi):
-        R_eff = min(max(R, 1e-12), 1e12)
+        R_eff = min(max(R, 1e-300), 1e300)  # finite after _refine; clipped only at depth exhaustion
         pi = _pi_two(K_A, K_B, R_eff)
         sysR = _System(prof, small, pi)
         with np.errstate(all="ignore"):
@@ -177,11 +216,11 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
         xm, info = _newton(aug, xm, tol=mpmath.mpf(10) ** (-(digits + 10)))
         tau = xm[-1]
         # transversality: d(event)/d(tau) along the smaller regime's branch (implicit derivative)
-        from lpm_verify.solvers.symmetric import _jacobian
-        J = _jacobian(aug, xm)  # (m, n); last row = event, last column = tau
+        J, _, wcol = _equilibrate(aug, xm, _jacobian(aug, xm), aug.residual(xm[None, :])[0])
+        # J: (m, n), last row = event, last column = tau; columns scaled by wcol (x = wcol * y)
         Jm = mpmath.matrix(J[:-1, :-1].tolist())
-        dx, _ = mpmath.qr_solve(Jm, mpmath.matrix((-J[:-1, -1]).tolist()))
-        slope = J[-1, -1] + sum(J[-1, i] * dx[i] for i in range(len(xm) - 1))
+        dy, _ = mpmath.qr_solve(Jm, mpmath.matrix((-J[:-1, -1]).tolist()))
+        slope = J[-1, -1] + sum(J[-1, i] * dy[i] for i in range(len(xm) - 1))
         cert = {"augmented_residual": info["residual"], "newton_iterations": info["iterations"],
                 "last_step": info["last_step"], "converged": info["converged"],
                 "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
@@ -235,7 +274,7 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
     require(isinstance(K_A, int) and 0 < K_A < K, "K_A", f"an integer in [1, K-1] = [1, {K - 1}]", K_A)
     require(isinstance(digits, int) and 15 <= digits <= 200, "digits", "an integer in [15, 200]", digits)
     prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
-    points = scan(K, K_A, E_W, E_H, log10_range, per_decade, below_one)
+    points = _refine(prof, scan(K, K_A, E_W, E_H, log10_range, per_decade, below_one))
     out = []
     for (R_lo, p_lo), (R_hi, p_hi) in zip(points, points[1:]):
         if p_lo.regime == p_hi.regime:

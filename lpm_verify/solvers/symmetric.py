@@ -37,7 +37,7 @@ Newton's Jacobian is taken by the complex-step derivative (exact to rounding at 
 """
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -311,6 +311,10 @@ class _System:
         if dtype == object:
             counts = np.array([mpmath.mpf(c) for c in self.profile.counts], dtype=object)
             return counts, np.frompyfunc(mpmath.sqrt, 1, 1)(np.outer(counts, counts))
+        return self._float_counts
+
+    @functools.cached_property
+    def _float_counts(self) -> tuple[np.ndarray, np.ndarray]:
         counts = np.array(self.profile.counts, dtype=float)
         return counts, np.sqrt(np.outer(counts, counts))
 
@@ -393,6 +397,18 @@ def _jacobian(system: _System, x: np.ndarray) -> np.ndarray:
     return (system.residual(Xb).imag / h).T
 
 
+def _equilibrate(system: _System, x: np.ndarray, J: np.ndarray, F: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(diag(r) J diag(c), diag(r) F, c)``: stationarity rows over ``mu``, the ``mu`` column times ``mu``."""
+    mp = x.dtype == object
+    mu_abs = abs(x[system.mu_index])
+    wrow = np.ones(len(F), dtype=object if mp else float)
+    wrow[:system.n_grad] = 1 / mu_abs
+    wcol = np.ones(len(x), dtype=object if mp else float)
+    wcol[system.mu_index] = mu_abs
+    return J * wrow[:, None] * wcol[None, :], F * wrow, wcol
+
+
 def _newton(system: _System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tuple[np.ndarray, dict]:
     """Damped Gauss-Newton on ``F(x) = 0`` (least squares absorbs the gauge equations).
 
@@ -417,11 +433,15 @@ def _newton(system: _System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tup
         if not (res < float("inf")):
             break
         J = _jacobian(system, x)
+        # rows scaled like the merit (stationarity / mu): the least-squares solve must not treat the
+        # O(mu) rows as negligible next to the O(1) budget row when the loss (hence mu) is tiny
+        # and the mu column scaled by |mu| (mu is solved for in relative terms)
+        J, Fw, wcol = _equilibrate(system, x, J, F)
         if mp:
-            dx_m, _ = mpmath.qr_solve(mpmath.matrix(J.tolist()), mpmath.matrix((-F).tolist()))
-            dx = np.array([dx_m[i] for i in range(len(x))], dtype=object)
+            dx_m, _ = mpmath.qr_solve(mpmath.matrix(J.tolist()), mpmath.matrix((-Fw).tolist()))
+            dx = np.array([dx_m[i] for i in range(len(x))], dtype=object) * wcol
         else:
-            dx = np.linalg.lstsq(J, -F, rcond=None)[0]
+            dx = np.linalg.lstsq(J, -Fw, rcond=None)[0] * wcol
         t = 1
         while True:
             xn = x + t * dx
@@ -436,10 +456,10 @@ def _newton(system: _System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tup
             # no descent, or only damped steps: this regime's branch has no root near x
             return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": False}
         step_norm = norm(t * dx)
-        x, F, res_prev, res, m = xn, Fn, res, rn, mn
-        if res <= tol and step_norm <= (tol if mp else 1e-9 * (1 + norm(x))):
-            return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": True}
-        if not mp and res <= tol and it > 1 and res >= res_prev / 2:
+        x, F, res, m = xn, Fn, rn, mn
+        # mpmath: residual and last step both below tol (quadratic convergence certified);
+        # float64: the residual alone (a step after reaching rounding level only adds noise)
+        if res <= tol and (not mp or step_norm <= tol):
             return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": True}
     return x, {"iterations": max_iter, "residual": res, "last_step": step_norm, "converged": bool(res <= tol)}
 
@@ -509,7 +529,9 @@ def certificate(system: _System, x: np.ndarray) -> dict[str, Any]:
     lH, lW = mu[0] / (2 * a), mu[0] * a / 2
     G = prof.G
     eyeG = np.eye(G).astype(object) if mp else np.eye(G)
-    LM = np.block([[lH * eyeG, GM[0] / 2], [GM[0].T / 2, lW * eyeG]])
+    LM = np.zeros((2 * G, 2 * G), dtype=GM.dtype)
+    LM[:G, :G], LM[G:, G:] = lH * eyeG, lW * eyeG
+    LM[:G, G:], LM[G:, :G] = GM[0] / 2, GM[0].T / 2
     XM, Sg = _blocks(prof, A[0], B[0], s[0], a)
     dual = {"mean": _min_eig(LM)}
     compl = np.sum(LM * XM)
@@ -559,7 +581,10 @@ def certificate_ok(cert: dict[str, Any], tol: Any) -> bool:
 # =============================================================================================
 def _blocks(prof: Profile, A: np.ndarray, B: np.ndarray, s: np.ndarray, a: Any) -> tuple[np.ndarray, list]:
     """``X_M  # (2G, 2G)`` and the ``S_g  # (2, 2)`` blocks of the balanced factorization."""
-    XM = np.block([[a * (A @ A.T), A @ B.T], [B @ A.T, (B @ B.T) / a]])
+    G = A.shape[0]
+    XM = np.zeros((2 * G, 2 * G), dtype=object if A.dtype == object else float)
+    XM[:G, :G], XM[:G, G:] = a * (A @ A.T), A @ B.T
+    XM[G:, :G], XM[G:, G:] = B @ A.T, (B @ B.T) / a
     Sg = [np.array([[a * s[g], s[g]], [s[g], s[g] / a]], dtype=XM.dtype) for g in range(prof.G)]
     return XM, Sg
 
@@ -612,7 +637,7 @@ class _Point:
     info: dict = field(default_factory=dict)
 
 
-FLOAT_TOL = 1e-12
+FLOAT_TOL = 1e-14  # relative to T; the mu-scaled residual reaches ~1e-16 T in float64
 
 
 def _tol_float(prof: Profile) -> float:
