@@ -84,7 +84,7 @@ def test_three_sizes_agree_with_sdp_and_nonconvex():
     assert np.max(np.abs(Wn - sym.X[8:, 8:])) < 1e-3
 
 
-@pytest.mark.parametrize("K_A,R", [(5, 20.0), (7, 3.0)])
+@pytest.mark.parametrize("K_A,R", [(5, 1.0), (5, 20.0), (7, 3.0), (3, 400.0)])
 def test_agrees_with_nonconvex(K_A, R):
     from lpm_verify.solvers.nonconvex import solve_lpm
     problem = LPMProblem((1,) * 10, 1.0, 5.0, p=20, weights=(R,) * K_A + (1.0,) * (10 - K_A))
@@ -192,3 +192,12 @@ def test_digits_must_be_at_least_15():
 
 def test_solver_error_is_a_named_error():
     assert issubclass(SolverError, RuntimeError)
+
+
+def test_reduced_cvxpy_fallback_finds_the_same_point():
+    """The last-resort path (Clarabel on the reduced program, then Newton) lands on the same KKT point."""
+    from lpm_verify.solvers.symmetric import _fallback
+    prof = Profile.two_size(10, 7, 4.5, 1.0, 5.0)
+    direct = solve_float(prof)
+    via = _fallback(prof, prof.fractions())
+    assert via.regime == direct.regime and np.max(np.abs(via.x - direct.x)) < 1e-10
