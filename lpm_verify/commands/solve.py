@@ -71,7 +71,7 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
     from lpm_verify.solvers.symmetric import Profile, regime_name, solve_symmetric
     pi, sizes, K_A = _fractions(args)
     K = len(pi)
-    if args.method in ("sdp", "nuclear"):
+    if args.method in ("sdp", "nuclear") and args.solver.lower() != "auto":
         resolve_solver(args.solver)  # bad names fail before any work
     prof = Profile.from_fractions(pi.tolist(), args.EW, args.EH)
     t0 = time.perf_counter()
@@ -110,15 +110,27 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
                                   "margins": {k: mpmath.nstr(v, 6) for k, v in cert["margins"].items()}}
     else:
         out["objective"] = float(sol.objective)
-    if "slacks" in sol.detail:
-        out["slacks"] = sol.detail["slacks"]
+    for key in ("slacks", "solver_note"):
+        if key in sol.detail:
+            out[key] = sol.detail[key]
     return out
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (an undefined cosine) -> null, so the output is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     out = solve_instance(args)
     if args.json:
-        print(json.dumps(out, indent=2, default=str))
+        print(json.dumps(_json_safe(out), indent=2, default=str))
         return 0
     for key, value in out.items():
         if isinstance(value, float):

@@ -155,16 +155,16 @@ def classifier_gram(solution: LPMSolution) -> np.ndarray:
     return W @ W.T
 
 
-def group_stats(Gw: np.ndarray, idx: Sequence[int]) -> tuple[float, float]:
+def group_stats(Gw: np.ndarray, idx: Sequence[int], zero_tol: float = 1e-9) -> tuple[float, float]:
     """``(average pairwise cosine, average norm)`` of the classifiers ``idx`` from their Gram ``Gw``.
 
     The cosine is NaN for fewer than two classes (e.g. ``K_B = 1``) or when one of them is zero
-    (norm below ``1e-9`` of the largest classifier norm): the average cosine is undefined there.
+    (norm below ``zero_tol`` times the largest classifier norm): the average cosine is undefined.
     """
     idx = np.asarray(idx)
     norms = np.sqrt(np.clip(np.diag(Gw), 0.0, None))
     avg_norm = float(norms[idx].mean())
-    if len(idx) < 2 or np.min(norms[idx]) <= 1e-9 * max(float(norms.max()), 1e-300):
+    if len(idx) < 2 or np.min(norms[idx]) <= zero_tol * max(float(norms.max()), 1e-300):
         return math.nan, avg_norm
     C = Gw[np.ix_(idx, idx)] / np.outer(norms[idx], norms[idx])
     m = len(idx)
@@ -174,14 +174,16 @@ def group_stats(Gw: np.ndarray, idx: Sequence[int]) -> tuple[float, float]:
 def summarize(solution: LPMSolution, K_A: int) -> dict[str, Any]:
     """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` classes).
 
-    ``cos_*`` is the average pairwise cosine (Fig. 3), NaN where undefined (see :func:`group_stats`);
+    ``cos_*`` is the average pairwise cosine (Fig. 3), NaN where undefined (see :func:`group_stats`;
+    ``detail["norm_zero_tol"]`` is the solver's resolution of a classifier norm, default 1e-9);
     ``norm_*`` the average classifier norm.
     """
     Gw = classifier_gram(solution)  # (K, K)
     K = Gw.shape[0]
-    cos_all, _ = group_stats(Gw, range(K))
-    cos_A, norm_A = group_stats(Gw, range(K_A))
-    cos_B, norm_B = group_stats(Gw, range(K_A, K))
+    tol = solution.detail.get("norm_zero_tol", 1e-9)
+    cos_all, _ = group_stats(Gw, range(K), tol)
+    cos_A, norm_A = group_stats(Gw, range(K_A), tol)
+    cos_B, norm_B = group_stats(Gw, range(K_A, K), tol)
     return {"cos_all": cos_all, "cos_majority": cos_A, "cos_minority": cos_B, "norm_majority": norm_A,
             "norm_minority": norm_B, "regime": solution.detail.get("regime", "unknown"),
             "objective": float(solution.objective)}

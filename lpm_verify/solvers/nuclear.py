@@ -60,7 +60,10 @@ def solve_nuclear(problem: LPMProblem | Sequence[float], *, E_W: float | None = 
     W, Hbar = lemma7_map(Zv, K, E_W_, E_H_)
     F = np.vstack([Hbar, W])  # (2K, p) rows h_1..h_K, w_1..w_K
     detail: dict[str, Any] = {"Z": Zv, "nuclear_norm": float(np.linalg.svd(Zv, compute_uv=False).sum()),
-                              "budget": budget, "fractions": pi.tolist(), "solver_objective": float(prob.value)}
+                              "budget": budget, "fractions": pi.tolist(), "solver_objective": float(prob.value),
+              # interior point at ~1e-8: X entries to ~1e-8, so classifier norms resolve to ~1e-4;
+              # a norm below 1e-3 of the largest counts as zero when averaging cosines
+              "norm_zero_tol": 1e-3}
     if note:
         detail["solver_note"] = note
     return LPMSolution(method="nuclear", solver=spec.name, status=prob.status, objective=eq91_objective(Zv, pi),

@@ -81,7 +81,10 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
     detail: dict[str, Any] = {"slacks": eq15_slacks(Xv, E_W_, E_H_), "fractions": pi.tolist(),
                               "duals": {"E_H": float(constraints[0].dual_value),
                                         "E_W": float(constraints[1].dual_value)},
-                              "solver_objective": float(prob.value)}
+                              "solver_objective": float(prob.value),
+              # interior point at ~1e-8: X entries to ~1e-8, so classifier norms resolve to ~1e-4;
+              # a norm below 1e-3 of the largest counts as zero when averaging cosines
+              "norm_zero_tol": 1e-3}
     if note:
         detail["solver_note"] = note
     if isinstance(problem, LPMProblem) and problem.p is not None and problem.p >= 2 * K:
