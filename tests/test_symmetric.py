@@ -12,7 +12,7 @@ from lpm_verify.errors import LPMInputError, SolverError
 from lpm_verify.problem import LPMProblem, two_size_fractions
 from lpm_verify.solvers.base import summarize
 from lpm_verify.solvers.symmetric import (Profile, Regime, _newton, _System, certificate, certificate_ok,
-                                          parse_regime, rebuild_X, refine_mp, regime_name, solve_float,
+                                          parse_regime, refine_mp, regime_name, solve_float,
                                           solve_symmetric)
 
 # Clarabel at tight tolerances: objective to ~1e-9; X only to ~1e-4 in the flat directions of Eq. 15

@@ -41,7 +41,7 @@ import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import mpmath
 import numpy as np
@@ -50,6 +50,7 @@ from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.base import LPMSolution
+from lpm_verify.solvers.sdp import lemma1_factors
 
 GROUP_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -937,28 +938,23 @@ def solve_symmetric(problem: LPMProblem | Profile, *, digits: int | None = None,
         k: v for k, v in point.info.items() if k in ("iterations", "residual")},
         "point": point, "profile": prof}
     if digits is None:
-        x, pi, cert, status = point.x, prof.fractions(), point.info["certificate"], "optimal"
+        x, pi, cert = point.x, prof.fractions(), point.info["certificate"]
+        derived = solution_from_point(prof, point.regime, x, pi)
     else:
         with mpmath.workdps(digits + 15):
             x, info = refine_mp(prof, point, digits)
             pi = prof.fractions(mp=True)
             cert = info["certificate"]
-            ok = info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-digits))
-            status = "optimal" if ok else "uncertified"
+            if not (info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-digits))):
+                raise SolverError(f"symmetric mpmath solve not certified at {digits} digits (regime "
+                                  f"{point.regime.label()}, residual {mpmath.nstr(cert['kkt_residual'], 3)}, "
+                                  f"min margin {mpmath.nstr(cert['min_margin'], 3)}); try method='sdp'")
             detail["newton_mp"] = {k: v for k, v in info.items() if k != "certificate"}
+            detail["digits"] = digits
             derived = solution_from_point(prof, point.regime, x, pi)
-        detail.update({"certificate": cert, "x": x, "digits": digits, **derived["groups"]})
-        if not ok:
-            raise SolverError(f"symmetric mpmath solve not certified at {digits} digits "
-                              f"(regime {point.regime.label()}, residual {mpmath.nstr(cert['kkt_residual'], 3)}, "
-                              f"min margin {mpmath.nstr(cert['min_margin'], 3)}); try method='sdp'")
-        objective, X = derived["objective"], derived["X"]
-    if digits is None:
-        derived = solution_from_point(prof, point.regime, x, pi)
-        detail.update({"certificate": cert, "x": x, **derived["groups"]})
-        objective, X = derived["objective"], derived["X"]
-    from lpm_verify.solvers.sdp import lemma1_factors
+    detail.update({"certificate": cert, "x": x, **derived["groups"]})
+    objective, X = derived["objective"], derived["X"]
     W, Hbar = lemma1_factors(bk.to_float(X))
     return LPMSolution(method="symmetric", solver="newton-kkt" + ("" if digits is None else f"-mp{digits}"),
-                       status=status, objective=objective, X=X, W=W, Hbar=Hbar,
+                       status="optimal", objective=objective, X=X, W=W, Hbar=Hbar,
                        seconds=time.perf_counter() - t0, detail=detail)
