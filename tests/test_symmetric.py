@@ -201,3 +201,21 @@ def test_reduced_cvxpy_fallback_finds_the_same_point():
     direct = solve_float(prof)
     via = _fallback(prof, prof.fractions())
     assert via.regime == direct.regime and np.max(np.abs(via.x - direct.x)) < 1e-10
+
+
+def test_full_X_certificate_symmetric_sdp_and_perturbed():
+    """eq15_certificate works on any X: the rebuilt symmetric X certifies to rounding, Clarabel's X to
+    its tolerance, and a perturbed feasible X (budgets kept) does not."""
+    from lpm_verify.solvers.sdp import eq15_certificate, solve_sdp
+    pi = two_size_fractions(10, 5, 30.0)
+    sym = solve_symmetric(Profile.two_size(10, 5, 30.0, 1.0, 5.0))
+    assert eq15_certificate(sym.X, pi, 1.0, 5.0)["gap_bound"] < 1e-13  # float64 rounding of a 20x20 X
+    sdp = solve_sdp(pi, E_W=1.0, E_H=5.0)
+    assert sdp.detail["certificate"]["gap_bound"] < 1e-4  # Clarabel defaults (1e-8) amplified by K(E_H+E_W)
+    rng = np.random.default_rng(0)
+    V = np.linalg.cholesky(sym.X + 1e-12 * np.eye(20)) + 1e-3 * rng.standard_normal((20, 20))
+    Xp = V @ V.T
+    Xp[:10, :10] *= 50 / np.trace(Xp[:10, :10])
+    Xp[10:, 10:] *= 10 / np.trace(Xp[10:, 10:])
+    cert = eq15_certificate(Xp, pi, 1.0, 5.0)
+    assert cert["gap_bound"] > 1e-4 and cert["complementarity"] > 1e-4

@@ -50,6 +50,37 @@ def eq15_slacks(X: np.ndarray, E_W: float, E_H: float) -> dict[str, float]:
             "psd_min_eig": float(np.linalg.eigvalsh((X + X.T) / 2)[0])}
 
 
+def eq15_certificate(X: np.ndarray, pi: np.ndarray, E_W: float, E_H: float) -> dict[str, float]:
+    """Optimality certificate of any ``X  # (2K, 2K)`` for Eq. 15 (no solver output needed).
+
+    With ``G = dL/dZ``, ``G_kj = pi_k (softmax(z_k)_j - delta_kj)``, the dual matrix is
+    ``Lambda = [[l_H I, G/2], [G^T/2, l_W I]]``; ``(l_H, l_W)`` are fitted by least squares to
+    complementarity ``Lambda X = 0``.  For every feasible ``X'``,
+    ``f(X') >= f(X) + <grad f, X' - X> >= f(X) - gap_bound`` with
+    ``gap_bound = <Lambda, X> + l_H K slack_H + l_W K slack_W + max(0, -lambda_min(Lambda)) K (E_H + E_W)``,
+    so ``gap_bound`` bounds ``f(X) - min`` (when X is feasible).  Also reports ``||Lambda X||_F``.
+    """
+    K = len(pi)
+    Xs = (X + X.T) / 2
+    Z = Xs[:K, K:]  # (K, K) row k = z_k
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    G = pi[:, None] * (P - np.eye(K))  # (K, K)
+    grad = np.zeros_like(Xs)
+    grad[:K, K:], grad[K:, :K] = G / 2, G.T / 2
+    IH, IW = np.diag(np.r_[np.ones(K), np.zeros(K)]), np.diag(np.r_[np.zeros(K), np.ones(K)])
+    M = np.column_stack([(IH @ Xs).ravel(), (IW @ Xs).ravel()])
+    lam = np.linalg.lstsq(M, -(grad @ Xs).ravel(), rcond=None)[0]
+    lH, lW = float(lam[0]), float(lam[1])
+    Lam = grad + lH * IH + lW * IW
+    slack = eq15_slacks(Xs, E_W, E_H)
+    lam_min = float(np.linalg.eigvalsh(Lam)[0])
+    gap = float(np.sum(Lam * Xs)) + lH * K * slack["E_H"] + lW * K * slack["E_W"] \
+        + max(0.0, -lam_min) * K * (E_H + E_W)
+    return {"lambda_H": lH, "lambda_W": lW, "dual_min_eig": lam_min,
+            "complementarity": float(np.linalg.norm(Lam @ Xs)), "gap_bound": gap, **slack}
+
+
 def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None, E_H: float | None = None,
               solver: str = "clarabel", **solver_options: Any) -> LPMSolution:
     """Solve Eq. 15 (Eq. 18's weights if ``problem.weights``) with the named cvxpy solver.
@@ -79,6 +110,7 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
     Xv = (X.value + X.value.T) / 2  # (2K, 2K)
     W, Hbar = lemma1_factors(Xv)
     detail: dict[str, Any] = {"slacks": eq15_slacks(Xv, E_W_, E_H_), "fractions": pi.tolist(),
+                              "certificate": eq15_certificate(Xv, pi, E_W_, E_H_),
                               "duals": {"E_H": float(constraints[0].dual_value),
                                         "E_W": float(constraints[1].dual_value)},
                               "solver_objective": float(prob.value),
