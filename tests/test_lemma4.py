@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, printed_vs_derived, verdict_for
 from theorems import lemma4_softmax_probability_bound as l4
 from theorems import theorem4_softmax as t4
 
@@ -86,6 +86,14 @@ def test_statement_counterexample_only_below_the_boundary() -> None:
     assert l4.statement_violation(4, mpmath.mpf("1.05") * t4.boundary_lambert(4), *half) < 0
 
 
+def test_assumption_needed_check_fails_above_the_boundary() -> None:
+    """The registered claim 'Eq. 59 fails by >= 1e-3' must come out fail where the assumption holds."""
+    half = mpmath.mpf(3) / 4, mpmath.mpf(7) / 8
+    excess = l4.statement_violation(4, mpmath.mpf("1.05") * t4.boundary_lambert(4), *half)
+    outcome = at_most(-excess, mpmath.mpf("-1e-3"))
+    assert verdict_for(outcome, REGISTRY.get("Lemma 4/assumption-needed").tolerance) == Verdict.FAIL
+
+
 def test_solver_check_fails_against_a_wrong_reference() -> None:
     problems = l4.linear_problems(Ks=(3,), factors=(1.05,))
     tol = REGISTRY.get("Lemma 4/solver-above-boundary").tolerance
@@ -112,3 +120,19 @@ def test_eq55_printed_index_is_not_tight_but_corrected_is() -> None:
     wrong = printed_vs_derived(abs(l4.eq55_lhs(W, H, printed=True) - bound), 0, mpmath.mpf("1e-3"),
                                printed="", corrected="", evidence="")
     assert verdict_for(wrong, REGISTRY.get("Lemma 4/eq55-index").tolerance) == Verdict.FAIL
+
+
+def test_eq55_printed_index_is_violated_at_a_feasible_point() -> None:
+    """The printed (i) form is not an upper bound (above the boundary), the (k) form is."""
+    K, s = 3, mpmath.mpf(5)
+    assert s > t4.boundary_lambert(K)
+    W, H = l4.one_class_point(K, s)
+    assert abs(np.sum(W * W) / K - s) < 1e-25 and abs(sum(np.sum(h * h) for h in H) / K - s) < 1e-25  # feasible
+    bound = l4.L(0, K, 1, s) / K
+    assert l4.eq55_lhs(W, H, printed=True) - bound > 1e-4
+    assert l4.eq55_lhs(W, H, printed=False) < bound
+    tight, over = l4.eq55_error(printed=True)
+    assert tight > 0.1 and over > 1e-4
+    # a printed form fed as if it were the corrected one must not pass
+    outcome = printed_vs_derived(max(tight, over), 0, max(tight, over), printed="", corrected="", evidence="")
+    assert verdict_for(outcome, REGISTRY.get("Lemma 4/eq55-index").tolerance) == Verdict.FAIL
