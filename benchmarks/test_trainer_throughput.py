@@ -104,10 +104,10 @@ def best_of(fn, repeats: int = 3) -> float:
 
 # End to end, the ratio is bounded by (t_model + t_data) / t_model: on 2 CPU cores the MLP step
 # itself costs ~0.5-1 ms per batch of 128, while the authors-like pipeline adds ~25 us per image.
-# Measured 3.8-6.0x (MLP-64) and 7.5-7.9x (MLP-32) on this shared 2-core machine: a known gap, kept
-# visible; the data path alone (test_batch_assembly_...) is ~100x faster than the authors-like one.
+# Measured 3.8-7.4x (MLP-64) and 7.5-9.4x (MLP-32) on this shared 2-core machine: a known gap, kept
+# visible; the data path alone (test_batch_assembly_...) is 110-215x faster than the authors-like one.
 @pytest.mark.xfail(DEVICE.type == "cpu", strict=False,
-                   reason="end-to-end speed-up on CPU is bounded by the model's own step time (measured 3.8-7.9x)")
+                   reason="end-to-end speed-up on CPU is bounded by the model's own step time (measured 3.8-9.4x)")
 @pytest.mark.parametrize("width", [32, 64], ids=["cpu-smoke-mlp32", "cpu-report-mlp64"])
 def test_trainer_vs_per_sample_baseline(benchmark, setup, width):
     cfg, dd, samples, labels, peak = setup
