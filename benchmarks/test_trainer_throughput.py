@@ -1,14 +1,15 @@
 """Trainer throughput (images/second) against a per-sample pipeline like the authors', same model, same run.
 
-The baseline is built the way a torchvision ``Dataset`` + ``DataLoader`` pipeline works: a Python
-list of per-sample uint8 tensors; each sample is converted and normalised on its own (``ToTensor``
-then ``Normalize``) and a batch is ``torch.stack`` of the samples (default collate).  It leaves out
-the PIL round trip torchvision adds, so the measured ratio is a lower bound.  Our trainer holds the
-standardised subset as one device tensor and gathers each batch with one indexing op
-(:func:`experiments.trainer.train_epoch`).  Both run the same model, optimizer and batch size on the
-same device; the ratio and the bytes of data held on the device go into ``extra_info``.
+Baselines are built the way a torchvision ``Dataset`` + ``DataLoader`` pipeline works: a Python list
+of per-sample uint8 tensors; each sample is converted and normalised on its own and a batch is
+``torch.stack`` of the samples (default collate).  "stack": ``float/255`` + ``Normalize`` per sample;
+"authors": additionally the PIL round trip and ``ToTensor`` steps of torchvision's FashionMNIST.
+Our trainer holds the standardised subset as one device tensor and gathers each batch with one
+indexing op (:func:`experiments.trainer.train_epoch`).  Both run the same model, optimizer and batch
+size on the same device; ratios and the bytes of data held on the device go into ``extra_info``.
 
-Run: ``python -m pytest benchmarks/test_trainer_throughput.py --benchmark-enable``.
+Run: ``python -m pytest benchmarks/test_trainer_throughput.py --benchmark-only -o addopts="" -s``
+(the project's default options skip benchmarks).
 """
 from __future__ import annotations
 
