@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, verdict_for
 from lpm_verify.geometry import simplex_etf
 from theorems import proposition1_oversampling as p1
 from theorems._imbalanced import TIGHT
@@ -41,8 +41,29 @@ def test_same_solution_fails_against_the_wrong_minority_size():
     right = solve_sdp(p1.plain_equivalent(*case), **TIGHT)
     wrong = solve_sdp(p1.plain_equivalent(4, 2, 10, 3, 1.0, 3.0), **TIGHT)  # 3 n_B instead of 2 n_B
     tol = _tol("Proposition 1/same-solution")
-    assert np.max(p1.same_solution_gaps(over, right, stand_in)) <= tol
-    assert np.max(p1.same_solution_gaps(over, wrong, stand_in)) > tol
+    assert np.max(p1.same_solution_gaps(stand_in, right)) <= tol
+    assert np.max(p1.same_solution_gaps(stand_in, wrong)) > tol
+
+
+def test_lift_fails_for_the_wrong_program_or_without_the_rate():
+    from lpm_verify.solvers.symmetric import solve_symmetric
+    case = (4, 2, 10, 2, 1.0, 3.0)
+    tol = _tol("Proposition 1/lift-attains-eq18")
+    right = solve_symmetric(p1.plain_equivalent(*case))
+    L = float(right.objective)
+    good = p1.lift_gaps(p1.oversampled(*case), right.X, L, L + 1e-12, np.random.default_rng(0))
+    assert verdict_for(compare(np.zeros_like(good), good), tol) is Verdict.PASS
+    # X* of the program with 3 n_B lifted into Eq. 18 with w_r = 2: not the minimum there
+    wrong = solve_symmetric(p1.plain_equivalent(4, 2, 10, 3, 1.0, 3.0))
+    bad = p1.lift_gaps(p1.oversampled(*case), wrong.X, L, L + 1e-12, np.random.default_rng(0))
+    assert verdict_for(compare(np.zeros_like(bad), bad), tol) is Verdict.FAIL
+    # the right X* lifted into the model without oversampling (w_r = 1): objective differs
+    plain_B = p1.oversampled(4, 2, 10, 1, 1.0, 3.0)
+    unweighted = p1.lift_gaps(plain_B, right.X, L, L + 1e-12, np.random.default_rng(0))
+    assert verdict_for(compare(np.zeros_like(unweighted), unweighted), tol) is Verdict.FAIL
+    # a lifted point above an independent solve's objective is not a global minimizer
+    beaten = p1.lift_gaps(p1.oversampled(*case), right.X, L, L - 1e-3, np.random.default_rng(0))
+    assert verdict_for(compare(np.zeros_like(beaten), beaten), tol) is Verdict.FAIL
 
 
 def test_equal_angles_hold_for_the_etf_and_fail_without_oversampling():

@@ -9,8 +9,10 @@ Checks: (symbolic) Eq. 18's objective with class-mean features equals Eq. 15's w
 (the normaliser ``N'`` as printed) and duplication leaves the feature constraint unchanged;
 (proof-step) on random feasible points of Eq. 18, duplicating each minority feature ``w_r`` times
 gives a feasible point of the plain model with the same objective and energies, and Jensen's step;
-(solver) the nonconvex solver on Eq. 18 against the SDP of the plain model with ``w_r n_B``, the
-symmetric high-precision solver on both, and the equal angles at ``w_r = R``.
+(solver) the nonconvex solver on Eq. 18 against the SDP of the plain model with ``w_r n_B``, Eq. 19's lift of
+the certified 30-digit minimizer of the plain model evaluated in Eq. 18, and the equal angles at ``w_r = R``.
+(Any solver that reads only the class weights ``w_k n_k / N'`` sees Eq. 18 and the plain model as one and the
+same input, so comparing two such solves would prove nothing.)
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
+from lpm_verify import backend as bk
 from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.geometry import cosines
 from lpm_verify.problem import LPMProblem
@@ -130,19 +133,21 @@ def _solve(case: tuple[int, int, int, int, float, float]) -> tuple[Any, Any, Any
             solve_lpm(oversampled(*case), starts=4, seed=case[2]))
 
 
-def same_solution_gaps(sdp_over: Any, sdp_plain: Any, nc_over: Any) -> np.ndarray:
-    """Objective and ``W W^T  # (K, K)`` differences: Eq. 18's SDP and nonconvex solutions against the
-    SDP of the plain program with ``w_r n_B`` (Gram matrices are invariant to the free rotation ``P``)."""
+def same_solution_gaps(nc_over: Any, sdp_plain: Any) -> np.ndarray:
+    """Objective and ``W W^T  # (K, K)`` differences between the nonconvex solution of Eq. 18 itself (per-example
+    features, weight ``w_r``) and the SDP of the plain program with ``w_r n_B`` (Gram matrices are invariant to
+    the free rotation ``P``).  The SDP of Eq. 18 is not compared: its class weights ``w_k n_k / N'`` are those
+    of the plain program exactly, so the two SDPs are the same problem by construction."""
     G_plain = sdp_plain.W @ sdp_plain.W.T
-    return np.array([abs(sdp_over.objective - sdp_plain.objective), abs(nc_over.objective - sdp_plain.objective),
-                      np.max(np.abs(sdp_over.X - sdp_plain.X)), np.max(np.abs(nc_over.W @ nc_over.W.T - G_plain))])
+    return np.array([abs(nc_over.objective - sdp_plain.objective), np.max(np.abs(nc_over.W @ nc_over.W.T - G_plain))])
 
 
 @check("Proposition 1/same-solution", method="solver", tolerance=_TOL, reason=_REASON,
-       claim="Eq. 18 with rate w_r (solved by the SDP with weights and, independently, by the nonconvex solver) "
-             "has the minimum and classifier Gram matrix of Eq. 7 with minority size w_r n_B")
+       claim="Eq. 18 with rate w_r, solved by the nonconvex solver on its own per-example objective, has the minimum "
+             "and classifier Gram matrix of the SDP of Eq. 7 with minority size w_r n_B")
 def _same_solution() -> Outcome:
-    return all_zero(np.concatenate([same_solution_gaps(*_solve(c)) for c in CASES]), cases=list(CASES))
+    return all_zero(np.concatenate([same_solution_gaps(_solve(c)[2], _solve(c)[1]) for c in CASES]),
+                    cases=list(CASES))
 
 
 def equal_angle_gaps(W: np.ndarray) -> np.ndarray:
@@ -163,18 +168,34 @@ def _equal_angles() -> Outcome:
     return all_zero(np.concatenate(gaps))
 
 
-@check("Proposition 1/symmetric-high-precision", method="solver", digits=30, tolerance=1e-25,
-       reason="symmetry-reduced KKT solves refined by Newton at 30 digits, each with a dual certificate",
-       claim="at 30 digits, the certified minimizer X* of Eq. 18 (rate w_r) equals that of Eq. 7 with minority size "
-             "w_r n_B, entry by entry, and so does the minimum")
-def _symmetric() -> Outcome:
-    import mpmath
+def lift_gaps(over: LPMProblem, X: np.ndarray, L_plain: float, nc_objective: float,
+              rng: np.random.Generator) -> np.ndarray:
+    """Eq. 19 applied to ``X  # (2K, 2K)``, a minimizer of Eq. 15 with minority size ``w_r n_B`` whose minimum is
+    ``L_plain``: the lifted point ``(H*, W*)`` (random partial orthogonal ``P``, ``p = 2K``, every example of a
+    class at its mean) evaluated in Eq. 18 itself (``over``: per-example losses, minority weight ``w_r``,
+    normaliser ``N'``).  Gaps: ``|Eq. 18 objective - L_plain|``, the excess of each energy over its bound,
+    and how far the lifted objective lies above an independent solve of Eq. 18 (``nc_objective``).  All
+    zero iff the lift is feasible for Eq. 18, attains ``L_plain`` there and nothing beats it."""
+    from lpm_verify.solvers.sdp import lemma1_map
+    W, H = lemma1_map(np.asarray(X, dtype=float), 2 * over.K, [int(n) for n in over.sizes], rng)
+    L = float(over.objective(W, H))
+    return np.array([abs(L - L_plain), max(0.0, float(over.classifier_energy(W)) - over.E_W),
+                     max(0.0, float(over.feature_energy(H)) - over.E_H), max(0.0, L - nc_objective)])
 
+
+@check("Proposition 1/lift-attains-eq18", method="solver", tolerance=1e-9,
+       reason="the 30-digit certified X* rounded to float64 and factored by an eigendecomposition: Eq. 18's objective "
+              "at the lift matches the certified minimum to float64 rounding (measured <= 6e-16); the nonconvex "
+              "solve of Eq. 18 stops within ~1e-12 above its minimum (same-solution, measured <= 8e-13); 1e-9 is "
+              "headroom far below the 4e-3 and 4e-2 gaps of a lift of the wrong program (tests)",
+       claim="Eq. 19 maps the certified minimizer of Eq. 15 with minority size w_r n_B (symmetric solver, 30 digits) "
+             "to a feasible point of Eq. 18 (rate w_r) whose Eq. 18 objective equals that minimum and is not beaten "
+             "by an independent nonconvex solve of Eq. 18")
+def _lift_attains() -> Outcome:
     from lpm_verify.solvers.symmetric import solve_symmetric
     gaps = []
     for case in CASES:
-        over = solve_symmetric(oversampled(*case), digits=30)
         plain = solve_symmetric(plain_equivalent(*case), digits=30)
-        gaps += [abs(over.objective - plain.objective), max(abs(v) for v in (over.X - plain.X).ravel())]
-    worst = max(gaps)
-    return Outcome(expected=0, observed=mpmath.nstr(worst, 5), error=worst, detail={"cases": list(CASES)})
+        gaps.append(lift_gaps(oversampled(*case), bk.to_float(plain.X), float(plain.objective),
+                              _solve(case)[2].objective, np.random.default_rng(case[2])))
+    return all_zero(np.concatenate(gaps), cases=list(CASES))
