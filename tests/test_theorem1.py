@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
 from theorems import theorem1_balanced_ce as t1
 
 load_all()
@@ -197,3 +197,27 @@ def test_nc4_check_fails_for_the_farthest_mean() -> None:
     assert t1.nc4_disagreement(5, 6, 500, rng) == 0.0
     err = t1.nc4_disagreement(5, 6, 500, rng, nearest=np.argmax)
     assert _verdict("Theorem 1/nc4-prediction", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_equality_eq22_27_fails_for_a_wrong_corrected_constant() -> None:
+    """A wrong 'corrected' C_b (2(K-1) e^{-s/(K-1)}) is not tight at Eq. 9; the printed one, fed as if it were
+    the correction, must not pass either."""
+    def worst(rule) -> float:
+        return max(max(g[e] for e in ("eq22", "eq23", "eq27"))
+                   for g in (t1.equality_gaps_at_minimizer(*args, C_b_rule=rule) for args in t1.EQUALITY_GRID))
+    wrong = worst(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))
+    printed = worst(t1.printed_C_b)
+    assert worst(t1.corrected_C_b) <= RELATIVE
+    for candidate in (wrong, printed):
+        outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
+        assert _verdict("Theorem 1/equality-eq22-27", outcome) == Verdict.FAIL
+
+
+def test_tightest_C_b_rejects_the_printed_and_a_wrong_ratio() -> None:
+    tol = REGISTRY.get("Theorem 1/tightest-C_b").tolerance
+    for K, s in ((3, 1.0), (10, 0.3)):
+        best = t1.best_ratio(K, s)
+        assert abs(t1.printed_C_b(K, s, np) / math.exp(s) / best - 1) > 1e3 * tol
+        assert abs(2 * t1.corrected_C_b(K, s, np) / math.exp(s) / best - 1) > 1e3 * tol
+    # at K = 2 the printed and corrected constants coincide, so the check cannot tell them apart there
+    assert t1.printed_C_b(2, 1.0, np) == t1.corrected_C_b(2, 1.0, np)
