@@ -176,3 +176,10 @@ def test_unresolved_sdp_cosine_is_not_used(monkeypatch):
     got = lpm_prediction(10, 3, 6.4, 30.0, math.inf)
     assert got["lpm_cos_minority"] is None
     assert "symmetric: SolverError" in got["lpm_status"] and "is not used" in got["lpm_status"]
+
+
+@pytest.mark.slow
+def test_compile_option_runs_on_cpu(tmp_path, fashion):
+    """``compile=True`` (meant for CUDA) trains on CPU too (inductor needs a C compiler; ~1 min)."""
+    run = run_experiment(small(compile=True, epochs=1), tmp_path, data=fashion, progress=False, lpm=False)
+    assert run.finished and run.config["compile"] is True and math.isfinite(run.metrics["final_loss"])
