@@ -143,3 +143,24 @@ def test_eq48_collapsed_line_needs_tau() -> None:
     assert t3.eq48_collapsed_gap(*args, divide_by_tau=True) < tol
     assert t3.eq48_collapsed_gap(*args, divide_by_tau=False) > tol
     assert t3.eq48_collapsed_gap(3, 2, mpmath.mpf(1), mpmath.mpf(2), divide_by_tau=False) < tol  # same at tau = 1
+
+
+def test_eq45_printed_lhs_differs_only_away_from_tau_1() -> None:
+    tol = REGISTRY.get("Theorem 3/eq45-objective-identity").tolerance
+    H, _, _ = t3._points(count=4)[1]
+    assert abs(t3.eq45_printed_lhs(H, mpmath.mpf(1)) - t3.objective(H, mpmath.mpf(1))) < tol
+    assert abs(t3.eq45_printed_lhs(H, mpmath.mpf("0.5")) - t3.objective(H, mpmath.mpf("0.5"))) > 1e-3
+    # the printed form fed as if it were the correction must not pass
+    gap = abs(t3.eq45_printed_lhs(H, mpmath.mpf("0.5")) - t3.objective(H, mpmath.mpf("0.5")))
+    outcome = printed_vs_derived(gap, 0, gap, printed="", corrected="", evidence="")
+    assert _verdict("Theorem 3/eq45-objective-identity", outcome) == Verdict.FAIL
+
+
+def test_eq46_printed_equalities_fail_inside_the_constraint() -> None:
+    tol = REGISTRY.get("Theorem 3/eq46-chain").tolerance
+    H, _, E_H = t3._points(count=6)[1]  # idx 1: strictly inside the constraint
+    assert t3.eq46_violation(H, E_H, t3.EQ46_PRINTED) > 1e-3
+    assert t3.eq46_violation(H, E_H, t3.EQ46_CORRECTED) <= tol
+    wrong = t3.eq46_violation(H, E_H, "=>=<>")  # (b)-(c) reversed: -sum||h||^2 >= s3 is false
+    assert _verdict("Theorem 3/eq46-chain", printed_vs_derived(
+        t3.eq46_violation(H, E_H, t3.EQ46_PRINTED), 0, wrong, printed="", corrected="", evidence="")) == Verdict.FAIL
