@@ -213,7 +213,8 @@ def _step_size() -> Outcome:
     return printed_vs_derived(
         err_p, 0, err_c, printed="eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s",
         corrected="eta_w = (n_A K_A + n_B K_B)/(n_A K_A + w_r n_B K_B) eta_s",
-        evidence=f"E[v_w] = S/N and E[v_s] = S/N' with the same S = sum grad_A + w_r sum grad_B (Eqs. 86, 88), "
+        evidence=f"paper line 1305: 'we assume eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s. Then "
+                 f"eta_w E[v_w] = eta_s E[v_s]'.  E[v_w] = S/N and E[v_s] = S/N' with the same S = sum grad_A + w_r sum grad_B (Eqs. 86, 88), "
                  f"so eta_w/N = eta_s/N'; sympy solve gives eta_w = {derived}. The printed ratio is inverted "
                  f"(the later asymptotics use only eta_w ~ eta_s, which both satisfy when w_r n_B << n_A)",
         derived=str(derived))
@@ -250,13 +251,20 @@ def _direction() -> Outcome:
     n_A, K_A, n_B, K_B, w_r = 1000, 3, 1, 7, 1000  # R = w_r = 1000, the regime of the sentence
     N, Np = n_A * K_A + n_B * K_B, n_A * K_A + w_r * n_B * K_B
     ratio = sp.Rational(N * (n_A * K_A + w_r**2 * n_B * K_B), Np**2)  # E||eta_w v_w||^2 / E||eta_s v_s||^2
+    ratio_printed_eta = ratio * sp.Rational(Np, N) ** 4  # the same with the printed eta_w = (N'/N) eta_s
     derived = int(sp.sign(ratio - 1))
     return printed_vs_derived(
-        -1, derived, 1, printed="E||eta_w v_w||^2 << E||eta_s v_s||^2 (weight adjusting smaller)",
+        -1, derived, 1, printed="E||eta_w v_w||^2 << E||eta_s v_s||^2 (weight adjusting smaller), 'since the order "
+                                "of w_r for the latter [Eq. 88] is larger by 1'",
         corrected="E||eta_s v_s||^2 << E||eta_w v_w||^2 (oversampling smaller; Eq. 86 carries w_r^2, Eq. 88 w_r)",
-        evidence=f"with equal gradient norms, K_A=3, K_B=7, n_A=1000, n_B=1, w_r=1000 the ratio "
-                 f"E||eta_w v_w||^2/E||eta_s v_s||^2 is {float(ratio):.4g} > 1; the paper's own conclusion two "
-                 f"sentences later ('around w_r times') has the corrected direction", ratio=float(ratio))
+        evidence=f"paper line 1305, fourth sentence: the comparison and its reason are both reversed (Eq. 86, "
+                 f"weight adjusting, has w_r^2; Eq. 88, oversampling, has w_r).  With equal gradient norms, K_A=3, "
+                 f"K_B=7, n_A=1000, n_B=1, w_r=1000 the ratio E||eta_w v_w||^2/E||eta_s v_s||^2 is "
+                 f"{float(ratio):.4g} > 1 with the step-size relation from the means (and {float(ratio_printed_eta):.3g} "
+                 f"with the printed one, see Appendix C/step-size), so the direction does not depend on that "
+                 f"misprint.  A typo-level swap: the same paragraph's later sentences ('around w_r times of that "
+                 f"for eta_s v_s', 'variance of updates for oversampling is potentially much smaller') state the "
+                 f"corrected direction", ratio=float(ratio), ratio_printed_eta=float(ratio_printed_eta))
 
 
 @check("Appendix C/mc-means", claim="Monte Carlo: eta_w v_w and eta_s v_s have equal means when eta_w/eta_s = N/N' "
@@ -267,9 +275,12 @@ def _mc_means() -> Outcome:
     z_printed, z_corrected = mean_z(pop, mc, Np / N), mean_z(pop, mc, N / Np)
     return printed_vs_derived(
         z_printed, 0.0, z_corrected, printed="eta_w/eta_s = N'/N", corrected="eta_w/eta_s = N/N'",
-        evidence=f"softmax regression, K_A = K_B = 2, n_A = 20, n_B = 2, w_r = 10 (N = {N}, N' = {Np:g}), "
-                 f"{mc.draws} draws per scheme: max |z| of the mean difference is {z_printed:.1f} with the printed "
-                 f"relation and {z_corrected:.2f} with the corrected one", draws=mc.draws)
+        evidence=f"a Monte Carlo consequence of the same misprint as Appendix C/step-size (the inverted ratio in "
+                 f"'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s', paper line 1305).  Softmax "
+                 f"regression, K_A = K_B = 2, n_A = 20, n_B = 2, w_r = 10 (N = {N}, N' = {Np:g}), "
+                 f"{mc.draws} draws per scheme: max |z| over the 12 coordinates of eta_w mean(v_w) - eta_s mean(v_s) "
+                 f"is {z_printed:.1f} with the printed relation and {z_corrected:.2f} with the corrected one "
+                 f"(|z| <= 5 passes)", draws=mc.draws)
 
 
 @check("Appendix C/mc-second-moments", claim="Monte Carlo second moments E||v_w||^2 and E||v_s||^2 match Eqs. 86 "
