@@ -130,3 +130,18 @@ def test_eq51_corrected_chain_at_random_feasible_points(K, n, seed, near) -> Non
         objective, _, own, line3, line4 = t4.eq51_members(t4.LOSSES[name], W, H, t4.eq50_corrected_argument)
         assert abs(objective - own) < 1e-20
         assert line3 <= own + mpmath.mpf("1e-20") and line4 <= line3 + mpmath.mpf("1e-20")
+
+
+def test_eq51_printed_first_line_and_chain_are_flagged() -> None:
+    tol = REGISTRY.get("Theorem 4/eq51-first-line").tolerance
+    W, H = t4._eq51_points()[2]  # K = 4, n = 2
+    objective, printed, own, _, _ = t4.eq51_members(t4.LOSSES["power2"], W, H, t4.eq50_corrected_argument)
+    assert abs(own - objective) <= tol and abs(printed - objective) > 1e-3
+    outcome = printed_vs_derived(abs(printed - objective), 0, abs(printed - objective),
+                                 printed="", corrected="", evidence="")
+    assert _verdict("Theorem 4/eq51-first-line", outcome) == Verdict.FAIL  # printed fed as correction
+    _, _, own, line3, line4 = t4.eq51_members(t4.LOSSES["power2"], W, H, t4.eq50_printed_argument)
+    assert line3 - own > 1e-3  # the printed Eq. 50 line is above the objective: the chain breaks
+    _, _, own, line3, _ = t4.eq51_members(t4.LOSSES["power2"], W, H, lambda Sk, K: (1 - Sk) / (K - 2))
+    wrong = printed_vs_derived(mpmath.mpf(1), 0, max(line3 - own, 0), printed="", corrected="", evidence="")
+    assert _verdict("Theorem 4/eq51-jensen-chain", wrong) == Verdict.FAIL

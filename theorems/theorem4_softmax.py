@@ -168,14 +168,20 @@ def _() -> Outcome:
     printed, truth = eq56_cases(eq56_printed, EQ56_CASES)
     corrected, _ = eq56_cases(eq56_corrected, EQ56_CASES)
     diffs = [float(abs(a - b)) for a, b in zip(printed, truth)]
-    worst = EQ56_CASES[int(np.argmax(diffs))]
+    at = int(np.argmax(diffs))
+    worst = EQ56_CASES[at]
     return printed_vs_derived(
         np.array(printed, dtype=object), np.array(truth, dtype=object), np.array(corrected, dtype=object),
         printed="L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1)))  (Eqs. 50, 51, 56)",
         corrected="L_0 = g1(L(0)/N) + (K-1) g2((1 - L(0)/N)/(K-1)): the mean of the K-1 other softmax "
                   "entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1)",
-        evidence=f"for K >= 3 and g2 != 0 the printed L_0 exceeds the objective at Eq. 9 (worst case "
-                 f"K, loss, sqrt(E_H E_W) = {worst}), so it is not a lower bound; equal for K = 2 or g2 = 0",
+        evidence="Eq. 56 (paper md line 857) inherits the root misprint of Eq. 50 (md line 811, see Theorem "
+                 "4/eq50-convexity-of-g2). Evaluated at Eq. 9 for K = 2..5, cross-entropy and q = 2, 3, sqrt(E_H E_W) in "
+                 "{3, 6.5} against Eq. 7's own code (LPMProblem.objective, 50 digits): for K >= 3 and g2 != 0 the "
+                 f"printed L_0 exceeds the objective at Eq. 9, worst at (K, loss, s) = {worst}: printed "
+                 f"{mpmath.nstr(printed[at], 6)} vs objective {mpmath.nstr(truth[at], 6)}, so it is not a lower bound; "
+                 f"corrected form off by {mpmath.nstr(max(abs(a - b) for a, b in zip(corrected, truth)), 3)}; printed = "
+                 "corrected for K = 2 or g2 = 0",
         cases=len(EQ56_CASES))
 
 
@@ -219,13 +225,17 @@ STEP_REASON = ("30-digit arithmetic on softmax values in (0, 1) and sums of at m
 def _() -> Outcome:
     zs = random_logits(np.random.default_rng(50), 40)
     losses = (LOSSES["power2"], LOSSES["power3"])
+    printed = max(eq50_violation(g, zs, eq50_printed_argument) for g in losses)
+    corrected = max(eq50_violation(g, zs, eq50_corrected_argument) for g in losses)
     return printed_vs_derived(
-        max(eq50_violation(g, zs, eq50_printed_argument) for g in losses), 0,
-        max(eq50_violation(g, zs, eq50_corrected_argument) for g in losses),
+        printed, 0, corrected,
         printed="(K-1) g2(1 - S(z)(k)/(K-1))",
         corrected="(K-1) g2((1 - S(z)(k))/(K-1))",
-        evidence="sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean is (1 - S(z)(k))/(K-1); with the printed "
-                 "argument Jensen fails at random logits (K = 3..5) by up to 'observed'")
+        evidence="step (a) of Eq. 50 (paper md line 811): sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean of the "
+                 "other K-1 entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1) (equal only for K = 2). At 40 seeded "
+                 "logit vectors (K = 3..5, N(0, 4) entries), g2 = x^2, x^3, every k: the printed right side exceeds the "
+                 f"left by up to {mpmath.nstr(printed, 6)}; the corrected one never does (largest excess "
+                 f"{mpmath.nstr(corrected, 3)})")
 
 
 def random_feasible_point(rng: np.random.Generator, K: int, n: int, p: int, E_W: Any, E_H: Any,
@@ -283,8 +293,11 @@ def _() -> Outcome:
     return printed_vs_derived(
         printed_gap, 0, corrected_gap,
         printed="sum_{k'!=k} g2(S(z_{k',i})(k'))", corrected="sum_{k'!=k} g2(S(z_{k,i})(k'))  (Eq. 14)",
-        evidence="random feasible points, g2 = x^2: the printed sum evaluates g2 at other examples' own-class "
-                 "probabilities and misses the objective by 'observed'")
+        evidence="first line of Eq. 51 (paper md line 818): the printed sum evaluates g2 at the other classes' "
+                 "examples' own-class probabilities S(z_{k',i})(k') instead of the entries S(z_{k,i})(k') of the same "
+                 "example (Eq. 14). At 6 seeded feasible points (K = 3..5, n = 1..3, p = K + 1, E_W = E_H = 2, half "
+                 f"near the ETF), g2 = x^2: it misses Eq. 7's objective by up to {mpmath.nstr(printed_gap, 6)}; "
+                 f"with S(z_{{k,i}})(k') by {mpmath.nstr(corrected_gap, 3)}")
 
 
 @check("Theorem 4/eq51-jensen-chain", method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
@@ -298,12 +311,16 @@ def _() -> Outcome:
                 _, _, own, line3, line4 = eq51_members(loss, W, H, argument)
                 worst = max(worst, line3 - own, line4 - line3)
         return worst
+    printed, corrected = violation(eq50_printed_argument), violation(eq50_corrected_argument)
     return printed_vs_derived(
-        violation(eq50_printed_argument), 0, violation(eq50_corrected_argument),
+        printed, 0, corrected,
         printed="... >= (1/N) sum [g1(S) + (K-1) g2(1 - S/(K-1))] >= g1(mean) + (K-1) g2(1 - mean/(K-1))",
         corrected="... >= (1/N) sum [g1(S) + (K-1) g2((1 - S)/(K-1))] >= g1(mean) + (K-1) g2((1 - mean)/(K-1))",
-        evidence="the printed chain fails at random feasible points (K = 3..5) by 'observed'; the corrected "
-                 "one holds (convexity of g2 and of x -> g1(x) + (K-1) g2((1-x)/(K-1)))")
+        evidence="the two inequalities of Eq. 51 (paper md lines 820, 822) carry the root misprint of Eq. 50 "
+                 "(md line 811, see Theorem 4/eq50-convexity-of-g2). At the 6 seeded feasible points of Theorem "
+                 "4/eq51-first-line, g2 = x^2, x^3: the printed chain is violated by up to "
+                 f"{mpmath.nstr(printed, 6)}; the corrected one holds (largest violation {mpmath.nstr(corrected, 3)}; "
+                 "convexity of g2 and of x -> g1(x) + (K-1) g2((1-x)/(K-1)))")
 
 
 # -- numeric solves of Eq. 7 ------------------------------------------------------------------
