@@ -22,7 +22,7 @@ import pytest
 from lpm_verify.claims import RESULTS, CheckRecord, Registry
 from lpm_verify.report import lpm as lpm_mod
 from lpm_verify.report.build import ReportOptions, build_report
-from lpm_verify.report.cache import Cache, source_closure
+from lpm_verify.report.cache import Cache, input_key, source_closure
 from lpm_verify.report.gather import gather_checks
 from lpm_verify.report.lpm_section import fig3_configs
 from lpm_verify.report.document import Badge, Code, Document, Section, note, para, table
@@ -109,7 +109,7 @@ def fake_sweep(payload):
                      "cos_minority": etf + (1 - etf) * t, "cos_majority": etf, "cos_all": etf,
                      "norm_minority": 1.0, "norm_majority": 1.0, "regime": "collapsed" if t >= 1 else "separated",
                      "objective": 1.0, "seconds": 0.0})
-    return rows
+    return {"rows": rows, "note": None}
 
 
 @pytest.fixture
@@ -120,6 +120,8 @@ def fake_lpm(monkeypatch):
         calls["sweep"] += 1
         return fake_sweep(payload)
     monkeypatch.setattr(lpm_mod, "unavailable", lambda module, names: None)
+    # the stand-in does not run lpm_verify.sweep / regimes, so their sources are not its inputs
+    monkeypatch.setattr(lpm_mod, "input_key", lambda kind, params, modules: input_key(kind, params, []))
     monkeypatch.setattr(lpm_mod, "_thresholds_job", fake_thresholds)
     monkeypatch.setattr(lpm_mod, "_sweep_job", counting_sweep)
     return calls
@@ -312,7 +314,7 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     assert records and all(r["result"] == "Definition 1" for r in records)
     assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)
     text = (out / "index.md").read_text()
-    assert "not selected by --only" in text
+    assert "not selected (--only)" in text
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -348,3 +350,18 @@ def test_chromium_renders_the_report_without_broken_images(tmp_path, fake_lpm, r
     (tmp_path / "report" / victim).unlink()
     count, _, srcs = broken_images(index, tmp_path / "profile").partition(":")
     assert count == "1" and victim in srcs
+
+
+def test_sweep_falls_back_to_the_sdp_and_says_so(monkeypatch):
+    import lpm_verify.sweep as sweep_module
+    from lpm_verify.errors import SolverError
+
+    def fake(K, K_A, E_W, E_H, R_values, method="symmetric"):
+        if method != "sdp":
+            raise SolverError("no regime passed the KKT certificate")
+        return fake_sweep((K, K_A, E_W, E_H, R_values, method))["rows"]
+    monkeypatch.setattr(sweep_module, "sweep", fake)
+    out = lpm_mod._sweep_job((10, 3, 10.0, 10.0, [1.0, 10.0], "symmetric"))
+    assert len(out["rows"]) == 2 and "method 'sdp'" in out["note"] and "KKT certificate" in out["note"]
+    with pytest.raises(SolverError):  # no fallback from a method other than the symmetric one
+        lpm_mod._sweep_job((10, 3, 10.0, 10.0, [1.0], "nonconvex"))

@@ -10,15 +10,12 @@
 """
 from __future__ import annotations
 
-import json
-import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from lpm_verify.claims import Registry, jsonable
+from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.io import write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
 from lpm_verify.report.cache import Cache
@@ -30,7 +27,6 @@ from lpm_verify.report.networks import gather_runs
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
                                         summary_section, summary_text)
-from lpm_verify.claims import Verdict
 
 
 @dataclass

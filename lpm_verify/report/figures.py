@@ -36,6 +36,7 @@ class Curve:
     yerr: list[float] | None = None
     marks_x: list[float] = field(default_factory=list)   # points to highlight (thresholds)
     marks_y: list[float] = field(default_factory=list)
+    undefined_x: list[float] = field(default_factory=list)  # x where y is undefined: shaded, not drawn
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Panel:
     K: int
     curves: list[Curve]
     overlays: list[Curve] = field(default_factory=list)   # dotted, colour-matched to ``curves``
+    marks_label: str | None = None                         # legend text for the diamonds (Curve.marks_*)
 
 
 def save(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
@@ -74,6 +76,9 @@ def _finite(xs: Sequence[float], ys: Sequence[float], errs: Sequence[float] | No
 def _cosine_axes(ax: plt.Axes, panel: Panel, ylabel: str) -> None:
     etf = -1.0 / (panel.K - 1)
     ax.axhline(etf, color="0.45", linestyle="-.", linewidth=1.2, label=f"-1/(K-1) = {etf:.3f} (Eq. 10)")
+    if panel.marks_label and any(c.marks_x for c in panel.curves):
+        ax.plot([], [], linestyle="none", marker="D", markersize=6, markerfacecolor="white", markeredgecolor="0.3",
+                markeredgewidth=1.5, label=panel.marks_label)
     ax.axhline(1.0, color="0.8", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("imbalance ratio R = n_A / n_B (log scale)")
@@ -92,38 +97,54 @@ def _draw(ax: plt.Axes, curve: Curve, color: str, style: str, marker: str | None
                     label=curve.label)
     else:
         ax.plot(x, y, color=color, linestyle=style, marker=marker, markersize=3.5, label=curve.label)
+    bad = [x for x in curve.undefined_x if math.isfinite(x) and x > 0]
+    if bad:
+        ax.axvspan(min(bad), max(bad), ymin=0.93, ymax=1.0, color=color, alpha=0.35, linewidth=0,
+                   label=f"{curve.label}: undefined here (zero minority classifiers)")
     mx, my, _ = _finite(curve.marks_x, curve.marks_y)
     if mx:
         ax.plot(mx, my, linestyle="none", marker="D", markersize=6, markerfacecolor="white",
                 markeredgecolor=color, markeredgewidth=1.5)
 
 
+def _shared_legend(fig: plt.Figure, axes: Sequence[plt.Axes]) -> None:
+    """One legend below all panels, each label once (panels share their K_A colours)."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=min(3, len(seen)), fontsize=9,
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
+
+
 def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: str) -> Path:
-    """Minority cosine vs R, one panel per entry (Fig. 3 is one panel; Fig. 8 several)."""
+    """Minority cosine vs R, one panel per entry (Fig. 3 is one panel; Fig. 8 several), one legend below."""
     cols = min(len(panels), 2)
     rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, 4.3 * rows), squeeze=False)
-    for ax, panel in zip(axes.flat, panels):
+    height = 4.0 * rows + 0.8
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, height), squeeze=False)
+    used = list(axes.flat)[: len(panels)]
+    for ax, panel in zip(used, panels):
         for i, curve in enumerate(panel.curves):
             _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
         _cosine_axes(ax, panel, "average cosine between minority classifiers")
-        ax.legend(fontsize=8, loc="center right")
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
+    _shared_legend(fig, used)
+    fig.tight_layout(rect=(0, 0.75 / height, 1, 1))  # leave ~0.75 in below the panels for the legend
     return save(fig, path)
 
 
 def network_overlay(panel: Panel, path: str | os.PathLike[str]) -> Path:
     """Trained networks (solid, error bars over seeds) over the LPM prediction (dotted), same colour per K_A."""
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    fig, ax = plt.subplots(figsize=(10.0, 4.6))
     for i, curve in enumerate(panel.curves):
         _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
     for i, curve in enumerate(panel.overlays):
         _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
     _cosine_axes(ax, panel, "average cosine between minority classifiers")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return save(fig, path)
 
@@ -152,13 +173,13 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
 
 def oversampling(panel: Panel, path: str | os.PathLike[str]) -> Path:
     """Minority cosine vs oversampling rate w_r (log axis) at fixed R."""
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    fig, ax = plt.subplots(figsize=(10.0, 4.4))
     for i, curve in enumerate(panel.curves):
         _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
     for i, curve in enumerate(panel.overlays):
         _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
     _cosine_axes(ax, panel, "average cosine between minority classifiers")
     ax.set_xlabel("oversampling rate w_r (log scale)")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return save(fig, path)

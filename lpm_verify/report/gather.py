@@ -44,9 +44,9 @@ def select(registry: Registry, only: Iterable[str] | None, include_slow: bool
     chosen, left_out = [], []
     for c in registry.checks(None, include_slow=True):
         if c.id not in wanted:
-            left_out.append((c, "not selected by --only"))
+            left_out.append((c, "not selected (--only)"))
         elif c.slow and not include_slow:
-            left_out.append((c, "slow: rerun with --slow"))
+            left_out.append((c, "slow (use --slow)"))
         else:
             chosen.append(c)
     return chosen, left_out

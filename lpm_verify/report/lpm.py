@@ -50,6 +50,7 @@ class LPMData:
     thresholds: list[dict[str, Any]]
     sweep_error: str | None = None
     threshold_error: str | None = None
+    sweep_note: str | None = None
 
 
 def unavailable(module: str, names: Iterable[str]) -> str | None:
@@ -85,14 +86,25 @@ def _thresholds_job(payload: tuple[int, int, float, float, int]) -> list[dict[st
         with mpmath.workdps(digits + 5):
             r_text = mpmath.nstr(t.R, digits)
         out.append({"R": r_text, "from_regime": t.from_regime, "to_regime": t.to_regime,
-                    "certificate": jsonable(t.certificate)})
+                    "event": getattr(t, "event", ""), "certificate": jsonable(t.certificate)})
     return out
 
 
-def _sweep_job(payload: tuple[int, int, float, float, list[float], str]) -> list[dict[str, Any]]:
+def _sweep_job(payload: tuple[int, int, float, float, list[float], str]) -> dict[str, Any]:
+    """Sweep rows; where the symmetric solver gives up (SolverError), the SDP (Eq. 15, Clarabel) instead,
+    with a note saying so."""
+    from lpm_verify.errors import SolverError
     from lpm_verify.sweep import sweep
     K, K_A, E_W, E_H, R_values, method = payload
-    return [jsonable(row) for row in sweep(K, K_A, E_W, E_H, R_values, method=method)]
+    note = None
+    try:
+        rows = sweep(K, K_A, E_W, E_H, R_values, method=method)
+    except SolverError as exc:
+        if method != "symmetric":
+            raise
+        rows = sweep(K, K_A, E_W, E_H, R_values, method="sdp")
+        note = f"method 'symmetric' failed ({exc}); the curve is from method 'sdp' (Eq. 15, Clarabel, float64)"
+    return {"rows": [jsonable(row) for row in rows], "note": note}
 
 
 def r_grid(points: int, thresholds: Iterable[float], r_max: float = 1e3) -> list[float]:
@@ -132,7 +144,7 @@ def _run_all(jobs: list[tuple[str, Any]], fn: Callable[[Any], Any], workers: int
 def _cached_batch(cache: Cache, kind: str, module: str, items: dict[Config, tuple[dict, Any]],
                   fn: Callable[[Any], Any], jobs: int, progress: bool) -> dict[Config, Any]:
     """Look each item up by key; compute the misses (in parallel); store the successes."""
-    keys = {cfg: input_key(kind, params, [module]) for cfg, (params, _) in items.items()}
+    keys = {cfg: input_key(kind, params, [module, __name__]) for cfg, (params, _) in items.items()}
     out: dict[Config, Any] = {}
     todo = []
     for cfg, (_, payload) in items.items():
@@ -186,7 +198,8 @@ def compute(configs: Iterable[Config], cache: Cache, *, points: int = 40, digits
         if isinstance(value, Exception):
             data[cfg].sweep_error = f"sweep failed: {type(value).__name__}: {value}"
         else:
-            data[cfg].rows = [_revive(r) for r in value]
+            data[cfg].rows = [_revive(r) for r in value["rows"]]
+            data[cfg].sweep_note = value["note"]
     return list(data.values())
 
 

@@ -45,7 +45,28 @@ def curve(d: LPMData, label: str | None = None) -> figures.Curve:
         if near is not None and math.isfinite(R):
             marks_x.append(R)
             marks_y.append(float(near.get("cos_minority", math.nan)))
-    return figures.Curve(label or f"K_A = {d.config.K_A}, K_B = {d.config.K_B}", xs, ys, None, marks_x, marks_y)
+    undefined = [x for x, y in zip(xs, ys) if not math.isfinite(y)]
+    return figures.Curve(label or f"K_A = {d.config.K_A}, K_B = {d.config.K_B}", xs, ys, None, marks_x, marks_y,
+                         undefined)
+
+
+def certificate_text(cert: dict) -> str:
+    """The certificate of a threshold in a few words: certified or not, residual, Newton steps."""
+    if not cert:
+        return "-"
+    parts = []
+    if "certified" in cert:
+        parts.append("certified" if cert["certified"] in (True, "True", "true") else "NOT certified")
+    for key, name in (("augmented_residual", "residual"), ("newton_iterations", "Newton steps"),
+                      ("event_slope_dlogR", "event slope d/dlog R")):
+        if key in cert:
+            value = cert[key]
+            try:
+                value = f"{float(value):.1e}" if key != "newton_iterations" else str(value)
+            except (TypeError, ValueError):
+                value = str(value)
+            parts.append(f"{name} {value}")
+    return ", ".join(parts) if parts else short(cert, 90)
 
 
 def threshold_command(cfg: Config, digits: int) -> str:
@@ -62,9 +83,40 @@ def undefined_points(data: Iterable[LPMData]) -> list[str]:
             continue
         bad = [r for r in d.rows if not math.isfinite(float(r.get("cos_minority", math.nan)))]
         if bad:
-            out.append(f"{d.config.label()}: R = " + ", ".join(_fnum(r["R"]) for r in bad)
-                       + " (a minority classifier of zero norm makes the cosine 0/0)")
+            finite = [r["R"] for r in bad if math.isfinite(r["R"])]
+            where = (f"{len(finite)} grid points with R from {_fnum(min(finite))} to {_fnum(max(finite))}"
+                     if finite else "")
+            if any(r["R"] == math.inf for r in bad):
+                where += (" and " if where else "") + "R = inf"
+            regimes = sorted({str(r.get("regime")) for r in bad})
+            zero = all(float(r.get("norm_minority", math.nan)) == 0 for r in bad)
+            why = ("the minority classifiers are exactly zero (norm_minority = 0), so their cosine is 0/0" if zero
+                   else "the sweep returned no minority cosine")
+            out.append(f"{d.config.label()}: {where} (regime {', '.join(regimes)}: {why}; shaded in the figure)")
     return out
+
+
+def product_invariance(fig3: list[LPMData], fig8: list[LPMData]) -> str | None:
+    """Compare configurations with equal E_W E_H (Eq. 7 depends on the product only: W -> aW, H -> H/a)."""
+    diffs, pairs = [], []
+    for a in fig3:
+        for b in fig8:
+            ca, cb = a.config, b.config
+            if (ca.K, ca.K_A) == (cb.K, cb.K_A) and (ca.E_W, ca.E_H) != (cb.E_W, cb.E_H) \
+                    and math.isclose(ca.E_W * ca.E_H, cb.E_W * cb.E_H, rel_tol=1e-12):
+                ys = {r["R"]: r.get("cos_minority", math.nan) for r in b.rows}
+                common = [(r["cos_minority"], ys[r["R"]]) for r in a.rows if r["R"] in ys]
+                both = [abs(x - y) for x, y in common if math.isfinite(x) and math.isfinite(y)]
+                same_nan = all(math.isfinite(x) == math.isfinite(y) for x, y in common)
+                if both:
+                    diffs.append(max(both) if same_nan else math.inf)
+                    pairs.append(f"K_A = {ca.K_A}: ({ca.E_W:g}, {ca.E_H:g}) vs ({cb.E_W:g}, {cb.E_H:g})")
+    if not diffs:
+        return None
+    return ("Only the product E_W E_H can matter (W -> aW, H -> H/a maps the feasible sets of Eq. 7 onto each "
+            "other when a^2 = E_W'/E_W): over the shared R grid the minority cosines of " + "; ".join(pairs)
+            + f" differ by at most {max(diffs):.1e}" + (" (or are undefined at different R)" if math.inf in diffs else "")
+            + ".")
 
 
 def _value_at(d: LPMData, R: float) -> float:
@@ -82,9 +134,12 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
     for e in errors:
         sec.add(note(e))
     have_rows = [d for d in every if d.rows]
+    for d in every:
+        if d.sweep_note:
+            sec.add(note(f"{d.config.label()}: {d.sweep_note}."))
     if have_rows:
         sec.add(Heading("Fig. 3: minority collapse as R grows (K = 10, E_W = 1, E_H = 5)"))
-        panel = figures.Panel("E_W = 1, E_H = 5", FIG3_K, [curve(d) for d in fig3])
+        panel = figures.Panel("E_W = 1, E_H = 5", FIG3_K, [curve(d) for d in fig3], marks_label="regime threshold")
         figures.lpm_panels([panel], out / "fig3_minority_cosine.png",
                            "Fig. 3 recomputed: average cosine between minority classifiers (LPM, Eq. 7)")
         sec.add(Figure("fig3_minority_cosine.png",
@@ -95,7 +150,8 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
         if fig8:
             energies = list(dict.fromkeys((d.config.E_W, d.config.E_H) for d in fig8))
             panels = [figures.Panel(f"E_W = {e_w:g}, E_H = {e_h:g}", FIG3_K,
-                                    [curve(d) for d in fig8 if (d.config.E_W, d.config.E_H) == (e_w, e_h)])
+                                    [curve(d) for d in fig8 if (d.config.E_W, d.config.E_H) == (e_w, e_h)],
+                                    marks_label="regime threshold")
                       for e_w, e_h in energies]
             sec.add(Heading("Fig. 8: the same for several (E_W, E_H)"))
             figures.lpm_panels(panels, out / "fig8_minority_cosine.png",
@@ -112,15 +168,19 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
                       caption="Endpoints of each sweep: R = 1 is the balanced problem (Theorem 1 predicts "
                               "-1/(K-1)); R = inf is Theorem 5's limit, which a log axis cannot show."))
         sec.add(para("All sweep rows: ", Code("data/sweep.csv"), "."))
+        product = product_invariance(fig3, fig8)
+        if product:
+            sec.add(para(product))
     sec.add(Heading("Regime thresholds"))
     with_t = [d for d in every if d.thresholds]
     if with_t:
         rows = []
         for d in with_t:
             for t in d.thresholds:
-                rows.append([d.config.label(), f"{t['from_regime']} -> {t['to_regime']}", Code(str(t["R"])),
-                             short(t.get("certificate"), 90)])
-        sec.add(table(["Configuration", "Regime change", f"R ({digits} significant digits)", "Certificate"], rows,
+                rows.append([d.config.label(), f"{t['from_regime']} -> {t['to_regime']}", t.get("event") or "-",
+                             Code(str(t["R"])), certificate_text(t.get("certificate") or {})])
+        sec.add(table(["Configuration", "Regime change", "Event", f"R ({digits} significant digits)", "Certificate"],
+                      rows,
                       caption="Every regime change in R found by lpm_verify.regimes.find_thresholds, as a root of "
                               "a smooth 1-D equation, not a grid scan."))
         sec.add(para("Reproduce the thresholds of a configuration, e.g. those of Fig. 3:"))

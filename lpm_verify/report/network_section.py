@@ -100,21 +100,9 @@ def network_section(gathered: RunsGathered, runs_root: str, out: Path,
         sec.add(para(f"No finished run in the store ({runs_root}/)."))
         _missing(sec, [], runs_root)
         return sec
-    sec.add(para(f"{gathered.runs} finished run(s) in {runs_root}/, in {len(groups)} configuration(s); numbers are "
-                 "means over seeds (± sample standard deviation where there are several)."))
-    sec.add(table(["Dataset", "Arch", "Preset", "Epochs", "Seeds", "Device", "K_A", "R", "w_r", "wd",
-                   "cos minority (net)", "cos minority (LPM)", "fitted E_W", "fitted E_H", "NC1",
-                   "train acc %", "test acc % (minority)"],
-                  [[str(g.config.get("dataset")), str(g.config.get("arch")), str(g.config.get("preset")),
-                    str(g.config.get("epochs")), ",".join(str(s) for s in g.seeds), str(g.config.get("device")),
-                    str(g.config.get("K_A")), _R(g.R), f"{g.oversample:g}", str(g.config.get("wd")),
-                    _mean_sd(g, "cos_minority"), _fmt(g.mean("lpm_cos_minority")), _fmt(g.mean("fitted_E_W"), ".4g"),
-                    _fmt(g.mean("fitted_E_H"), ".4g"), _fmt(g.mean("nc1"), ".3g"), _pct(g.mean("train_acc")),
-                    f"{_pct(g.mean('test_acc'))} ({_pct(g.mean('test_acc_minority'))})"] for g in groups],
-                  caption="One row per configuration. cos minority: average pairwise cosine of the minority "
-                          "classifiers. LPM: Eq. 7's optimum at this R (R / w_r with oversampling, Proposition 1) "
-                          "for the (E_W, E_H) that make both constraints active for this network's weights and "
-                          "features (uncentred, as Eq. 7 is printed)."))
+    sec.add(para(f"{gathered.runs} finished run(s) in {runs_root}/, in {len(groups)} configuration(s), grouped below by "
+                 "dataset, network, preset, epochs, weight decay and device; numbers are means over seeds (± sample "
+                 "standard deviation where there are several)."))
     families: dict[tuple, list[RunGroup]] = defaultdict(list)
     for g in groups:
         families[family_of(g)].append(g)
@@ -134,7 +122,8 @@ def _curve_by_KA(groups: list[RunGroup], x: Callable[[RunGroup], float], key: st
     for k_a, gs in sorted(by_ka.items(), key=lambda kv: float(kv[0])):
         gs = sorted(gs, key=x)
         curves.append(figures.Curve(label.format(K_A=k_a), [x(g) for g in gs], [g.mean(key) for g in gs],
-                                    [g.spread(key) for g in gs]))
+                                    [g.spread(key) for g in gs], [x(g) for g in gs],
+                                    [g.mean("lpm_cos_minority") for g in gs]))
     return curves
 
 
@@ -144,15 +133,28 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
     K = classes(groups[0])
     plain = [g for g in groups if g.oversample == 1]
     sec.add(Heading(f"Runs: {label}"))
+    sec.add(table(["K_A", "R", "w_r", "seeds", "cos minority (net)", "cos minority (LPM)", "fitted E_W", "fitted E_H",
+                   "LPM R_0", "NC1", "train acc %", "test acc %", "test acc minority %"],
+                  [[str(g.config.get("K_A")), _R(g.R), f"{g.oversample:g}", ",".join(str(s) for s in g.seeds),
+                    _mean_sd(g, "cos_minority"), _fmt(g.mean("lpm_cos_minority")), _fmt(g.mean("fitted_E_W"), ".4g"),
+                    _fmt(g.mean("fitted_E_H"), ".4g"), _fmt(g.mean("lpm_R0"), ".4g"), _fmt(g.mean("nc1"), ".3g"),
+                    _pct(g.mean("train_acc")), _pct(g.mean("test_acc")), _pct(g.mean("test_acc_minority"))]
+                   for g in groups],
+                  caption=f"Runs of {label}. cos minority: average pairwise cosine of the minority classifiers "
+                          "(mean ± sd over seeds). LPM: Eq. 7's optimum at this R (R / w_r with oversampling, "
+                          "Proposition 1) for the (E_W, E_H) that make both constraints active for this network's "
+                          "weights and features (uncentred, as Eq. 7 is printed), and its collapse threshold R_0; "
+                          "both from the run's own metrics."))
     if plain:
         curves = _curve_by_KA(plain, lambda g: g.R, "cos_minority", "network, K_A = {K_A}")
+        r_max = 3 * max([g.R for g in plain if math.isfinite(g.R)] + [1.0])  # the LPM curve over the runs' range
         overlays, fitted = [], []
         for c in curves:
             k_a = c.label.rsplit("= ", 1)[-1]
             cfg = overlay.get((fam, int(float(k_a))))
             d = lpm_data.get(cfg) if cfg else None
             if d is not None and d.rows:
-                rows = [r for r in d.rows if math.isfinite(r["R"])]
+                rows = [r for r in d.rows if math.isfinite(r["R"]) and r["R"] <= r_max]
                 overlays.append(figures.Curve(f"LPM, K_A = {k_a} (E_W = {cfg.E_W:.4g}, E_H = {cfg.E_H:.4g})",
                                               [r["R"] for r in rows], [r["cos_minority"] for r in rows]))
             else:
@@ -162,10 +164,12 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                 elif d is not None:
                     fitted.append(f"K_A = {k_a}: {d.sweep_error or d.threshold_error}")
         name = f"net{index}_minority_cosine.png"
-        figures.network_overlay(figures.Panel(f"Fig. 2/4 analogue: {short_label(groups)}", K, curves, overlays), out / name)
+        figures.network_overlay(figures.Panel(f"Fig. 2/4 analogue: {short_label(groups)}", K, curves, overlays,
+                                                marks_label="LPM at each run's own fitted (E_W, E_H)"), out / name)
         sec.add(Figure(name, f"Minority cosine vs R for trained networks ({label}; solid, error bars = sd over "
-                             "seeds) and the LPM prediction for the (E_W, E_H) fitted from the same runs (dotted, "
-                             "same colour). Runs at R = inf are in the tables (no place on a log axis)."))
+                             "seeds) against the LPM: dotted, the LPM curve for the median (E_W, E_H) fitted from "
+                             "that K_A's runs; diamonds, the LPM at each run's own fitted (E_W, E_H) (from the run's "
+                             "metrics). Runs at R = inf are in the tables (no place on a log axis)."))
         for text in fitted:
             sec.add(note("LPM overlay missing for " + text + "."))
     _norm_table(sec, groups)
@@ -231,7 +235,8 @@ def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dic
             overlays.append(figures.Curve(f"LPM (Prop. 1: R/w_r), K_A = {k_a}", [R / r["R"] for r in rows],
                                           [r["cos_minority"] for r in rows]))
         name = f"net{index}_oversampling_R{_R(R)}.png"
-        figures.oversampling(figures.Panel(f"Fig. 6 analogue, R = {_R(R)}: {short_label(at_R)}", classes(at_R[0]), curves, overlays),
+        figures.oversampling(figures.Panel(f"Fig. 6 analogue, R = {_R(R)}: {short_label(at_R)}", classes(at_R[0]), curves, overlays,
+                                           marks_label="LPM at each run's own fitted (E_W, E_H), R / w_r"),
                              out / name)
         sec.add(Figure(name, f"Fig. 6 analogue: minority cosine vs oversampling rate w_r at R = {_R(R)} ({label}); "
                              "dotted: the LPM at R / w_r (Proposition 1) for the fitted (E_W, E_H)."))

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from lpm_verify.claims import RESULTS, Check, CheckRecord, Method, Verdict, fmt_error
 from lpm_verify.report.cache import REPO_ROOT, Cache, library_versions
-from lpm_verify.report.document import Badge, Code, Section, note, para, table
+from lpm_verify.report.document import Badge, Code, Heading, Section, note, para, table
 
 NO_CHECK = "no check yet"
 NOT_RUN = "not run"
@@ -76,7 +76,7 @@ def summarize_result(result: str, records: list[CheckRecord], left_out: list[tup
     verdict = next(v for v in _PRIORITY if verdicts.get(v))
     counts = ", ".join(f"{verdicts[v]} {v}" for v in _PRIORITY if verdicts.get(v))
     if left_out:
-        counts += f" (not run: {_left_out_text(left_out)})"
+        counts += f"; not run: {_left_out_text(left_out)}"
     held = sorted((r for r in records if r.verdict in (Verdict.PASS.value, Verdict.ERRATUM.value)),
                   key=lambda r: (_METHOD_RANK.get(r.method, 99), r.precision_digits is not None))
     if held:
@@ -138,22 +138,29 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
     return sec
 
 
+def in_paper_order(records: list[CheckRecord]) -> list[CheckRecord]:
+    """Records sorted by the paper's order of results (registration order within a result)."""
+    rank = {r: i for i, r in enumerate(RESULTS)}
+    return sorted(records, key=lambda r: rank.get(r.result, len(rank)))
+
+
 def errata_section(records: list[CheckRecord]) -> Section:
     sec = Section("errata", "Errata: misprints in the paper")
-    errata = [r for r in records if r.verdict == Verdict.ERRATUM.value]
+    errata = [r for r in in_paper_order(records) if r.verdict == Verdict.ERRATUM.value]
     if not errata:
         sec.add(para("No check found a misprint in the results it covers (a result with no check yet cannot "
                      "contribute one)."))
         return sec
-    sec.add(para(f"{len(errata)} formula(s) as printed disagree with the derivation, while the corrected form "
-                 "agrees within tolerance. Each check evaluates the printed form first."))
-    rows = []
+    by_result = Counter(r.result for r in errata)
+    sec.add(para(f"{len(errata)} formula(s) or proof step(s) as printed disagree with the derivation while the "
+                 "corrected form agrees within tolerance (" + ", ".join(f"{res}: {n}" for res, n in by_result.items())
+                 + "). Each check evaluates the printed form first; the corrected form never replaces it."))
     for r in errata:
-        rows.append([r.id, Code(r.printed or "-"), Code(r.corrected or "-"),
-                     (r.evidence or "-") + f" (printed-form error {fmt_error(r.error)}, tolerance "
-                                           f"{r.tolerance:.0e}, {precision(r.precision_digits)})",
-                     Code(verify_command(r.id))])
-    sec.add(table(["Check", "Printed", "Corrected", "Evidence", "Reproduce"], rows))
+        sec.add(Heading(r.id),
+                table(["As printed", "Corrected"], [[Code(r.printed or "-"), Code(r.corrected or "-")]]),
+                para("Evidence: " + (r.evidence or "-") + f" (printed-form error {fmt_error(r.error)} against "
+                     f"tolerance {r.tolerance:.0e}, {precision(r.precision_digits)})."),
+                para("Reproduce: ", Code(verify_command(r.id))))
     return sec
 
 
@@ -165,7 +172,7 @@ def checks_section(records: list[CheckRecord]) -> Section:
                   [[r.id, r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
                     precision(r.precision_digits), f"{r.seconds:.2f}",
                     f"{r.claim} [tolerance: {r.tolerance_reason}]" + (f" [skipped: {r.skip_reason}]" if r.skip_reason else "")]
-                   for r in records]))
+                   for r in in_paper_order(records)]))
     return sec
 
 
