@@ -164,9 +164,12 @@ def product_bound_outcome(q_case: str) -> Outcome:
     return printed_vs_derived(
         rel(printed), 0.0, rel(corrected),
         printed=f"{name}: ||h_1-h_2|| ||w_1-w_2|| <= {printed}", corrected=f"{name}: ... <= {corrected}",
-        evidence=f"Eqs. 38-40/42 give ||w_1-w_2||^2 <= 4E_W and ||h_1-h_2||^2 <= 2^(2-2/q) 2^(2/q) E_H^(2/q) (x p^(1-2/q)), "
+        evidence=f"paper lines 708 (Eq. 41) and 722 (Eq. 43): the radicand under -C_b/(C_a+C_b) sqrt(...) is the bound on "
+                 f"(||h_1-h_2|| ||w_1-w_2||)^2 used in Eq. 37; plugging Eqs. 38-40 (42) in as the text says gives ||w_1-w_2||^2 <= 4E_W and ||h_1-h_2||^2 <= 2^(2-2/q) 2^(2/q) E_H^(2/q) (x p^(1-2/q)), "
                  f"product 16 E_W E_H^(2/q) (x p^(1-2/q)), attained at the lemma's minimizer; the printed 2^(4-4/q) "
-                 f"is 2^(-4/q) of it")
+                 f"(= (2^(2-2/q))^2) is 2^(-4/q) of it, so the bound is not attained and the equality conditions the proof reads off "
+                 f"it do not follow as printed.  Lemma 3's conclusions (Eqs. 34, 35) are unaffected (see "
+                 f"Lemma 3/solver-patterns)")
 
 
 @check("Lemma 3/eq41-product-bound", claim="Eq. 41 (1 < q < 2): ||h_1-h_2|| ||w_1-w_2|| <= sqrt(2^{4-4/q} E_W E_H^{2/q})",
@@ -221,7 +224,12 @@ def _eq41_43_tight() -> Outcome:
                 "sqrt(2^{4-4/q} p^{1-2/q} E_W E_H^{2/q}) + C_d",
         corrected="Eq. 41: >= -C_b/(C_a+C_b) sqrt(16 E_W E_H^{2/q}) + 2 C_d; Eq. 43: >= -C_b/(C_a+C_b) "
                   "sqrt(16 p^{1-2/q} E_W E_H^{2/q}) + 2 C_d (C_d of Eq. 23 at K = 2; Eq. 33 sums two losses)",
-        evidence=f"over {len(cases)} (p, q, E_W, E_H) the printed right sides miss the minimum 2 log(1 + e^(-2 h_1.w_1)) "
+        evidence=f"two misprints combine here: the radicand 2^(4-4/q) of Eqs. 41/43 (root: Lemma 3/eq41-product-bound) "
+                 f"and the constant '+ C_d' carried from Eq. 36 (line 677): Eq. 33 is the SUM of two cross-entropies, "
+                 f"and Eq. 23's bound applied to each gives C_b/(C_a+C_b)[...] + 2 C_d.  (The left sides printed at "
+                 f"lines 708 and 722 also have exp(w_1.h_2) in the second numerator where Eq. 33, line 654, has "
+                 f"exp(w_2.h_2); the corrected bound is for Eq. 33's objective.)  Over {len(cases)} (p, q, E_W, E_H) "
+                 f"the printed right sides miss the minimum 2 log(1 + e^(-2 h_1.w_1)) "
                  f"by up to {printed:.3g} (printed bound {'valid but never attained' if valid else 'violated'}); the "
                  f"corrected ones equal it to {corrected:.1g}", printed_bound_valid=valid)
 
