@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
 from theorems import lemma2_equalities_imply_etf as l2
 from theorems.theorem1_balanced_ce import minimizer
 
@@ -80,3 +80,10 @@ def test_eq9_error_detects_a_perturbed_optimum() -> None:
 def test_least_squares_finds_hypothesis_solutions() -> None:
     W, H, residual = l2.solve_hypotheses(3, 2, 4, 0.5, 2.0, np.random.default_rng(8))
     assert residual < 1e-10 and l2.eq9_error(W, H, 0.5, 2.0) < 1e-7
+
+
+def test_scalings_printed_ratio_fed_as_correction_does_not_pass() -> None:
+    inputs = l2.constructed_inputs(seed=4)
+    printed = max(max(l2.scaling_residuals(*x).values()) for x in inputs)  # default: the printed sqrt(E_W/E_H)
+    outcome = printed_vs_derived(printed, 0.0, printed, printed="", corrected="", evidence="")
+    assert _verdict("Lemma 2/proof-scalings", outcome) == Verdict.FAIL
