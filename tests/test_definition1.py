@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, verdict_for
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
 from theorems import definition1_etf as d1
 
 load_all()
@@ -84,3 +84,12 @@ def test_symbolic_error_never_passes_an_unproved_identity() -> None:
     err, proved = d1.symbolic_error(sp.Integer(0) * d1.K_SYM + sp.sin(d1.K_SYM) ** 2 + sp.cos(d1.K_SYM) ** 2 - 1,
                                     simplifier=lambda e: e)  # true, but the "simplifier" cannot tell
     assert not proved and not err <= 0  # NaN, or the 30-digit rounding residue: never a pass at tolerance 0
+
+
+def test_footnote_check_fails_for_a_wrong_or_printed_correction() -> None:
+    tol = REGISTRY.get("Definition 1/footnote-p=K-1").tolerance
+    printed = float(max(d1.footnote_orthogonality_error(K, sp.ones(K, 1)) for K in d1.EXPLICIT_K))
+    wrong = float(max(d1.footnote_orthogonality_error(K, sp.ones(K, 1) / K) for K in d1.EXPLICIT_K))  # 1_K/K
+    for candidate in (printed, wrong):
+        outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
+        assert verdict_for(outcome, tol) == Verdict.FAIL
