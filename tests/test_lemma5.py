@@ -65,6 +65,18 @@ def test_chain_line_control() -> None:
     assert L5.chain_mismatches("line3", grid) == 0
     assert L5.chain_mismatches("line1_corrected", grid) == 0
     assert L5.chain_mismatches("line2_printed", grid) > 0
+    assert L5.chain_mismatches("line2_corrected", grid) == 0
+    # the printed premise and line 1 are counterexamples on the same grid (so their records cannot pass)
+    assert L5.chain_mismatches("premise_printed", grid) > 0
+    assert L5.chain_mismatches("line1_printed", grid) > 0
+
+
+def test_symmetric_cross_check_sees_a_wrong_minimum() -> None:
+    case = L5.CASE_III
+    right = L5.symmetric_minimum(*case)
+    assert abs(right - L5.solved(*case).objective) <= 1e-8
+    # the minimum of a neighbouring instance (other E_H) must not pass as this one
+    assert abs(L5.symmetric_minimum(case[0], case[1], case[2], 1.9) - L5.solved(*case).objective) > 1e-3
 
 
 def test_perturbed_x0_breaks_case_iii_point() -> None:
