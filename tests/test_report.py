@@ -365,3 +365,25 @@ def test_sweep_falls_back_to_the_sdp_and_says_so(monkeypatch):
     assert len(out["rows"]) == 2 and "method 'sdp'" in out["note"] and "KKT certificate" in out["note"]
     with pytest.raises(SolverError):  # no fallback from a method other than the symmetric one
         lpm_mod._sweep_job((10, 3, 10.0, 10.0, [1.0], "nonconvex"))
+
+
+def test_an_empty_store_trains_the_report_preset_or_says_how_to_get_the_data(tmp_path, monkeypatch):
+    import experiments.presets as presets
+    from lpm_verify.errors import DataNotFoundError
+    from lpm_verify.report.networks import gather_runs
+    calls = []
+
+    def trains(name, out, data_root=None, **kw):
+        calls.append((name, data_root))
+        write_run(Path(out), K_A=3, R=10)
+    monkeypatch.setattr(presets, "run_preset", trains)
+    got = gather_runs(tmp_path / "runs", train=True, data_root=tmp_path / "data")
+    assert got.trained and got.runs == 1 and calls == [("cpu-report", str(tmp_path / "data"))]
+    assert gather_runs(tmp_path / "runs", train=True).runs == 1 and len(calls) == 1  # a full store trains nothing
+
+    def no_data(name, out, data_root=None, **kw):
+        raise DataNotFoundError("train-images-idx3-ubyte not found")
+    monkeypatch.setattr(presets, "run_preset", no_data)
+    got = gather_runs(tmp_path / "empty", train=True)
+    assert not got.trained and got.runs == 0 and "apt-get install dataset-fashion-mnist" in got.notes[0]
+    assert "--no-train" in gather_runs(tmp_path / "empty", train=False).notes[0]

@@ -209,6 +209,25 @@ def installed_solvers() -> str:
     return ", ".join(cvxpy.installed_solvers())
 
 
+#: Solver names as checks write them, and the name the report shows.
+_SOLVER_NAMES: dict[str, tuple[str, ...]] = {
+    "Clarabel (cvxpy)": ("clarabel",), "SCS (cvxpy)": ("scs ", "scs)", "scs,"), "MOSEK (cvxpy)": ("mosek",),
+    "nonconvex solver of Eq. 7 (L-BFGS-B)": ("l-bfgs-b", "nonconvex solver", "nonconvex solve"),
+    "symmetry-reduced KKT solve (Newton, mpmath)": ("symmetric solve", "symmetry-reduced", "newton"),
+}
+
+
+def solvers_named(records: list[CheckRecord]) -> dict[str, int]:
+    """How many checks name each solver in their claim, tolerance reason or detail."""
+    counts: Counter = Counter()
+    for r in records:
+        text = f"{r.claim} {r.tolerance_reason} {r.detail}".lower()
+        for name, keys in _SOLVER_NAMES.items():
+            if any(key in text for key in keys):
+                counts[name] += 1
+    return dict(counts.most_common())
+
+
 def provenance_section(records: list[CheckRecord], sections: Iterable[Section], cache: Cache, *,
                        command: str, lpm_method: str, threshold_digits: int, total_seconds: float) -> Section:
     sec = Section("provenance", "Provenance")
@@ -218,7 +237,7 @@ def provenance_section(records: list[CheckRecord], sections: Iterable[Section], 
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = "not installed"
-    named = sorted({str(r.detail.get("solver")) for r in records if isinstance(r.detail, dict) and r.detail.get("solver")})
+    named = solvers_named(records)
     digits = Counter(precision(r.precision_digits) for r in records)
     sec.add(table(["Item", "Value"], [
         ["command", Code(command)],
@@ -226,7 +245,8 @@ def provenance_section(records: list[CheckRecord], sections: Iterable[Section], 
         ["machine", machine()],
         ["package versions", ", ".join(f"{k} {v}" for k, v in versions.items())],
         ["cvxpy solvers installed", installed_solvers()],
-        ["solvers named by check records", ", ".join(named) or "none recorded"],
+        ["solvers named by the checks (claim, tolerance reason or detail)",
+         ", ".join(f"{name} ({n} checks)" for name, n in named.items()) or "none named"],
         ["LPM sweeps / thresholds", f"lpm_verify.sweep method={lpm_method!r}; lpm_verify.regimes at "
                                     f"{threshold_digits} digits (mpmath)"],
         ["working precision of checks", ", ".join(f"{n} at {p}" for p, n in sorted(digits.items())) or "no checks"],
