@@ -136,3 +136,17 @@ def test_eq55_printed_index_is_violated_at_a_feasible_point() -> None:
     # a printed form fed as if it were the corrected one must not pass
     outcome = printed_vs_derived(max(tight, over), 0, max(tight, over), printed="", corrected="", evidence="")
     assert verdict_for(outcome, REGISTRY.get("Lemma 4/eq55-index").tolerance) == Verdict.FAIL
+
+
+def test_f_at_x0_step_is_tied_to_the_coded_assumption() -> None:
+    """(K-1) f(Ks/(K-1)) equals exp(K(s - phi)/(K-1)) - exp(Ks/(K-1)) only for Theorem 4's phi; a phi with a
+    different constant ((2K-1)K instead of (2K-1)(K-1)) must leave a nonzero gap."""
+    f = l4.K_ * l4.x_ + 2 * l4.K_ - 1 - sp.exp(l4.x_ - sp.log(l4.K_ - 1))
+    x0 = l4.K_ / (l4.K_ - 1) * l4.s_
+    lhs = (l4.K_ - 1) * f.subs(l4.x_, x0)
+    def rhs(phi):
+        return sp.exp(l4.K_ * (l4.s_ - phi) / (l4.K_ - 1)) - sp.exp(l4.K_ * l4.s_ / (l4.K_ - 1))
+    symbols = (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_)
+    assert l4.formula_gap(lhs, rhs(t4.assumption_gap(l4.s_, l4.K_)), symbols, l4.LPRIME_POINTS) == 0
+    wrong = l4.s_ - (l4.K_ - 1) / l4.K_ * sp.log(l4.K_ ** 2 * l4.s_ + (2 * l4.K_ - 1) * l4.K_)
+    assert l4.formula_gap(lhs, rhs(wrong), symbols, l4.LPRIME_POINTS) > 0
