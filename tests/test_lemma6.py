@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import Verdict, at_most, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
 from theorems import lemma6_limit_bound as L6
 
 TOL = L6._FLOAT_TOL
@@ -79,3 +79,16 @@ def test_bound_not_attained_with_wrong_constants() -> None:
     C_a, C_b, C_c = lemma5_constants(*CASE_II)
     wrong = L6.Instance(K_A, K_B, E_W, E_H, sol.W, H, L6.bound_constants(K_A, K_B, C_a, 2 * C_b, C_c))
     assert L6.objective(wrong) - L6.bound_a(wrong) > 1e-4  # still a valid bound, no longer attained
+
+
+def test_eq81_equality_condition_rejects_E_H_and_a_wrong_correction() -> None:
+    from lpm_verify.claims import printed_vs_derived
+    from theorems.lemma5_limit_problem import CASE_II, solved
+
+    K_A, K_B, _, E_H = CASE_II
+    majority = float(np.trace(solved(*CASE_II).X[:K_A, :K_A]))
+    tol = REGISTRY.get("Lemma 6/eq81-equality-condition").tolerance
+    as_if_right = printed_vs_derived(E_H, majority, E_H, printed="E_H", corrected="E_H", evidence="control")
+    assert verdict_for(as_if_right, tol) is Verdict.FAIL  # the printed level fed as the correction
+    wrong = printed_vs_derived(E_H, majority, K_A * E_H, printed="E_H", corrected="K_A E_H", evidence="control")
+    assert verdict_for(wrong, tol) is Verdict.FAIL
