@@ -36,7 +36,9 @@ PRINTED_CONSTANT = sp.sqrt(E_H * E_W)
 CORRECTED_CONSTANT = K * sp.sqrt(E_H * E_W)
 _I_PRINTED = "||Z*||_* = sqrt(E_H E_W)"
 _I_CORRECTED = "||Z*||_* = K sqrt(E_H E_W)"
-_I_EVIDENCE = ("Eq. 91's radius is K sqrt(E_H E_W) (min over a of Eq. 89's bound, Lemma 7) and the KKT step puts "
+_I_EVIDENCE = ("paper line 1356, Property 1 (i) (and again in the proof of (ii), line 1374, '||Z*||_* < sqrt(E_H "
+               "E_W)'): the factor K is missing, a typo-level misprint; Eq. 91 (line 1323) prints the radius "
+               "K sqrt(E_H E_W) itself.  Eq. 91's radius is K sqrt(E_H E_W) (min over a of Eq. 89's bound, Lemma 7) and the KKT step puts "
                "Z* on it; the computed minimizers of Eq. 91 have ||Z*||_* = K sqrt(E_H E_W), e.g. 5 for K = 5, "
                "E_H E_W = 1, not 1")
 
@@ -155,7 +157,10 @@ def _nuclear_norm_at_minimizers() -> Outcome:
         printed.append(float(np.sqrt(pr.E_H * pr.E_W)))
         corrected.append(printed_radius(pr.E_H, pr.E_W, pr.K))
     return printed_vs_derived(np.array(printed), np.array(nuc), np.array(corrected), relative=True,
-                              printed=_I_PRINTED, corrected=_I_CORRECTED, evidence=_I_EVIDENCE)
+                              printed=_I_PRINTED, corrected=_I_CORRECTED,
+                              evidence=_I_EVIDENCE + "; the same misprint as Property 1/i-constant-symbolic, here at "
+                                                     "the computed minimizers of Eq. 91 (observed: ||Z*||_* per "
+                                                     "instance, expected: the printed sqrt(E_H E_W))")
 
 
 #: Instances of (ii): the three random profiles (solved once, shared with Lemma 1) and one two-size problem.
