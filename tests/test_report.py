@@ -105,9 +105,10 @@ def fake_sweep(payload):
     rows = []
     for R in R_values:
         t = 1.0 if R == math.inf else min(1.0, math.log(R) / math.log(_R0(K_A, E_W, E_H)))
+        zero = K_A == 7 and R > 2 * _R0(K_A, E_W, E_H)  # like the real LPM: w_B = 0 far beyond R_0
         rows.append({"K": K, "K_A": K_A, "R": "inf" if R == math.inf else R, "E_W": E_W, "E_H": E_H,
-                     "cos_minority": etf + (1 - etf) * t, "cos_majority": etf, "cos_all": etf,
-                     "norm_minority": 1.0, "norm_majority": 1.0, "regime": "collapsed" if t >= 1 else "separated",
+                     "cos_minority": math.nan if zero else etf + (1 - etf) * t, "cos_majority": etf, "cos_all": etf,
+                     "norm_minority": 0.0 if zero else 1.0, "norm_majority": 1.0, "regime": "collapsed" if t >= 1 else "separated",
                      "objective": 1.0, "seconds": 0.0})
     return {"rows": rows, "note": None}
 
@@ -207,6 +208,7 @@ def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store
     for result_name in RESULTS:  # every numbered result appears, checked or not
         assert result_name in text
     assert NO_CHECK in text
+    assert "Where the plotted quantity is undefined" in text and "norm_minority = 0" in text
     md = (out / "index.md").read_text()
     for src in page.images:  # the Markdown refers to the same figures
         assert f"]({src})" in md

@@ -74,25 +74,25 @@ def threshold_command(cfg: Config, digits: int) -> str:
             f"--digits {digits}")
 
 
-def undefined_points(data: Iterable[LPMData]) -> list[str]:
-    """Where the minority cosine is undefined (NaN in the sweep, or K_B < 2), as readable items."""
+def undefined_points(data: Iterable[LPMData]) -> list[list[str]]:
+    """Rows (configuration, where, regime, why) for every configuration whose minority cosine is undefined
+    somewhere (NaN in the sweep, or K_B < 2)."""
     out = []
     for d in data:
         if d.config.K_B < 2:
-            out.append(f"{d.config.label()}: K_B = {d.config.K_B} < 2, no pair of minority classifiers")
+            out.append([d.config.label(), "every R", "-", f"K_B = {d.config.K_B} < 2: no pair of minority classifiers"])
             continue
         bad = [r for r in d.rows if not math.isfinite(float(r.get("cos_minority", math.nan)))]
-        if bad:
-            finite = [r["R"] for r in bad if math.isfinite(r["R"])]
-            where = (f"{len(finite)} grid points with R from {_fnum(min(finite))} to {_fnum(max(finite))}"
-                     if finite else "")
-            if any(r["R"] == math.inf for r in bad):
-                where += (" and " if where else "") + "R = inf"
-            regimes = sorted({str(r.get("regime")) for r in bad})
-            zero = all(float(r.get("norm_minority", math.nan)) == 0 for r in bad)
-            why = ("the minority classifiers are exactly zero (norm_minority = 0), so their cosine is 0/0" if zero
-                   else "the sweep returned no minority cosine")
-            out.append(f"{d.config.label()}: {where} (regime {', '.join(regimes)}: {why}; shaded in the figure)")
+        if not bad:
+            continue
+        finite = [r["R"] for r in bad if math.isfinite(r["R"])]
+        where = f"{len(finite)} grid points, R from {_fnum(min(finite))} to {_fnum(max(finite))}" if finite else ""
+        if any(r["R"] == math.inf for r in bad):
+            where += (" and " if where else "") + "R = inf"
+        zero = all(float(r.get("norm_minority", math.nan)) == 0 for r in bad)
+        why = ("the minority classifiers are exactly zero (norm_minority = 0): the cosine is 0/0" if zero
+               else "the sweep returned no minority cosine")
+        out.append([d.config.label(), where, ", ".join(sorted({str(r.get("regime")) for r in bad})), why])
     return out
 
 
@@ -189,9 +189,14 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
         sec.add(para("No regime change was found in the configurations above."))
     if have_rows:
         undefined = undefined_points(every)
-        sec.add(note("The minority cosine is plotted for finite R only; R = inf (no minority samples) is in the "
-                     "endpoint table above because a log axis cannot hold it. "
-                     + ("It is undefined at: " + "; ".join(undefined) + "." if undefined
-                        else "It is defined at every computed point (every minority classifier has nonzero norm "
-                             "and K_B >= 2).")))
+        if undefined:
+            sec.add(Heading("Where the plotted quantity is undefined"))
+            sec.add(note("The minority cosine is undefined at the points below, so the figures draw no point there "
+                         "and shade the range along the top edge instead. Where the minority classifiers are "
+                         "exactly zero they have collapsed in Theorem 5's sense (w_k - w_k' = 0), but their "
+                         "cosine, which the paper's Fig. 3 plots as 1, does not exist."))
+            sec.add(table(["Configuration", "Where", "Regime", "Why"], undefined))
+        sec.add(note("R = inf (no minority samples) has no place on a log axis: its values are in the endpoint "
+                     "table above." + ("" if undefined else " The minority cosine is defined at every computed "
+                                       "point (every minority classifier has nonzero norm and K_B >= 2).")))
     return sec
