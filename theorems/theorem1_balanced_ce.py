@@ -463,8 +463,9 @@ def _minimum_value() -> Outcome:
     corrected, corrected_proved = l0_error(corrected_C_b)
     out = printed_vs_derived(printed, 0.0, corrected, printed="C_b := exp(-sqrt(E_H E_W)/(K-1))",
                              corrected="C_b := (K-1) exp(-sqrt(E_H E_W)/(K-1)) (identical for K = 2)",
-                             evidence=_evidence_cb() + f" Largest |L0_printed - minimum| over exact samples K = 2..12, s in {{1/10, 1, 5/2, 7}}: {printed:.3e}; "
-                             f"corrected identity proved by sympy: {corrected_proved}.")
+                             evidence=_evidence_cb() + " Largest |L0_printed - minimum| over exact samples K = 2..12, "
+                             f"s in {{1/10, 1, 5/2, 7}}: {printed:.3e}; corrected identity proved by sympy: "
+                             f"{corrected_proved}.")
     out.detail.update({"derived minimum": str(sp.simplify(derived_minimum())), "printed proved equal": printed_proved})
     return out
 
