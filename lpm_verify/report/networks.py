@@ -95,7 +95,8 @@ def group_runs(runs: list[Any]) -> list[RunGroup]:
                                                   _num(g.config.get("wd")), g.oversample, g.R))
 
 
-def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None) -> RunsGathered:
+def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None,
+                progress: bool = False) -> RunsGathered:
     """Runs in the store at ``runs_root``; trains :data:`REPORT_PRESET` first when it is empty and ``train``."""
     reason = unavailable("experiments.store", ["list_runs"])
     if reason:
@@ -110,7 +111,8 @@ def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | N
         else:
             from experiments.presets import run_preset
             try:
-                run_preset(REPORT_PRESET, out=str(runs_root), data_root=None if data_root is None else str(data_root))
+                run_preset(REPORT_PRESET, out=str(runs_root), data_root=None if data_root is None else str(data_root),
+                           progress=progress)
                 out.trained = True
             except DataNotFoundError as exc:
                 out.notes.append(f"The store is empty and FashionMNIST was not found ({exc}). Get it with "
