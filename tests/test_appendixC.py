@@ -50,3 +50,16 @@ def test_monte_carlo_catches_wrong_formulas() -> None:
     z = abs(mc.second_w - wrong) / mc.se_second_w
     assert verdict_for(compare(0, z), AC._Z_TOL) is Verdict.FAIL
     assert AC.exact_variance_ratio(pop) > 1
+
+
+def test_comparison_direction_could_come_out_either_way() -> None:
+    # the check's derived sign is computed: it is +1 in the sentence's regime, 0 without oversampling
+    # (w_r = 1, both schemes coincide), so a printed direction could pass or fail on the computation
+    assert AC.second_moment_ratio(1000, 3, 1, 7, 1000) > 1
+    assert AC.second_moment_ratio(1000, 3, 1, 7, 1) == 1
+
+
+def test_weighting_never_has_the_smaller_second_moment() -> None:
+    n_A, K_A, n_B, K_B, w_r, _ = AC._SYM
+    N, Np = n_A * K_A + n_B * K_B, n_A * K_A + w_r * n_B * K_B
+    assert sp.expand(N * (n_A * K_A + w_r**2 * n_B * K_B) - Np**2 - n_A * K_A * n_B * K_B * (w_r - 1) ** 2) == 0
