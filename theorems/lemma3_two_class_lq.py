@@ -150,12 +150,12 @@ def product_bound_outcome(q_case: str) -> Outcome:
         attained = (2 * c["C_4"]) * (2 * c["C_4"] / c["C_3"])
         printed = sp.sqrt(2 ** (4 - 4 / q) * E_W * E_H ** (2 / q))
         corrected = sp.sqrt(16 * E_W * E_H ** (2 / q))
-        name = "Eq. 41"
+        name, text = "Eq. 41", "sqrt(2^(4-4/q) E_W E_H^(2/q))"
     else:  # at h_1 = C_2 1_p = -h_2, w_1 = h_1/C_1 = -w_2
         attained = (2 * c["C_2"] * sp.sqrt(p)) * (2 * c["C_2"] * sp.sqrt(p) / c["C_1"])
         printed = sp.sqrt(2 ** (4 - 4 / q) * p ** (1 - 2 / q) * E_W * E_H ** (2 / q))
         corrected = sp.sqrt(16 * p ** (1 - 2 / q) * E_W * E_H ** (2 / q))
-        name = "Eq. 43"
+        name, text = "Eq. 43", "sqrt(2^(4-4/q) p^(1-2/q) E_W E_H^(2/q))"
 
     def rel(x: sp.Expr) -> float:
         r = sp.simplify(sp.powsimp(sp.expand_power_base(x / attained, force=True), force=True) - 1)
@@ -163,7 +163,8 @@ def product_bound_outcome(q_case: str) -> Outcome:
                                       for qq in (sp.Rational(3, 2), 3, 4))
     return printed_vs_derived(
         rel(printed), 0.0, rel(corrected),
-        printed=f"{name}: ||h_1-h_2|| ||w_1-w_2|| <= {printed}", corrected=f"{name}: ... <= {corrected}",
+        printed=f"{name}: ||h_1-h_2|| ||w_1-w_2|| <= {text} (= {printed})",
+        corrected=f"{name}: ... <= {text.replace('2^(4-4/q)', '16')} (= {corrected})",
         evidence=f"paper lines 708 (Eq. 41) and 722 (Eq. 43): the radicand under -C_b/(C_a+C_b) sqrt(...) is the bound on "
                  f"(||h_1-h_2|| ||w_1-w_2||)^2 used in Eq. 37; plugging Eqs. 38-40 (42) in as the text says gives ||w_1-w_2||^2 <= 4E_W and ||h_1-h_2||^2 <= 2^(2-2/q) 2^(2/q) E_H^(2/q) (x p^(1-2/q)), "
                  f"product 16 E_W E_H^(2/q) (x p^(1-2/q)), attained at the lemma's minimizer; the printed 2^(4-4/q) "

@@ -406,7 +406,7 @@ def _chain2() -> Outcome:
     grid = chain_grid()
     printed, corrected = chain_mismatches("line2_printed", grid), chain_mismatches("line2_corrected", grid)
     other = chain_mismatches("line2_parenthetical", grid)
-    return printed_vs_derived(printed, 0, corrected, printed="C_e > sqrt(1/(1+K_R)), with C_e = K_A C_b/(K_A C_b + K_B C_c) as defined",
+    return printed_vs_derived(printed, 0, corrected, printed="C_e > sqrt(1/(1+K_R))  (by C_e = K_B C_c/(K_A C_b + K_B C_c)); evaluated with C_e as defined, K_A C_b/(K_A C_b + K_B C_c)",
                               corrected="C_f < sqrt(1/(1+K_R)), C_f = K_B C_c/(K_A C_b + K_B C_c) (the printed "
                                         "parenthesis gives C_f's formula; since C_e(2-C_e) = 1-C_f^2 the coefficient is "
                                         "1/K_R - C_f^2/(1-C_f^2))",
