@@ -322,7 +322,7 @@ def _eq71_step_a() -> Outcome:
         corrected.append(c)
     printed_res, corrected_res = np.concatenate(printed), np.concatenate(corrected)
     return printed_vs_derived(printed_res, np.zeros_like(printed_res), corrected_res,
-                              printed="L_B(H*, W*) = L_B(H^B, W^B)  (Eq. 71, step a, and the next line)",
+                              printed="L_B(H*, W*) = L_B(H^B, W^B)  (Eq. 71, step a, typeset with \\stackrel{a}{=})",
                               corrected="L_B(H*, W*) >= L_B(H^B, W^B)  (as the text says: 'where >= uses ...')",
                               evidence="typo-level misprint in the display of Eq. 71 (paper line 1103): step a "
                                        "is printed '=' while the sentence after it (line 1105, 'where >= [a] uses "
