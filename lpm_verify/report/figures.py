@@ -132,7 +132,7 @@ def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: 
         ax.set_visible(False)
     fig.suptitle(suptitle, fontsize=11)
     _shared_legend(fig, used)
-    fig.tight_layout(rect=(0, 0.75 / height, 1, 1))  # leave ~0.75 in below the panels for the legend
+    fig.tight_layout(rect=(0, 0.55 / height, 1, 1))  # leave ~0.55 in below the panels for the legend
     return save(fig, path)
 
 
