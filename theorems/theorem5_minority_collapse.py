@@ -326,7 +326,8 @@ def _eq71_step_a() -> Outcome:
                               corrected="L_B(H*, W*) >= L_B(H^B, W^B)  (as the text says: 'where >= uses ...')",
                               evidence="typo-level misprint in the display of Eq. 71 (paper line 1103): step a "
                                        "is printed '=' while the sentence after it (line 1105, 'where >= [a] uses "
-                                       "(H^B, W^B) is the minimizer of Eq. 68') states >=, and the next '=' "
+                                       "(H^B, W^B) is the minimizer of Eq. 68'; our copy is a markdown conversion of "
+                                       "the PDF and renders that label 'a' as a circle) states >=, and the next '=' "
                                        "(substituting L_A(H*) >= L_A + eps_2 from Lemma 5) must also be >=.  At "
                                        "the 21 computed minimizers of Eq. 7 (3 cases, R = 1.5..1e6) L_B(H*) - L_B "
                                        "is 0.41..1.39 (see observed), so '=' is false and '>=' holds; the "
