@@ -317,6 +317,7 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)
     text = (out / "index.md").read_text()
     assert "not selected (--only)" in text
+    assert main(["report", "--out", str(out), "--no-train", "--only", "Theorem 9"]) == 2  # unknown result: rejected
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

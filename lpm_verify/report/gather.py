@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from lpm_verify.claims import REGISTRY, Check, CheckRecord, Registry, load_all, run_checks
+from lpm_verify.claims import REGISTRY, RESULTS, Check, CheckRecord, Registry, load_all, run_checks
+from lpm_verify.errors import LPMInputError
 from lpm_verify.report.cache import Cache, input_key
 
 
@@ -61,6 +62,10 @@ def gather_checks(cache: Cache, *, only: Iterable[str] | None = None, include_sl
     """
     if registry is None:
         registry = load_all()
+    ids = [c.id for c in registry.checks()]
+    for name in only or []:
+        if name not in RESULTS and not any(i.startswith(name) for i in ids):
+            raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check-id prefix; got {name!r}")
     chosen, left_out = select(registry, only, include_slow)
     keys = {c.id: check_key(c) for c in chosen}
     cached: dict[str, CheckRecord] = {}
