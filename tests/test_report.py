@@ -88,7 +88,7 @@ def make_registry(folder: Path, source_a: str = CHECKS_A, tag: str = "") -> Regi
     return reg
 
 
-# -- a fast stand-in for lpm_verify.sweep / lpm_verify.regimes -----------------------------------
+# -- a fast stand-in for lpm_verify.sweep / lpm_verify.regimes (job functions monkeypatched) --------
 def _R0(K_A: int, E_W: float, E_H: float) -> float:
     return 4.0 * K_A * (E_W * E_H) ** 0.5
 
@@ -120,7 +120,6 @@ def fake_lpm(monkeypatch):
     def counting_sweep(payload):
         calls["sweep"] += 1
         return fake_sweep(payload)
-    monkeypatch.setattr(lpm_mod, "unavailable", lambda module, names: None)
     # the stand-in does not run lpm_verify.sweep / regimes, so their sources are not its inputs
     monkeypatch.setattr(lpm_mod, "input_key", lambda kind, params, modules: input_key(kind, params, []))
     monkeypatch.setattr(lpm_mod, "_thresholds_job", fake_thresholds)
@@ -270,12 +269,24 @@ def test_source_closure_follows_local_imports(tmp_path):
                      "lpm_verify/sub/b.py", "lpm_verify/sub/c.py"}
 
 
-def test_missing_dependencies_are_reported_not_fatal(tmp_path, monkeypatch):
-    monkeypatch.setattr(lpm_mod, "unavailable", lambda module, names: f"{module} cannot be imported (test)")
-    build_report(options(tmp_path, make_registry(tmp_path / "checks"), tmp_path / "empty-store"))
+def test_a_failed_solve_is_reported_in_its_section_and_fails_the_command(tmp_path, fake_lpm, monkeypatch):
+    from lpm_verify.errors import SolverError
+
+    def fails(payload):
+        raise SolverError("symmetric solver: no regime passed the KKT certificate")
+    monkeypatch.setattr(lpm_mod, "_thresholds_job", fails)
+    result = build_report(options(tmp_path, make_registry(tmp_path / "checks"), tmp_path / "empty-store"))
     text = " ".join(parse(tmp_path / "report" / "index.html").text)
-    assert "not available yet: lpm_verify.sweep cannot be imported (test)" in text
+    assert "find_thresholds failed: SolverError: symmetric solver" in text
+    assert result.section_errors and "Fig. 3 recomputed" in text  # the sweeps still made the figure
     assert "python -m lpm_verify train --preset cpu-report" in text  # no run: the command that produces it
+
+
+def test_without_torch_the_report_says_how_to_install_the_trainer(tmp_path, monkeypatch):
+    from lpm_verify.report.networks import gather_runs
+    monkeypatch.setitem(sys.modules, "experiments.presets", None)  # import raises ImportError
+    got = gather_runs(tmp_path / "runs", train=True)
+    assert got.runs == 0 and "pip install -e '.[experiments]'" in got.notes[0]
 
 
 def test_rendering_escapes_text():

@@ -8,7 +8,6 @@ tables, since a log axis cannot hold it).
 """
 from __future__ import annotations
 
-import importlib
 import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -51,16 +50,6 @@ class LPMData:
     sweep_error: str | None = None
     threshold_error: str | None = None
     sweep_note: str | None = None
-
-
-def unavailable(module: str, names: Iterable[str]) -> str | None:
-    """None if ``module`` imports and defines ``names``; otherwise the reason, for a "not available yet" note."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        return f"{module} cannot be imported ({type(exc).__name__}: {exc})"
-    missing = [n for n in names if not hasattr(mod, n)]
-    return f"{module} does not define {', '.join(missing)}" if missing else None
 
 
 def _revive(row: dict[str, Any]) -> dict[str, Any]:
@@ -170,25 +159,15 @@ def compute(configs: Iterable[Config], cache: Cache, *, points: int = 40, digits
     configs = list(dict.fromkeys(configs))
     data = {cfg: LPMData(cfg, [], []) for cfg in configs}
 
-    reason = unavailable("lpm_verify.regimes", ["find_thresholds"])
-    if reason:
-        for d in data.values():
-            d.threshold_error = f"not available yet: {reason}"
-    else:
-        items = {cfg: ({"K": cfg.K, "K_A": cfg.K_A, "E_W": cfg.E_W, "E_H": cfg.E_H, "digits": digits},
-                       (cfg.K, cfg.K_A, cfg.E_W, cfg.E_H, digits)) for cfg in configs}
-        for cfg, value in _cached_batch(cache, "thresholds", "lpm_verify.regimes", items, _thresholds_job,
-                                        jobs, progress).items():
-            if isinstance(value, Exception):
-                data[cfg].threshold_error = f"find_thresholds failed: {type(value).__name__}: {value}"
-            else:
-                data[cfg].thresholds = value
+    items = {cfg: ({"K": cfg.K, "K_A": cfg.K_A, "E_W": cfg.E_W, "E_H": cfg.E_H, "digits": digits},
+                   (cfg.K, cfg.K_A, cfg.E_W, cfg.E_H, digits)) for cfg in configs}
+    for cfg, value in _cached_batch(cache, "thresholds", "lpm_verify.regimes", items, _thresholds_job,
+                                    jobs, progress).items():
+        if isinstance(value, Exception):
+            data[cfg].threshold_error = f"find_thresholds failed: {type(value).__name__}: {value}"
+        else:
+            data[cfg].thresholds = value
 
-    reason = unavailable("lpm_verify.sweep", ["sweep"])
-    if reason:
-        for d in data.values():
-            d.sweep_error = f"not available yet: {reason}"
-        return list(data.values())
     items = {}
     for cfg in configs:
         grid = r_grid(points, [float(t["R"]) for t in data[cfg].thresholds])

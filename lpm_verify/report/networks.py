@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.store import list_runs
 from lpm_verify.errors import DataNotFoundError
-from lpm_verify.report.lpm import unavailable
 
 #: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
 REPORT_PRESET = "cpu-report"
@@ -70,7 +70,6 @@ class RunsGathered:
     runs: int = 0
     trained: bool = False
     notes: list[str] = field(default_factory=list)
-    error: str | None = None
 
 
 def _num(value: Any) -> float:
@@ -98,18 +97,15 @@ def group_runs(runs: list[Any]) -> list[RunGroup]:
 def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None,
                 progress: bool = False) -> RunsGathered:
     """Runs in the store at ``runs_root``; trains :data:`REPORT_PRESET` first when it is empty and ``train``."""
-    reason = unavailable("experiments.store", ["list_runs"])
-    if reason:
-        return RunsGathered(error=f"not available yet: {reason}")
-    from experiments.store import list_runs
     out = RunsGathered()
     runs = list_runs(root=str(runs_root))
     if not runs and train:
-        reason = unavailable("experiments.presets", ["run_preset"])
-        if reason:
-            out.notes.append(f"The store is empty and the trainer is not available yet: {reason}.")
-        else:
+        try:  # the trainer needs torch, an optional dependency (extra "experiments")
             from experiments.presets import run_preset
+        except ImportError as exc:
+            out.notes.append(f"The store is empty and the trainer cannot be imported ({exc}): install it with "
+                             "`pip install torch==2.13.0 && pip install -e '.[experiments]'`, then rerun the report.")
+        else:
             try:
                 run_preset(REPORT_PRESET, out=str(runs_root), data_root=None if data_root is None else str(data_root),
                            progress=progress)
