@@ -25,6 +25,7 @@ from lpm_verify.report.lpm_section import FIG8_ENERGIES, fig3_configs, fig8_conf
 from lpm_verify.report.network_section import network_section
 from lpm_verify.report.networks import gather_runs
 from lpm_verify.report.render import to_html, to_markdown
+from lpm_verify.sweep import write_sweep_csv
 from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
                                         summary_section, summary_text)
 
@@ -129,7 +130,8 @@ def build_report(options: ReportOptions) -> ReportResult:
     t = _Timer()
     runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
-    files.append(write_text_atomic(out / "data" / "sweep.csv", lpm_data.sweep_csv(lpm_source.data)))
+    write_sweep_csv([row for d in lpm_source.data for row in d.rows], str(out / "data" / "sweep.csv"))
+    files.append(out / "data" / "sweep.csv")
     files.append(write_json_atomic(out / "data" / "thresholds.json",
                                    [{"config": vars(d.config), "thresholds": d.thresholds, "error": d.threshold_error}
                                     for d in lpm_source.data]))

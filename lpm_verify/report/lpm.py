@@ -18,11 +18,6 @@ import numpy as np
 from lpm_verify.claims import jsonable
 from lpm_verify.report.cache import Cache, input_key
 
-#: Columns of a sweep row (API of lpm_verify.sweep.sweep), in CSV order.
-SWEEP_COLUMNS: tuple[str, ...] = ("K", "K_A", "R", "E_W", "E_H", "cos_minority", "cos_majority", "cos_all",
-                                  "norm_minority", "norm_majority", "regime", "objective", "seconds")
-
-
 @dataclass(frozen=True)
 class Config:
     """One two-size LPM family: K classes, K_A of them majority, energies E_W, E_H (Eq. 7)."""
@@ -75,7 +70,7 @@ def _thresholds_job(payload: tuple[int, int, float, float, int]) -> list[dict[st
         with mpmath.workdps(digits + 5):
             r_text = mpmath.nstr(t.R, digits)
         out.append({"R": r_text, "from_regime": t.from_regime, "to_regime": t.to_regime,
-                    "event": getattr(t, "event", ""), "certificate": jsonable(t.certificate)})
+                    "event": t.event, "certificate": jsonable(t.certificate)})
     return out
 
 
@@ -180,16 +175,3 @@ def compute(configs: Iterable[Config], cache: Cache, *, points: int = 40, digits
             data[cfg].rows = [_revive(r) for r in value["rows"]]
             data[cfg].sweep_note = value["note"]
     return list(data.values())
-
-
-def sweep_csv(data: Iterable[LPMData]) -> str:
-    """All sweep rows as CSV (columns :data:`SWEEP_COLUMNS`, R = inf written as ``inf``)."""
-    import csv
-    import io
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(SWEEP_COLUMNS), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for d in data:
-        for row in d.rows:
-            writer.writerow({k: row.get(k, "") for k in SWEEP_COLUMNS})
-    return buf.getvalue()
