@@ -75,12 +75,12 @@ def overlay_configs(gathered: RunsGathered) -> dict[tuple, Config]:
     by_curve: dict[tuple, list[RunGroup]] = defaultdict(list)
     for g in gathered.groups:
         if g.oversample == 1:
-            by_curve[(family_of(g), g.config.get("K_A"))].append(g)
+            by_curve[(family_of(g), int(g.config.get("K_A")))].append(g)
     for key, groups in by_curve.items():
         e_w = statistics.median([g.median("fitted_E_W") for g in groups])
         e_h = statistics.median([g.median("fitted_E_H") for g in groups])
         if math.isfinite(e_w) and math.isfinite(e_h) and e_w > 0 and e_h > 0:
-            out[key] = Config(classes(groups[0]), int(key[1]), float(f"{e_w:.6g}"), float(f"{e_h:.6g}"))
+            out[key] = Config(classes(groups[0]), key[1], float(f"{e_w:.6g}"), float(f"{e_h:.6g}"))
     return out
 
 
@@ -111,16 +111,17 @@ def network_section(gathered: RunsGathered, runs_root: str, out: Path,
     return sec
 
 
-def _curve_by_KA(groups: list[RunGroup], x: Callable[[RunGroup], float], key: str, label: str) -> list[figures.Curve]:
-    by_ka: dict[Any, list[RunGroup]] = defaultdict(list)
+def _curve_by_KA(groups: list[RunGroup], x: Callable[[RunGroup], float]) -> list[tuple[int, figures.Curve]]:
+    """(K_A, the networks' minority cosine vs ``x`` with the per-run LPM predictions as marks), by K_A."""
+    by_ka: dict[int, list[RunGroup]] = defaultdict(list)
     for g in groups:
-        by_ka[g.config.get("K_A")].append(g)
+        by_ka[int(g.config.get("K_A"))].append(g)
     curves = []
-    for k_a, gs in sorted(by_ka.items(), key=lambda kv: float(kv[0])):
+    for k_a, gs in sorted(by_ka.items()):
         gs = sorted(gs, key=x)
-        curves.append(figures.Curve(label.format(K_A=k_a), [x(g) for g in gs], [g.mean(key) for g in gs],
-                                    [g.spread(key) for g in gs], [x(g) for g in gs],
-                                    [g.mean("lpm_cos_minority") for g in gs]))
+        curves.append((k_a, figures.Curve(f"network, K_A = {k_a}", [x(g) for g in gs],
+                                          [g.mean("cos_minority") for g in gs], [g.spread("cos_minority") for g in gs],
+                                          [x(g) for g in gs], [g.mean("lpm_cos_minority") for g in gs])))
     return curves
 
 
@@ -143,12 +144,11 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                           "weights and features (uncentred, as Eq. 7 is printed), and its collapse threshold R_0; "
                           "both from the run's own metrics."))
     if plain:
-        curves = _curve_by_KA(plain, lambda g: g.R, "cos_minority", "network, K_A = {K_A}")
+        by_ka = _curve_by_KA(plain, lambda g: g.R)
         r_max = 3 * max([g.R for g in plain if math.isfinite(g.R)] + [1.0])  # the LPM curve over the runs' range
         overlays, fitted = [], []
-        for c in curves:
-            k_a = c.label.rsplit("= ", 1)[-1]
-            cfg = overlay.get((fam, int(float(k_a))))
+        for k_a, _ in by_ka:
+            cfg = overlay.get((fam, k_a))
             d = lpm_data.get(cfg) if cfg else None
             if d is not None and d.rows:
                 rows = [r for r in d.rows if math.isfinite(r["R"]) and r["R"] <= r_max]
@@ -161,7 +161,8 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                 elif d is not None:
                     fitted.append(f"K_A = {k_a}: {d.sweep_error or d.threshold_error}")
         name = f"net{index}_minority_cosine.png"
-        figures.network_overlay(figures.Panel(f"Fig. 2/4 analogue: {short_label(groups)}", K, curves, overlays,
+        figures.network_overlay(figures.Panel(f"Fig. 2/4 analogue: {short_label(groups)}", K,
+                                              [c for _, c in by_ka], overlays,
                                                 marks_label="LPM at each run's own fitted (E_W, E_H)"), out / name)
         sec.add(Figure(name, f"Minority cosine vs R for trained networks ({label}; solid, error bars = sd over "
                              "seeds) against the LPM: dotted, the LPM curve for the median (E_W, E_H) fitted from "
@@ -221,10 +222,9 @@ def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dic
     over_R = sorted({g.R for g in groups if g.oversample != 1})
     for R in over_R:
         at_R = [g for g in groups if g.R == R]
-        curves = _curve_by_KA(at_R, lambda g: g.oversample, "cos_minority", "network, K_A = {K_A}")
+        by_ka = _curve_by_KA(at_R, lambda g: g.oversample)
         overlays = []
-        for c in curves:
-            k_a = int(float(c.label.rsplit("= ", 1)[-1]))
+        for k_a, _ in by_ka:
             cfg = overlay.get((fam, k_a))
             d = lpm_data.get(cfg) if cfg else None
             rows = [r for r in (d.rows if d else []) if math.isfinite(r["R"]) and 0 < r["R"] <= R]
@@ -232,7 +232,8 @@ def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dic
             overlays.append(figures.Curve(f"LPM (Prop. 1: R/w_r), K_A = {k_a}", [R / r["R"] for r in rows],
                                           [r["cos_minority"] for r in rows]))
         name = f"net{index}_oversampling_R{_R(R)}.png"
-        figures.oversampling(figures.Panel(f"Fig. 6 analogue, R = {_R(R)}: {short_label(at_R)}", classes(at_R[0]), curves, overlays,
+        figures.oversampling(figures.Panel(f"Fig. 6 analogue, R = {_R(R)}: {short_label(at_R)}", classes(at_R[0]),
+                                           [c for _, c in by_ka], overlays,
                                            marks_label="LPM at each run's own fitted (E_W, E_H), R / w_r"),
                              out / name)
         sec.add(Figure(name, f"Fig. 6 analogue: minority cosine vs oversampling rate w_r at R = {_R(R)} ({label}); "
