@@ -159,6 +159,7 @@ def runs_store(tmp_path):
 
 def options(tmp_path: Path, registry: Registry | None, runs: Path, **kw) -> ReportOptions:
     return ReportOptions(out=tmp_path / "report", runs=runs, train=False, registry=registry, sweep_points=5,
+                         include_slow=False,
                          fig8_energies=((1.0, 1.0), (1.0, 10.0)), **kw)
 
 
@@ -243,7 +244,7 @@ def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_
     # editing one check module recomputes its checks only; the other module's come from the cache
     edited = CHECKS_A.replace("compare(1, 1)", "compare(1, 1)  # edited")
     cache = Cache(tmp_path / "report" / ".cache")
-    third = gather_checks(cache, registry=make_registry(tmp_path / "checks", edited, tag="3"))
+    third = gather_checks(cache, registry=make_registry(tmp_path / "checks", edited, tag="3"), include_slow=False)
     assert sorted(third.computed) == ["Definition 1/exact", "Theorem 1/printed-formula"]
     assert cache.hits["check"] == 2
 
@@ -251,7 +252,7 @@ def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_
     lpm_mod.compute(fig3_configs(), cache, points=6)
     assert cache.misses["sweep"] == 3 and cache.hits["thresholds"] == 3
     fresh = Cache(tmp_path / "report" / ".cache", fresh=True)
-    again = gather_checks(fresh, registry=make_registry(tmp_path / "checks", edited, tag="4"))
+    again = gather_checks(fresh, registry=make_registry(tmp_path / "checks", edited, tag="4"), include_slow=False)
     assert len(again.computed) == 4 and fresh.hits["check"] == 0
 
 
@@ -322,7 +323,7 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     from lpm_verify.cli import main
     out = tmp_path / "rep"
     rc = main(["report", "--out", str(out), "--no-train", "--runs", str(tmp_path / "none"),
-               "--only", "Definition 1", "--sweep-points", "3"])
+               "--only", "Definition 1", "--sweep-points", "3", "--skip-slow"])
     records = json.loads((out / "data" / "checks.json").read_text())
     assert records and all(r["result"] == "Definition 1" for r in records)
     assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", help="folder holding FashionMNIST (default: the experiments layer's search path)")
     parser.add_argument("--only", action="append", metavar="RESULT",
                         help=f"restrict the checks to a result ({RESULTS[0]!r}, ...) or check-id prefix; repeatable")
-    parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
+    parser.add_argument("--skip-slow", action="store_true",
+                        help="leave out the checks marked slow (by default the report runs them: about 15 s in all)")
     parser.add_argument("--sweep-points", type=int, default=40,
                         help="log-spaced R values per LPM curve, thresholds and R = inf added (default 40)")
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     require(args.sweep_points >= 2, "--sweep-points", "an integer >= 2", args.sweep_points)
     options = ReportOptions(out=Path(args.out), fresh=args.fresh, jobs=args.jobs, train=not args.no_train,
                             runs=Path(args.runs), data_root=Path(args.data_root) if args.data_root else None,
-                            only=args.only, include_slow=args.slow, sweep_points=args.sweep_points,
+                            only=args.only, include_slow=not args.skip_slow, sweep_points=args.sweep_points,
                             progress=sys.stderr.isatty(),
                             command="python -m lpm_verify report " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2
                             else "python -m lpm_verify report")

@@ -41,7 +41,7 @@ class ReportOptions:
     runs: Path = Path("runs")
     data_root: Path | None = None
     only: list[str] | None = None          # results / check-id prefixes (default: all)
-    include_slow: bool = False
+    include_slow: bool = True              # checks marked slow too (they are slow for pytest, not here)
     sweep_points: int = 40                 # log-spaced R per LPM curve (plus thresholds and inf)
     threshold_digits: int = 30
     lpm_method: str = "symmetric"

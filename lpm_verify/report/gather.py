@@ -47,13 +47,13 @@ def select(registry: Registry, only: Iterable[str] | None, include_slow: bool
         if c.id not in wanted:
             left_out.append((c, "not selected (--only)"))
         elif c.slow and not include_slow:
-            left_out.append((c, "slow (use --slow)"))
+            left_out.append((c, "slow (left out by --skip-slow)"))
         else:
             chosen.append(c)
     return chosen, left_out
 
 
-def gather_checks(cache: Cache, *, only: Iterable[str] | None = None, include_slow: bool = False,
+def gather_checks(cache: Cache, *, only: Iterable[str] | None = None, include_slow: bool = True,
                   jobs: int = 1, progress: bool = False, registry: Registry | None = None) -> GatheredChecks:
     """Records of the selected checks, from the cache where the key matches, run otherwise.
 
