@@ -106,7 +106,11 @@ class CheckRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "CheckRecord":
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        """Inverse of :meth:`to_json` (a non-finite error is stored as the string 'nan'/'inf')."""
+        record = cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        if isinstance(record.error, str):
+            record.error = float(record.error)
+        return record
 
     def summary(self) -> str:
         """One line for a failing test or a log."""

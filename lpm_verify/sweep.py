@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from lpm_verify.errors import require
-from lpm_verify.io import write_text_atomic
+from lpm_verify.io import write_bytes_atomic, write_text_atomic
 from lpm_verify.problem import LPMProblem, two_size_fractions
 from lpm_verify.solvers.base import summarize
 
@@ -169,15 +169,7 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
     plt.close(fig)
-    from pathlib import Path
-    import os
-    import tempfile
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png.tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, target)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def log_grid(spec: str) -> list[float]:

@@ -152,8 +152,6 @@ def build_report(options: ReportOptions) -> ReportResult:
     files.append(write_text_atomic(out / "index.md", to_markdown(doc)))
     files.append(write_text_atomic(out / "index.html", to_html(doc)))
     files += sorted(out.glob("*.png"))
-    for path in files:  # temporary files are created private (0600); a report is meant to be read
-        path.chmod(0o644)
     errors = lpm_source.errors()
     return ReportResult(doc, summary_text(summary_rows(records, gathered.not_run)), files, cache,
                         time.perf_counter() - start,

@@ -10,9 +10,9 @@ legends, written atomically.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +21,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from lpm_verify.io import write_bytes_atomic  # noqa: E402
 
 DPI = 160
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -49,20 +51,13 @@ class Panel:
 
 
 def save(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
-    """Write ``fig`` as PNG beside its final name, then rename (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
+    """Write ``fig`` as PNG atomically (a reader never sees half a file)."""
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fig.savefig(buf, dpi=DPI, format="png", bbox_inches="tight")
     finally:
         plt.close(fig)
-    return path
+    return write_bytes_atomic(path, buf.getvalue())
 
 
 def _finite(xs: Sequence[float], ys: Sequence[float], errs: Sequence[float] | None = None):

@@ -23,14 +23,6 @@ class GatheredChecks:
     not_run: list[tuple[Check, str]]  # registered but not run here, with the reason
 
 
-def from_json(data: dict) -> CheckRecord:
-    """A record back from its JSON form (non-finite errors are stored as the strings 'nan'/'inf')."""
-    record = CheckRecord.from_json(data)
-    if isinstance(record.error, str):
-        record.error = float(record.error)
-    return record
-
-
 def check_key(chk: Check) -> str:
     """Cache key of one check: its id, tolerance, precision and the sources it can execute."""
     params = {"id": chk.id, "tolerance": chk.tolerance, "digits": chk.digits, "method": chk.method.value}
@@ -72,10 +64,10 @@ def gather_checks(cache: Cache, *, only: Iterable[str] | None = None, include_sl
     for c in chosen:
         stored = cache.get("check", keys[c.id])
         if stored is not None:
-            cached[c.id] = from_json(stored)
+            cached[c.id] = CheckRecord.from_json(stored)
     todo = [c for c in chosen if c.id not in cached]
     fresh = run_checks(todo, jobs=jobs if registry is REGISTRY else 1, progress=progress)
     for record in fresh:
         cache.put("check", keys[record.id], record.to_json())
-        cached[record.id] = from_json(record.to_json())  # same JSON form as a cached one
+        cached[record.id] = CheckRecord.from_json(record.to_json())  # same JSON form as a cached one
     return GatheredChecks([cached[c.id] for c in chosen], [r.id for r in fresh], left_out)
