@@ -51,10 +51,12 @@ PRESETS: dict[str, Preset] = {
     ),
     "cpu-report": Preset(
         description="~10 minutes on 2 CPU cores: real FashionMNIST, K_A in {3,5,7}, R from 1 to n_A "
-                    "(n_B = 1) and inf, two weight decays",
+                    "(n_B = 1) and inf, two weight decays; oversampling w_r in {10, 100, 500} at R = 500",
         base=dict(dataset="fashion-mnist", arch="mlp", width=64, n_majority=500, epochs=120, bias=False,
                   device="cpu", checkpoint_every=20),
-        grids=({"K_A": [3, 5, 7], "R": [1, 10, 25, 100, 500, INF], "wd": [5e-4, 5e-3]},),
+        grids=({"K_A": [3, 5, 7], "R": [1, 10, 25, 100, 500, INF], "wd": [5e-4, 5e-3]},
+               # Fig. 6 / Table 2 analogue: oversampling at the largest ratio (w_r = 1 is above).
+               {"K_A": [3, 5, 7], "R": [500], "wd": [5e-4], "oversample": [10, 100, 500]}),
         workers=2, threads=1,
         notes="Small n_A makes an epoch cheap, so every run trains to ~zero loss (terminal phase); "
               "R = 500 is the largest finite ratio the subset allows (n_B = 1).  The last layer has no "
