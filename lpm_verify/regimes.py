@@ -162,6 +162,32 @@ def _refine(prof: Profile, points: list[tuple[float, _Point]], depth: int = 30) 
     return out
 
 
+def _narrow(prof: Profile, R_lo: float, p_lo: _Point, R_hi: float, p_hi: _Point, rel: float = 1e-3
+            ) -> tuple[float, _Point, float, _Point]:
+    """Bisect a finite bracket in float64 (continuation from its lower end) until ``R_hi / R_lo - 1 <= rel``.
+
+    Newton on the threshold equation then starts next to the change: from a wide bracket the
+    smaller regime's branch, extrapolated to the far end, can lead Newton to another root of the
+    same equation (seen for K = 10, K_A = 7, E_W = E_H = 1, bracket [1, 1.47]).  A point whose regime
+    is neither end's stops the bisection; the side certificates then report the bracket honestly.
+    """
+    K_A, K_B = prof.counts
+    while 0 < R_lo and not math.isinf(R_hi) and R_hi / R_lo - 1 > rel:
+        mid = math.sqrt(R_lo * R_hi)
+        pi = _pi_two(K_A, K_B, mid)
+        with np.errstate(all="ignore"):
+            got = _step(prof, pi, p_lo)
+        point = got if got is not None else _bisect_step(prof, p_lo.info["pi"], pi, p_lo, 0)
+        point.info["pi"] = pi
+        if point.regime == p_lo.regime:
+            R_lo, p_lo = mid, point
+        elif point.regime == p_hi.regime:
+            R_hi, p_hi = mid, point
+        else:
+            break
+    return R_lo, p_lo, R_hi, p_hi
+
+
 def _event_between(lo: Regime, hi: Regime) -> tuple[Regime, tuple]:
     """The single block that differs and the smaller regime (where that block is inactive)."""
     diffs = []
@@ -280,6 +306,7 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
         if p_lo.regime == p_hi.regime:
             continue
         t0 = time.perf_counter()
+        R_lo, p_lo, R_hi, p_hi = _narrow(prof, R_lo, p_lo, R_hi, p_hi)
         small, ev = _event_between(p_lo.regime, p_hi.regime)
         R, cert, at_R = _solve_threshold(prof, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
         lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi

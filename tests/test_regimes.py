@@ -20,7 +20,7 @@ def thresholds(K_A: int, E_W: float, E_H: float, below_one: bool = False) -> tup
     return tuple(find_thresholds(10, K_A, E_W, E_H, digits=DIGITS, below_one=below_one))
 
 
-@pytest.mark.parametrize("K_A,E_W,E_H", [(5, 1.0, 5.0), (7, 1.0, 5.0), (5, 0.5, 5.0)])
+@pytest.mark.parametrize("K_A,E_W,E_H", [(5, 1.0, 5.0), (7, 1.0, 5.0), (5, 0.5, 5.0), (7, 1.0, 1.0)])
 def test_thresholds_are_certified_roots(K_A, E_W, E_H):
     for t in thresholds(K_A, E_W, E_H):
         c = t.certificate
@@ -91,3 +91,18 @@ def test_thresholds_sorted_and_single_collapse_in_case_iii():
     ts = thresholds(5, 1.0, 10.0)
     assert [t.R for t in ts] == sorted(t.R for t in ts) and len(ts) == 1
     assert parse_regime(ts[0].to_regime) == Regime(1, (True, False))
+
+
+def test_wide_bracket_regression_finds_the_change_not_another_root():
+    """K_A = 7, E_W = E_H = 1: the scan's first bracket is [1, 1.47]; Newton from it once converged to a
+    spurious root of the same equation at R = 1.3974 (uncertified).  Clarabel, independently, has the
+    minority classifiers distinct at 0.99 R0 and collapsed at 1.01 R0 of the root now reported."""
+    from lpm_verify.solvers.sdp import solve_sdp
+    R0 = float(thresholds(7, 1.0, 1.0)[0].R)
+    assert 1.3 < R0 < 1.3974
+    prof = Profile.two_size(10, 7, 2.0, 1.0, 1.0)
+    tight = dict(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    below = solve_sdp(two_size_fractions(10, 7, R0 * 0.99), E_W=1.0, E_H=1.0, **tight)
+    above = solve_sdp(two_size_fractions(10, 7, R0 * 1.01), E_W=1.0, E_H=1.0, **tight)
+    assert regime_of_X(below.X, prof) == Regime(1, (True, True))
+    assert regime_of_X(above.X, prof) == Regime(1, (True, False))
