@@ -5,54 +5,43 @@
 
 The loss is convex in each h_{k,i} for fixed W, so replacing a class's features by their mean lowers
 neither the objective nor the energy: Eq. 66 has the value of the same program over class means
-``h_k``.  Over means, the program depends on ``(h_1..h_K, w_1..w_K)`` only through their Gram matrix
-``X  # (2K, 2K)`` (features first, then classifiers, as in Eq. 15), and every PSD ``X`` is such a
-Gram matrix once ``p >= 2K``.  So the convex program
-
-    min_X  (1/K_A) sum_{k <= K_A} [logsumexp(X[k, K:2K]) - X[k, K+k]]
-    s.t.   X PSD,  tr X[:K, :K] <= K E_H,  tr X[K:, K:] <= K E_W
-
-is Eq. 66 itself, not a relaxation of it.  The minority features stay in ``X`` so that the solve
-can show where they go.  An optional pair constraint ``||w_a - w_b||^2 = eps^2`` is linear in ``X``
-and probes the epsilon-gap statement of Lemma 5.
-
-Solved with cvxpy and a named conic solver (Clarabel by default, SCS as a cross-check).
+``h_k``, which depends on ``(h_1..h_K, w_1..w_K)`` only through their Gram matrix ``X  # (2K, 2K)``;
+every PSD ``X`` is such a Gram matrix once ``p >= 2K``.  That program over X is Eq. 15 with the
+fractions ``pi_k = 1/K_A`` for the majority and ``0`` for the minority classes
+(:func:`lpm_verify.problem.two_size_fractions` at ``R = inf``), so Eq. 66 is solved here as Eq. 15
+with zero minority weight, by :func:`lpm_verify.solvers.sdp.solve_sdp`: it is Eq. 66 itself, not a
+relaxation, but it is the same conic program as ``solve_sdp`` and so not an independent cross-check
+of it (theorems/lemma5_limit_problem.py cross-checks against the symmetry-reduced KKT solver).
+The minority features stay in ``X`` so that the solve can show where they go.  An optional pair
+constraint ``||w_a - w_b||^2 = eps^2`` is linear in ``X`` (passed as ``solve_sdp``'s
+``extra_constraints``) and probes the epsilon-gap statement of Lemma 5.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lpm_verify.errors import SolverError, SolverNotInstalledError, require
-
-#: cvxpy statuses, grouped as in cvxpy.settings.
-OPTIMAL = frozenset({"optimal"})
-INACCURATE = frozenset({"optimal_inaccurate"})
+from lpm_verify.errors import require
+from lpm_verify.problem import two_size_fractions
+from lpm_verify.solvers.base import LPMSolution, classifier_gram
+from lpm_verify.solvers.sdp import solve_sdp
 
 
 @dataclass
-class LimitSolution:
-    """Solution of Eq. 66: the Gram matrix ``X  # (2K, 2K)`` and one factorization of it.
+class LimitSolution(LPMSolution):
+    """Solution of Eq. 66: :class:`LPMSolution` of Eq. 15 at ``R = inf`` plus the class counts.
 
-    ``Hbar  # (K, p)`` are class-mean features and ``W  # (K, p)`` classifiers with ``p = 2K``
-    (any larger p is a rotation away).
+    ``X  # (2K, 2K)`` is the Gram matrix, ``Hbar  # (K, p)`` class-mean features and ``W  # (K, p)``
+    classifiers with ``p = 2K`` (any larger p is a rotation away); ``detail["pair_gap"]`` is the
+    pair constraint, if any.
     """
 
-    K_A: int
-    K_B: int
-    objective: float
-    X: np.ndarray
-    Hbar: np.ndarray
-    W: np.ndarray
-    status: str
-    solver: str
-    seconds: float
-    detail: dict[str, Any] = field(default_factory=dict)
+    K_A: int = 0
+    K_B: int = 0
 
     @property
     def minority_feature_energy(self) -> float:
@@ -62,8 +51,7 @@ class LimitSolution:
 
     def classifier_gram(self) -> np.ndarray:
         """``W W^T  # (K, K)`` read from X."""
-        K = self.K_A + self.K_B
-        return self.X[K:, K:]
+        return classifier_gram(self)
 
 
 def _check(K_A: int, K_B: int, E_W: float, E_H: float, pair_gap: tuple[int, int, float] | None) -> None:
@@ -82,51 +70,25 @@ def _check(K_A: int, K_B: int, E_W: float, E_H: float, pair_gap: tuple[int, int,
                 f"eps in [0, sqrt(2 K E_W)] = [0, {math.sqrt(2 * K * E_W):.4g}]", eps)
 
 
-def factor_gram(X: np.ndarray) -> np.ndarray:
-    """Rows ``V  # (n, n)`` with ``V V^T = X`` (PSD part of X; tiny negative eigenvalues clipped)."""
-    lam, Q = np.linalg.eigh((X + X.T) / 2)
-    return Q * np.sqrt(np.clip(lam, 0.0, None))
-
-
 def solve_limit(K_A: int, K_B: int, E_W: float, E_H: float, *,
                 pair_gap: tuple[int, int, float] | None = None, solver: str = "CLARABEL",
                 **solver_options: Any) -> LimitSolution:
     """Solve Eq. 66 (see the module docstring).  ``pair_gap = (a, b, eps)`` adds ``||w_a - w_b|| = eps``
-    (0-based class indices).  Raises :class:`SolverError` unless the status is optimal."""
-    import cvxpy as cp
-
+    (0-based class indices).  ``solver`` is a name :func:`solve_sdp` takes, in either case ("CLARABEL",
+    "scs", ...).  Raises :class:`SolverError` unless the status is optimal (warns if inaccurate)."""
     _check(K_A, K_B, E_W, E_H, pair_gap)
     require(isinstance(solver, str), "solver", "a cvxpy solver name such as 'CLARABEL' or 'SCS'", solver)
-    name = solver.upper()
-    if name not in cp.installed_solvers():
-        raise SolverNotInstalledError(
-            f"solver {name} is not installed; installed: {', '.join(cp.installed_solvers())}")
     K = K_A + K_B
-    X = cp.Variable((2 * K, 2 * K), PSD=True)
-    loss = sum(cp.log_sum_exp(X[k, K:]) - X[k, K + k] for k in range(K_A)) / K_A
-    cons = [cp.trace(X[:K, :K]) <= K * E_H, cp.trace(X[K:, K:]) <= K * E_W]
-    if pair_gap is not None:
+
+    def pair_constraint(X: Any) -> list:  # X  # (2K, 2K) cvxpy variable
         a, b, eps = pair_gap
-        cons.append(X[K + a, K + a] + X[K + b, K + b] - 2 * X[K + a, K + b] == eps**2)
-    prob = cp.Problem(cp.Minimize(loss), cons)
-    t0 = time.perf_counter()
-    try:
-        prob.solve(solver=name, **solver_options)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"{name} failed on Eq. 66 (K_A={K_A}, K_B={K_B}): {exc}; "
-                          f"try solver='SCS' or rescale E_W, E_H") from exc
-    seconds = time.perf_counter() - t0
-    status = str(prob.status)
-    if status in INACCURATE:
-        warnings.warn(f"{name} returned {status} on Eq. 66; the record keeps it", RuntimeWarning)
-    elif status not in OPTIMAL:
-        raise SolverError(f"{name} returned status {status!r} on Eq. 66 (K_A={K_A}, K_B={K_B}); "
-                          f"try solver='SCS' or check E_W, E_H")
-    Xv = np.asarray(X.value)
-    V = factor_gram(Xv)  # (2K, 2K): row j is the j-th vector
-    return LimitSolution(K_A=K_A, K_B=K_B, objective=float(prob.value), X=Xv, Hbar=V[:K], W=V[K:],
-                         status=status, solver=name, seconds=seconds,
-                         detail={"pair_gap": pair_gap})
+        return [X[K + a, K + a] + X[K + b, K + b] - 2 * X[K + a, K + b] == eps**2]
+
+    # upper case: an unknown name is reported in cvxpy's spelling, as this function always has
+    sol = solve_sdp(two_size_fractions(K, K_A, math.inf), E_W=E_W, E_H=E_H, solver=solver.upper(),
+                    extra_constraints=None if pair_gap is None else pair_constraint, **solver_options)
+    sol.detail["pair_gap"] = pair_gap
+    return LimitSolution(**{f.name: getattr(sol, f.name) for f in dataclasses.fields(sol)}, K_A=K_A, K_B=K_B)
 
 
 def limit_objective(W: np.ndarray, Hbar: np.ndarray, K_A: int) -> float:

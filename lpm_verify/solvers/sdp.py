@@ -9,7 +9,7 @@ zero (the ``R = inf`` limit of Lemma 5), in which case that class contributes no
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -82,7 +82,8 @@ def eq15_certificate(X: np.ndarray, pi: np.ndarray, E_W: float, E_H: float) -> d
 
 
 def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None, E_H: float | None = None,
-              solver: str = "clarabel", **solver_options: Any) -> LPMSolution:
+              solver: str = "clarabel", extra_constraints: Callable[[Any], list] | None = None,
+              **solver_options: Any) -> LPMSolution:
     """Solve Eq. 15 (Eq. 18's weights if ``problem.weights``) with the named cvxpy solver.
 
     ``problem`` is an :class:`LPMProblem` or the fractions ``pi_k`` themselves (then ``E_W``, ``E_H``
@@ -90,6 +91,9 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
     "clarabel" (default), "scs", "mosek" or "auto".  ``solver_options`` go to ``cvxpy.Problem.solve``.
     ``W``/``Hbar`` come from :func:`lemma1_map` with ``p = 2K`` (no rotation); when ``problem.p`` is
     set and ``>= 2K`` the Eq. 7 evaluation of the lifted point is in ``detail["eq7"]``.
+    ``extra_constraints(X)``, given the cvxpy variable ``X  # (2K, 2K)``, returns cvxpy constraints
+    added to Eq. 15's (e.g. Lemma 5's pair gap ``||w_a - w_b||^2 = eps^2``, linear in X); with them
+    ``detail["certificate"]`` is Eq. 15's alone and does not bound the gap of the constrained program.
     """
     import cvxpy as cp  # imported here: cvxpy takes seconds to import and the float paths never need it
 
@@ -99,7 +103,8 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
     X = cp.Variable((2 * K, 2 * K), PSD=True)
     terms = [pi[k] * (cp.log_sum_exp(X[k, K:]) - X[k, K + k]) for k in range(K) if pi[k] > 0]
     constraints = [cp.trace(X[:K, :K]) / K <= E_H_, cp.trace(X[K:, K:]) / K <= E_W_]
-    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), constraints)
+    extra = list(extra_constraints(X)) if extra_constraints is not None else []
+    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), constraints + extra)
     t0 = time.perf_counter()
     try:
         prob.solve(solver=spec.cvxpy_name, **solver_options)
