@@ -243,7 +243,8 @@ class Registry:
             raise KeyError(f"unknown check {check_id!r}.{hint}") from None
 
     def checks(self, only: Iterable[str] | None = None, include_slow: bool = True) -> list[Check]:
-        """Checks whose result or id prefix is in ``only`` (all if None), slow ones unless excluded."""
+        """Checks whose result or id prefix is in ``only`` (all if None), slow ones unless excluded,
+        in the paper's order of results (registration order within a result)."""
         wanted = list(only) if only else None
         out = []
         for chk in self._checks.values():
@@ -252,7 +253,7 @@ class Registry:
             if wanted and not any(chk.result == w or chk.id.startswith(w) for w in wanted):
                 continue
             out.append(chk)
-        return out
+        return sorted(out, key=lambda c: RESULTS.index(c.result))
 
     def __len__(self) -> int:
         return len(self._checks)
