@@ -10,9 +10,7 @@ Parametrisation (smooth, box constraint only on ``b``): with ``v = V/||V||`` (Fr
     X = b sqrt(K n E_H) v          # (K n, p) features stacked class by class, 0 <= b <= 1,
 
 reaches every feasible point (feature energy ``b^2 E_H``).  Each random start runs scipy's L-BFGS-B
-with the analytic gradient; a start stops when the projected gradient has sup-norm ``<= tol``
-(``projected-gradient``) or an iteration reduces the objective by less than ``FTOL`` relatively
-(``relative-reduction``), otherwise at ``max_iter`` (not converged).
+with the analytic gradient, under the stopping rule of :mod:`lpm_verify.solvers.multistart`.
 """
 from __future__ import annotations
 
@@ -21,14 +19,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
 from lpm_verify.errors import SolverError, require
 from lpm_verify.losses import supervised_contrastive
-
-#: Relative objective reduction below which a start stops (scipy's L-BFGS-B ``ftol``).
-FTOL = 1e-15
+from lpm_verify.solvers.multistart import check_options, run_starts
 
 
 @dataclass
@@ -79,17 +74,6 @@ class _Objective:
         return f, np.concatenate([gV.ravel(), [gb]])
 
 
-def _stop_reason(message: str, nit: int, max_iter: int) -> tuple[bool, str]:
-    text = message.upper().replace("_", " ")
-    if "PROJECTED GRADIENT" in text:
-        return True, "projected-gradient"
-    if "REL REDUCTION" in text or "RELATIVE REDUCTION" in text:
-        return True, "relative-reduction"
-    if nit >= max_iter or "LIMIT" in text:
-        return False, "max_iter"
-    return False, f"lbfgsb: {message}"
-
-
 def solve_contrastive(K: int, n: int, p: int, tau: float, E_H: float, *, starts: int = 8, seed: int = 0,
                       max_iter: int = 5000, tol: float = 1e-10) -> ContrastiveSolution:
     """Minimise Eq. 12 from ``starts`` seeded random starts (Gaussian direction, random radius in (0.1, 1)).
@@ -102,27 +86,23 @@ def solve_contrastive(K: int, n: int, p: int, tau: float, E_H: float, *, starts:
     require(isinstance(p, int) and p >= 1, "p", "an integer >= 1", p)
     require(isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0, "tau", "a finite number > 0", tau)
     require(isinstance(E_H, (int, float)) and math.isfinite(E_H) and E_H > 0, "E_H", "a finite number > 0", E_H)
-    require(isinstance(starts, int) and starts >= 1, "starts", "an integer >= 1", starts)
-    require(isinstance(max_iter, int) and max_iter >= 1, "max_iter", "an integer >= 1", max_iter)
-    require(isinstance(tol, float) and 0 < tol < 1, "tol", "a float in (0, 1)", tol)
+    check_options(starts, max_iter, tol)
     t0 = time.perf_counter()
     fun = _Objective(K, n, p, float(tau), float(E_H))
     rng = np.random.default_rng(seed)
-    bounds = [(None, None)] * (K * n * p) + [(0.0, 1.0)]
-    runs = []
-    for _ in range(starts):
+
+    def x0() -> np.ndarray:
         V = rng.standard_normal(K * n * p)
-        x0 = np.concatenate([V / np.linalg.norm(V), [rng.uniform(0.1, 1.0)]])
-        res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": 20,
-                                "maxfun": 4 * max_iter})
-        runs.append((res, *_stop_reason(str(res.message), int(res.nit), max_iter)))
-    objectives = [float(r[0].fun) for r in runs]
-    best, converged, reason = runs[int(np.argmin(objectives))]
-    if not np.isfinite(best.fun):
+        return np.concatenate([V / np.linalg.norm(V), [rng.uniform(0.1, 1.0)]])
+
+    bounds = [(None, None)] * (K * n * p) + [(0.0, 1.0)]
+    runs = run_starts(fun, (x0() for _ in range(starts)), bounds, max_iter, tol)
+    objectives = [float(r.result.fun) for r in runs]
+    best = runs[int(np.argmin(objectives))]
+    if not np.isfinite(best.result.fun):
         raise SolverError("contrastive solver (L-BFGS-B): non-finite objective; check tau and E_H")
-    H = fun.point(best.x)
+    H = fun.point(best.result.x)
     return ContrastiveSolution(
         H=H, objective=contrastive_objective(H, tau),
-        feature_energy=float(np.sum(H * H) / (K * n)), converged=converged, stop_reason=reason,
-        iterations=int(best.nit), start_objectives=objectives, seconds=time.perf_counter() - t0)
+        feature_energy=float(np.sum(H * H) / (K * n)), converged=best.converged, stop_reason=best.stop_reason,
+        iterations=int(best.result.nit), start_objectives=objectives, seconds=time.perf_counter() - t0)

@@ -20,11 +20,9 @@ stopping rule below then measures relative changes, so tiny optimal losses (larg
 still resolved; the per-sample loss and its logit gradient are computed without cancellation
 (``log1p`` and ``1 - S_k = sum_{j != k} S_j``).
 
-Stopping rule of a start: L-BFGS-B stops when the projected gradient has sup-norm ``<= tol``
-(``converged``, reason ``projected-gradient``) or when an iteration changes the (log-)objective f by
-``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol = 1e-15`` (``converged``, reason
-``relative-reduction``); otherwise it stops at ``max_iter`` iterations or after a failed line search
-(``converged = False``, reason ``max_iter`` / ``line-search-failed``).  Every start begins at
+Stopping rule of a start: that of :mod:`lpm_verify.solvers.multistart` (projected gradient ``<= tol``
+or relative reduction ``<= FTOL = 1e-15`` of the (log-)objective; else ``max_iter`` or a failed line
+search, not converged).  Every start begins at
 ``||U|| = ||V|| = 1``; the gradient in ``U``, ``V`` is tangent to those spheres (the Riemannian
 gradient divided by ``||U||``, ``||V||``, which stay close to 1 because steps are tangent to first
 order), so ``tol`` bounds the Riemannian gradient of the (log-)objective in the scaled variables.  Measured on balanced cross-entropy problems with K <= 10
@@ -39,14 +37,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from scipy.optimize import minimize
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.problem import LPMProblem
+from lpm_verify.solvers.multistart import check_options, run_starts
 
-#: Relative objective reduction below which L-BFGS-B stops (``ftol`` of scipy's L-BFGS-B).
-FTOL = 1e-15
 #: Complex-step size for the derivatives of g1, g2 (exact to rounding for analytic g).
 _STEP = 1e-30
 
@@ -184,19 +180,6 @@ class _Objective:
         return f, grad
 
 
-def _stop_reason(result: Any, max_iter: int) -> tuple[bool, str]:
-    message = str(result.message).upper().replace("_", " ")
-    if "PROJECTED GRADIENT" in message:
-        return True, "projected-gradient"
-    if "REL REDUCTION" in message or "RELATIVE REDUCTION" in message:
-        return True, "relative-reduction"
-    if result.nit >= max_iter or "LIMIT" in message:
-        return False, "max_iter"
-    if "ABNORMAL" in message:
-        return False, "line-search-failed"
-    return False, f"lbfgsb: {result.message}"
-
-
 def solve_lpm(problem: LPMProblem, *, starts: int = 8, seed: int = 0, max_iter: int = 5000,
               tol: float = 1e-10) -> NonconvexSolution:
     """Minimise Eq. 7 (Eq. 18 when ``problem.weights`` is set) from ``starts`` seeded random starts.
@@ -207,34 +190,30 @@ def solve_lpm(problem: LPMProblem, *, starts: int = 8, seed: int = 0, max_iter: 
     require(problem.p is not None, "p", "an integer >= 1 (the nonconvex solver needs the feature dimension)",
             problem.p)
     sizes = _integer_sizes(problem)
-    require(isinstance(starts, int) and starts >= 1, "starts", "an integer >= 1", starts)
-    require(isinstance(max_iter, int) and max_iter >= 1, "max_iter", "an integer >= 1", max_iter)
-    require(isinstance(tol, float) and 0 < tol < 1, "tol", "a float in (0, 1)", tol)
+    check_options(starts, max_iter, tol)
     t0 = time.perf_counter()
     fun = _Objective(problem, sizes)
     rng = np.random.default_rng(seed)
-    n_free = fun.nU + fun.N_rows * problem.p
-    bounds = [(None, None)] * n_free + [(-1.0, 1.0), (-1.0, 1.0)]
-    runs = []
-    for _ in range(starts):
+
+    def x0() -> np.ndarray:
         U = rng.standard_normal((problem.K, problem.p))
         V = rng.standard_normal((fun.N_rows, problem.p))
-        x0 = np.concatenate([(U / np.linalg.norm(U)).ravel(), (V / np.linalg.norm(V)).ravel(),
-                             rng.uniform(0.1, 1.0, size=2)])
-        res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": 20,
-                                "maxfun": 4 * max_iter})
-        runs.append((res, *_stop_reason(res, max_iter)))
-    objectives = [float(np.exp(r[0].fun)) if fun.log_objective else float(r[0].fun) for r in runs]
-    best_res, converged, reason = runs[int(np.argmin(objectives))]
-    W, H_stack = fun.point(best_res.x)
+        return np.concatenate([(U / np.linalg.norm(U)).ravel(), (V / np.linalg.norm(V)).ravel(),
+                               rng.uniform(0.1, 1.0, size=2)])
+
+    n_free = fun.nU + fun.N_rows * problem.p
+    bounds = [(None, None)] * n_free + [(-1.0, 1.0), (-1.0, 1.0)]
+    runs = run_starts(fun, (x0() for _ in range(starts)), bounds, max_iter, tol)
+    objectives = [float(np.exp(r.result.fun)) if fun.log_objective else float(r.result.fun) for r in runs]
+    best = runs[int(np.argmin(objectives))]
+    W, H_stack = fun.point(best.result.x)
     H = np.split(H_stack, np.cumsum(sizes)[:-1])
-    if not np.isfinite(best_res.fun):
+    if not np.isfinite(best.result.fun):
         raise SolverError("nonconvex solver (L-BFGS-B): non-finite objective; check E_W, E_H and the loss")
     return NonconvexSolution(
         W=W, H=H, objective=float(problem.objective(W, H)),
         classifier_energy=float(problem.classifier_energy(W)),
         feature_energy=float(problem.feature_energy(H)),
-        converged=converged, stop_reason=reason, iterations=int(best_res.nit),
+        converged=best.converged, stop_reason=best.stop_reason, iterations=int(best.result.nit),
         start_objectives=objectives, seconds=time.perf_counter() - t0,
-        start_converged=[r[1] for r in runs])
+        start_converged=[r.converged for r in runs])
