@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,16 +113,40 @@ def resolve_solver(name: str) -> tuple[ConicSolver, str | None]:
     return solver, None
 
 
-def check_status(solver: str, status: str | None, what: str) -> None:
-    """Raise for a failed status, warn for an inaccurate one (the caller keeps it in the record)."""
+def check_status(solver: str, status: str | None, what: str, stacklevel: int = 3) -> None:
+    """Raise for a failed status, warn for an inaccurate one (the caller keeps it in the record).
+
+    ``stacklevel`` is :func:`warnings.warn`'s: the default points at the caller of the solve function.
+    """
     if status in STATUS_OPTIMAL:
         return
     if status in STATUS_INACCURATE:
         warnings.warn(f"{solver} solved {what} only to status {status!r}; result kept with that status",
-                      InaccurateSolutionWarning, stacklevel=3)
+                      InaccurateSolutionWarning, stacklevel=stacklevel)
         return
     raise SolverError(f"{solver} failed on {what} with status {status!r}; try solver='clarabel' "
                       f"(interior point) or a tighter/looser tolerance, and check E_W, E_H > 0")
+
+
+#: ``norm_zero_tol`` of an interior-point solve (see :func:`summarize`): X entries are accurate to
+#: ~1e-8, so classifier norms resolve to ~1e-4; a norm below 1e-3 of the largest counts as zero when
+#: averaging cosines.
+INTERIOR_POINT_NORM_ZERO_TOL = 1e-3
+
+
+def solve_conic(problem: Any, solver: ConicSolver, what: str, **solver_options: Any) -> float:
+    """Solve the cvxpy ``problem`` with ``solver`` (from :func:`resolve_solver`) and check its status
+    (:func:`check_status`; ``what`` names the program in messages).  Returns the solve's seconds."""
+    import cvxpy as cp  # imported here: cvxpy takes seconds to import and the float paths never need it
+
+    t0 = time.perf_counter()
+    try:
+        problem.solve(solver=solver.cvxpy_name, **solver_options)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"{solver.name} failed on {what}: {exc}; try solver='clarabel' or 'scs'") from exc
+    seconds = time.perf_counter() - t0
+    check_status(solver.name, problem.status, what, stacklevel=4)
+    return seconds
 
 
 @dataclass

@@ -13,15 +13,14 @@ budgets uses fourth roots, ``Sigma_1 = (E_W/E_H)^{1/4} sqrt(Sigma)``, ``Sigma_2 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Sequence
 
 import numpy as np
 
-from lpm_verify.errors import SolverError, require
+from lpm_verify.errors import require
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
-from lpm_verify.solvers.base import LPMSolution, check_status, resolve_solver
+from lpm_verify.solvers.base import INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, resolve_solver, solve_conic
 from lpm_verify.solvers.sdp import _weights
 
 
@@ -49,21 +48,13 @@ def solve_nuclear(problem: LPMProblem | Sequence[float], *, E_W: float | None = 
     terms = [pi[k] * (cp.log_sum_exp(Z[:, k]) - Z[k, k]) for k in range(K) if pi[k] > 0]
     budget = K * math.sqrt(E_H_ * E_W_)
     prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), [cp.normNuc(Z) <= budget])
-    t0 = time.perf_counter()
-    try:
-        prob.solve(solver=spec.cvxpy_name, **solver_options)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"{spec.name} failed on Eq. 91 (K={K}): {exc}; try solver='clarabel' or 'scs'") from exc
-    seconds = time.perf_counter() - t0
-    check_status(spec.name, prob.status, f"Eq. 91 (K={K})")
+    seconds = solve_conic(prob, spec, f"Eq. 91 (K={K})", **solver_options)
     Zv = np.asarray(Z.value)  # (K, K)
     W, Hbar = lemma7_map(Zv, K, E_W_, E_H_)
     F = np.vstack([Hbar, W])  # (2K, p) rows h_1..h_K, w_1..w_K
     detail: dict[str, Any] = {"Z": Zv, "nuclear_norm": float(np.linalg.svd(Zv, compute_uv=False).sum()),
                               "budget": budget, "fractions": pi.tolist(), "solver_objective": float(prob.value),
-              # interior point at ~1e-8: X entries to ~1e-8, so classifier norms resolve to ~1e-4;
-              # a norm below 1e-3 of the largest counts as zero when averaging cosines
-              "norm_zero_tol": 1e-3}
+                              "norm_zero_tol": INTERIOR_POINT_NORM_ZERO_TOL}
     if note:
         detail["solver_note"] = note
     return LPMSolution(method="nuclear", solver=spec.name, status=prob.status, objective=eq91_objective(Zv, pi),

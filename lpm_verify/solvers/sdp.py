@@ -8,15 +8,14 @@ zero (the ``R = inf`` limit of Lemma 5), in which case that class contributes no
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from lpm_verify.errors import SolverError, require
+from lpm_verify.errors import require
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
-from lpm_verify.solvers.base import LPMSolution, check_status, resolve_solver
+from lpm_verify.solvers.base import INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, resolve_solver, solve_conic
 
 
 def _weights(problem: LPMProblem | Sequence[float], E_W: float | None, E_H: float | None
@@ -105,13 +104,7 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
     constraints = [cp.trace(X[:K, :K]) / K <= E_H_, cp.trace(X[K:, K:]) / K <= E_W_]
     extra = list(extra_constraints(X)) if extra_constraints is not None else []
     prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), constraints + extra)
-    t0 = time.perf_counter()
-    try:
-        prob.solve(solver=spec.cvxpy_name, **solver_options)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"{spec.name} failed on Eq. 15 (K={K}): {exc}; try solver='clarabel' or 'scs'") from exc
-    seconds = time.perf_counter() - t0
-    check_status(spec.name, prob.status, f"Eq. 15 (K={K})")
+    seconds = solve_conic(prob, spec, f"Eq. 15 (K={K})", **solver_options)
     Xv = (X.value + X.value.T) / 2  # (2K, 2K)
     W, Hbar = lemma1_factors(Xv)
     detail: dict[str, Any] = {"slacks": eq15_slacks(Xv, E_W_, E_H_), "fractions": pi.tolist(),
@@ -119,9 +112,7 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
                               "duals": {"E_H": float(constraints[0].dual_value),
                                         "E_W": float(constraints[1].dual_value)},
                               "solver_objective": float(prob.value),
-              # interior point at ~1e-8: X entries to ~1e-8, so classifier norms resolve to ~1e-4;
-              # a norm below 1e-3 of the largest counts as zero when averaging cosines
-              "norm_zero_tol": 1e-3}
+                              "norm_zero_tol": INTERIOR_POINT_NORM_ZERO_TOL}
     if note:
         detail["solver_note"] = note
     if isinstance(problem, LPMProblem) and problem.p is not None and problem.p >= 2 * K:
