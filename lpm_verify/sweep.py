@@ -103,13 +103,8 @@ def _generic_row(K: int, K_A: int, R: float, E_W: float, E_H: float, method: str
     else:
         require(math.isfinite(R), "R", "finite for method=nonconvex (Eq. 7 has no R = inf limit)", R)
         from lpm_verify.solvers.nonconvex import solve_lpm
-        from lpm_verify.solvers.base import LPMSolution
         problem = LPMProblem((1,) * K, E_W, E_H, p=2 * K, weights=(R,) * K_A + (1.0,) * (K - K_A))
-        nc = solve_lpm(problem)
-        Hbar = np.stack([h.mean(axis=0) for h in nc.H])
-        F = np.vstack([Hbar, nc.W])
-        sol = LPMSolution("nonconvex", "lbfgs", "optimal" if nc.converged else nc.stop_reason,
-                          float(problem.objective(nc.W, nc.H)), X=F @ F.T, W=nc.W, Hbar=Hbar, seconds=nc.seconds)
+        sol = solve_lpm(problem).as_lpm_solution()
     prof = Profile.two_size(K, K_A, R, E_W, E_H)
     sol.detail["regime"] = regime_name(regime_of_X(sol.X, prof))
     s = summarize(sol, K_A)

@@ -67,7 +67,7 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
     require(args.digits is None or (args.method == "symmetric" and args.digits >= 15), "--digits",
             "an integer >= 15, with --method symmetric", args.digits)
     from lpm_verify.regimes import regime_of_X
-    from lpm_verify.solvers.base import LPMSolution, resolve_solver, summarize
+    from lpm_verify.solvers.base import resolve_solver, summarize
     from lpm_verify.solvers.symmetric import Profile, regime_name, solve_symmetric
     pi, sizes, K_A = _fractions(args)
     K = len(pi)
@@ -89,11 +89,7 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
         from lpm_verify.problem import LPMProblem
         from lpm_verify.solvers.nonconvex import solve_lpm
         problem = LPMProblem((1,) * K, args.EW, args.EH, p=2 * K, weights=tuple(pi.tolist()))
-        nc = solve_lpm(problem)
-        Hbar = np.stack([h.mean(axis=0) for h in nc.H])
-        F = np.vstack([Hbar, nc.W])
-        sol = LPMSolution("nonconvex", "lbfgs", "optimal" if nc.converged else nc.stop_reason,
-                          float(problem.objective(nc.W, nc.H)), X=F @ F.T, W=nc.W, Hbar=Hbar, seconds=nc.seconds)
+        sol = solve_lpm(problem).as_lpm_solution()
         sol.detail["regime"] = regime_name(regime_of_X(sol.X, prof))
     stats = summarize(sol, K_A)
     out.update({k: stats[k] for k in ("cos_all", "cos_majority", "cos_minority", "norm_majority", "norm_minority",

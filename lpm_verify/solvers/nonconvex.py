@@ -41,6 +41,7 @@ import numpy as np
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.problem import LPMProblem
+from lpm_verify.solvers.base import LPMSolution
 from lpm_verify.solvers.multistart import check_options, run_starts
 
 #: Complex-step size for the derivatives of g1, g2 (exact to rounding for analytic g).
@@ -67,6 +68,14 @@ class NonconvexSolution:
     start_objectives: list[float] = field(default_factory=list)
     seconds: float = 0.0
     start_converged: list[bool] = field(default_factory=list)
+
+    def as_lpm_solution(self) -> LPMSolution:
+        """The best start in the common shape: class means ``Hbar  # (K, p)``, ``X`` the Gram matrix of
+        ``[Hbar; W]`` (as in Eq. 15), status ``"optimal"`` if converged, else the stop reason."""
+        Hbar = np.stack([h.mean(axis=0) for h in self.H])  # (K, p)
+        F = np.vstack([Hbar, self.W])  # (2K, p) rows h_1..h_K, w_1..w_K
+        return LPMSolution("nonconvex", "lbfgs", "optimal" if self.converged else self.stop_reason,
+                           self.objective, X=F @ F.T, W=self.W, Hbar=Hbar, seconds=self.seconds)
 
 
 def _integer_sizes(problem: LPMProblem) -> list[int]:
