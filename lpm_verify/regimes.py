@@ -98,6 +98,16 @@ def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
     return np.array([R, 1.0]) / (K_A * R + K_B)
 
 
+def _continue(prof: Profile, pi: np.ndarray, start: _Point) -> _Point:
+    """Float64 solution at class-group fractions ``pi`` continued from ``start`` (one warm-started step,
+    else bisection in the fractions from ``start.info["pi"]``), with ``info["pi"] = pi``."""
+    with np.errstate(all="ignore"):
+        got = _step(prof, pi, start)
+    point = got if got is not None else _bisect_step(prof, start.info["pi"], pi, start, 0)
+    point.info["pi"] = pi
+    return point
+
+
 def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6,
          below_one: bool = False) -> list[tuple[float, _Point]]:
     """Float64 continuation over ``R = 1 .. 10^L, inf`` (and ``10^-L .. 1, 0`` with ``below_one``)
@@ -114,11 +124,7 @@ def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per
         point = start
         branch = []
         for R in grid:
-            pi = _pi_two(K_A, K_B, R)
-            with np.errstate(all="ignore"):
-                got = _step(prof, pi, point)
-            point = got if got is not None else _bisect_step(prof, point.info["pi"], pi, point, 0)
-            point.info["pi"] = pi
+            point = _continue(prof, _pi_two(K_A, K_B, R), point)
             branch.append((R, point))
         out = (out + branch) if sign > 0 else (branch[::-1] + out)
     return out
@@ -152,12 +158,7 @@ def _refine(prof: Profile, points: list[tuple[float, _Point]], depth: int = 30) 
                 mid = R_a * 1e3
             else:
                 mid = math.sqrt(R_a * R_b)
-            pi = _pi_two(K_A, K_B, mid)
-            with np.errstate(all="ignore"):
-                got = _step(prof, pi, p_a)
-            point = got if got is not None else _bisect_step(prof, p_a.info["pi"], pi, p_a, 0)
-            point.info["pi"] = pi
-            stack.append((mid, point))
+            stack.append((mid, _continue(prof, _pi_two(K_A, K_B, mid), p_a)))
             level += 1
     return out
 
@@ -174,11 +175,7 @@ def _narrow(prof: Profile, R_lo: float, p_lo: _Point, R_hi: float, p_hi: _Point,
     K_A, K_B = prof.counts
     while 0 < R_lo and not math.isinf(R_hi) and R_hi / R_lo - 1 > rel:
         mid = math.sqrt(R_lo * R_hi)
-        pi = _pi_two(K_A, K_B, mid)
-        with np.errstate(all="ignore"):
-            got = _step(prof, pi, p_lo)
-        point = got if got is not None else _bisect_step(prof, p_lo.info["pi"], pi, p_lo, 0)
-        point.info["pi"] = pi
+        point = _continue(prof, _pi_two(K_A, K_B, mid), p_lo)
         if point.regime == p_lo.regime:
             R_lo, p_lo = mid, point
         elif point.regime == p_hi.regime:
