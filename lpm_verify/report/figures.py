@@ -133,12 +133,19 @@ def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: 
 
 def network_overlay(panel: Panel, path: str | os.PathLike[str]) -> Path:
     """Trained networks (solid, error bars over seeds) over the LPM prediction (dotted), same colour per K_A."""
-    fig, ax = plt.subplots(figsize=(10.0, 4.6))
+    return _overlay(panel, path, 4.6)
+
+
+def _overlay(panel: Panel, path: str | os.PathLike[str], height: float, xlabel: str | None = None) -> Path:
+    """Minority cosine: ``panel.curves`` solid, ``panel.overlays`` dotted in the same colours, legend outside."""
+    fig, ax = plt.subplots(figsize=(10.0, height))
     for i, curve in enumerate(panel.curves):
         _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
     for i, curve in enumerate(panel.overlays):
         _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
     _cosine_axes(ax, panel, "average cosine between minority classifiers")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return save(fig, path)
@@ -168,13 +175,4 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
 
 def oversampling(panel: Panel, path: str | os.PathLike[str]) -> Path:
     """Minority cosine vs oversampling rate w_r (log axis) at fixed R."""
-    fig, ax = plt.subplots(figsize=(10.0, 4.4))
-    for i, curve in enumerate(panel.curves):
-        _draw(ax, curve, COLORS[i % len(COLORS)], "-", "o")
-    for i, curve in enumerate(panel.overlays):
-        _draw(ax, curve, COLORS[i % len(COLORS)], ":", None)
-    _cosine_axes(ax, panel, "average cosine between minority classifiers")
-    ax.set_xlabel("oversampling rate w_r (log scale)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    return save(fig, path)
+    return _overlay(panel, path, 4.4, xlabel="oversampling rate w_r (log scale)")
