@@ -87,13 +87,16 @@ def source_closure(modules: Iterable[str], root: Path = REPO_ROOT) -> list[Path]
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the numeric libraries (absent ones as ``"not installed"``)."""
-    out = {"python": platform.python_version()}
-    for dist in NUMERIC_DISTRIBUTIONS:
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    return {"python": platform.python_version(),
+            **{dist: distribution_version(dist) for dist in NUMERIC_DISTRIBUTIONS}}
+
+
+def distribution_version(dist: str) -> str:
+    """The installed version of the distribution ``dist``, or ``"not installed"``."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def input_key(kind: str, params: dict[str, Any], modules: Iterable[str], files: Iterable[Path] = (),

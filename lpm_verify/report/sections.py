@@ -13,12 +13,11 @@ import platform
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
 from lpm_verify.claims import RESULTS, Check, CheckRecord, Method, Verdict, fmt_error
-from lpm_verify.report.cache import REPO_ROOT, Cache, library_versions
+from lpm_verify.report.cache import REPO_ROOT, Cache, distribution_version, library_versions
 from lpm_verify.report.document import Badge, Code, Heading, Section, note, para, table
 
 NO_CHECK = "no check yet"
@@ -231,12 +230,8 @@ def solvers_named(records: list[CheckRecord]) -> dict[str, int]:
 def provenance_section(records: list[CheckRecord], sections: Iterable[Section], cache: Cache, *,
                        command: str, lpm_method: str, threshold_digits: int, total_seconds: float) -> Section:
     sec = Section("provenance", "Provenance")
-    versions = dict(library_versions())
-    for dist in ("matplotlib", "tqdm", "lpm-verify"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "not installed"
+    versions = {**library_versions(),
+                **{dist: distribution_version(dist) for dist in ("matplotlib", "tqdm", "lpm-verify")}}
     named = solvers_named(records)
     digits = Counter(precision(r.precision_digits) for r in records)
     sec.add(table(["Item", "Value"], [
