@@ -12,12 +12,7 @@ import sympy as sp
 
 from lpm_verify.claims import Outcome, compare
 from lpm_verify.problem import LPMProblem
-
-
-#: Clarabel options for checks that read X* itself (not only the objective): gap and feasibility
-#: tolerances 1e-12, so entries of X* (and cosines from them) are accurate to ~1e-9 instead of ~1e-4
-#: along flat directions at the default 1e-8.
-TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10}
+from lpm_verify.solvers.base import TIGHT  # noqa: F401  (re-exported: the checks import it from here)
 
 
 def symbolic_gap(lhs: sp.Expr, rhs: sp.Expr, symbols: Sequence[sp.Symbol],

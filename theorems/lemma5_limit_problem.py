@@ -39,7 +39,8 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
-from lpm_verify.solvers.limit import LimitSolution, TIGHT, solve_limit
+from lpm_verify.solvers.base import TIGHT
+from lpm_verify.solvers.limit import LimitSolution, solve_limit
 from theorems.lemma6_limit_bound import bound_constants, coefficient
 
 #: The instances of the three cases: (K_A, K_B, E_W, E_H).

@@ -128,6 +128,12 @@ def check_status(solver: str, status: str | None, what: str, stacklevel: int = 3
                       f"(interior point) or a tighter/looser tolerance, and check E_W, E_H > 0")
 
 
+#: Clarabel options for checks that read X itself (not only the objective): gap and feasibility
+#: tolerances 1e-12, so Gram entries (and cosines from them) along flat directions are accurate to
+#: ~1e-8 or better instead of ~1e-4 at Clarabel's default 1e-8.
+TIGHT: dict[str, float] = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10}
+
+
 #: ``norm_zero_tol`` of an interior-point solve (see :func:`summarize`): X entries are accurate to
 #: ~1e-8, so classifier norms resolve to ~1e-4; a norm below 1e-3 of the largest counts as zero when
 #: averaging cosines.

@@ -97,8 +97,3 @@ def limit_objective(W: np.ndarray, Hbar: np.ndarray, K_A: int) -> float:
 
     Z = Hbar[:K_A] @ W.T  # (K_A, K)
     return float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(K_A), np.arange(K_A)]))
-
-
-#: Clarabel options for checks that read X itself (not only the objective): gap and feasibility
-#: tolerances 1e-12, so Gram entries along flat directions are accurate to ~1e-8, not ~1e-4.
-TIGHT: dict[str, float] = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10}
