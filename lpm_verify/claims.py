@@ -23,6 +23,7 @@ import math
 import pkgutil
 import time
 import traceback
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -189,10 +190,13 @@ class Check:
         """Run the check; an exception becomes a ``fail`` record with its traceback, never a crash."""
         start = time.perf_counter()
         saved_dps = mpmath.mp.dps
+        caught: list[warnings.WarningMessage] = []
         try:
             if self.digits is not None and self.digits > 15:
                 mpmath.mp.dps = self.digits
-            outcome = self.fn()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                outcome = self.fn()
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"check {self.id} returned {type(outcome).__name__}, not Outcome")
             verdict = verdict_for(outcome, self.tolerance)
@@ -207,6 +211,8 @@ class Check:
             expected, observed, detail = None, None, outcome.detail
         finally:
             mpmath.mp.dps = saved_dps
+        if caught:  # e.g. an inaccurate solver status: kept in the record, not lost on stderr
+            detail = {**detail, "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})}
         error = _as_float(outcome.error) if outcome.error is not None else None
         return CheckRecord(
             id=self.id, result=self.result, claim=self.claim, method=self.method.value,

@@ -97,3 +97,14 @@ def test_record_round_trips_through_json_with_high_precision_numbers():
 def test_error_is_a_float_even_for_infinite_disagreement():
     rec = _run(lambda: compare(0.0, math.inf))
     assert rec.verdict == "fail"
+
+
+def test_warnings_raised_by_a_check_are_kept_in_its_record():
+    import warnings
+
+    def noisy():
+        warnings.warn("clarabel solved only to optimal_inaccurate", RuntimeWarning)
+        return compare(1.0, 1.0)
+    rec = _run(noisy)
+    assert rec.verdict == "pass"
+    assert rec.detail["warnings"] == ["RuntimeWarning: clarabel solved only to optimal_inaccurate"]
