@@ -81,10 +81,13 @@ def lpm_prediction(K: int, K_A: int, E_W: float, E_H: float, R_eff: float) -> di
     except Exception as exc:  # noqa: BLE001 - recorded verbatim in lpm_status
         failures.append(f"find_thresholds: {type(exc).__name__}: {exc}")
     else:
-        out["lpm_transitions"] = [{"R": float(t.R), "from": t.from_regime, "to": t.to_regime} for t in transitions]
+        out["lpm_transitions"] = [{"R": float(t.R), "from": t.from_regime, "to": t.to_regime,
+                                   "certified": bool(t.certificate.get("certified"))} for t in transitions]
         collapse = [t for t in transitions if t.to_regime.startswith("minority-collapse")]
-        if collapse:
+        if collapse and collapse[0].certificate.get("certified"):
             out["lpm_R0"] = float(collapse[0].R)
+        elif collapse:  # an uncertified root may be another root of the threshold equation: not used
+            failures.append(f"R_0: the root {float(collapse[0].R):.6g} found is not certified")
         else:
             failures.append("R_0: no transition into minority collapse for R in [1, inf]")
     out["lpm_status"] = "ok" if not failures else "; ".join(failures)

@@ -147,6 +147,23 @@ def test_lpm_prediction_for_a_fit():
     assert -1 / 9 < got["lpm_cos_minority"] < 1 - 1e-3
 
 
+def test_lpm_prediction_uses_only_a_certified_R0(monkeypatch):
+    """An uncertified root of the threshold equation may be another root: recorded, never used as R_0."""
+    import lpm_verify.regimes as regimes
+    from experiments.analysis import lpm_prediction
+    real = regimes.find_thresholds
+
+    def uncertified(*args, **kwargs):
+        out = real(*args, **kwargs)
+        for t in out:
+            t.certificate["certified"] = False
+        return out
+    monkeypatch.setattr(regimes, "find_thresholds", uncertified)
+    got = lpm_prediction(10, 5, 1.9, 8.2, 100.0)
+    assert got["lpm_R0"] is None and "not certified" in got["lpm_status"]
+    assert got["lpm_transitions"] and not any(t["certified"] for t in got["lpm_transitions"])
+
+
 def test_lpm_prediction_missing_is_recorded_not_faked(monkeypatch):
     import sys
     from experiments.analysis import lpm_prediction
