@@ -33,10 +33,11 @@ import numpy as np
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
-from lpm_verify.solvers.symmetric import (GROUP_NAMES, Profile, Regime, _bisect_step, _convert, _equilibrate,
-                                          _jacobian, _newton, _Point,
-                                          _step, _System, balanced_point, certificate, certificate_ok,
-                                          parse_regime, regime_name, solve_float)
+from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok
+from lpm_verify.solvers.symmetric.continuation import balanced_point, bisect_step, solve_float
+from lpm_verify.solvers.symmetric.kkt import System, equilibrate, jacobian, newton
+from lpm_verify.solvers.symmetric.profile import GROUP_NAMES, Profile, Regime, parse_regime, regime_name
+from lpm_verify.solvers.symmetric.switching import Point, convert, step
 
 
 @dataclass
@@ -98,18 +99,18 @@ def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
     return np.array([R, 1.0]) / (K_A * R + K_B)
 
 
-def _continue(prof: Profile, pi: np.ndarray, start: _Point) -> _Point:
+def _continue(prof: Profile, pi: np.ndarray, start: Point) -> Point:
     """Float64 solution at class-group fractions ``pi`` continued from ``start`` (one warm-started step,
     else bisection in the fractions from ``start.info["pi"]``), with ``info["pi"] = pi``."""
     with np.errstate(all="ignore"):
-        got = _step(prof, pi, start)
-    point = got if got is not None else _bisect_step(prof, start.info["pi"], pi, start, 0)
+        got = step(prof, pi, start)
+    point = got if got is not None else bisect_step(prof, start.info["pi"], pi, start, 0)
     point.info["pi"] = pi
     return point
 
 
 def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6,
-         below_one: bool = False) -> list[tuple[float, _Point]]:
+         below_one: bool = False) -> list[tuple[float, Point]]:
     """Float64 continuation over ``R = 1 .. 10^L, inf`` (and ``10^-L .. 1, 0`` with ``below_one``)
     from the balanced optimum at R = 1."""
     prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
@@ -134,7 +135,7 @@ def _n_blocks_changed(a: Regime, b: Regime) -> int:
     return abs(a.rank - b.rank) + sum(x != y for x, y in zip(a.active, b.active))
 
 
-def _refine(prof: Profile, points: list[tuple[float, _Point]], depth: int = 30) -> list[tuple[float, _Point]]:
+def _refine(prof: Profile, points: list[tuple[float, Point]], depth: int = 30) -> list[tuple[float, Point]]:
     """Insert grid points wherever adjacent regimes differ in more than one block (geometric
     midpoints), or differ next to R = 0 / R = inf (factors of 1e3 towards it), until every change
     sits in a finite interval holding a single block change (or ``depth`` insertions)."""
@@ -163,8 +164,8 @@ def _refine(prof: Profile, points: list[tuple[float, _Point]], depth: int = 30) 
     return out
 
 
-def _narrow(prof: Profile, R_lo: float, p_lo: _Point, R_hi: float, p_hi: _Point, rel: float = 1e-3
-            ) -> tuple[float, _Point, float, _Point]:
+def _narrow(prof: Profile, R_lo: float, p_lo: Point, R_hi: float, p_hi: Point, rel: float = 1e-3
+            ) -> tuple[float, Point, float, Point]:
     """Bisect a finite bracket in float64 (continuation from its lower end) until ``R_hi / R_lo - 1 <= rel``.
 
     Newton on the threshold equation then starts next to the change: from a wide bracket the
@@ -208,8 +209,8 @@ def _event_name(ev: tuple) -> str:
     return "mean-block rank" if ev[0] == "rank" else f"group {GROUP_NAMES[ev[1]]} contrast"
 
 
-def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: _Point, R_hi: float,
-                     p_hi: _Point, digits: int) -> tuple[Any, dict, _Point]:
+def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: Point, R_hi: float,
+                     p_hi: Point, digits: int) -> tuple[Any, dict, Point]:
     """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath)."""
     K_A, K_B = prof.counts
     ref = p_lo if p_lo.regime == small else p_hi
@@ -218,28 +219,28 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
     for R in (R_lo, R_hi):
         R_eff = min(max(R, 1e-300), 1e300)  # finite after _refine; clipped only at depth exhaustion
         pi = _pi_two(K_A, K_B, R_eff)
-        sysR = _System(prof, small, pi)
+        sysR = System(prof, small, pi)
         with np.errstate(all="ignore"):
-            x, info = _newton(sysR, ref.x.copy(), tol=1e-12 * prof.K * math.sqrt(prof.E_H * prof.E_W))
+            x, info = newton(sysR, ref.x.copy(), tol=1e-12 * prof.K * math.sqrt(prof.E_H * prof.E_W))
         A, B, s, mu, _ = sysR.unpack(x[None, :])
         GM, gamma, _ = sysR.gradient(A, B, s, pi[None])
-        aug = _System(prof, small, None, ev)
+        aug = System(prof, small, None, ev)
         taus.append(math.log(R_eff))
         vals.append(float(aug.event_value(A, B, GM, gamma, mu)[0]))
         xs.append(x)
     t0 = taus[0] - vals[0] * (taus[1] - taus[0]) / (vals[1] - vals[0]) if vals[1] != vals[0] else sum(taus) / 2
     t0 = min(max(t0, min(taus)), max(taus))
     w = (t0 - taus[0]) / (taus[1] - taus[0]) if taus[1] != taus[0] else 0.5
-    aug = _System(prof, small, None, ev)
+    aug = System(prof, small, None, ev)
     x0 = np.append((1 - w) * xs[0] + w * xs[1], t0)
     with np.errstate(all="ignore"):
-        xf, info_f = _newton(aug, x0, tol=1e-13)
+        xf, info_f = newton(aug, x0, tol=1e-13)
     with mpmath.workdps(digits + 15):
         xm = bk.mp_array([mpmath.mpf(float(v)) for v in xf])
-        xm, info = _newton(aug, xm, tol=mpmath.mpf(10) ** (-(digits + 10)))
+        xm, info = newton(aug, xm, tol=mpmath.mpf(10) ** (-(digits + 10)))
         tau = xm[-1]
         # transversality: d(event)/d(tau) along the smaller regime's branch (implicit derivative)
-        J, _, wcol = _equilibrate(aug, xm, _jacobian(aug, xm), aug.residual(xm[None, :])[0])
+        J, _, wcol = equilibrate(aug, xm, jacobian(aug, xm), aug.residual(xm[None, :])[0])
         # J: (m, n), last row = event, last column = tau; columns scaled by wcol (x = wcol * y)
         Jm = mpmath.matrix(J[:-1, :-1].tolist())
         dy, _ = mpmath.qr_solve(Jm, mpmath.matrix((-J[:-1, -1]).tolist()))
@@ -248,11 +249,11 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
                 "last_step": info["last_step"], "converged": info["converged"],
                 "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
         R = mpmath.exp(tau)  # an mpf keeps the precision it was made with
-    point = _Point(small, xf[:-1].copy(), {"pi": _pi_two(K_A, K_B, math.exp(float(xf[-1])))})
+    point = Point(small, xf[:-1].copy(), {"pi": _pi_two(K_A, K_B, math.exp(float(xf[-1])))})
     return R, cert, point
 
 
-def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Point, digits: int
+def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: Point, digits: int
                        ) -> dict[str, Any]:
     """Certify regime ``lo`` at ``R(1 - delta)`` and ``hi`` at ``R(1 + delta)`` in mpmath, ``delta = 1e-4``.
 
@@ -266,7 +267,7 @@ def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Poin
     for name, reg, Rs in (("below", lo, float(R) * (1 - delta)), ("above", hi, float(R) * (1 + delta))):
         pi_f = _pi_two(K_A, K_B, Rs)
         with np.errstate(all="ignore"):
-            fl = _step(prof, pi_f, ref)
+            fl = step(prof, pi_f, ref)
         if fl is None or fl.regime != reg:
             fl = solve_float(Profile.two_size(prof.K, K_A, Rs, prof.E_W, prof.E_H))
         entry: dict[str, Any] = {"R": Rs, "regime": reg.label(), "ok": False}
@@ -274,9 +275,9 @@ def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: _Poin
             with mpmath.workdps(digits + 15):
                 Rm = mpmath.mpf(Rs)
                 pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
-                system = _System(prof, reg, pi)
-                x, info = _newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in fl.x]),
-                                  tol=mpmath.mpf(10) ** (-(digits + 8)))
+                system = System(prof, reg, pi)
+                x, info = newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in fl.x]),
+                                 tol=mpmath.mpf(10) ** (-(digits + 8)))
                 cert = certificate(system, x)
                 entry.update({"ok": bool(info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-(digits + 5)))),
                               "kkt_residual": cert["kkt_residual"], "min_margin": cert["min_margin"],
@@ -337,16 +338,16 @@ def event_at(K: int, K_A: int, E_W: float, E_H: float, R: Any, smaller_regime: s
     Rf = float(R)
     pi_f = _pi_two(K_A, K_B, Rf)
     point = solve_float(Profile.two_size(K, K_A, Rf, E_W, E_H))
-    x0 = point.x if point.regime == small else _convert(point, point.regime, small, prof, pi_f)
+    x0 = point.x if point.regime == small else convert(point, point.regime, small, prof, pi_f)
     with mpmath.workdps(digits + 15):
         Rm = mpmath.mpf(R)
         pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
-        system = _System(prof, small, pi)
-        x, info = _newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in x0]),
-                          tol=mpmath.mpf(10) ** (-(digits + 8)))
+        system = System(prof, small, pi)
+        x, info = newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in x0]),
+                         tol=mpmath.mpf(10) ** (-(digits + 8)))
         if not info["converged"]:
             raise SolverError(f"event_at: no KKT point of regime {smaller_regime} near R = {Rf:g}")
         A, B, s, mu, _ = system.unpack(x[None, :])
         GM, gamma, _ = system.gradient(A, B, s, pi[None, :])
-        value = _System(prof, small, None, ev).event_value(A, B, GM, gamma, mu)[0]
+        value = System(prof, small, None, ev).event_value(A, B, GM, gamma, mu)[0]
     return +value

@@ -56,8 +56,9 @@ def sweep(K: int, K_A: int, E_W: float, E_H: float, R_values: Iterable[float], m
 
 
 def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: Any) -> tuple[dict, Any]:
-    from lpm_verify.solvers.symmetric import (Profile, _bisect_step, _step, _System, _try, regime_name,
-                                              solve_float, summary_from_point)
+    from lpm_verify.solvers.symmetric import Profile, System, regime_name, solve_float, summary_from_point
+    from lpm_verify.solvers.symmetric.continuation import bisect_step
+    from lpm_verify.solvers.symmetric.switching import step, try_regime
     prof = Profile.two_size(K, K_A, R, E_W, E_H)
     pi = prof.fractions()
     tau = math.log(R) if math.isfinite(R) else None
@@ -71,19 +72,19 @@ def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: An
             # secant predictor in log R along the current regime's branch
             w = (tau - point.info["tau"]) / (point.info["tau"] - prev.info["tau"])
             with np.errstate(all="ignore"):
-                got, _ = _try(prof, pi, point.regime, point.x + w * (point.x - prev.x))
+                got, _ = try_regime(prof, pi, point.regime, point.x + w * (point.x - prev.x))
         if got is None:
             with np.errstate(all="ignore"):
-                got = _step(prof, pi, point)
+                got = step(prof, pi, point)
         if got is None:
-            got = _bisect_step(prof, point.info["pi"], pi, point, 0)
+            got = bisect_step(prof, point.info["pi"], pi, point, 0)
         got.info["previous"] = point
         point.info.pop("previous", None)
         point = got
     point.info["pi"] = pi
     point.info["tau"] = tau
     s = summary_from_point(prof, point)
-    system = _System(prof, point.regime, pi)
+    system = System(prof, point.regime, pi)
     A, B, sv, _, _ = system.unpack(point.x[None, :])
     _, _, Dm1 = system.gradient(A, B, sv, pi[None])
     objective = float(np.sum(np.array(prof.counts) * pi * np.log1p(Dm1[0])))

@@ -11,9 +11,9 @@ import pytest
 from lpm_verify.errors import LPMInputError, SolverError
 from lpm_verify.problem import LPMProblem, two_size_fractions
 from lpm_verify.solvers.base import summarize
-from lpm_verify.solvers.symmetric import (Profile, Regime, _newton, _System, certificate, certificate_ok,
-                                          parse_regime, refine_mp, regime_name, solve_float,
-                                          solve_symmetric)
+from lpm_verify.solvers.symmetric import (Profile, Regime, System, certificate, certificate_ok, parse_regime,
+                                          refine_mp, regime_name, solve_float, solve_symmetric)
+from lpm_verify.solvers.symmetric.kkt import newton
 
 # Clarabel at tight tolerances: objective to ~1e-9; X only to ~1e-4 in the flat directions of Eq. 15
 # (measured max |X_sdp - X_sym| = 8e-5 at K = 10), so entries/cosines are compared at 1e-3.
@@ -139,7 +139,7 @@ def test_certificate_passes_at_the_solution_and_fails_for_a_perturbed_point():
     dps = mpmath.mp.dps
     try:
         prof, point, x, info = _mp_point()
-        system = _System(prof, point.regime, prof.fractions(mp=True))
+        system = System(prof, point.regime, prof.fractions(mp=True))
         tol = mpmath.mpf(10) ** -30
         cert = certificate(system, x)
         assert certificate_ok(cert, tol) and cert["gap_bound"] < tol
@@ -157,11 +157,11 @@ def test_certificate_rejects_the_wrong_regime():
         prof, point, x, info = _mp_point(R=100.0)
         assert point.regime == Regime(1, (True, False))
         wrong = Regime(1, (True, True))
-        system = _System(prof, wrong, prof.fractions(mp=True))
-        A, B, s, mu, _ = _System(prof, point.regime, prof.fractions(mp=True)).unpack(x[None, :])
+        system = System(prof, wrong, prof.fractions(mp=True))
+        A, B, s, mu, _ = System(prof, point.regime, prof.fractions(mp=True)).unpack(x[None, :])
         s = s[0].copy()
         s[1] = mpmath.mpf("0.01")
-        xw, info = _newton(system, system.pack(A[0], B[0], s, mu[0]), tol=mpmath.mpf(10) ** -35)
+        xw, info = newton(system, system.pack(A[0], B[0], s, mu[0]), tol=mpmath.mpf(10) ** -35)
         cert = certificate(system, xw)
         assert info["converged"] and cert["margins"]["B/primal"] < 0
         assert not certificate_ok(cert, mpmath.mpf(10) ** -30)
@@ -196,10 +196,10 @@ def test_solver_error_is_a_named_error():
 
 def test_reduced_cvxpy_fallback_finds_the_same_point():
     """The last-resort path (Clarabel on the reduced program, then Newton) lands on the same KKT point."""
-    from lpm_verify.solvers.symmetric import _fallback
+    from lpm_verify.solvers.symmetric.fallback import fallback
     prof = Profile.two_size(10, 7, 4.5, 1.0, 5.0)
     direct = solve_float(prof)
-    via = _fallback(prof, prof.fractions())
+    via = fallback(prof, prof.fractions())
     assert via.regime == direct.regime and np.max(np.abs(via.x - direct.x)) < 1e-10
 
 

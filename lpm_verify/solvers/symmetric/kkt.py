@@ -1,0 +1,255 @@
+"""The reduced KKT system of Eq. 15 in one regime, its Jacobian, and Newton (float64 or mpmath).
+
+In the symmetry-reduced variables Eq. 15 is the nuclear-norm program (Eq. 91 on the invariant
+subspace; see :mod:`lpm_verify.solvers.symmetric`) ::
+
+    min  f(Z_M, s)   s.t.  ||Z_M||_* + sum_g (K_g - 1) s_g <= T = K sqrt(E_H E_W).
+
+A regime fixes ``r = rank Z_M`` and which contrasts ``s_g`` are nonzero.  In a regime the problem
+is smooth in ``x = (A, B, s_active, mu)`` (``Z_M = A B^T`` balanced, ``A`` lower trapezoidal to fix
+the rotation gauge) and the KKT conditions are the square(-plus-gauge) system ::
+
+    G_M B + mu A = 0,   G_M^T A + mu B = 0,   df/ds_g + mu (K_g - 1) = 0  (g active),   budget = T,
+
+with ``G_M = df/dZ_M``.  Newton's Jacobian is taken by the complex-step derivative (exact to
+rounding at any precision).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from lpm_verify import backend as bk
+from lpm_verify.solvers.symmetric.arith import det_batched, inv_batched, mp_im
+from lpm_verify.solvers.symmetric.profile import Profile, Regime
+
+
+@dataclass(frozen=True)
+class System:
+    """A regime's KKT system; with ``event`` it is augmented by one unknown ``tau = log R`` (two-size
+    family) and the equation that the event's dual margin vanishes (a regime boundary)."""
+
+    profile: Profile
+    regime: Regime
+    pi: Any = None            # (G,) fixed fractions, or None when tau is an unknown
+    event: tuple | None = None  # ("contrast", g) or ("rank",)
+
+    @property
+    def G(self) -> int:
+        return self.profile.G
+
+    @property
+    def mu_index(self) -> int:
+        """Position of ``mu`` in ``x``."""
+        r = self.regime.rank
+        return (self.G * r - r * (r - 1) // 2) + self.G * r + len(self.regime.active_groups)
+
+    def unpack(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
+        """Batch ``X  # (b, n)`` -> ``A, B  # (b, G, r)``, ``s  # (b, G)``, ``mu  # (b,)``, ``tau``."""
+        G, r = self.G, self.regime.rank
+        b = X.shape[0]
+        A = np.zeros((b, G, r), dtype=X.dtype)
+        i = 0
+        for j in range(r):
+            A[:, j:, j] = X[:, i:i + G - j]
+            i += G - j
+        B = X[:, i:i + G * r].reshape(b, G, r)
+        i += G * r
+        s = np.zeros((b, G), dtype=X.dtype)
+        act = self.regime.active_groups
+        if act:
+            s[:, act] = X[:, i:i + len(act)]
+        i += len(act)
+        mu = X[:, i]
+        tau = X[:, i + 1] if self.event is not None else None
+        return A, B, s, mu, tau
+
+    @property
+    def n_grad(self) -> int:
+        """Number of stationarity rows (they lead the residual)."""
+        return 2 * self.G * self.regime.rank + len(self.regime.active_groups)
+
+    def scaled(self, F: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Residual with the stationarity rows divided by ``mu``: relative accuracy also when the
+        optimal loss and hence ``mu`` are tiny (large ``E_H E_W``)."""
+        mu = abs(x[self.mu_index])
+        return np.concatenate([F[:self.n_grad] / mu, F[self.n_grad:]])
+
+    def pack(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: Any, tau: Any = None) -> np.ndarray:
+        G, r = self.G, self.regime.rank
+        parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], np.array([mu])]
+        if self.event is not None:
+            parts.append(np.array([tau]))
+        dtype = object if any(p.dtype == object for p in parts) else float
+        return np.concatenate([p.astype(dtype) for p in parts])
+
+    def fractions(self, tau: Any, b: int, dtype: Any) -> np.ndarray:
+        """``pi  # (b, G)``; for the augmented system the two-size family with ``R = e^tau``."""
+        if tau is None:
+            return np.tile(np.asarray(self.pi, dtype=dtype), (b, 1))
+        K_A, K_B = self.profile.counts
+        eneg = bk.exp(-tau)  # 1/R
+        piA = 1 / (K_A + K_B * eneg)
+        return np.stack([piA, eneg * piA], axis=1)
+
+    def _counts(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``K_g  # (G,)`` and ``sqrt(K_g K_g')  # (G, G)`` exactly in the working precision."""
+        if dtype == object:
+            counts = np.array([mpmath.mpf(c) for c in self.profile.counts], dtype=object)
+            return counts, np.frompyfunc(mpmath.sqrt, 1, 1)(np.outer(counts, counts))
+        return self._float_counts
+
+    @functools.cached_property
+    def _float_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.array(self.profile.counts, dtype=float)
+        return counts, np.sqrt(np.outer(counts, counts))
+
+    def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``G_M  # (b, G, G)``, ``gamma  # (b, G)`` (contrast eigenvalue of dL/dZ) and ``D - 1  # (b, G)``
+        (the loss of a class of group g is ``log D = log1p(D - 1)``)."""
+        counts, sq = self._counts(A.dtype)
+        Z = A @ np.swapaxes(B, 1, 2)  # (b, G, G)
+        C = Z / sq
+        Cd = np.diagonal(C, axis1=1, axis2=2)  # (b, G)
+        own = Cd + s * (1 - 1 / counts)
+        off = 1 - np.eye(self.G)
+        E = bk.exp(C - own[:, :, None]) * off  # (b, G, G), other-group logits relative to own
+        es = bk.exp(-s)  # same-group others relative to own
+        other = np.sum(E * counts[None, None, :], axis=2)  # (b, G) mass of the other groups
+        Dm1 = (counts - 1) * es + other  # D - 1, D = softmax denominator relative to the own logit
+        D = 1 + Dm1
+        # p_own - 1 = -(D - 1)/D written without the cancellation (tiny losses stay relative-accurate)
+        GM = pi[:, :, None] * sq * (E / D[:, :, None])
+        idx = np.arange(self.G)
+        GM[:, idx, idx] = -pi * other / D
+        gamma = -pi * (counts * es + other) / D  # pi (p_own - 1 - p_e)
+        return GM, gamma, Dm1
+
+    def residual(self, X: np.ndarray) -> np.ndarray:
+        """KKT residual of the batch ``X  # (b, n)`` -> ``(b, m)`` (analytic: complex step applies)."""
+        A, B, s, mu, tau = self.unpack(X)
+        b = X.shape[0]
+        pi = self.fractions(tau, b, X.dtype)
+        GM, gamma, _ = self.gradient(A, B, s, pi)
+        counts, _ = self._counts(X.dtype)
+        T = self.profile.K * math.sqrt(self.profile.E_H * self.profile.E_W) if X.dtype != object else \
+            self.profile.K * mpmath.sqrt(mpmath.mpf(self.profile.E_H) * mpmath.mpf(self.profile.E_W))
+        FA = GM @ B + mu[:, None, None] * A
+        FB = np.swapaxes(GM, 1, 2) @ A + mu[:, None, None] * B
+        act = self.regime.active_groups
+        Fs = gamma[:, act] * (counts[act] - 1) + mu[:, None] * (counts[act] - 1)
+        used = (np.sum(A * A, axis=(1, 2)) + np.sum(B * B, axis=(1, 2))) / 2 + np.sum(s * (counts - 1), axis=1)
+        parts = [FA.reshape(b, -1), FB.reshape(b, -1), Fs, (used - T)[:, None]]
+        if self.event is not None:
+            parts.append(self.event_value(A, B, GM, gamma, mu)[:, None])
+        return np.concatenate(parts, axis=1)
+
+    def event_value(self, A: np.ndarray, B: np.ndarray, GM: np.ndarray, gamma: np.ndarray, mu: np.ndarray
+                    ) -> np.ndarray:
+        """Smooth function that vanishes where the event's inactive block meets its dual bound."""
+        if self.event[0] == "contrast":
+            return 1 + gamma[:, self.event[1]] / mu  # gamma_g = -mu: contrast g about to open
+        return det_batched(np.eye(self.G) - complement_gram(A, B, GM) / (mu * mu)[:, None, None])
+
+
+def complement_gram(A: np.ndarray, B: np.ndarray, GM: np.ndarray) -> np.ndarray:
+    """``P_B G_M^T P_A G_M P_B`` with ``P_A, P_B`` the projectors off range(A), range(B)  # (b, G, G)."""
+    b, G, r = A.shape
+    eye = np.eye(G)
+    if r == 0:
+        PA = PB = np.tile(eye, (b, 1, 1))
+    else:
+        AtA = inv_batched(np.swapaxes(A, 1, 2) @ A)
+        BtB = inv_batched(np.swapaxes(B, 1, 2) @ B)
+        PA = eye - A @ AtA @ np.swapaxes(A, 1, 2)
+        PB = eye - B @ BtB @ np.swapaxes(B, 1, 2)
+    M = PA @ GM @ PB
+    return np.swapaxes(M, 1, 2) @ M
+
+
+def jacobian(system: System, x: np.ndarray) -> np.ndarray:
+    """Complex-step Jacobian ``dF/dx  # (m, n)`` of :meth:`System.residual`."""
+    n = len(x)
+    if x.dtype == object:
+        h = mpmath.mpf(10) ** (-(mpmath.mp.dps + 10))
+        Xb = np.empty((n, n), dtype=object)
+        for i in range(n):
+            for j in range(n):
+                Xb[i, j] = mpmath.mpc(x[j], h if i == j else 0)
+        return (mp_im(system.residual(Xb)) / h).T
+    h = 1e-30
+    Xb = x[None, :] + 1j * h * np.eye(n)
+    return (system.residual(Xb).imag / h).T
+
+
+def equilibrate(system: System, x: np.ndarray, J: np.ndarray, F: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(diag(r) J diag(c), diag(r) F, c)``: stationarity rows over ``mu``, the ``mu`` column times ``mu``."""
+    mp = x.dtype == object
+    mu_abs = abs(x[system.mu_index])
+    wrow = np.ones(len(F), dtype=object if mp else float)
+    wrow[:system.n_grad] = 1 / mu_abs
+    wcol = np.ones(len(x), dtype=object if mp else float)
+    wcol[system.mu_index] = mu_abs
+    return J * wrow[:, None] * wcol[None, :], F * wrow, wcol
+
+
+def newton(system: System, x: np.ndarray, tol: Any, max_iter: int = 40) -> tuple[np.ndarray, dict]:
+    """Damped Gauss-Newton on ``F(x) = 0`` (least squares absorbs the gauge equations).
+
+    The line search uses ``max |F_i| / scale_i`` with the stationarity rows divided by ``mu`` (they
+    are ``O(mu)`` while the budget row is ``O(1)``; their second-order errors after a full step are
+    then of one size); convergence is judged on the plain ``max |F_i| <= tol``.
+    """
+    mp = x.dtype == object
+
+    def norm(F: np.ndarray) -> Any:
+        return max(abs(v) for v in F) if mp else float(np.max(np.abs(F)))
+
+    def merit(F: np.ndarray, x: np.ndarray) -> Any:
+        return norm(system.scaled(F, x))
+
+    F = system.residual(x[None, :])[0]
+    m = merit(F, x)
+    res = m
+    step_norm = None
+    damped = 0
+    for it in range(1, max_iter + 1):
+        if not (res < float("inf")):
+            break
+        J = jacobian(system, x)
+        # rows scaled like the merit (stationarity / mu): the least-squares solve must not treat the
+        # O(mu) rows as negligible next to the O(1) budget row when the loss (hence mu) is tiny
+        # and the mu column scaled by |mu| (mu is solved for in relative terms)
+        J, Fw, wcol = equilibrate(system, x, J, F)
+        if mp:
+            dx_m, _ = mpmath.qr_solve(mpmath.matrix(J.tolist()), mpmath.matrix((-Fw).tolist()))
+            dx = np.array([dx_m[i] for i in range(len(x))], dtype=object) * wcol
+        else:
+            dx = np.linalg.lstsq(J, -Fw, rcond=None)[0] * wcol
+        t = 1
+        while True:
+            xn = x + t * dx
+            Fn = system.residual(xn[None, :])[0]
+            mn = merit(Fn, xn)
+            rn = mn
+            if mn < m or t < 1e-4 or (rn <= tol):
+                break
+            t = t / 2
+        damped = damped + 1 if t < 1 else 0
+        if (not mn < m and rn > tol) or damped >= 12:
+            # no descent, or only damped steps: this regime's branch has no root near x
+            return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": False}
+        step_norm = norm(t * dx)
+        x, F, res, m = xn, Fn, rn, mn
+        # mpmath: residual and last step both below tol (quadratic convergence certified);
+        # float64: the residual alone (a step after reaching rounding level only adds noise)
+        if res <= tol and (not mp or step_norm <= tol):
+            return x, {"iterations": it, "residual": res, "last_step": step_norm, "converged": True}
+    return x, {"iterations": max_iter, "residual": res, "last_step": step_norm, "converged": bool(res <= tol)}
