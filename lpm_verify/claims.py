@@ -268,6 +268,12 @@ class Registry:
 REGISTRY = Registry()
 
 
+def judge(check_id: str, outcome: Outcome, registry: Registry | None = None) -> Verdict:
+    """The verdict ``outcome`` would get under registered check ``check_id``'s tolerance
+    (negative-control tests feed a wrong formula or point through this)."""
+    return verdict_for(outcome, (REGISTRY if registry is None else registry).get(check_id).tolerance)
+
+
 def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, reason: str,
           digits: int | None = 15, slow: bool = False, registry: Registry | None = None
           ) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:

@@ -6,14 +6,11 @@ import pytest
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
+from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived, verdict_for
 from theorems import definition1_etf as d1
 
 load_all()
 
-
-def _verdict(check_id: str, outcome: Outcome) -> Verdict:
-    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
 
 
 def test_registered_checks_pass_or_erratum() -> None:
@@ -28,7 +25,7 @@ def test_registered_checks_pass_or_erratum() -> None:
     (sp.Integer(1), d1.PRINTED_CENTRE),                          # no normalisation
 ])
 def test_symbolic_gram_rejects_wrong_formula(scale: sp.Expr, centre: sp.Expr) -> None:
-    assert _verdict("Definition 1/gram-symbolic-K", d1.gram_entries_error(scale, centre)) == Verdict.FAIL
+    assert judge("Definition 1/gram-symbolic-K", d1.gram_entries_error(scale, centre)) == Verdict.FAIL
 
 
 def test_ij_algebra_matches_explicit_matrices() -> None:
@@ -42,7 +39,7 @@ def test_ij_algebra_matches_explicit_matrices() -> None:
 
 def test_explicit_frames_reject_wrong_scale() -> None:
     out = d1.explicit_frames_error(scale_of=lambda K: sp.sqrt(sp.Rational(K + 1, K)))
-    assert _verdict("Definition 1/explicit-K2-6", out) == Verdict.FAIL
+    assert judge("Definition 1/explicit-K2-6", out) == Verdict.FAIL
 
 
 def test_cayley_P_is_exactly_partial_orthogonal() -> None:
@@ -70,7 +67,7 @@ def test_simplex_etf_numeric_rejects_uncentred_frame() -> None:
     def uncentred(K: int, p: int, rng: np.random.Generator) -> np.ndarray:
         return np.sqrt(K / (K - 1)) * np.eye(p, K) if p >= K else np.zeros((p, K))
     worst, _ = d1.simplex_etf_error(uncentred, Ks=(2, 3))
-    assert _verdict("Definition 1/simplex-etf-numeric", Outcome(0.0, worst, worst)) == Verdict.FAIL
+    assert judge("Definition 1/simplex-etf-numeric", Outcome(0.0, worst, worst)) == Verdict.FAIL
 
 
 def test_simplex_etf_numeric_accepts_geometry() -> None:

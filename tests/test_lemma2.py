@@ -8,15 +8,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
+from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived
 from theorems import lemma2_equalities_imply_etf as l2
 from theorems.theorem1_balanced_ce import minimizer
 
 load_all()
 
-
-def _verdict(check_id: str, outcome: Outcome) -> Verdict:
-    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
 
 
 def test_registered_verdicts() -> None:
@@ -30,7 +27,7 @@ def test_forced_gram_rejects_a_wrong_solution() -> None:
     assert l2.forced_gram_error(good)[0] == 0
     wrong = dict(good, off=-l2.E_W_SYM / l2.K_SYM)  # -E_W/K instead of -E_W/(K-1)
     err, _ = l2.forced_gram_error(wrong)
-    assert _verdict("Lemma 2/forced-gram-symbolic-K", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Lemma 2/forced-gram-symbolic-K", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_full_system_solution_is_the_etf_gram() -> None:
@@ -44,7 +41,7 @@ def test_scalings_pass_with_the_corrected_ratio_and_fail_with_a_wrong_one() -> N
                     for x in inputs)
     assert corrected < 1e-12
     wrong = max(max(l2.scaling_residuals(*x, plug_ratio=lambda E_W, E_H: E_H / E_W).values()) for x in inputs)
-    assert _verdict("Lemma 2/proof-scalings", Outcome(0, wrong, wrong)) == Verdict.FAIL
+    assert judge("Lemma 2/proof-scalings", Outcome(0, wrong, wrong)) == Verdict.FAIL
 
 
 def test_scalings_detect_a_non_etf_input() -> None:
@@ -74,7 +71,7 @@ def test_eq9_error_detects_a_perturbed_optimum() -> None:
     H = H.copy()
     H[1, 1] += 1e-4
     err = l2.eq9_error(W, H, 1.0, 4.0)
-    assert _verdict("Lemma 2/random-solutions", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Lemma 2/random-solutions", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_least_squares_finds_hypothesis_solutions() -> None:
@@ -86,4 +83,4 @@ def test_scalings_printed_ratio_fed_as_correction_does_not_pass() -> None:
     inputs = l2.constructed_inputs(seed=4)
     printed = max(max(l2.scaling_residuals(*x).values()) for x in inputs)  # default: the printed sqrt(E_W/E_H)
     outcome = printed_vs_derived(printed, 0.0, printed, printed="", corrected="", evidence="")
-    assert _verdict("Lemma 2/proof-scalings", outcome) == Verdict.FAIL
+    assert judge("Lemma 2/proof-scalings", outcome) == Verdict.FAIL

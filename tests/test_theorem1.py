@@ -9,16 +9,13 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, load_all, printed_vs_derived, verdict_for
+from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived
 from theorems import theorem1_balanced_ce as t1
 
 load_all()
 
 RELATIVE = 1e-12  # float64 rounding of the sums in Eqs. 21-27, relative to max(1, |sides|)
 
-
-def _verdict(check_id: str, outcome: Outcome) -> Verdict:
-    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
 
 
 # -- strategies ----------------------------------------------------------------------------------
@@ -74,7 +71,7 @@ def test_minimum_value_check_reports_erratum_with_printed_constants() -> None:
 def test_minimum_value_fails_for_a_wrong_corrected_constant() -> None:
     err, proved = t1.l0_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))
     assert not proved and err > 0.01
-    assert _verdict("Theorem 1/minimum-value", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Theorem 1/minimum-value", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_corrected_bound_is_exact_and_printed_is_exact_only_for_K2() -> None:
@@ -107,7 +104,7 @@ def test_eq22_combined_fails_with_perturbed_C_d() -> None:
     cases = t1.random_logit_cases(50)
     shifted = [(z, k, t1.ProofConstants(c.K, c.s, c.C_a, c.C_b, c.C_c, c.C_d + 0.5, c.C_e)) for z, k, c in cases]
     err = t1.relative_violation([t1.eq22_combined_sides(z, k, c) for z, k, c in shifted])
-    assert _verdict("Theorem 1/eq21-22", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Theorem 1/eq21-22", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_eq25_26_fail_with_inverted_C_e() -> None:
@@ -119,7 +116,7 @@ def test_eq25_26_fail_with_inverted_C_e() -> None:
         pairs.append(t1.eq25_sides(pt.W, pt.H, c, pt.E_W, pt.E_H))
         pairs.extend(t1.eq26_sides(pt.H, c, pt.E_W, pt.E_H))
     err = t1.relative_violation(pairs)
-    assert _verdict("Theorem 1/eq23-27", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Theorem 1/eq23-27", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_eq27_fails_for_an_overstated_bound() -> None:
@@ -156,9 +153,9 @@ def test_solver_checks_fail_on_wrong_closed_form() -> None:
     closed = t1.closed_form_value(3, 1.0, 1.0)
     too_high = [_record(closed, closed + 1e-6)]  # a closed form above the true minimum gets beaten
     too_low = [_record(closed, closed - 1e-6)]  # one below is never reached
-    assert _verdict("Theorem 1/nonconvex-never-below",
+    assert judge("Theorem 1/nonconvex-never-below",
                     Outcome(0, t1.below_closed_form(too_high), t1.below_closed_form(too_high))) == Verdict.FAIL
-    assert _verdict("Theorem 1/nonconvex-reaches",
+    assert judge("Theorem 1/nonconvex-reaches",
                     Outcome(0, t1.above_closed_form(too_low), t1.above_closed_form(too_low))) == Verdict.FAIL
 
 
@@ -176,7 +173,7 @@ def test_collapse_metrics_detect_a_perturbed_optimum() -> None:
     skew = np.diag([1.0, 1.0, 1.0, 1.2])  # class-mean norms/cosines off the ETF
     bad = t1.collapse_metrics(W, [skew[k, k] * H[k] for k in range(4)], 1.5, 0.5)
     err = max(bad.values())
-    assert _verdict("Theorem 1/nonconvex-collapse", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Theorem 1/nonconvex-collapse", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_solver_lands_on_closed_form_small_case() -> None:
@@ -189,14 +186,14 @@ def test_jensen_display_residual_vanishes_only_in_the_corrected_form() -> None:
     assert t1.jensen_condition_residual(4, 1.0, t1.corrected_C_b, through_exp=True) < 1e-14
     for rule, through_exp in ((t1.printed_C_b, True), (t1.corrected_C_b, False)):
         err = t1.jensen_condition_residual(4, 1.0, rule, through_exp)
-        assert _verdict("Theorem 1/equality-condition-display", Outcome(0, err, err)) == Verdict.FAIL
+        assert judge("Theorem 1/equality-condition-display", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_nc4_check_fails_for_the_farthest_mean() -> None:
     rng = np.random.default_rng(0)
     assert t1.nc4_disagreement(5, 6, 500, rng) == 0.0
     err = t1.nc4_disagreement(5, 6, 500, rng, nearest=np.argmax)
-    assert _verdict("Theorem 1/nc4-prediction", Outcome(0, err, err)) == Verdict.FAIL
+    assert judge("Theorem 1/nc4-prediction", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_equality_eq22_27_fails_for_a_wrong_corrected_constant() -> None:
@@ -210,7 +207,7 @@ def test_equality_eq22_27_fails_for_a_wrong_corrected_constant() -> None:
     assert worst(t1.corrected_C_b) <= RELATIVE
     for candidate in (wrong, printed):
         outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
-        assert _verdict("Theorem 1/equality-eq22-27", outcome) == Verdict.FAIL
+        assert judge("Theorem 1/equality-eq22-27", outcome) == Verdict.FAIL
 
 
 def test_tightest_C_b_rejects_the_printed_and_a_wrong_ratio() -> None:

@@ -12,12 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived
 from theorems import theorem3_contrastive as t3
 
-
-def _verdict(check_id: str, outcome: Outcome) -> Verdict:
-    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +31,9 @@ def test_minimum_value_rejects_wrong_formula() -> None:
         return mpmath.log(n) + mpmath.log(1 + (K - 1) * mpmath.exp(-E_H / tau))
 
     with mpmath.workdps(50):
-        assert _verdict("Theorem 3/minimum-value", t3.minimum_value_error(t3.minimum_value, t3.VALUE_CASES)) == Verdict.PASS
+        assert judge("Theorem 3/minimum-value", t3.minimum_value_error(t3.minimum_value, t3.VALUE_CASES)) == Verdict.PASS
         for wrong in (without_log_n, wrong_exponent):
-            assert _verdict("Theorem 3/minimum-value", t3.minimum_value_error(wrong, t3.VALUE_CASES)) == Verdict.FAIL
+            assert judge("Theorem 3/minimum-value", t3.minimum_value_error(wrong, t3.VALUE_CASES)) == Verdict.FAIL
 
 
 def test_gram_check_distinguishes_printed_corrected_and_wrong() -> None:
@@ -44,7 +41,7 @@ def test_gram_check_distinguishes_printed_corrected_and_wrong() -> None:
     assert t3.gram_error(t3.printed_gram) > 0
     wrong = printed_vs_derived(t3.gram_error(t3.printed_gram), 0, t3.gram_error(lambda K: 2 * t3.corrected_gram(K)),
                                printed="", corrected="", evidence="")
-    assert _verdict("Theorem 3/gram-matrix", wrong) == Verdict.FAIL
+    assert judge("Theorem 3/gram-matrix", wrong) == Verdict.FAIL
 
 
 def test_eq47_tight_only_with_the_right_constant_ratio() -> None:
@@ -153,7 +150,7 @@ def test_eq45_printed_lhs_differs_only_away_from_tau_1() -> None:
     # the printed form fed as if it were the correction must not pass
     gap = abs(t3.eq45_printed_lhs(H, mpmath.mpf("0.5")) - t3.objective(H, mpmath.mpf("0.5")))
     outcome = printed_vs_derived(gap, 0, gap, printed="", corrected="", evidence="")
-    assert _verdict("Theorem 3/eq45-objective-identity", outcome) == Verdict.FAIL
+    assert judge("Theorem 3/eq45-objective-identity", outcome) == Verdict.FAIL
 
 
 def test_eq46_printed_equalities_fail_inside_the_constraint() -> None:
@@ -162,5 +159,5 @@ def test_eq46_printed_equalities_fail_inside_the_constraint() -> None:
     assert t3.eq46_violation(H, E_H, t3.EQ46_PRINTED) > 1e-3
     assert t3.eq46_violation(H, E_H, t3.EQ46_CORRECTED) <= tol
     wrong = t3.eq46_violation(H, E_H, "=>=<>")  # (b)-(c) reversed: -sum||h||^2 >= s3 is false
-    assert _verdict("Theorem 3/eq46-chain", printed_vs_derived(
+    assert judge("Theorem 3/eq46-chain", printed_vs_derived(
         t3.eq46_violation(H, E_H, t3.EQ46_PRINTED), 0, wrong, printed="", corrected="", evidence="")) == Verdict.FAIL

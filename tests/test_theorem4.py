@@ -8,13 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from theorems import theorem4_softmax as t4
 
-
-def _verdict(check_id: str, outcome: Outcome) -> Verdict:
-    return verdict_for(outcome, REGISTRY.get(check_id).tolerance)
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +45,9 @@ def test_eq56_check_verdicts() -> None:
         g1_only, _ = t4.eq56_cases(lambda loss, K, P: loss.g1(P), t4.EQ56_CASES)
         arr = lambda v: np.array(v, dtype=object)  # noqa: E731
         base = dict(printed="", corrected="", evidence="")
-        assert _verdict(cid, printed_vs_derived(arr(corrected), arr(truth), arr(corrected), **base)) == Verdict.PASS
-        assert _verdict(cid, printed_vs_derived(arr(printed), arr(truth), arr(corrected), **base)) == Verdict.ERRATUM
-        assert _verdict(cid, printed_vs_derived(arr(printed), arr(truth), arr(g1_only), **base)) == Verdict.FAIL
+        assert judge(cid, printed_vs_derived(arr(corrected), arr(truth), arr(corrected), **base)) == Verdict.PASS
+        assert judge(cid, printed_vs_derived(arr(printed), arr(truth), arr(corrected), **base)) == Verdict.ERRATUM
+        assert judge(cid, printed_vs_derived(arr(printed), arr(truth), arr(g1_only), **base)) == Verdict.FAIL
         # the printed form agrees for K = 2 and for cross-entropy (g2 = 0): the erratum is in the g2 term only
         for (K, name, _), p, c in zip(t4.EQ56_CASES, printed, corrected):
             assert (abs(p - c) < 1e-40) == (K == 2 or name == "ce")
@@ -139,9 +136,9 @@ def test_eq51_printed_first_line_and_chain_are_flagged() -> None:
     assert abs(own - objective) <= tol and abs(printed - objective) > 1e-3
     outcome = printed_vs_derived(abs(printed - objective), 0, abs(printed - objective),
                                  printed="", corrected="", evidence="")
-    assert _verdict("Theorem 4/eq51-first-line", outcome) == Verdict.FAIL  # printed fed as correction
+    assert judge("Theorem 4/eq51-first-line", outcome) == Verdict.FAIL  # printed fed as correction
     _, _, own, line3, line4 = t4.eq51_members(t4.LOSSES["power2"], W, H, t4.eq50_printed_argument)
     assert line3 - own > 1e-3  # the printed Eq. 50 line is above the objective: the chain breaks
     _, _, own, line3, _ = t4.eq51_members(t4.LOSSES["power2"], W, H, lambda Sk, K: (1 - Sk) / (K - 2))
     wrong = printed_vs_derived(mpmath.mpf(1), 0, max(line3 - own, 0), printed="", corrected="", evidence="")
-    assert _verdict("Theorem 4/eq51-jensen-chain", wrong) == Verdict.FAIL
+    assert judge("Theorem 4/eq51-jensen-chain", wrong) == Verdict.FAIL
