@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lpm_verify.errors import require
-from lpm_verify.geometry import centering_matrix
+from lpm_verify.geometry import centering_matrix, cosines
 
 
 def _check_features(H: np.ndarray, y: np.ndarray, K: int) -> None:
@@ -110,7 +110,7 @@ def cosine_matrix(V: np.ndarray) -> np.ndarray:
     """Pairwise cosines of the rows of ``V  # (K, p)``: ``# (K, K)``."""
     n = np.linalg.norm(V, axis=1)
     require(bool(np.all(n > 0)), "V", "rows of nonzero norm (a cosine needs a direction)", n.tolist())
-    return (V @ V.T) / np.outer(n, n)
+    return cosines(V, axis=1)
 
 
 def _offdiag(C: np.ndarray, idx: np.ndarray) -> np.ndarray:
