@@ -90,3 +90,10 @@ def test_footnote_check_fails_for_a_wrong_or_printed_correction() -> None:
     for candidate in (printed, wrong):
         outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
         assert verdict_for(outcome, tol) == Verdict.FAIL
+
+
+def test_proof_facts_check_fails_for_an_uncentred_frame() -> None:
+    """Without the centring I - 11^T/K the columns do not sum to 0 and rank M = K; the check must fail."""
+    assert judge("Definition 1/proof-facts", d1.proof_facts_outcome(Ks=(3,))) == Verdict.PASS
+    uncentred = d1.proof_facts_outcome(lambda K, P: d1.etf_exact(K, P, centre=sp.Integer(0)), Ks=(3,))
+    assert judge("Definition 1/proof-facts", uncentred) == Verdict.FAIL

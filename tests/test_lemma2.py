@@ -84,3 +84,35 @@ def test_scalings_printed_ratio_fed_as_correction_does_not_pass() -> None:
     printed = max(max(l2.scaling_residuals(*x).values()) for x in inputs)  # default: the printed sqrt(E_W/E_H)
     outcome = printed_vs_derived(printed, 0.0, printed, printed="", corrected="", evidence="")
     assert judge("Lemma 2/proof-scalings", outcome) == Verdict.FAIL
+
+
+def test_full_system_fails_for_a_wrong_target_gram() -> None:
+    """Eq. 31 without the factor K/(K-1), and E_W (I - 11^T) (the Theorem 3 misprint), are not the solution."""
+    for wrong in (lambda K: l2.E_W_SYM * (sp.eye(K) - sp.ones(K, K) / K), lambda K: l2.E_W_SYM * (sp.eye(K) - sp.ones(K, K))):
+        err = l2.full_system_error(3, target_of=wrong)
+        assert judge("Lemma 2/full-system-K2-6", Outcome(0.0, err, err)) == Verdict.FAIL
+    assert judge("Lemma 2/full-system-K2-6", Outcome(0.0, *(2 * [l2.full_system_error(3)]))) == Verdict.PASS
+
+
+def test_full_system_fails_when_the_solution_is_not_unique() -> None:
+    """Dropping sum_k w_k = 0 leaves a one-parameter family of Grams: uniqueness, hence the lemma, fails."""
+    def without_centring(K: int) -> list[sp.Matrix]:
+        c = sp.sqrt(l2.E_H_SYM / l2.E_W_SYM)
+        g = {(i, j): sp.Symbol(f"G_{min(i, j)}{max(i, j)}") for i in range(K) for j in range(K)}
+        C = sp.Symbol("C")
+        eqs = [c * (g[k, k] - g[k, l]) - C for k in range(K) for l in range(K) if k != l]
+        eqs.append(sum(g[k, k] for k in range(K)) - K * l2.E_W_SYM)
+        unknowns = sorted(set(g.values()), key=str) + [C]
+        return [sp.Matrix(K, K, lambda i, j: dict(zip(unknowns, s))[g[i, j]]) for s in sp.linsolve(eqs, unknowns)]
+    err = l2.full_system_error(3, solutions_of=without_centring)
+    assert judge("Lemma 2/full-system-K2-6", Outcome(0.0, err, err)) == Verdict.FAIL
+
+
+def test_hypotheses_hold_fails_at_a_perturbed_point() -> None:
+    inputs = l2.constructed_inputs(seed=1)[:3]
+    assert judge("Lemma 2/hypotheses-hold-at-eq9", l2.hypotheses_error(inputs)) == Verdict.PASS
+    W, H, E_W, E_H = inputs[1]
+    H = H.copy()
+    H[0, 0] *= 1.001  # one feature leaves its class mean
+    out = l2.hypotheses_error(inputs[:1] + [(W, H, E_W, E_H)])
+    assert judge("Lemma 2/hypotheses-hold-at-eq9", out) == Verdict.FAIL

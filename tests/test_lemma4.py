@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, judge, printed_vs_derived, verdict_for
 from theorems import lemma4_softmax_probability_bound as l4
 from theorems import theorem4_softmax as t4
 
@@ -150,3 +150,29 @@ def test_f_at_x0_step_is_tied_to_the_coded_assumption() -> None:
     assert l4.formula_gap(lhs, rhs(t4.assumption_gap(l4.s_, l4.K_)), symbols, l4.LPRIME_POINTS) == 0
     wrong = l4.s_ - (l4.K_ - 1) / l4.K_ * sp.log(l4.K_ ** 2 * l4.s_ + (2 * l4.K_ - 1) * l4.K_)
     assert l4.formula_gap(lhs, rhs(wrong), symbols, l4.LPRIME_POINTS) > 0
+
+
+# -- negative controls: one per check id not covered above --------------------------------------
+def test_L_prime_steps_check_fails_for_a_wrong_step() -> None:
+    """f'(x) printed without the 1/(K-1) is not an identity (the other steps have gap 0, checked above)."""
+    name = "f'(x) = K - exp(x)/(K-1)"
+    bad = {name: (l4.K_ - sp.exp(l4.x_), l4.L_prime_steps()[name][1])}
+    assert judge("Lemma 4/L-prime-steps", l4.L_prime_outcome(bad)) == Verdict.FAIL
+
+
+def test_L_max_at_zero_fails_below_the_boundary() -> None:
+    """The check's claim, max_t L(t) - L(0) <= -1e-20, at s = 0.3 s*(K) (assumption violated)."""
+    excess = l4.L_max_excess(range(2, 5), range(1, 6), ("0.3",))
+    assert judge("Lemma 4/L-max-at-zero", at_most(excess, mpmath.mpf("-1e-20"))) == Verdict.FAIL
+
+
+def test_equality_at_etf_fails_at_a_perturbed_optimum() -> None:
+    def shrunk(K, n, E_W, E_H):  # Eq. 9 with w_1 scaled by 0.99 (still feasible)
+        W, H = t4.etf_point_mp(K, n, E_W, E_H)
+        W = W.copy()
+        W[0] = W[0] * mpmath.mpf("0.99")
+        return W, H
+    with mpmath.workdps(40):
+        assert judge("Lemma 4/equality-at-etf", l4.equality_at_etf_outcome(cases=l4.EQUALITY_CASES[:2])) == Verdict.PASS
+        out = l4.equality_at_etf_outcome(shrunk, cases=l4.EQUALITY_CASES[:2])
+        assert judge("Lemma 4/equality-at-etf", out) == Verdict.FAIL

@@ -218,3 +218,74 @@ def test_tightest_C_b_rejects_the_printed_and_a_wrong_ratio() -> None:
         assert abs(2 * t1.corrected_C_b(K, s, np) / math.exp(s) / best - 1) > 1e3 * tol
     # at K = 2 the printed and corrected constants coincide, so the check cannot tell them apart there
     assert t1.printed_C_b(2, 1.0, np) == t1.corrected_C_b(2, 1.0, np)
+
+
+# -- negative controls: one per check id not covered above --------------------------------------
+def test_jensen_weights_fails_for_a_wrong_C_c() -> None:
+    """C_c without the 1/(K-1) makes the Jensen weights sum to K - C_a(K-2)/(C_a+C_b) != 1."""
+    good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
+    assert t1.jensen_weights_error(good) == (0.0, True)
+    bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c * (t1.K_SYM - 1), good.C_d, good.C_e)
+    err, proved = t1.jensen_weights_error(bad)
+    assert not proved and judge("Theorem 1/jensen-weights", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_cd_rearrangement_check_fails_for_a_wrong_C_d() -> None:
+    good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
+    bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c, good.C_d + sp.log(2), good.C_e)
+    err, proved = t1.symbolic_error(t1.cd_rearrangement(bad), lambda: t1.CONSTANT_SAMPLES, t1.prove_log_identity)
+    assert not proved and err == pytest.approx(math.log(2))
+    assert judge("Theorem 1/C_d-rearrangement", Outcome(0, err, err)) == Verdict.FAIL
+
+
+def test_equality_logit_gap_fails_for_a_wrong_or_printed_correction() -> None:
+    printed, _ = t1.logit_gap_error(t1.printed_C_b)
+    wrong, _ = t1.logit_gap_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))  # off by log 2
+    for candidate in (wrong, printed):
+        outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
+        assert judge("Theorem 1/equality-logit-gap", outcome) == Verdict.FAIL
+
+
+def test_minimum_value_mp50_fails_for_a_perturbed_point_and_a_wrong_closed_form() -> None:
+    import mpmath
+    cases = t1.MP50_CASES[:2]
+    with mpmath.workdps(50):
+        assert judge("Theorem 1/minimum-value-mp50", t1.value_mp_error(cases=cases)) == Verdict.PASS
+
+        def nudged(*args):  # Eq. 9 with W scaled by 1 + 1e-30: off the sphere by far less than float64 sees
+            W, H = t1.minimizer_mp(*args)
+            return W * (1 + mpmath.mpf("1e-30")), H
+        assert judge("Theorem 1/minimum-value-mp50", t1.value_mp_error(point=nudged, cases=cases)) == Verdict.FAIL
+        no_K_factor = lambda K, s: mpmath.log(1 + (K - 1) * mpmath.exp(-s))  # noqa: E731  exp(-s) for exp(-K s/(K-1))
+        out = t1.value_mp_error(closed_form=no_K_factor, cases=cases)
+        assert judge("Theorem 1/minimum-value-mp50", out) == Verdict.FAIL
+
+
+def test_minimizer_feasible_tight_fails_inside_the_constraint() -> None:
+    def shrunk(*args):  # 0.999 W: feasible but the W constraint is no longer active
+        W, H = t1.minimizer(*args)
+        return 0.999 * W, H
+    assert judge("Theorem 1/minimizer-feasible-tight", t1.feasible_tight_error(Ks=(3,))) == Verdict.PASS
+    assert judge("Theorem 1/minimizer-feasible-tight", t1.feasible_tight_error(shrunk, Ks=(3,))) == Verdict.FAIL
+
+
+def test_equality_eq24_27_fails_at_a_perturbed_optimum() -> None:
+    def shrunk(*args):  # rescaled W (still feasible): Eq. 25 is no longer tight
+        W, H = t1.minimizer(*args)
+        return 0.9 * W, H
+    gaps = t1.equality_gaps_at_minimizer(3, 1, 3, 1.0, 2.0, point=shrunk)
+    err = max(gaps["eq24"], gaps["eq25"], gaps["eq26"])
+    assert judge("Theorem 1/equality-eq24-27", Outcome(0.0, err, err)) == Verdict.FAIL
+
+
+def test_grid_solver_checks_fail_on_perturbed_solver_output() -> None:
+    closed = t1.closed_form_value(3, 1.0, 1.0)
+    below = [_record(closed - 1e-6, closed)]  # a "solution" below the true minimum (infeasible output)
+    above = [_record(closed + 1e-6, closed)]  # a solve that stalls above it
+    shape = [_record(closed, closed, shape=1e-3)]  # a within-class spread of 1e-3 sqrt(E_H)
+    assert judge("Theorem 1/nonconvex-grid-never-below",
+                 Outcome(0, t1.below_closed_form(below), t1.below_closed_form(below))) == Verdict.FAIL
+    assert judge("Theorem 1/nonconvex-grid-reaches",
+                 Outcome(0, t1.above_closed_form(above), t1.above_closed_form(above))) == Verdict.FAIL
+    assert judge("Theorem 1/nonconvex-grid-collapse",
+                 Outcome(0, t1.collapse_error(shape), t1.collapse_error(shape))) == Verdict.FAIL

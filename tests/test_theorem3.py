@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, judge, printed_vs_derived
 from theorems import theorem3_contrastive as t3
 
 
@@ -161,3 +161,42 @@ def test_eq46_printed_equalities_fail_inside_the_constraint() -> None:
     wrong = t3.eq46_violation(H, E_H, "=>=<>")  # (b)-(c) reversed: -sum||h||^2 >= s3 is false
     assert judge("Theorem 3/eq46-chain", printed_vs_derived(
         t3.eq46_violation(H, E_H, t3.EQ46_PRINTED), 0, wrong, printed="", corrected="", evidence="")) == Verdict.FAIL
+
+
+# -- negative controls: one per check id not covered above --------------------------------------
+def test_eq44_jensen_fails_for_wrong_weights() -> None:
+    """C_c doubled: the Jensen weights no longer sum to 1 and the rearrangement into C_d breaks."""
+    pts = t3._points(count=4)
+    assert judge("Theorem 3/eq44-jensen", t3.eq44ab_outcome(pts)) == Verdict.PASS
+
+    def doubled_C_c(C_a, C_b, K):
+        alpha, C_c, C_d = t3.jensen_weights(C_a, C_b, K)
+        return alpha, 2 * C_c, C_d
+    assert judge("Theorem 3/eq44-jensen", t3.eq44ab_outcome(pts, doubled_C_c)) == Verdict.FAIL
+
+
+def test_eq45_eq47_bounds_fail_for_an_overstated_bound() -> None:
+    """Eq. 47 with the sign of its first term flipped lies above the objective near the ETF."""
+    pts = t3._points(count=6)
+    assert judge("Theorem 3/eq45-eq47-bounds", t3.eq45_eq47_outcome(pts)) == Verdict.PASS
+
+    def sign_flipped(K, n, tau, E_H, C_a, C_b):
+        return t3.eq47_bound(K, n, tau, E_H, C_a, C_b) + 2 * C_b * K * E_H / ((C_a + C_b) * (K - 1) * tau)
+    assert judge("Theorem 3/eq45-eq47-bounds", t3.eq45_eq47_outcome(pts, sign_flipped)) == Verdict.FAIL
+
+
+def test_eq47_tight_fails_for_a_wrong_or_printed_correction() -> None:
+    with mpmath.workdps(50):
+        printed = t3.eq47_gap(lambda K, tau, E_H: t3.printed_constants(K, tau, E_H, E_H))
+        wrong = t3.eq47_gap(lambda K, tau, E_H: (mpmath.exp(E_H / tau), (K - 1) * mpmath.exp(-E_H / tau)))
+        assert t3.eq47_gap(t3.corrected_constants) < 1e-40
+        for candidate in (wrong, printed):
+            outcome = printed_vs_derived(printed, 0, candidate, printed="", corrected="", evidence="")
+            assert judge("Theorem 3/eq47-tight-at-minimizer", outcome) == Verdict.FAIL
+
+
+def test_solver_grid_fails_against_a_wrong_minimum() -> None:
+    """One tiny solve (K = 2, n = 1, p = 1) against L* + 1e-3: the solver 'beats' the wrong minimum."""
+    res = t3.solve_cases_gap([(2, 1, 1, 1.0, 1.0)], lambda *a: t3.minimum_value(*a) + mpmath.mpf("1e-3"), starts=1)
+    err = max(-res["beats"], res["value"])  # the error of Theorem 3/solver-grid
+    assert judge("Theorem 3/solver-grid", Outcome("", res, err)) == Verdict.FAIL

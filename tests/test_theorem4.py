@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, judge, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from theorems import theorem4_softmax as t4
 
@@ -142,3 +142,37 @@ def test_eq51_printed_first_line_and_chain_are_flagged() -> None:
     _, _, own, line3, _ = t4.eq51_members(t4.LOSSES["power2"], W, H, lambda Sk, K: (1 - Sk) / (K - 2))
     wrong = printed_vs_derived(mpmath.mpf(1), 0, max(line3 - own, 0), printed="", corrected="", evidence="")
     assert judge("Theorem 4/eq51-jensen-chain", wrong) == Verdict.FAIL
+
+
+# -- negative controls: one per check id not covered above --------------------------------------
+def test_assumption_boundary_fails_for_a_wrong_closed_form() -> None:
+    """b + 2 for b = (2K-1)(K-1) inside Lambert W (a wrong constant), and the principal branch."""
+    def wrong_constant(K: int):
+        m, b = mpmath.mpf(K * (K - 1)), mpmath.mpf((2 * K - 1) * (K - 1))
+        return (mpmath.re(-m * mpmath.lambertw(-mpmath.exp(-(b + 2) / m) / m, -1)) - b) / K ** 2
+
+    def principal_branch(K: int):
+        m, b = mpmath.mpf(K * (K - 1)), mpmath.mpf((2 * K - 1) * (K - 1))
+        return (mpmath.re(-m * mpmath.lambertw(-mpmath.exp(-b / m) / m, 0)) - b) / K ** 2
+    with mpmath.workdps(50):
+        assert judge("Theorem 4/assumption-boundary", t4.boundary_outcome(Ks=(3, 4), sympy_Ks=())) == Verdict.PASS
+        for wrong in (wrong_constant, principal_branch):
+            out = t4.boundary_outcome(wrong, Ks=(3, 4), sympy_Ks=())
+            assert judge("Theorem 4/assumption-boundary", out) == Verdict.FAIL
+
+
+def test_assumption_needed_fails_above_the_boundary_and_for_cross_entropy() -> None:
+    (name, K, s, alpha, beta) = t4.BELOW_BOUNDARY_POINTS[0]
+    above = [(name, K, mpmath.mpf("1.05") * t4.boundary_lambert(K), alpha, beta)]  # where Theorem 4 applies
+    ce = [("ce", K, s, alpha, beta)]  # Theorem 1: the ETF is optimal for cross-entropy at every s
+    assert judge("Theorem 4/assumption-needed", t4.assumption_needed_outcome(t4.BELOW_BOUNDARY_POINTS)) == Verdict.PASS
+    for points in (above, ce):
+        assert judge("Theorem 4/assumption-needed", t4.assumption_needed_outcome(points)) == Verdict.FAIL
+
+
+def test_solver_grid_fails_against_a_wrong_reference() -> None:
+    """One small solve (K = 3, cross-entropy, 1.05 s*) against Eq. 9's value + 1e-3: the solver 'beats' it."""
+    problems = t4.above_boundary_problems(Ks=(3,), losses=("ce",), factors=(1.05,))
+    res = t4.solver_gaps(problems, lambda p: t4.etf_objective(p) + 1e-3, starts=1)
+    err = max(-res["beats"], res["value"])  # the error of Theorem 4/solver-grid
+    assert judge("Theorem 4/solver-grid", Outcome("", res, err)) == Verdict.FAIL

@@ -180,10 +180,16 @@ def _explicit() -> Outcome:
        claim="For the exact frames of K = 2..6: P^T P = I, the columns of M* sum to zero, rank M* = K - 1.",
        method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
 def _proof_facts() -> Outcome:
+    return proof_facts_outcome()
+
+
+def proof_facts_outcome(frame: Callable[[int, sp.Matrix], sp.Matrix] = etf_exact,
+                        Ks: tuple[int, ...] = EXPLICIT_K) -> Outcome:
+    """Largest residual of :func:`proof_facts_error` for ``M = frame(K, P)`` with the exact Cayley ``P``."""
     worst, detail = 0.0, {}
-    for K in EXPLICIT_K:
+    for K in Ks:
         P = cayley_partial_orthogonal(K + 1, K, seed=K)
-        facts = proof_facts_error(K, P, etf_exact(K, P))
+        facts = proof_facts_error(K, P, frame(K, P))
         detail[K] = {k: str(v) for k, v in facts.items()}
         worst = max([worst] + [float(v) for v in facts.values()])
     return Outcome("0 residuals", f"max residual {worst}", worst, detail=detail)

@@ -78,12 +78,18 @@ def full_system_solutions(K: int) -> list[sp.Matrix]:
     return [sp.Matrix(K, K, lambda i, j: dict(zip(unknowns, sol))[g[i, j]]) for sol in solutions]
 
 
-def full_system_error(K: int) -> float:
-    """0 iff the hypotheses have exactly one Gram solution and it is ``E_W K/(K-1)(I - 11^T/K)``."""
-    sols = full_system_solutions(K)
+def eq31_gram(K: int) -> sp.Matrix:
+    """Eq. 31: ``E_W K/(K-1) (I - 11^T/K)``."""
+    return E_W_SYM * sp.Rational(K, K - 1) * (sp.eye(K) - sp.ones(K, K) / K)
+
+
+def full_system_error(K: int, target_of: Callable[[int], sp.Matrix] = eq31_gram,
+                      solutions_of: Callable[[int], list[sp.Matrix]] = full_system_solutions) -> float:
+    """0 iff the hypotheses have exactly one Gram solution and it is ``target_of(K)`` (Eq. 31)."""
+    sols = solutions_of(K)
     if len(sols) != 1 or any(x.free_symbols - {E_W_SYM, E_H_SYM} for x in sols[0]):
         return float("inf")  # not unique: the lemma's conclusion would not follow
-    target = E_W_SYM * sp.Rational(K, K - 1) * (sp.eye(K) - sp.ones(K, K) / K)
+    target = target_of(K)
     return max(symbolic_error(x, lambda: [{E_W_SYM: 2, E_H_SYM: 3}])[0] for x in (sols[0] - target))
 
 
@@ -219,8 +225,13 @@ def _scalings() -> Outcome:
        method="proof-step", tolerance=1e-12, reason="float64 residuals of size-<=16 products, relative to max(1, E)",
        digits=15)
 def _hypotheses_hold() -> Outcome:
+    return hypotheses_error(constructed_inputs(seed=1))
+
+
+def hypotheses_error(inputs: list[tuple[np.ndarray, np.ndarray, float, float]]) -> Outcome:
+    """Largest residual of Eqs. 28-30 over ``inputs`` ``(W, H, E_W, E_H)``, relative to ``max(1, E_W, E_H)``."""
     worst = max(float(np.max(np.abs(hypothesis_residuals(W, H, E_W, E_H)))) / max(1.0, E_W, E_H)
-                for W, H, E_W, E_H in constructed_inputs(seed=1))
+                for W, H, E_W, E_H in inputs)
     return Outcome(0.0, worst, worst)
 
 

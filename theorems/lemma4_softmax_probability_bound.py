@@ -273,7 +273,12 @@ LPRIME_POINTS = [(3, 5, 2, sp.Rational(5, 2), sp.Rational(1, 3)), (4, 7, 3, sp.R
              "and f(Ks/(K-1)) < 0 being Theorem 4's assumption) is an exact identity.",
        reason="exact sympy simplification; unproved identities are evaluated at exact points (nonzero = fail)")
 def _() -> Outcome:
-    gaps = {name: formula_gap(a, b, (K_, n_, t_, s_, x_), LPRIME_POINTS) for name, (a, b) in L_prime_steps().items()}
+    return L_prime_outcome(L_prime_steps())
+
+
+def L_prime_outcome(steps: dict[str, tuple[sp.Expr, sp.Expr]]) -> Outcome:
+    """Largest :func:`formula_gap` over the ``(printed, derived)`` pairs of ``steps`` (0 iff all are identities)."""
+    gaps = {name: formula_gap(a, b, (K_, n_, t_, s_, x_), LPRIME_POINTS) for name, (a, b) in steps.items()}
     return compare(0, max(gaps.values()), **{name: gap for name, gap in gaps.items()})
 
 
@@ -304,10 +309,20 @@ def _() -> Outcome:
              "softmax probability 1/(1 + (K-1) exp(-K s/(K-1))), and Lemma 4's equality conditions hold.",
        reason="40-digit arithmetic on sums of at most 20 probabilities")
 def _() -> Outcome:
+    return equality_at_etf_outcome()
+
+
+EQUALITY_CASES = ((2, 3, "1.5"), (3, 2, "2.5"), (4, 1, "3.3"), (5, 2, "7"))
+
+
+def equality_at_etf_outcome(point: Callable[..., tuple[np.ndarray, list[np.ndarray]]] = etf_point_mp,
+                            cases: Sequence[tuple[int, int, str]] = EQUALITY_CASES) -> Outcome:
+    """Tightness of Eq. 59, ``L(0)/N`` vs the ETF probability, and Lemma 4's equality conditions at
+    ``point(K, n, E_W, E_H)`` (default Eq. 9) with ``E_W = E_H = s``."""
     gaps = []
-    for K, n, s in [(2, 3, "1.5"), (3, 2, "2.5"), (4, 1, "3.3"), (5, 2, "7")]:
+    for K, n, s in cases:
         s = mpmath.mpf(s)
-        W, H = etf_point_mp(K, n, s, s)
+        W, H = point(K, n, s, s)
         gaps += [abs(np.sum(own_probabilities(W, H)) - L(0, K, n, s)), abs(L(0, K, n, s) / (K * n) - etf_probability(K, s))]
         gaps += [abs(x) for x in equality_conditions(W, H, s, s)]
     return compare(0, max(gaps))

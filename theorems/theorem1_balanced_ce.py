@@ -336,9 +336,9 @@ def proof_steps_error(pairs: dict[str, list[tuple[float, float]]]) -> tuple[floa
 
 
 def equality_gaps_at_minimizer(K: int, n: int, p: int, E_W: float, E_H: float, C_b_rule: Callable = printed_C_b,
-                               seed: int = 0) -> dict[str, float]:
-    """Relative gaps ``|rhs - lhs|`` of Eqs. 22-27 at Eq. 9 (all 0 iff every step is tight there)."""
-    W, H = minimizer(K, n, p, E_W, E_H, np.random.default_rng(seed))
+                               seed: int = 0, point: Callable = minimizer) -> dict[str, float]:
+    """Relative gaps ``|rhs - lhs|`` of Eqs. 22-27 at ``point`` (default Eq. 9; all 0 iff every step is tight there)."""
+    W, H = point(K, n, p, E_W, E_H, np.random.default_rng(seed))
     c = proof_constants(K, E_W, E_H, C_b_rule)
     z = np.exp(H[0, 0] @ W.T)  # (K,) exp-logits of one sample of class 1; all samples are alike
     gaps = {"eq22": relative_mismatch([eq22_sides(z, 0, c)]), "eq23": relative_mismatch([eq23_sides(W, H, c, E_W, E_H)])}
@@ -474,9 +474,19 @@ def _minimum_value() -> Outcome:
        claim="C_a/(C_a+C_b) + (K-1) C_c = 1 with C_c = C_b/((C_a+C_b)(K-1)), for all C_a, C_b > 0 and symbolic K.",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy", digits=None)
 def _weights() -> Outcome:
-    c = constants_from(K_SYM, CA_SYM, CB_SYM, S_SYM, S_SYM, sp)
-    err, proved = symbolic_error(c.C_a / (c.C_a + c.C_b) + (K_SYM - 1) * c.C_c - 1)
+    err, proved = jensen_weights_error(constants_from(K_SYM, CA_SYM, CB_SYM, S_SYM, S_SYM, sp))
     return Outcome(0, "proved" if proved else "not proved", err)
+
+
+#: Exact sample points for identities in K, C_a, C_b and the logs x, Y (evidence only when sympy cannot decide).
+CONSTANT_SAMPLES = [{K_SYM: k, CA_SYM: a, CB_SYM: b, sp.Symbol("x", real=True): x, sp.Symbol("Y", real=True): y}
+                    for k in (2, 3, 7) for a, b in ((sp.Rational(1, 3), 2), (5, sp.Rational(1, 7)))
+                    for x, y in ((sp.Rational(1, 2), -3), (-2, sp.Rational(5, 4)))]
+
+
+def jensen_weights_error(c: ProofConstants) -> tuple[float, bool]:
+    """``(error, proved)`` of ``C_a/(C_a+C_b) + (K-1) C_c = 1`` (the weights of Jensen's step Eq. 22 sum to 1)."""
+    return symbolic_error(c.C_a / (c.C_a + c.C_b) + (c.K - 1) * c.C_c - 1, lambda: CONSTANT_SAMPLES)
 
 
 def cd_rearrangement(c: ProofConstants) -> sp.Expr:
@@ -494,7 +504,7 @@ def cd_rearrangement(c: ProofConstants) -> sp.Expr:
        method="symbolic", tolerance=0.0, reason="decided by sympy (logs of positive quantities)", digits=None)
 def _cd() -> Outcome:
     err, proved = symbolic_error(cd_rearrangement(constants_from(K_SYM, CA_SYM, CB_SYM, S_SYM, S_SYM, sp)),
-                                 simplifier=prove_log_identity)
+                                 lambda: CONSTANT_SAMPLES, prove_log_identity)
     return Outcome(0, "proved" if proved else "not proved", err)
 
 
@@ -528,12 +538,21 @@ def _logit_gap() -> Outcome:
        method="numeric", tolerance=1e-40, reason="50-digit arithmetic; ~K n terms of size <= 10 leave >40 digits",
        digits=50)
 def _value_mp() -> Outcome:
+    return value_mp_error()
+
+
+MP50_CASES = ((2, 1, "0.3", "1.7"), (3, 2, "2", "5"), (5, 1, "0.1", "0.05"), (10, 2, "4", "9"))
+
+
+def value_mp_error(point: Callable = minimizer_mp, closed_form: Callable = _derived_mp,
+                   cases: tuple = MP50_CASES) -> Outcome:
+    """``|objective(point) - closed_form(K, s)|`` at the working precision over ``cases`` and p in {K, 2K}."""
     worst, detail = mpmath.mpf(0), {}
-    for K, n, E_W, E_H in ((2, 1, "0.3", "1.7"), (3, 2, "2", "5"), (5, 1, "0.1", "0.05"), (10, 2, "4", "9")):
+    for K, n, E_W, E_H in cases:
         for p in (K, 2 * K):
-            W, H = minimizer_mp(K, n, p, E_W, E_H)
+            W, H = point(K, n, p, E_W, E_H)
             value = LPMProblem.balanced(K, n, float(E_W), float(E_H), p=p).objective(W, H)
-            err = abs(value - _derived_mp(K, mpmath.sqrt(mpmath.mpf(E_W) * mpmath.mpf(E_H))))
+            err = abs(value - closed_form(K, mpmath.sqrt(mpmath.mpf(E_W) * mpmath.mpf(E_H))))
             detail[f"K={K},n={n},p={p}"] = mpmath.nstr(err, 5)
             worst = max(worst, err)
     return Outcome(0, worst, float(worst), detail=detail)
@@ -545,12 +564,17 @@ def _value_mp() -> Outcome:
        method="numeric", tolerance=1e-13, reason="float64 evaluation of energies/losses of size <= 20: a few ulps",
        digits=15)
 def _minimizer_numeric() -> Outcome:
+    return feasible_tight_error()
+
+
+def feasible_tight_error(point: Callable = minimizer, Ks: tuple[int, ...] = (2, 3, 5, 10)) -> Outcome:
+    """Largest relative constraint slack and objective gap to the closed form at ``point(K, 2, p, E_W, E_H, rng)``."""
     rng = np.random.default_rng(7)
     worst = 0.0
-    for K in (2, 3, 5, 10):
+    for K in Ks:
         for p in (K - 1, K, 2 * K):
             E_W, E_H = np.exp(rng.uniform(-2, 2, size=2))
-            W, H = minimizer(K, 2, p, E_W, E_H, rng)
+            W, H = point(K, 2, p, E_W, E_H, rng)
             problem = LPMProblem.balanced(K, 2, float(E_W), float(E_H), p=p)
             slack_W, slack_H = problem.constraint_slacks(W, list(H))
             worst = max(worst, abs(slack_W) / E_W, abs(slack_H) / E_H,

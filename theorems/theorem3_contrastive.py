@@ -163,14 +163,15 @@ def _blocks(H: Any, tau: Any) -> tuple[np.ndarray, np.ndarray]:
     return G4, np.sum(bk.exp(G4), axis=3) / n
 
 
-def eq44_steps(H: Any, tau: Any, C_a: Any, C_b: Any) -> dict[str, np.ndarray]:
+def eq44_steps(H: Any, tau: Any, C_a: Any, C_b: Any,
+               weights: Callable[[Any, Any, int], tuple[Any, Any, Any]] = jensen_weights) -> dict[str, np.ndarray]:
     """The four members of Eq. 44 for every ``(k, i, j)``, each ``# (K, n, n)``.
 
     ``c_printed`` is the last member as printed (``h_{k,l}`` in the sum over ``k' != k``),
-    ``c_corrected`` has ``h_{k',l}``.
+    ``c_corrected`` has ``h_{k',l}``; ``weights`` gives ``(C_a/(C_a+C_b), C_c, C_d)`` (default as printed).
     """
     K, n, _ = H.shape
-    alpha, C_c, C_d = jensen_weights(C_a, C_b, K)
+    alpha, C_c, C_d = weights(C_a, C_b, K)
     G4, E = _blocks(H, tau)
     lhs, a, b, c_pr, c_co = (np.empty((K, n, n), dtype=object) for _ in range(5))
     for k in range(K):
@@ -256,11 +257,16 @@ STEP_REASON = ("30-digit arithmetic; sums of at most ~150 terms of size <= 1e3 r
        claim="Eq. 44 (a) Jensen on log and (b) the rearrangement into C_d hold at random feasible points "
              "(printed and corrected C_a, C_b).")
 def _() -> Outcome:
+    return eq44ab_outcome(_points())
+
+
+def eq44ab_outcome(points: Sequence[tuple], weights: Callable = jensen_weights) -> Outcome:
+    """Largest violation of Eq. 44 (a) ``lhs >= a`` and (b) ``a = b`` at ``points`` (printed and corrected C_a, C_b)."""
     gaps = []
-    for H, tau, E_H in _points():
+    for H, tau, E_H in points:
         K = H.shape[0]
         for C_a, C_b in (printed_constants(K, tau, E_H, E_H), corrected_constants(K, tau, E_H)):
-            st = eq44_steps(H, tau, C_a, C_b)
+            st = eq44_steps(H, tau, C_a, C_b, weights)
             gaps += [max(0, x) for x in (st["a"] - st["lhs"]).ravel()]
             gaps += [abs(x) for x in (st["a"] - st["b"]).ravel()]
     return at_most(max(gaps), 0, steps="Eq. 44 (a) lhs >= a, (b) a = b")
@@ -319,13 +325,18 @@ def _() -> Outcome:
        claim="The inequality of Eq. 45 and the bound Eq. 47 hold at random feasible points "
              "(for the printed C_a, C_b with E_W in {E_H, 1} and for the corrected ones).")
 def _() -> Outcome:
+    return eq45_eq47_outcome(_points())
+
+
+def eq45_eq47_outcome(points: Sequence[tuple], bound47: Callable[..., Any] = eq47_bound) -> Outcome:
+    """Largest excess of Eq. 45's right side and of ``bound47`` (Eq. 47) over the objective at ``points``."""
     worst = []
-    for H, tau, E_H in _points():
+    for H, tau, E_H in points:
         K, n, _ = H.shape
         value = objective(H, tau)
         for C in (printed_constants(K, tau, E_H, E_H), printed_constants(K, tau, E_H, 1),
                   corrected_constants(K, tau, E_H)):
-            worst += [eq45_rhs(H, tau, *C) - value, eq47_bound(K, n, tau, E_H, *C) - value]
+            worst += [eq45_rhs(H, tau, *C) - value, bound47(K, n, tau, E_H, *C) - value]
     return at_most(max(worst), 0, steps="Eq. 45 rhs <= objective, Eq. 47 rhs <= objective")
 
 
@@ -428,13 +439,9 @@ def _() -> Outcome:
            - minimum_value(K_, n_, tau_, E_H_))
     once = sp.simplify(sp.expand_log(sym, force=True))  # logs of positive quantities: force is valid
     proved = sp.simplify(sp.expand_log(once, force=True)) == 0
-    printed, corrected = [], []
-    for K, n, tau, E_H in VALUE_CASES:
-        tau, E_H = mpmath.mpf(tau), mpmath.mpf(E_H)
-        truth = minimum_value(K, n, tau, E_H)
-        for E_W in (E_H, mpmath.mpf(1), mpmath.mpf(4)):
-            printed.append(abs(eq47_bound(K, n, tau, E_H, *printed_constants(K, tau, E_H, E_W)) - truth))
-        corrected.append(abs(eq47_bound(K, n, tau, E_H, *corrected_constants(K, tau, E_H)) - truth))
+    printed = [eq47_gap(lambda K, tau, E_H, f=f: printed_constants(K, tau, E_H, f(E_H)))
+               for f in (lambda E_H: E_H, lambda E_H: mpmath.mpf(1), lambda E_H: mpmath.mpf(4))]
+    corrected = [eq47_gap(corrected_constants)]
     return printed_vs_derived(
         max(printed), 0, max(corrected) if proved else float("nan"),
         printed="C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W))",
@@ -449,6 +456,15 @@ def _() -> Outcome:
                  "reachable' fails); with the corrected constants sympy proves Eq. 47 = L* for symbolic K, n, tau, "
                  f"E_H ({proved}) and 50-digit evaluation leaves {mpmath.nstr(max(corrected), 3)}",
         sympy_proved_corrected=proved)
+
+
+def eq47_gap(constants: Callable[[int, Any, Any], tuple[Any, Any]], cases: Sequence[tuple] = VALUE_CASES) -> Any:
+    """Largest ``|Eq. 47 with (C_a, C_b) = constants(K, tau, E_H) - L*|`` over ``cases`` (0 iff Eq. 47 is tight)."""
+    gaps = []
+    for K, n, tau, E_H in cases:
+        tau, E_H = mpmath.mpf(tau), mpmath.mpf(E_H)
+        gaps.append(abs(eq47_bound(K, n, tau, E_H, *constants(K, tau, E_H)) - minimum_value(K, n, tau, E_H)))
+    return max(gaps)
 
 
 # -- numeric solves of Eq. 12 ----------------------------------------------------------------

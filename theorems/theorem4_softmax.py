@@ -83,13 +83,20 @@ SYMPY_K = (2, 3, 4, 5)
        reason="50-digit evaluation of Lambert W, of sympy's exact solution and of a bracketed root; "
               "agreement to 1e-45 leaves 5 digits for rounding")
 def _() -> Outcome:
+    return boundary_outcome()
+
+
+def boundary_outcome(closed_form: Callable[[int], Any] = boundary_lambert, Ks: Sequence[int] = BOUNDARY_K,
+                     sympy_Ks: Sequence[int] = SYMPY_K) -> Outcome:
+    """``closed_form(K)`` against the bracketed root, ``phi(closed_form(K)) = 0`` and (for ``sympy_Ks``) sympy's
+    exact root, at the working precision; NaN unless ``phi`` is proved convex."""
     phi2 = sp.diff(assumption_gap(s_sym, K_sym), s_sym, 2)
     convex = sp.simplify(phi2 - (K_sym - 1) * K_sym ** 3 / (K_sym ** 2 * s_sym + (2 * K_sym - 1) * (K_sym - 1)) ** 2) == 0
     errors, table = [], {}
-    for K in BOUNDARY_K:
-        closed = boundary_lambert(K)
+    for K in Ks:
+        closed = closed_form(K)
         errors += [abs(closed - boundary_root(K)), abs(assumption_gap(closed, K))]
-        if K in SYMPY_K:
+        if K in sympy_Ks:
             errors.append(abs(closed - sp.N(boundary_sympy(K), 50)))
         negative_at_zero = sp.N(assumption_gap(sp.Integer(0), sp.Integer(K)), 30) < 0
         if not negative_at_zero:
@@ -452,8 +459,13 @@ def _loss(name: str) -> SoftmaxLoss:
              "paper's own example g1 = (1-x)^2, g2 = x^2 (K = 5, s = 0.2, s* = 3.92).",
        reason="exact inequality evaluated at 30 digits; the 1e-3 margin is 1e24 times the rounding")
 def _() -> Outcome:
+    return assumption_needed_outcome(BELOW_BOUNDARY_POINTS)
+
+
+def assumption_needed_outcome(points: Sequence[tuple[str, int, Any, Any, Any]]) -> Outcome:
+    """``max gap <= -1e-3`` for :func:`below_boundary_gap` at ``points`` ``(loss name, K, s, alpha, beta)``."""
     gaps = {f"{name}, K={K}, s={s}": below_boundary_gap(_loss(name), K, mpmath.mpf(s), mpmath.mpf(a), mpmath.mpf(b))
-            for name, K, s, a, b in BELOW_BOUNDARY_POINTS}
+            for name, K, s, a, b in points}
     return at_most(max(gaps.values()), mpmath.mpf("-1e-3"),
                    gaps={key: mpmath.nstr(g, 12) for key, g in gaps.items()},
                    points="w_1 = sqrt(alpha K E_W) e, w_k = -sqrt((1-alpha) K E_W/(K-1)) e; h likewise with beta")
