@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import Verdict, at_most, compare, verdict_for
+from lpm_verify.claims import NON_FAILING, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
 from lpm_verify.errors import LPMInputError
 from lpm_verify.solvers.lq import best_eq9, eq9_objective, lq_energies, lq_objective, solve_lq
 from theorems import proposition2_lq as P2
@@ -57,21 +57,35 @@ def test_best_eq9_at_q2_is_rotation_free() -> None:
 
 # -- negative controls -----------------------------------------------------------------------------
 def test_gprime_forms() -> None:
+    """Proposition 2/gprime: a sign-flipped correction fails, and the printed 2K^4 form fed as the
+    correction does not pass."""
     truth = P2.gprime_derived()
     printed = P2.gprime_printed(P2._a + 1, P2._q)
     assert P2.relative_gap(printed / (P2._a + 1), truth) == 0
-    assert P2.relative_gap(printed, truth) != 0
+    err_p = P2._sample_abs(P2.relative_gap(printed, truth))
+    assert err_p > 0
     flipped = -printed / (P2._a + 1)  # a wrong sign must not pass
-    assert P2._sample_abs(P2.relative_gap(flipped, truth)) > 1
+    err_f = P2._sample_abs(P2.relative_gap(flipped, truth))
+    assert err_f > 1
+    wrong = printed_vs_derived(err_p, 0.0, err_f, printed="p", corrected="c", evidence="control")
+    assert judge("Proposition 2/gprime", wrong) is Verdict.FAIL
+    as_truth = printed_vs_derived(err_p, 0.0, err_p, printed="p", corrected="p", evidence="control")
+    assert judge("Proposition 2/gprime", as_truth) not in NON_FAILING
 
 
 def test_sr_feasibility_control() -> None:
+    """Proposition 2/SR-feasible: the printed S_R fed as the correction fails."""
     pts = P2.sr_points(count=40)
     assert P2.sr_feature_violation(pts, printed=False, E_H=3.0) <= 1e-12
-    assert P2.sr_feature_violation(pts, printed=True, E_H=3.0) > 1e-2
+    printed = P2.sr_feature_violation(pts, printed=True, E_H=3.0)
+    assert printed > 1e-2
+    as_truth = printed_vs_derived(printed, 0.0, printed, printed="p", corrected="p", evidence="control")
+    assert judge("Proposition 2/SR-feasible", as_truth) is Verdict.FAIL
 
 
 def test_eq9_distance_zero_on_eq9_point_and_witness_fails_when_reversed() -> None:
+    """Proposition 2/eq20-witness and Proposition 2/eq20-witness-grid (same witness_outcome): an Eq. 20
+    value not below the Eq. 9 value, or an Eq. 9 point, fails."""
     rng = np.random.default_rng(0)
     K = 4
     M = P2.random_partial_orthogonal(rng, 5, K) @ (np.eye(K) - 1.0 / K)  # (p, K) scaled ETF columns
@@ -81,12 +95,33 @@ def test_eq9_distance_zero_on_eq9_point_and_witness_fails_when_reversed() -> Non
     sol, eq9 = P2.solved(3.0, 4)
     assert verdict_for(at_most(sol.objective + P2._MARGIN, eq9.objective), 0) is Verdict.PASS
     # a candidate that is not below the Eq. 9 value must fail the witness inequality
-    assert verdict_for(at_most(eq9.objective + P2._MARGIN, eq9.objective), 0) is Verdict.FAIL
+    for check_id in ("Proposition 2/eq20-witness", "Proposition 2/eq20-witness-grid"):
+        assert judge(check_id, at_most(eq9.objective + P2._MARGIN, eq9.objective)) is Verdict.FAIL
+        assert judge(check_id, at_most(1e-3, P2.eq9_distance(W, 1.9 * W))) is Verdict.FAIL
 
 
 def test_sr_objective_control() -> None:
+    """Proposition 2/objective-on-SR: the printed value at a + 0.1 fails against the point at a."""
     K, p, q, a, B1, B2 = 4, 5, 3.0, 1.3, 0.8, 1.1
     W, H = P2.sr_point(K, p, q, a, B1, B2, P2.random_partial_orthogonal(np.random.default_rng(2), p, K))
     assert verdict_for(compare(P2.sr_objective_printed(K, q, a, B1, B2), lq_objective(W, H)), 1e-12) is Verdict.PASS
-    assert verdict_for(compare(P2.sr_objective_printed(K, q, a + 0.1, B1, B2), lq_objective(W, H)), 1e-12) is Verdict.FAIL
+    wrong = compare(P2.sr_objective_printed(K, q, a + 0.1, B1, B2), lq_objective(W, H))
+    assert judge("Proposition 2/objective-on-SR", wrong) is Verdict.FAIL
     assert float(sp.N(P2.g_expr(sp.Integer(K - 1), K, 2))) == pytest.approx(K**3 / ((K - 1) * (K * (K - 1)) ** 1))
+
+
+def test_gprime_sign_with_a_wrong_factor_fails() -> None:
+    """Proposition 2/gprime-sign: the factor 1 - (K-1)^{q-1} (exponent off by one) fails."""
+    out = P2.gprime_sign_outcome(1 - P2._a ** (P2._q - 1))
+    assert judge("Proposition 2/gprime-sign", out) is Verdict.FAIL
+
+
+def test_eq32_with_a_wrong_g_fails() -> None:
+    """Proposition 2/eq32: g scaled by 0.9 is violated at the bounds (and not attained)."""
+    out = P2.eq32_outcome(lambda x, K, q: 0.9 * P2.g_expr(x, K, q))
+    assert judge("Proposition 2/eq32", out) is Verdict.FAIL
+
+
+def test_argmax_g_fails_at_q2() -> None:
+    """Proposition 2/argmax-g: at q = 2 (the case the proposition excludes) K - 1 is the maximizer."""
+    assert judge("Proposition 2/argmax-g", P2.argmax_g_outcome((2.0,))) is Verdict.FAIL

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -226,9 +227,14 @@ def _step_size() -> Outcome:
        "(n_A K_A + w_r^2 n_B K_B)/(n_A K_A + w_r n_B K_B) up to N/N' -> K_A/(K_A+K_B)", method="symbolic",
        tolerance=0, reason="exact sympy limits", digits=None)
 def _second_moment_order() -> Outcome:
+    return second_moment_order_outcome()
+
+
+def second_moment_order_outcome(step: Callable[..., Any] = eta_w_corrected) -> Outcome:
+    """The second-moment ratio and its order in w_r with ``eta_w = step(n_A, K_A, n_B, K_B, w_r, eta_s)``."""
     n_A, K_A, n_B, K_B, w_r, eta_s = _SYM
     a, R = sp.symbols("a R", positive=True)
-    eta_w = eta_w_corrected(*_SYM)
+    eta_w = step(*_SYM)
     N, Np = n_A * K_A + n_B * K_B, n_A * K_A + w_r * n_B * K_B
     second_w = eta_w**2 * (n_A * K_A * a**2 + w_r**2 * n_B * K_B * a**2) / N   # Eq. 86, all norms a
     second_s = eta_s**2 * (n_A * K_A * a**2 + w_r * n_B * K_B * a**2) / Np     # Eq. 88

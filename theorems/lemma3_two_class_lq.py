@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -133,8 +133,13 @@ def pattern_gaps(W: np.ndarray, H: np.ndarray, q: float, E_W: float, E_H: float)
        "h_1 = C_4 e_i, w_1 = h_1/C_3 (1 < q < 2), with h_2 = -h_1, w_2 = -w_1, meet both constraints of "
        "Eq. 33 with equality", method="symbolic", tolerance=0, reason="exact sympy simplification", digits=None)
 def _constants() -> Outcome:
+    return constants_outcome()
+
+
+def constants_outcome(make: Callable[..., dict[str, Any]] = constants) -> Outcome:
+    """Both constraints of Eq. 33 active at the claimed points built from ``make(p, q, E_W, E_H)`` (C_1..C_4)."""
     p, q, E_W, E_H = sp.symbols("p q E_W E_H", positive=True)
-    c = constants(p, q, E_W, E_H)
+    c = make(p, q, E_W, E_H)
     gaps = [sp.simplify(2 * p * c["C_2"] ** q - 2 * E_H),                       # ||h_1||_q^q + ||h_2||_q^q
             sp.simplify(2 * p * (c["C_2"] / c["C_1"]) ** 2 - 2 * E_W),          # ||w_1||^2 + ||w_2||^2
             sp.simplify(2 * c["C_4"] ** q - 2 * E_H), sp.simplify(2 * (c["C_4"] / c["C_3"]) ** 2 - 2 * E_W)]

@@ -231,6 +231,7 @@ def chain_lines(K_R: float, ratio: float) -> dict[str, bool]:
     return {
         "target": coefficient(K_R, C_e, C_f) > 0,
         "premise_printed": 1 / K_R - C_f**2 - C_f**4 / (C_e * (2 - C_f)) > 0,
+        "premise_corrected": 1 / K_R - C_f**2 - C_f**4 / (C_e * (2 - C_e)) > 0,
         "line1_printed": 1 / K_R > C_f**2 - C_f**4 / (C_e * (2 - C_e)),
         "line1_corrected": 1 / K_R > C_f**2 + C_f**4 / (C_e * (2 - C_e)),
         "line2_printed": C_e > math.sqrt(1 / (1 + K_R)),
@@ -344,9 +345,14 @@ def _case_ii_point() -> Outcome:
        method="symbolic", tolerance=1e-40, reason="exact when sympy simplifies; else 50-digit samples",
        digits=None)
 def _case_iii_endpoints() -> Outcome:
+    return case_iii_endpoints_outcome()
+
+
+def case_iii_endpoints_outcome(C_f: Callable[[Any], Any] = lambda K_R: 1 / sp.sqrt(K_R + 1)) -> Outcome:
+    """The endpoint claims (A), (B) of case (iii) for ``C'_f = C_f(K_R)`` (the printed ``1/sqrt(K_R + 1)``)."""
     K_A, K_B, E_W, E_H, x = sp.symbols("K_A K_B E_W E_H x", positive=True)
     K_R = K_A / K_B
-    Cf = 1 / sp.sqrt(K_R + 1)
+    Cf = C_f(K_R)
     r = 1 / Cf  # 1 + C'_e/C'_f
     gN = sp.sqrt((1 + K_R) * E_W / (K_R * x**2 + (K_R + K_R**2) * (1 - x) ** 2))
     scale = gN * sp.sqrt((1 + K_R) * E_H / K_R) / sp.sqrt(x**2 + r**2 * (1 - x) ** 2)
@@ -373,13 +379,13 @@ def _case_iii_endpoints() -> Outcome:
        "seeded points; a mismatch is a counterexample")
 def _chain0() -> Outcome:
     grid = chain_grid()
-    printed = chain_mismatches("premise_printed", grid)
-    return printed_vs_derived(printed, 0, 0, printed="1/K_R - C_f^2 - C_f^4/(C_e(2-C_f)) > 0",
+    printed, corrected = chain_mismatches("premise_printed", grid), chain_mismatches("premise_corrected", grid)
+    return printed_vs_derived(printed, 0, corrected, printed="1/K_R - C_f^2 - C_f^4/(C_e(2-C_f)) > 0",
                               corrected="1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) > 0 (the coefficient of Eq. 72 b)",
                               evidence=f"paper line 1156 prints C_e(2-C_f) (twice) where Eq. 72 b (line 1115) and Eq. 78 b "
                                        f"have C_e(2-C_e): a typo-level misprint.  The printed premise disagrees with "
                                        f"the coefficient's sign at {printed}/{len(grid)} seeded (K_R, C_b/C_c) points; "
-                                       f"the corrected premise is the coefficient itself (0 by definition).  The case "
+                                       f"the corrected premise (the coefficient of Eq. 72 b written out) at {corrected}.  The case "
                                        f"(ii) conclusion is unaffected (Lemma 5/case-ii-chain-lines34, solver-case-ii)",
                               points=len(grid))
 
@@ -518,9 +524,11 @@ def closed_form_minimum(K_A: int, K_B: int, E_W: float, E_H: float) -> float:
         return float(case_iii_report(K_A, K_B, E_W, E_H)["L2"])
 
 
-def solver_outcome(case: tuple, expect: dict[str, Callable[[dict], float]]) -> Outcome:
-    """Solve Eq. 66 for ``case``; error = max of |value - closed form| and the shape gaps in ``expect``."""
-    sol = solved(*case)
+def solver_outcome(case: tuple, expect: dict[str, Callable[[dict], float]],
+                   sol: LimitSolution | None = None) -> Outcome:
+    """Solve Eq. 66 for ``case`` (or take the solution ``sol``); error = max of |value - closed form| and
+    the shape gaps in ``expect``."""
+    sol = solved(*case) if sol is None else sol
     shape = solution_shape(sol)
     gaps = {"value - closed form": abs(sol.objective - closed_form_minimum(*case))}
     gaps.update({name: fn(shape) for name, fn in expect.items()})
@@ -567,16 +575,21 @@ def eps_bound(case: tuple, eps: float) -> float:
        "bound L + eps' (Eqs. 74-76) and eps' > 0: Eq. 66 solved with ||w_k - w_k'|| = eps fixed", method="solver",
        tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)
 def _eps_gap() -> Outcome:
+    return eps_gap_outcome()
+
+
+def eps_gap_outcome(bound: Callable[[tuple, float], float] = eps_bound) -> Outcome:
+    """Eq. 66 solved with a forced minority gap eps against ``bound(case, eps)`` (the printed Eqs. 74-76)."""
     rows, worst = [], 0.0
     for case in (CASE_I, CASE_II, CASE_III):
         K_A = case[0]
         L0 = closed_form_minimum(*case)
         for eps in (0.3, 1.0):
             value = solved(*case, pair_gap=(K_A, K_A + 1, eps)).objective
-            bound = eps_bound(case, eps)
+            lower = bound(case, eps)
             # the bound must hold, and must exceed L0 (a gap eps' > 0)
-            worst = max(worst, bound - value, 0.0 if bound > L0 + 1e-6 else 1.0)
-            rows.append({"case": case, "eps": eps, "value": value, "bound": bound, "L0": L0})
+            worst = max(worst, lower - value, 0.0 if lower > L0 + 1e-6 else 1.0)
+            rows.append({"case": case, "eps": eps, "value": value, "bound": lower, "L0": L0})
     return compare(0, worst, rows=rows)
 
 
@@ -604,12 +617,17 @@ def _symmetric_cross_check() -> Outcome:
        "(case iii), and both minima match the closed forms", method="solver", tolerance=_SOLVER_TOL,
        reason=_SOLVER_REASON)
 def _solver_boundary() -> Outcome:
+    return solver_boundary_outcome()
+
+
+def solver_boundary_outcome(solve: Callable[..., LimitSolution] = solved) -> Outcome:
+    """Eq. 66 at 0.95 s* and 1.05 s* (solutions from ``solve``) against the case (ii) / (iii) shapes and minima."""
     K_A, K_B = CASE_III[:2]
     s_star = float(boundary_s(K_A, K_B))
     gaps, statuses = {}, {}
     for factor, case_iii in ((0.95, False), (1.05, True)):
         E = s_star * factor  # E_W = E_H = E, sqrt(E_H E_W) = E
-        sol = solved(K_A, K_B, E, E)
+        sol = solve(K_A, K_B, E, E)
         statuses[factor] = sol.status
         shape = solution_shape(sol)
         gaps[f"{factor} value"] = abs(sol.objective - closed_form_minimum(K_A, K_B, E, E))
@@ -626,9 +644,14 @@ def _solver_boundary() -> Outcome:
        "[0.3, 2.5]) the minimum of Eq. 66 is the lemma's closed form for its case, minority features are 0 and "
        "minority classifiers coincide", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)
 def _solver_random() -> Outcome:
+    return solver_random_outcome()
+
+
+def solver_random_outcome(solve: Callable[..., LimitSolution] = solved) -> Outcome:
+    """Eq. 66 on the seeded random instances (solutions from ``solve``) against the closed forms."""
     rows, worst = [], 0.0
     for case in random_cases():
-        sol = solved(*case)
+        sol = solve(*case)
         shape = solution_shape(sol)
         gap = max(abs(sol.objective - closed_form_minimum(*case)), shape["minority_feature_energy"],
                   shape["minority_spread"])

@@ -237,8 +237,13 @@ def violation(pairs: list[tuple[float, float]]) -> Outcome:
        "C_g C_e = K_A C'_b and C_g C_f = K_B C'_c (the identities Eq. 79 -> Eq. 80 uses)",
        method="symbolic", tolerance=0, reason="exact sympy simplification", digits=None)
 def _constant_identities() -> Outcome:
+    return constant_identities_outcome()
+
+
+def constant_identities_outcome(constants: Callable[..., BoundConstants] = bound_constants) -> Outcome:
+    """The identities behind Eq. 80 for the constants ``constants(K_A, K_B, C_a, C_b, C_c, log=sp.log)``."""
     K_A, K_B, C_a, C_b, C_c = sp.symbols("K_A K_B C_a C_b C_c", positive=True)
-    c = bound_constants(K_A, K_B, C_a, C_b, C_c, log=sp.log)
+    c = constants(K_A, K_B, C_a, C_b, C_c, log=sp.log)
     gaps = [c.Cpa + (K_A - 1) * c.Cpb + K_B * c.Cpc - 1, c.C_e + c.C_f - 1,
             c.C_g * c.C_e - K_A * c.Cpb, c.C_g * c.C_f - K_B * c.Cpc]
     residual = [sp.simplify(g) for g in gaps]
@@ -278,11 +283,18 @@ def _eq82_expansion() -> Outcome:
        "||w_k||^2 = K_B||w_B||^2 + sum ||w_k - w_B||^2", method="symbolic", tolerance=0,
        reason="exact polynomial identity in sympy", digits=None)
 def _eq83_square() -> Outcome:
+    return eq83_square_outcome()
+
+
+def eq83_square_outcome(square_coef: Callable[[Any, Any], Any] = lambda Ce, Cf: Ce * (2 - Ce)) -> Outcome:
+    """The two identities of Eq. 83 with ``square_coef(C_e, C_f)`` in front of the completed square
+    (``C_e(2 - C_e)``, as in Eq. 78 b; Eq. 83 prints ``C_e(2 - C_f)``)."""
     Ce = sp.Symbol("C_e", positive=True)
     Cf = 1 - Ce
     a, b = sp.symbols("a b", real=True)  # one coordinate of w_A, w_B suffices (the identity is per coordinate)
-    m = Ce * (2 - Ce)
-    first = sp.simplify(-2 * Cf**2 * a * b - m * a**2 - (-m * (a + Cf**2 / m * b) ** 2 + Cf**4 / m * b**2))
+    m = Ce * (2 - Ce)  # the coefficient of ||w_A||^2 from Eq. 82
+    front = square_coef(Ce, Cf)
+    first = sp.simplify(-2 * Cf**2 * a * b - m * a**2 - (-front * (a + Cf**2 / m * b) ** 2 + Cf**4 / m * b**2))
     w = sp.symbols("v0:3", real=True)
     wB = sum(w) / 3
     second = sp.expand(sum(x**2 for x in w) - 3 * wB**2 - sum((x - wB) ** 2 for x in w))

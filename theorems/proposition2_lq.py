@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -163,9 +163,14 @@ def _gprime() -> Outcome:
        "K >= 3 (positive for q < 2, negative for q > 2), zero at q = 2", method="symbolic", tolerance=0,
        reason="exact sympy factorization; signs at exact rational q", digits=None)
 def _gprime_sign() -> Outcome:
+    return gprime_sign_outcome()
+
+
+def gprime_sign_outcome(sign_factor: sp.Expr = 1 - _a ** (_q - 2)) -> Outcome:
+    """g'(K-1) = (positive factor) x ``sign_factor`` (``a = K - 1``), and its sign at exact (K, q)."""
     truth = gprime_derived()
     positive_factor = 2 * (_a + 1) ** 2 / (_a**_q + _a) ** (2 / _q + 1)
-    rest = sp.simplify(relative_gap(truth, positive_factor * (1 - _a ** (_q - 2))))
+    rest = sp.simplify(relative_gap(truth, positive_factor * sign_factor))
     wrong = 0
     for K in range(3, 9):
         for q in (sp.Rational(1, 3), sp.Rational(3, 2), sp.Rational(19, 10), 2, sp.Rational(21, 10), 3, 5):
@@ -192,6 +197,11 @@ def _sr_objective() -> Outcome:
        "[(a+1)^q/(a^q+K-1)]^{2/q} for |B_1| <= sqrt(E_H), |B_2| <= sqrt(E_W), with equality at the bounds",
        method="proof-step", tolerance=1e-10, reason="float64, relative to values of size <= ~1e3")
 def _eq32() -> Outcome:
+    return eq32_outcome()
+
+
+def eq32_outcome(g: Callable[[Any, Any, Any], Any] = g_expr) -> Outcome:
+    """Eq. 32 with the bound ``E_H E_W g(a, K, q)`` at 100 seeded S_R parameters."""
     rng = np.random.default_rng(32)
     lhs, rhs, eq_gap = [], [], 0.0
     for K, p, q, a, _ in sr_points(count=100):
@@ -199,7 +209,7 @@ def _eq32() -> Outcome:
         B1, B2 = math.sqrt(E_H) * rng.uniform(-1, 1), math.sqrt(E_W) * rng.uniform(-1, 1)
         b = (a**q + K - 1) ** (-1.0 / q)
         B3 = 1.0 / (b * math.sqrt(a**2 + K - 1))
-        bound = E_H * E_W * float(g_expr(a, K, q))
+        bound = E_H * E_W * float(g(a, K, q))
         lhs.append((B1 * B2 * B3 * b**2 * (a + 1) ** 2) ** 2)
         rhs.append(bound)
         eq_gap = max(eq_gap, abs((math.sqrt(E_H * E_W) * B3 * b**2 * (a + 1) ** 2) ** 2 - bound) / bound)
@@ -213,8 +223,13 @@ def _eq32() -> Outcome:
        "for q != 2: g(argmax) > g(K-1)", method="proof-step", tolerance=0,
        reason="bounded scalar search in float64 (xatol 1e-10); the gaps are >= 1e-4 relative")
 def _argmax_g() -> Outcome:
+    return argmax_g_outcome()
+
+
+def argmax_g_outcome(qs: tuple[float, ...] = (0.5, 1.5, 3.0, 4.0)) -> Outcome:
+    """For each q in ``qs`` and K in {3, 4, 5, 8}: g has a maximizer other than K - 1 with a larger value."""
     bad, rows = 0, []
-    for q in (0.5, 1.5, 3.0, 4.0):
+    for q in qs:
         for K in (3, 4, 5, 8):
             f = lambda x: -float(g_expr(x, K, q))  # noqa: E731
             best = minimize_scalar(f, bounds=(0.0, 50.0 * K), method="bounded", options={"xatol": 1e-10})
