@@ -1,15 +1,18 @@
 """Negative controls for the Lemma 1 checks: a wrong map, remainder, point or solution must not pass."""
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import numpy as np
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import lemma1_sdp_relaxation as l1
-from theorems._imbalanced import TIGHT, random_point, random_sizes, rational_orthogonal
+from theorems._imbalanced import TIGHT, all_zero, random_point, random_sizes, rational_orthogonal
 
 
 def _tol(check_id: str) -> float:
@@ -22,6 +25,7 @@ def test_map_identities_need_an_orthonormal_P():
     P_bad = P.copy()
     P_bad[0, 0] += sp.Rational(1, 10)
     assert np.max(l1.map_identity_gaps(P_bad, 1)) > 0
+    assert judge("Lemma 1/map-identities", all_zero(l1.map_identity_gaps(P_bad, 1))) is Verdict.FAIL
 
 
 def test_step_a_rejects_a_remainder_without_the_1_over_n():
@@ -29,6 +33,7 @@ def test_step_a_rejects_a_remainder_without_the_1_over_n():
         return sum(((v - hbar).T * (v - hbar))[0] for v in h)
     assert np.all(l1.jensen_remainder_gap(l1.paper_remainder) == 0)
     assert np.max(l1.jensen_remainder_gap(unnormalised)) > 0
+    assert judge("Lemma 1/step-a-cauchy-schwarz", all_zero(l1.jensen_remainder_gap(unnormalised))) is Verdict.FAIL
 
 
 def test_pair_bound_rejects_a_remainder_without_the_half():
@@ -37,6 +42,7 @@ def test_pair_bound_rejects_a_remainder_without_the_half():
         return (v.T * v)[0]
     assert np.all(l1.pair_bound_gap(l1.half_square_remainder) == 0)
     assert np.max(l1.pair_bound_gap(whole_square)) > 0
+    assert judge("Lemma 1/uniqueness-pair-bound", all_zero(l1.pair_bound_gap(whole_square))) is Verdict.FAIL
 
 
 def test_relaxation_chain_fails_at_an_infeasible_point():
@@ -57,6 +63,7 @@ def test_relaxation_chain_holds_on_random_feasible_points(seed, K, fill):
     assert verdict_for(outcome, _tol("Lemma 1/relaxation-chain")) is Verdict.PASS
 
 
+@functools.lru_cache(maxsize=None)
 def _solved():
     from lpm_verify.solvers.sdp import solve_sdp
     problem = l1.profile_problem(3, 2)
@@ -86,3 +93,35 @@ def test_within_class_energy_sees_spread():
     assert l1.within_class_energy(problem, H) == 0.0
     H[1][0, 0] += 0.1
     assert l1.within_class_energy(problem, H) > _tol("Lemma 1/within-class-collapse")
+
+
+def _lifted(problem, X, seed=0):
+    from lpm_verify.solvers.sdp import lemma1_map
+    return lemma1_map(X, problem.p, problem.sizes, rng=np.random.default_rng(seed))
+
+
+def test_sdp_equals_nonconvex_fails_for_a_nonconvex_point_off_the_minimum():
+    problem, sol = _solved()
+    W, H = _lifted(problem, sol.X)  # the nonconvex role played by the lifted SDP minimizer
+    at_min = compare(np.array([sol.objective]), np.array([float(problem.objective(W, H))]))
+    assert judge("Lemma 1/sdp-equals-nonconvex", at_min) is Verdict.PASS
+    W_off = W.copy()
+    W_off[[0, 1]] = W_off[[1, 0]]  # a feasible point: two classifiers swapped
+    off = compare(np.array([sol.objective]), np.array([float(problem.objective(W_off, H))]))
+    assert judge("Lemma 1/sdp-equals-nonconvex", off) is Verdict.FAIL
+
+
+def test_grid_errors_fail_for_spread_or_unsaturated_features_or_a_higher_value():
+    problem, sol = _solved()
+    W, H = _lifted(problem, sol.X)
+    nc = SimpleNamespace(objective=float(problem.objective(W, H)), H=H,
+                         feature_energy=float(problem.feature_energy(H)))
+    assert judge("Lemma 1/sdp-equals-nonconvex-grid", all_zero(l1.grid_errors(problem, sol.objective, nc))) \
+        is Verdict.PASS
+    spread = [Hk + 1e-3 * np.arange(Hk.shape[0])[:, None] for Hk in H]  # within-class spread (no NC1)
+    shrunk = [0.999 * Hk for Hk in H]  # feature energy below E_H
+    for bad in (SimpleNamespace(objective=nc.objective, H=spread, feature_energy=nc.feature_energy),
+                SimpleNamespace(objective=nc.objective, H=H, feature_energy=float(problem.feature_energy(shrunk))),
+                SimpleNamespace(objective=nc.objective + 1e-6, H=H, feature_energy=nc.feature_energy)):
+        outcome = all_zero(l1.grid_errors(problem, sol.objective, bad))
+        assert judge("Lemma 1/sdp-equals-nonconvex-grid", outcome) is Verdict.FAIL

@@ -6,10 +6,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import lemma7_nuclear_norm as l7
-from theorems._imbalanced import random_point, random_sizes
+from theorems._imbalanced import all_zero, random_point, random_sizes
 
 
 def _tol(check_id: str) -> float:
@@ -20,6 +20,7 @@ def test_radius_rejects_a_missing_K_or_a_wrong_a():
     assert np.all(l7.radius_gaps(l7.PRINTED_RADIUS) == 0)
     assert np.max(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W))) > 0
     assert np.max(l7.radius_gaps(l7.PRINTED_RADIUS, printed_a=l7.E_H / l7.E_W)) > 0
+    assert judge("Lemma 7/radius", all_zero(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W)))) is Verdict.FAIL
 
 
 def test_factorization_as_printed_is_an_erratum_and_the_corrected_one_passes():
@@ -90,3 +91,37 @@ def test_tightness_fails_when_p_is_too_small():
     value = solve_lpm(problem, starts=2, seed=0).objective
     outcome = compare(l7.nuclear_solution(0).objective, value)
     assert verdict_for(outcome, _tol("Lemma 7/tight-at-p-equals-K")) is Verdict.FAIL
+
+
+def _points(factors):
+    problem, Z = l7.instances()[0], l7.nuclear_solution(0).detail["Z"]
+    return np.array(l7.factorization_point(problem, Z, factors, np.random.default_rng(0)))
+
+
+def test_factorization_at_solution_fails_for_a_wrong_correction_or_the_printed_form_as_correction():
+    problem = l7.instances()[0]
+    derived = np.array([problem.E_W, problem.E_H, l7.sdp_solution(0).objective])
+    printed, corrected = _points(l7.printed_factors), _points(l7.corrected_factors)
+    def swapped(s, E_H_, E_W_):  # the fourth roots on the wrong factors
+        return l7.corrected_factors(s, E_W_, E_H_)
+    def outcome(printed_value, corrected_value):
+        return printed_vs_derived(printed_value, derived, corrected_value, relative=True, printed="p",
+                                  corrected="c", evidence="")
+    assert judge("Lemma 7/factorization-at-solution", outcome(printed, corrected)) is Verdict.ERRATUM
+    assert judge("Lemma 7/factorization-at-solution", outcome(printed, _points(swapped))) is Verdict.FAIL
+    assert judge("Lemma 7/factorization-at-solution", outcome(printed, printed)) is Verdict.FAIL
+    # an interior Z (not a minimizer): even the corrected factorization misses E_W, E_H and the minimum
+    Z_in = 0.95 * l7.nuclear_solution(0).detail["Z"]
+    inner = np.array(l7.factorization_point(problem, Z_in, l7.corrected_factors, np.random.default_rng(0)))
+    assert judge("Lemma 7/factorization-at-solution", outcome(printed, inner)) is Verdict.FAIL
+
+
+def test_nuclear_solve_vs_sdp_fails_for_a_perturbed_nuclear_minimizer():
+    from lpm_verify.solvers.nuclear import eq91_objective
+    problem, Z = l7.instances()[0], l7.nuclear_solution(0).detail["Z"]
+    sdp = np.array([l7.sdp_solution(0).objective])
+    pi = problem.fractions()
+    assert judge("Lemma 7/nuclear-solve-vs-sdp", compare(sdp, np.array([eq91_objective(Z, pi)]))) is Verdict.PASS
+    for bad in (0.99 * Z, Z.T):  # interior point; same nuclear norm, transposed logits
+        assert judge("Lemma 7/nuclear-solve-vs-sdp", compare(sdp, np.array([eq91_objective(bad, pi)]))) \
+            is Verdict.FAIL

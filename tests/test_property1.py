@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, verdict_for
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, judge, printed_vs_derived, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import lemma7_nuclear_norm as l7
 from theorems import property1_constraints_active as pr1
-from theorems._imbalanced import random_point
+from theorems._imbalanced import all_zero, random_point
 
 
 def _tol(check_id: str) -> float:
@@ -20,7 +20,8 @@ def test_a_loss_with_a_stationary_point_is_caught():
     def squared(z, k):
         return (z[k] - 1) ** 2  # gradient zero at z_k = 1
     assert pr1.nonvanishing_gradient_error(pr1.ce_loss) == 0
-    assert pr1.nonvanishing_gradient_error(squared) > 0
+    error = pr1.nonvanishing_gradient_error(squared)
+    assert judge("Property 1/gradient-never-zero", Outcome(expected=0, observed=error, error=error)) is Verdict.FAIL
 
 
 def test_constant_of_i_printed_is_an_erratum_and_corrected_is_exact():
@@ -67,3 +68,39 @@ def test_energy_gaps_are_relative():
     problem = LPMProblem((1, 2), E_W=4.0, E_H=0.5)
     assert np.all(pr1.energy_gaps(problem, 0.5, 4.0) == 0)
     assert np.allclose(pr1.energy_gaps(problem, 0.25, 2.0), [0.5, 0.5])
+
+
+def test_i_constant_symbolic_fails_for_a_wrong_correction_or_the_printed_form_as_correction():
+    printed = pr1.constant_gaps(pr1.PRINTED_CONSTANT)
+    def outcome(corrected):
+        return printed_vs_derived(printed, np.zeros_like(printed), pr1.constant_gaps(corrected), printed="p",
+                                  corrected="c", evidence="")
+    assert judge("Property 1/i-constant-symbolic", outcome(pr1.CORRECTED_CONSTANT)) is Verdict.ERRATUM
+    assert judge("Property 1/i-constant-symbolic", outcome(pr1.K ** 2 * pr1.PRINTED_CONSTANT)) is Verdict.FAIL
+    assert judge("Property 1/i-constant-symbolic", outcome(pr1.PRINTED_CONSTANT)) is Verdict.FAIL
+
+
+def test_i_nuclear_norm_at_minimizers_fails_for_an_interior_Z_or_a_wrong_constant():
+    problem, Z = l7.instances()[0], l7.nuclear_solution(0).detail["Z"]
+    printed = np.array([np.sqrt(problem.E_H * problem.E_W)])
+    radius = np.array([l7.printed_radius(problem.E_H, problem.E_W, problem.K)])
+    def outcome(Z_, corrected):
+        return printed_vs_derived(printed, np.array([l7.nuclear_norm(Z_)]), corrected, relative=True,
+                                  printed="p", corrected="c", evidence="")
+    cid = "Property 1/i-nuclear-norm-at-minimizers"
+    assert judge(cid, outcome(Z, radius)) is Verdict.ERRATUM
+    assert judge(cid, outcome(0.99 * Z, radius)) is Verdict.FAIL  # a Z* strictly inside the ball
+    assert judge(cid, outcome(Z, printed)) is Verdict.FAIL  # the printed constant fed as the correction
+    assert judge(cid, outcome(Z, 2 * radius)) is Verdict.FAIL
+
+
+def test_ii_nonconvex_saturates_fails_at_a_point_with_slack():
+    rng = np.random.default_rng(6)
+    problem = l7.instances()[0]
+    cid = "Property 1/ii-nonconvex-saturates"
+    def outcome(W, H):
+        return all_zero(pr1.energy_gaps(problem, float(problem.feature_energy(H)), float(problem.classifier_energy(W))))
+    W, H = random_point(rng, problem, problem.p)
+    assert judge(cid, outcome(W, H)) is Verdict.PASS
+    assert judge(cid, outcome(W, [0.999 * Hk for Hk in H])) is Verdict.FAIL  # feature slack
+    assert judge(cid, outcome(0.999 * W, H)) is Verdict.FAIL  # classifier slack

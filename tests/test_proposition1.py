@@ -5,10 +5,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.geometry import simplex_etf
 from theorems import proposition1_oversampling as p1
-from theorems._imbalanced import TIGHT
+from theorems._imbalanced import TIGHT, all_zero
 
 
 def _tol(check_id: str) -> float:
@@ -19,6 +19,8 @@ def test_objective_identity_rejects_a_normaliser_without_the_rate():
     assert np.all(p1.objective_identity_gaps(p1.PRINTED_N_PRIME) == 0)
     weight_adjusting = p1.n_A * p1.K_A + p1.n_B * p1.K_B  # Eq. 17 with the plain N
     assert np.max(p1.objective_identity_gaps(weight_adjusting)) > 0
+    assert judge("Proposition 1/objective-identity", all_zero(p1.objective_identity_gaps(weight_adjusting))) \
+        is Verdict.FAIL
 
 
 def test_duplication_detects_copies_of_the_wrong_features():

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import mpmath
 import numpy as np
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, verdict_for
+from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import theorem5_minority_collapse as t5
-from theorems._imbalanced import random_point
+from theorems._imbalanced import all_zero, gram_of, minority_gaps, random_point
 
 
 def _tol(check_id: str) -> float:
@@ -21,6 +21,7 @@ def test_eq70_rejects_a_missing_plus_one():
         return L_A + (other - L_A) / ((t5.KA / t5.KB) * (t5.nA / t5.nB))
     assert np.all(t5.split_identity_gaps(t5.printed_eq70) == 0)
     assert np.max(t5.split_identity_gaps(no_plus_one)) > 0
+    assert judge("Theorem 5/eq69-eq70-eq71", all_zero(t5.split_identity_gaps(no_plus_one))) is Verdict.FAIL
 
 
 def test_objective_split_fails_when_minority_losses_are_reweighted():
@@ -101,3 +102,45 @@ def test_eq71_residuals_separate_equality_from_inequality():
     assert np.max(np.abs(printed)) > 0 and np.all(corrected == 0)
     _, violated = t5.eq71_step_a_residuals([0.9], 1.0)  # below the minimum: the corrected form fails too
     assert violated[0] > _tol("Theorem 5/eq71-step-a")
+
+
+def test_gaps_cross_check_fails_when_the_sdp_minority_classifiers_are_spread():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((4, 8))  # (K, p), K_A = 2
+    W[3] = W[2]  # the two minority classifiers collapsed, as the symmetric solver reports (gap 0)
+    Hbar = rng.standard_normal((4, 8))  # (K, p)
+    symmetric = np.array([0.0])
+    assert judge("Theorem 5/gaps-sdp-cross-check", compare(symmetric, minority_gaps(gram_of(W, Hbar), 2))) \
+        is Verdict.PASS
+    W[3, 0] += 0.01  # the SDP's X* perturbed: minority gap 0.01
+    assert judge("Theorem 5/gaps-sdp-cross-check", compare(symmetric, minority_gaps(gram_of(W, Hbar), 2))) \
+        is Verdict.FAIL
+
+
+def _eq69_outcome(X, K_A):
+    gap = t5.eq69_gap(X, K_A)
+    return Outcome(expected=0, observed=gap, error=gap)
+
+
+def test_eq69_at_minimizer_fails_when_minority_features_do_not_vanish():
+    with mpmath.workdps(t5.DIGITS):
+        rng = np.random.default_rng(1)
+        W = rng.standard_normal((4, 8))  # (K, p)
+        Hbar = rng.standard_normal((4, 8))  # (K, p)
+        Hbar[2:] = 0  # minority features zero, as at the minimizer of Eq. 67
+        X = np.vectorize(mpmath.mpf, otypes=[object])(gram_of(W, Hbar))
+        assert judge("Theorem 5/eq69-at-majority-minimizer", _eq69_outcome(X, 2)) is Verdict.PASS
+        Hbar[3, 0] = 1e-3  # one minority feature off zero
+        X = np.vectorize(mpmath.mpf, otypes=[object])(gram_of(W, Hbar))
+        assert judge("Theorem 5/eq69-at-majority-minimizer", _eq69_outcome(X, 2)) is Verdict.FAIL
+
+
+def test_exact_collapse_K10_fails_for_a_gap_that_vanishes_only_in_the_limit():
+    def sharp(R):
+        return mpmath.mpf(0) if R >= 5 else mpmath.sqrt(5 - R)
+    def slow(R):
+        return mpmath.mpf(1) / R
+    assert judge("Theorem 5/exact-collapse-K10", t5.exact_collapse_outcome((_transition(),), sharp)) is Verdict.PASS
+    assert judge("Theorem 5/exact-collapse-K10", t5.exact_collapse_outcome((_transition(),), slow)) is Verdict.FAIL
+    assert judge("Theorem 5/exact-collapse-K10",
+                 t5.exact_collapse_outcome((_transition(certified=False),), sharp)) is Verdict.FAIL

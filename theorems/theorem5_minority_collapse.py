@@ -288,6 +288,12 @@ def _rate() -> Outcome:
     return compare(np.full(len(alphas), 0.5), np.array([float(a) for a in alphas]), cases=list(CASES))
 
 
+def eq69_gap(X: np.ndarray, K_A: int) -> Any:
+    """``|L_B - log K|`` at the point with Gram ``X  # (2K, 2K)`` (mpf entries): zero when the minority
+    features vanish (Eq. 69)."""
+    return abs(minority_loss(X, K_A) - mpmath.log(X.shape[0] // 2))
+
+
 @check("Theorem 5/eq69-at-majority-minimizer", method="proof-step", digits=DIGITS, tolerance=1e-25,
        reason="certified 30-digit symmetric solve of Eq. 67 (R = inf: zero minority weight)",
        claim="at the minimizer of the majority-only program Eq. 67 the minority features vanish and L_B = log K "
@@ -297,8 +303,7 @@ def _eq69_at_minimizer() -> Outcome:
     gaps = []
     with mpmath.workdps(DIGITS):
         for K, K_A, E_W, E_H in CASES:
-            X = solve_symmetric(Profile.two_size(K, K_A, math.inf, E_W, E_H), digits=DIGITS).X
-            gaps.append(abs(minority_loss(X, K_A) - mpmath.log(K)))
+            gaps.append(eq69_gap(solve_symmetric(Profile.two_size(K, K_A, math.inf, E_W, E_H), digits=DIGITS).X, K_A))
     return Outcome(expected=0, observed=mpmath.nstr(max(gaps), 5), error=max(gaps))
 
 
