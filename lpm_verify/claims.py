@@ -31,11 +31,20 @@ import mpmath
 import numpy as np
 
 #: Every numbered result of the paper, in the order the paper states them.
-RESULTS: tuple[str, ...] = (
+PAPER_RESULTS: tuple[str, ...] = (
     "Definition 1", "Theorem 1", "Lemma 2", "Theorem 3", "Theorem 4", "Lemma 4",
     "Lemma 1", "Proposition 1", "Theorem 5", "Lemma 5", "Lemma 6", "Lemma 7", "Property 1",
     "Proposition 2", "Lemma 3", "Appendix C",
 )
+#: Models and findings of this suite that are not results of the paper (every check ``origin=beyond``).
+BEYOND_RESULTS: tuple[str, ...] = ("Penalized LPM",)
+#: The paper's empirical claims (figures and tables), decided from stored training runs.
+EMPIRICAL_RESULTS: tuple[str, ...] = (
+    "Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3/4", "Figure 6", "Table 2", "Figure 7",
+    "Figure 9",
+)
+#: Every result a check may belong to, in report order.
+RESULTS: tuple[str, ...] = PAPER_RESULTS + BEYOND_RESULTS + EMPIRICAL_RESULTS
 
 
 class Method(str, enum.Enum):
@@ -53,10 +62,27 @@ class Verdict(str, enum.Enum):
     FAIL = "fail"
     ERRATUM = "erratum"
     SKIPPED = "skipped"
+    #: An experiment check whose claim does not hold for our runs: a finding about the paper.
+    NOT_REPRODUCED = "not-reproduced"
 
 
-#: Verdicts that do not fail ``pytest`` or ``verify`` (an erratum is a finding, not a failure).
-NON_FAILING = frozenset({Verdict.PASS, Verdict.ERRATUM, Verdict.SKIPPED})
+class Origin(str, enum.Enum):
+    """Where the claim a check tests comes from."""
+
+    PAPER = "paper"    # a claim of the paper (statement, proof step or printed formula)
+    BEYOND = "beyond"  # a finding of this suite that the paper does not state
+
+
+class Part(str, enum.Enum):
+    """Which verdict of its result a check feeds (a result has two: statement and printed derivation)."""
+
+    STATEMENT = "statement"    # the claim itself: does the result hold?
+    DERIVATION = "derivation"  # a printed step, constant or display of the proof
+
+
+#: Verdicts that do not fail ``pytest`` or ``verify`` (an erratum or a non-reproduced experiment is
+#: a finding, not a failure of the suite).
+NON_FAILING = frozenset({Verdict.PASS, Verdict.ERRATUM, Verdict.SKIPPED, Verdict.NOT_REPRODUCED})
 
 
 @dataclass
@@ -77,6 +103,8 @@ class Outcome:
     corrected_error: float | None = None
     evidence: str | None = None
     skip_reason: str | None = None
+    #: Experiment checks: the statistical criterion that decides the verdict, in words.
+    criterion: str | None = None
 
 
 @dataclass
@@ -101,6 +129,10 @@ class CheckRecord:
     evidence: str | None = None
     skip_reason: str | None = None
     slow: bool = False
+    origin: str = Origin.PAPER.value
+    part: str = Part.STATEMENT.value
+    expect: str | None = None
+    criterion: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: jsonable(v) for k, v in asdict(self).items()}
@@ -158,13 +190,19 @@ def _as_float(x: Any) -> float:
         return float("nan")
 
 
-def verdict_for(outcome: Outcome, tolerance: float) -> Verdict:
-    """The single rule that turns a measurement into a verdict (see the module docstring)."""
+def verdict_for(outcome: Outcome, tolerance: float, method: "Method | str | None" = None) -> Verdict:
+    """The single rule that turns a measurement into a verdict (see the module docstring).
+
+    For an ``experiment`` check a finite error above tolerance is ``not-reproduced`` (the paper's
+    empirical claim does not hold for our runs); a non-finite error is still ``fail`` (the check broke).
+    """
     if outcome.skip_reason:
         return Verdict.SKIPPED
     error = _as_float(outcome.error)
     if math.isfinite(error) and error <= tolerance:
         return Verdict.PASS
+    if method is not None and Method(method) is Method.EXPERIMENT:
+        return Verdict.NOT_REPRODUCED if math.isfinite(error) else Verdict.FAIL
     if outcome.corrected_error is not None:
         corrected = _as_float(outcome.corrected_error)
         if math.isfinite(corrected) and corrected <= tolerance:
@@ -185,6 +223,10 @@ class Check:
     digits: int | None
     fn: Callable[[], Outcome]
     slow: bool = False
+    origin: Origin = Origin.PAPER
+    part: Part = Part.STATEMENT
+    #: The verdict this check is pinned to; ``pytest theorems/`` fails when it comes out otherwise.
+    expect: Verdict | None = None
 
     def run(self) -> CheckRecord:
         """Run the check; an exception becomes a ``fail`` record with its traceback, never a crash."""
@@ -199,7 +241,7 @@ class Check:
                 outcome = self.fn()
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"check {self.id} returned {type(outcome).__name__}, not Outcome")
-            verdict = verdict_for(outcome, self.tolerance)
+            verdict = verdict_for(outcome, self.tolerance, self.method)
             # Serialise while the working precision is still in force, so digits are kept.
             expected, observed, detail = (jsonable(outcome.expected), jsonable(outcome.observed),
                                           jsonable(outcome.detail))
@@ -221,6 +263,8 @@ class Check:
             precision_digits=self.digits, seconds=time.perf_counter() - start,
             detail=detail, printed=outcome.printed, corrected=outcome.corrected,
             evidence=outcome.evidence, skip_reason=outcome.skip_reason, slow=self.slow,
+            origin=self.origin.value, part=self.part.value,
+            expect=None if self.expect is None else self.expect.value, criterion=outcome.criterion,
         )
 
 
@@ -271,22 +315,28 @@ REGISTRY = Registry()
 def judge(check_id: str, outcome: Outcome, registry: Registry | None = None) -> Verdict:
     """The verdict ``outcome`` would get under registered check ``check_id``'s tolerance
     (negative-control tests feed a wrong formula or point through this)."""
-    return verdict_for(outcome, (REGISTRY if registry is None else registry).get(check_id).tolerance)
+    chk = (REGISTRY if registry is None else registry).get(check_id)
+    return verdict_for(outcome, chk.tolerance, chk.method)
 
 
 def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, reason: str,
-          digits: int | None = 15, slow: bool = False, registry: Registry | None = None
+          digits: int | None = 15, slow: bool = False, registry: Registry | None = None,
+          origin: Origin | str = Origin.PAPER, part: Part | str = Part.STATEMENT,
+          expect: Verdict | str | None = None,
           ) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:
     """Register the decorated zero-argument function as check ``check_id`` ("Theorem 1/minimum-value").
 
     The result is the part of the id before the first ``/``.  ``digits`` is the working precision
     (mpmath ``dps`` is set to it while the check runs when it exceeds 15; 15 means float64; None
-    means exact).  ``reason`` says why ``tolerance`` has the size it has.
+    means exact).  ``reason`` says why ``tolerance`` has the size it has.  ``origin`` says whether the
+    claim is the paper's or this suite's own finding; ``part`` whether the check tests the result's
+    statement or a step of its printed derivation; ``expect`` pins the verdict.
     """
     def decorate(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
         (REGISTRY if registry is None else registry).register(Check(
             id=check_id, result=check_id.split("/", 1)[0], claim=claim, method=Method(method),
-            tolerance=tolerance, reason=reason, digits=digits, fn=fn, slow=slow))
+            tolerance=tolerance, reason=reason, digits=digits, fn=fn, slow=slow,
+            origin=Origin(origin), part=Part(part), expect=None if expect is None else Verdict(expect)))
         return fn
     return decorate
 
