@@ -16,6 +16,7 @@ report run the same checks or read their stored records.
 """
 from __future__ import annotations
 
+import cmath
 import difflib
 import enum
 import importlib
@@ -281,6 +282,8 @@ class Registry:
             raise ValueError(f"check {chk.id!r}: result {chk.result!r} is not one of {', '.join(RESULTS)}")
         if not (chk.tolerance >= 0 and chk.reason.strip()):
             raise ValueError(f"check {chk.id!r}: a tolerance >= 0 and the reason for it are required")
+        if chk.expect is None:
+            raise ValueError(f"check {chk.id!r}: expect= (the pinned verdict: pass, erratum, ...) is required")
         self._checks[chk.id] = chk
         return chk
 
@@ -342,15 +345,48 @@ def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, 
 
 
 # -- helpers that build outcomes -------------------------------------------------------------
-def _maxabs(x: Any) -> Any:
+def _entries(x: Any) -> list[Any]:
+    """The scalars of ``x`` (a scalar, a sequence, a float array or an object array of mpf)."""
     arr = np.asarray(x, dtype=object if isinstance(x, np.ndarray) and x.dtype == object else None)
-    if arr.shape == ():
-        return abs(arr.item())
-    return max(abs(v) for v in arr.ravel())
+    return [arr.item()] if arr.shape == () else list(arr.ravel())
+
+
+def _is_finite(v: Any) -> bool:
+    """Whether ``v`` is a finite number; NaN, +-inf and anything that is not a number are not."""
+    if isinstance(v, (mpmath.mpf, mpmath.mpc)):
+        return bool(mpmath.isfinite(v))
+    try:
+        return cmath.isfinite(complex(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def all_finite(*values: Any) -> bool:
+    """Whether every entry of every value is a finite number (vectorised for float arrays)."""
+    for x in values:
+        if isinstance(x, np.ndarray) and x.dtype != object:
+            if not bool(np.isfinite(x).all()):
+                return False
+        elif not all(_is_finite(v) for v in _entries(x)):
+            return False
+    return True
+
+
+def _maxabs(x: Any) -> Any:
+    """Largest |entry| of ``x`` at the entries' own precision; NaN if any entry is not finite.
+
+    Python's ``max`` skips a NaN that is not first, so non-finite entries are decided first."""
+    if not all_finite(x):
+        return float("nan")
+    return max(abs(v) for v in _entries(x))
 
 
 def compare(expected: Any, observed: Any, relative: bool = False, **detail: Any) -> Outcome:
-    """Outcome for "observed equals expected": error = max |difference| (divided by max |expected| if relative)."""
+    """Outcome for "observed equals expected": error = max |difference| (divided by max |expected| if
+    relative).  A NaN or inf anywhere in ``expected`` or ``observed`` makes the error NaN (``fail``)."""
+    if not all_finite(expected, observed):
+        return Outcome(expected, observed, float("nan"),
+                       detail={"error": "non-finite entry in expected or observed", **detail})
     diff = _maxabs(np.asarray(observed) - np.asarray(expected)) if np.ndim(expected) else abs(observed - expected)
     if relative:
         scale = _maxabs(expected) if np.ndim(expected) else abs(expected)
@@ -359,8 +395,12 @@ def compare(expected: Any, observed: Any, relative: bool = False, **detail: Any)
 
 
 def at_most(lhs: Any, rhs: Any, **detail: Any) -> Outcome:
-    """Outcome for the inequality ``lhs <= rhs`` (elementwise): error = largest violation, 0 if it holds."""
+    """Outcome for the inequality ``lhs <= rhs`` (elementwise): error = largest violation, 0 if it holds.
+    A NaN or inf on either side makes the error NaN (``fail``): an inequality with inf proves nothing."""
     left, right = np.broadcast_arrays(np.asarray(lhs, dtype=object), np.asarray(rhs, dtype=object))
+    if not all_finite(left, right):
+        return Outcome(f"<= {short(rhs)}", short(lhs), float("nan"),
+                       detail={"largest lhs - rhs": "non-finite entry", "points": int(left.size), **detail})
     worst = max((a - b for a, b in zip(left.ravel(), right.ravel())), key=_as_float)
     return Outcome(f"<= {short(rhs)}", short(lhs), max(0.0, _as_float(worst)),
                    detail={"largest lhs - rhs": _as_float(worst), "points": int(left.size), **detail})

@@ -70,13 +70,13 @@ def test_working_precision_is_set_and_restored():
 
 def test_duplicate_and_unknown_ids_and_results():
     reg = Registry()
-    check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+    check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
     with pytest.raises(ValueError, match="already registered"):
-        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
     with pytest.raises(KeyError, match="Did you mean: Lemma 2/a"):
         reg.get("Lemma 2/b")
     with pytest.raises(ValueError, match="not one of"):
-        check("Lemma 99/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+        check("Lemma 99/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
     with pytest.raises(ValueError, match="reason"):
         check("Lemma 2/c", claim="c", method="symbolic", tolerance=0, reason=" ", registry=reg)(lambda: compare(0, 0))
 
@@ -108,3 +108,44 @@ def test_warnings_raised_by_a_check_are_kept_in_its_record():
     rec = _run(noisy)
     assert rec.verdict == "pass"
     assert rec.detail["warnings"] == ["RuntimeWarning: clarabel solved only to optimal_inaccurate"]
+
+
+# -- NaN and inf never pass (each case passed before the non-finite guard) -------------------
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("lhs, rhs", [([NAN, -1.0], [0.0, 0.0]), ([-1.0, NAN], [0.0, 0.0]),
+                                      ([-1.0, -1.0], [0.0, NAN]), (NAN, 0.0), ([-INF, -1.0], [0.0, 0.0]),
+                                      ([-1.0], [INF]),
+                                      (np.array([mpmath.mpf(-1), mpmath.mpf("nan")], dtype=object), 0)])
+def test_an_inequality_with_a_non_finite_side_fails(lhs, rhs):
+    assert _run(lambda: at_most(lhs, rhs)).verdict == "fail"
+
+
+@pytest.mark.parametrize("expected, observed", [
+    ([1.0, 2.0], [1.0, NAN]), ([1.0, NAN], [1.0, 2.0]), ([NAN, 2.0], [NAN, 2.0]), ([INF, 1.0], [INF, 1.0]),
+    (np.array([1.0, 2.0]), np.array([1.0, INF])), (INF, INF),
+    (np.array([mpmath.mpf(1), mpmath.mpf(2)], dtype=object), np.array([mpmath.mpf(1), mpmath.mpf("nan")], dtype=object)),
+    (mpmath.mpf(1), mpmath.mpf("nan")), (mpmath.mpf("inf"), mpmath.mpf("inf")),
+    (np.array([1.0 + 0j, 2.0]), np.array([1.0 + 0j, complex(NAN, 0)])),
+])
+def test_a_comparison_with_a_non_finite_entry_fails(expected, observed):
+    assert _run(lambda: compare(expected, observed)).verdict == "fail"
+    assert _run(lambda: compare(expected, observed, relative=True)).verdict == "fail"
+
+
+def test_a_printed_formula_with_a_non_finite_derived_value_is_no_erratum():
+    out = printed_vs_derived([1.0, 2.0], [1.0, NAN], [1.0, NAN], printed="p", corrected="c", evidence="e")
+    assert verdict_for(out, 1e-12) is Verdict.FAIL
+
+
+def test_finite_mpf_arrays_still_compare_at_their_precision():
+    a = np.array([mpmath.mpf(1) / 3, mpmath.mpf(2)], dtype=object)
+    assert compare(a, a.copy()).error == 0.0
+    assert at_most(a, a + 1).error == 0.0
+
+
+def test_a_check_without_a_pinned_verdict_is_refused():
+    reg = Registry()
+    with pytest.raises(ValueError, match="expect="):
+        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))

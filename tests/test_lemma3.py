@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,8 +40,10 @@ def test_product_bound_erratum_and_corrected_tightness() -> None:
     for case, check_id in (("q<2", "Lemma 3/eq41-product-bound"), ("q>2", "Lemma 3/eq43-product-bound")):
         out = L3.product_bound_outcome(case)
         assert judge(check_id, out) is Verdict.ERRATUM
-        as_truth = printed_vs_derived(out.error, 0.0, out.error, printed="p", corrected="p", evidence="control")
+        as_truth = L3.product_bound_outcome(case, corrected=L3.printed_factor)
         assert judge(check_id, as_truth) is Verdict.FAIL
+        too_loose = L3.product_bound_outcome(case, corrected=lambda q: 32.0)  # a valid but not tight bound
+        assert judge(check_id, too_loose) is Verdict.FAIL
     for q in (1.5, 3.0):
         assert abs(L3.eq41_43_rhs(3, q, 1.3, 0.7, printed=False) - L3.minimum(3, q, 1.3, 0.7)) < 1e-12
         assert abs(L3.eq41_43_rhs(3, q, 1.3, 0.7, printed=True) - L3.minimum(3, q, 1.3, 0.7)) > 1e-3
@@ -88,3 +91,12 @@ def test_eq41_eq43_tight_rejects_wrong_corrections() -> None:
         half = max(half, abs(rhs - L3.minimum(p, q, E_W, E_H)))
     wrong = printed_vs_derived(printed, 0.0, half, printed="p", corrected="c", evidence="control")
     assert judge("Lemma 3/eq41-eq43-tight", wrong) is Verdict.FAIL
+
+
+def test_max_pair_gap_matches_the_euclidean_case_and_is_attained() -> None:
+    """For q = 2 the maximum of ||x_1 - x_2|| over ||x_1||^2 + ||x_2||^2 <= B is sqrt(2B) (x_2 = -x_1)."""
+    rng = np.random.default_rng(0)
+    for p, B in ((1, 3.0), (3, 0.7)):
+        assert L3.max_pair_gap(p, 2.0, B, rng) == pytest.approx(math.sqrt(2 * B), rel=1e-9)
+    one_start = L3.max_pair_gap(3, 1.5, 10.0, np.random.default_rng(1), starts=1)
+    assert one_start <= L3.max_pair_gap(3, 1.5, 10.0, np.random.default_rng(1)) + 1e-12

@@ -57,7 +57,7 @@ def test_equality_conditions_fail_at_a_perturbed_optimum() -> None:
 def test_eq53_verdicts() -> None:
     truth = sp.diff(1 / (1 + l4.C_ * sp.exp(l4.x_)), l4.x_, 2)
     pts = [(sp.Rational(1, 3), 2), (-1, 3)]
-    gap = lambda f: l4.formula_gap(f(l4.x_, l4.C_), truth, (l4.x_, l4.C_), pts)  # noqa: E731
+    gap = lambda f: l4.formula_gap(f(l4.x_, l4.C_), truth, (l4.x_, l4.C_), pts).error  # noqa: E731
     assert gap(l4.g0_second_derivative_corrected) == 0
     assert gap(l4.g0_second_derivative_printed) > 0
     assert gap(lambda x, C: -l4.g0_second_derivative_corrected(x, C)) > 0
@@ -69,10 +69,10 @@ def test_eq53_verdicts() -> None:
 
 def test_L_prime_step_check_catches_a_wrong_step() -> None:
     steps = l4.L_prime_steps()
-    assert all(l4.formula_gap(a, b, (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_), l4.LPRIME_POINTS) == 0
+    assert all(l4.formula_gap(a, b, (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_), l4.LPRIME_POINTS).proved
                for a, b in steps.values())
     derived = steps["f'(x) = K - exp(x)/(K-1)"][1]
-    assert l4.formula_gap(l4.K_ - sp.exp(l4.x_), derived, (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_), l4.LPRIME_POINTS) > 0
+    assert l4.formula_gap(l4.K_ - sp.exp(l4.x_), derived, (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_), l4.LPRIME_POINTS).refuted
 
 
 def test_L_is_not_maximal_at_zero_below_the_boundary() -> None:
@@ -147,9 +147,9 @@ def test_f_at_x0_step_is_tied_to_the_coded_assumption() -> None:
     def rhs(phi):
         return sp.exp(l4.K_ * (l4.s_ - phi) / (l4.K_ - 1)) - sp.exp(l4.K_ * l4.s_ / (l4.K_ - 1))
     symbols = (l4.K_, l4.n_, l4.t_, l4.s_, l4.x_)
-    assert l4.formula_gap(lhs, rhs(t4.assumption_gap(l4.s_, l4.K_)), symbols, l4.LPRIME_POINTS) == 0
+    assert l4.formula_gap(lhs, rhs(t4.assumption_gap(l4.s_, l4.K_)), symbols, l4.LPRIME_POINTS).proved
     wrong = l4.s_ - (l4.K_ - 1) / l4.K_ * sp.log(l4.K_ ** 2 * l4.s_ + (2 * l4.K_ - 1) * l4.K_)
-    assert l4.formula_gap(lhs, rhs(wrong), symbols, l4.LPRIME_POINTS) > 0
+    assert l4.formula_gap(lhs, rhs(wrong), symbols, l4.LPRIME_POINTS).refuted
 
 
 # -- negative controls: one per check id not covered above --------------------------------------

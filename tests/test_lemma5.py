@@ -57,7 +57,7 @@ def test_symbolic_wrong_L1_is_caught() -> None:
     """Lemma 5/case-i-L1: a wrong minimum (a small extra term) fails."""
     K_B, E_W, E_H = sp.symbols("K_B E_W E_H", positive=True)
     wrong = L5.L1_derived(K_B, E_W, E_H) + sp.exp(-K_B * E_W) / 100  # a small wrong term
-    err = L5.proven_zero(L5.L1_printed(K_B, E_W, E_H) - wrong, (K_B, E_W, E_H), L5._SAMPLE)
+    err = L5.proven_zero(L5.L1_printed(K_B, E_W, E_H) - wrong, (K_B, E_W, E_H), L5._SAMPLE).error
     assert judge("Lemma 5/case-i-L1", compare(0, err)) is Verdict.FAIL
 
 
@@ -122,7 +122,7 @@ def test_case_i_minimizer_with_a_wrong_point_fails() -> None:
     """Lemma 5/case-i-minimizer: the printed point built with twice the classifier budget is infeasible."""
     K_B, E_W, E_H = sp.symbols("K_B E_W E_H", positive=True)
     pt = L5.case_i_point(K_B, 2 * E_W, E_H)
-    err = L5.proven_zero(pt["classifier_energy"] - E_W, (K_B, E_W, E_H), L5._SAMPLE)
+    err = L5.proven_zero(pt["classifier_energy"] - E_W, (K_B, E_W, E_H), L5._SAMPLE).error
     assert judge("Lemma 5/case-i-minimizer", compare(0, err)) is Verdict.FAIL
 
 
@@ -132,7 +132,7 @@ def test_case_ii_minimizer_with_a_wrong_logit_fails() -> None:
     pt = L5.case_ii_point(K_A, K_B, s**2 / 3, sp.Integer(3))
     value = L5.logit_objective(K_A, K_B, pt["za"], pt["za"] * (-1 / K_A), pt["zc"])
     L2 = L5.L2_printed(K_A, K_B, s, L5.case_ii_constants(K_A, K_B, s))
-    err = L5.proven_zero(value - L2, (), [()])
+    err = L5.proven_zero(value - L2, (), [()]).error
     assert judge("Lemma 5/case-ii-minimizer", compare(0, err)) is Verdict.FAIL
 
 

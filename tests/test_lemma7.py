@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import lemma7_nuclear_norm as l7
+from lpm_verify.symbolic import all_of, identities_outcome, printed_identity_outcome
 from theorems._imbalanced import all_zero, random_point, random_sizes
 
 
@@ -17,19 +18,21 @@ def _tol(check_id: str) -> float:
 
 
 def test_radius_rejects_a_missing_K_or_a_wrong_a():
-    assert np.all(l7.radius_gaps(l7.PRINTED_RADIUS) == 0)
-    assert np.max(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W))) > 0
-    assert np.max(l7.radius_gaps(l7.PRINTED_RADIUS, printed_a=l7.E_H / l7.E_W)) > 0
-    assert judge("Lemma 7/radius", all_zero(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W)))) is Verdict.FAIL
+    assert all_of(l7.radius_gaps(l7.PRINTED_RADIUS)).proved
+    assert all_of(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W))).refuted
+    assert all_of(l7.radius_gaps(l7.PRINTED_RADIUS, printed_a=l7.E_H / l7.E_W)).refuted
+    assert judge("Lemma 7/radius", identities_outcome(l7.radius_gaps(sp.sqrt(l7.E_H * l7.E_W)))) is Verdict.FAIL
 
 
 def test_factorization_as_printed_is_an_erratum_and_the_corrected_one_passes():
     printed = l7.factorization_gaps(l7.PRINTED_SIGMA1, l7.PRINTED_SIGMA2)
     corrected = l7.factorization_gaps(l7.CORRECTED_SIGMA1, l7.CORRECTED_SIGMA2)
-    assert np.max(printed) > 0 and np.all(corrected == 0)
+    assert printed.refuted and corrected.proved
     assert REGISTRY.get("Lemma 7/factorization-symbolic").run().verdict == Verdict.ERRATUM.value
-    swapped = printed_vs_derived(corrected, np.zeros_like(corrected), printed, printed="c", corrected="p", evidence="")
+    swapped = printed_identity_outcome(corrected, printed, printed_form="c", corrected_form="p", evidence="")
     assert verdict_for(swapped, 0.0) is Verdict.PASS
+    wrong = printed_identity_outcome(printed, printed, printed_form="p", corrected_form="p", evidence="")
+    assert verdict_for(wrong, 0.0) is Verdict.FAIL
 
 
 def test_eq89_fails_for_a_norm_that_is_too_large():

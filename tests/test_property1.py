@@ -3,10 +3,12 @@ unsaturated solution must not pass."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, judge, printed_vs_derived, verdict_for
 from lpm_verify.problem import LPMProblem
+from lpm_verify.symbolic import identities_outcome, printed_identity_outcome
 from theorems import lemma7_nuclear_norm as l7
 from theorems import property1_constraints_active as pr1
 from theorems._imbalanced import all_zero, random_point
@@ -24,10 +26,22 @@ def test_a_loss_with_a_stationary_point_is_caught():
     assert judge("Property 1/gradient-never-zero", Outcome(expected=0, observed=error, error=error)) is Verdict.FAIL
 
 
+@pytest.mark.parametrize("wrong", [
+    lambda z_k, others: (z_k - 1) ** 2,                                   # stationary at z_k = 1
+    lambda z_k, others: sp.log(sp.exp(z_k) + others),                     # log-sum-exp without -z_k
+    lambda z_k, others: sp.log(sp.exp(z_k) + others) - z_k / 2,          # a wrong weight on z_k
+])
+def test_general_K_gradient_identity_rejects_a_wrong_loss(wrong):
+    assert pr1.general_gradient_identity().proved
+    identity = pr1.general_gradient_identity(wrong)
+    assert identity.refuted
+    assert judge("Property 1/gradient-never-zero", identities_outcome([identity])) is Verdict.FAIL
+
+
 def test_constant_of_i_printed_is_an_erratum_and_corrected_is_exact():
-    assert np.max(pr1.constant_gaps(pr1.PRINTED_CONSTANT)) > 0
-    assert np.all(pr1.constant_gaps(pr1.CORRECTED_CONSTANT) == 0)
-    assert np.max(pr1.constant_gaps(pr1.CORRECTED_CONSTANT + sp.Rational(1, 10**6))) > 0
+    assert pr1.constant_gaps(pr1.PRINTED_CONSTANT).refuted
+    assert pr1.constant_gaps(pr1.CORRECTED_CONSTANT).proved
+    assert pr1.constant_gaps(pr1.CORRECTED_CONSTANT + sp.Rational(1, 10**6)).refuted
 
 
 def test_kkt_errors_detect_interior_and_misaligned_points():
@@ -73,8 +87,8 @@ def test_energy_gaps_are_relative():
 def test_i_constant_symbolic_fails_for_a_wrong_correction_or_the_printed_form_as_correction():
     printed = pr1.constant_gaps(pr1.PRINTED_CONSTANT)
     def outcome(corrected):
-        return printed_vs_derived(printed, np.zeros_like(printed), pr1.constant_gaps(corrected), printed="p",
-                                  corrected="c", evidence="")
+        return printed_identity_outcome(printed, pr1.constant_gaps(corrected), printed_form="p",
+                                        corrected_form="c", evidence="")
     assert judge("Property 1/i-constant-symbolic", outcome(pr1.CORRECTED_CONSTANT)) is Verdict.ERRATUM
     assert judge("Property 1/i-constant-symbolic", outcome(pr1.K ** 2 * pr1.PRINTED_CONSTANT)) is Verdict.FAIL
     assert judge("Property 1/i-constant-symbolic", outcome(pr1.PRINTED_CONSTANT)) is Verdict.FAIL

@@ -8,6 +8,7 @@ import numpy as np
 from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.geometry import simplex_etf
 from theorems import proposition1_oversampling as p1
+from lpm_verify.symbolic import all_of, identities_outcome
 from theorems._imbalanced import TIGHT, all_zero
 
 
@@ -16,10 +17,13 @@ def _tol(check_id: str) -> float:
 
 
 def test_objective_identity_rejects_a_normaliser_without_the_rate():
-    assert np.all(p1.objective_identity_gaps(p1.PRINTED_N_PRIME) == 0)
+    assert all_of(p1.objective_identity_gaps(p1.PRINTED_N_PRIME)).proved
     weight_adjusting = p1.n_A * p1.K_A + p1.n_B * p1.K_B  # Eq. 17 with the plain N
-    assert np.max(p1.objective_identity_gaps(weight_adjusting)) > 0
-    assert judge("Proposition 1/objective-identity", all_zero(p1.objective_identity_gaps(weight_adjusting))) \
+    assert all_of(p1.objective_identity_gaps(weight_adjusting)).refuted
+    assert judge("Proposition 1/objective-identity", identities_outcome(p1.objective_identity_gaps(weight_adjusting))) \
+        is Verdict.FAIL
+    double_counted = p1.n_A * p1.K_A + p1.w_r ** 2 * p1.n_B * p1.K_B
+    assert judge("Proposition 1/objective-identity", identities_outcome(p1.objective_identity_gaps(double_counted))) \
         is Verdict.FAIL
 
 

@@ -62,10 +62,10 @@ def test_gprime_forms() -> None:
     truth = P2.gprime_derived()
     printed = P2.gprime_printed(P2._a + 1, P2._q)
     assert P2.relative_gap(printed / (P2._a + 1), truth) == 0
-    err_p = P2._sample_abs(P2.relative_gap(printed, truth))
+    err_p = P2._decided(P2.relative_gap(printed, truth)).error
     assert err_p > 0
     flipped = -printed / (P2._a + 1)  # a wrong sign must not pass
-    err_f = P2._sample_abs(P2.relative_gap(flipped, truth))
+    err_f = P2._decided(P2.relative_gap(flipped, truth)).error
     assert err_f > 1
     wrong = printed_vs_derived(err_p, 0.0, err_f, printed="p", corrected="c", evidence="control")
     assert judge("Proposition 2/gprime", wrong) is Verdict.FAIL

@@ -9,6 +9,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpm_verify.symbolic import decide_zero
 from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived
 from theorems import theorem1_balanced_ce as t1
 
@@ -69,13 +70,14 @@ def test_minimum_value_check_reports_erratum_with_printed_constants() -> None:
 
 
 def test_minimum_value_fails_for_a_wrong_corrected_constant() -> None:
-    err, proved = t1.l0_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))
-    assert not proved and err > 0.01
+    identity = t1.l0_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))
+    err = identity.error
+    assert not identity.proved and err > 0.01
     assert judge("Theorem 1/minimum-value", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_corrected_bound_is_exact_and_printed_is_exact_only_for_K2() -> None:
-    assert t1.l0_error(t1.corrected_C_b) == (0.0, True)
+    assert t1.l0_error(t1.corrected_C_b).proved
     assert float(t1.printed_l0_shortfall(2, 1.3)) == pytest.approx(0.0, abs=1e-25)
     assert float(t1.printed_l0_shortfall(3, 1.0)) > 0.04
 
@@ -90,13 +92,13 @@ def test_derived_minimum_matches_independent_formula() -> None:
 def test_cd_rearrangement_rejects_wrong_C_d() -> None:
     good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
     bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c, good.C_d + sp.log(2), good.C_e)
-    assert t1.prove_log_identity(t1.cd_rearrangement(good)) == 0
-    assert t1.prove_log_identity(t1.cd_rearrangement(bad)) != 0
+    assert decide_zero(t1.cd_rearrangement(good)).proved
+    assert not decide_zero(t1.cd_rearrangement(bad), points=t1.CONSTANT_SAMPLES).proved
 
 
 def test_logit_gap_rejects_wrong_constant() -> None:
-    err, proved = t1.logit_gap_error(lambda K, s, ns: ns.exp(-s))
-    assert not proved and err > 0
+    identity = t1.logit_gap_error(lambda K, s, ns: ns.exp(-s))
+    assert not identity.proved and identity.error > 0
 
 
 # -- negative controls: proof steps ------------------------------------------------------------
@@ -224,23 +226,25 @@ def test_tightest_C_b_rejects_the_printed_and_a_wrong_ratio() -> None:
 def test_jensen_weights_fails_for_a_wrong_C_c() -> None:
     """C_c without the 1/(K-1) makes the Jensen weights sum to K - C_a(K-2)/(C_a+C_b) != 1."""
     good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
-    assert t1.jensen_weights_error(good) == (0.0, True)
+    assert t1.jensen_weights_error(good).proved
     bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c * (t1.K_SYM - 1), good.C_d, good.C_e)
-    err, proved = t1.jensen_weights_error(bad)
-    assert not proved and judge("Theorem 1/jensen-weights", Outcome(0, err, err)) == Verdict.FAIL
+    identity = t1.jensen_weights_error(bad)
+    err = identity.error
+    assert not identity.proved and judge("Theorem 1/jensen-weights", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_cd_rearrangement_check_fails_for_a_wrong_C_d() -> None:
     good = t1.constants_from(t1.K_SYM, t1.CA_SYM, t1.CB_SYM, t1.S_SYM, t1.S_SYM, sp)
     bad = t1.ProofConstants(good.K, good.s, good.C_a, good.C_b, good.C_c, good.C_d + sp.log(2), good.C_e)
-    err, proved = t1.symbolic_error(t1.cd_rearrangement(bad), lambda: t1.CONSTANT_SAMPLES, t1.prove_log_identity)
-    assert not proved and err == pytest.approx(math.log(2))
+    identity = decide_zero(t1.cd_rearrangement(bad), points=t1.CONSTANT_SAMPLES)
+    err = identity.error
+    assert not identity.proved and err == pytest.approx(math.log(2))
     assert judge("Theorem 1/C_d-rearrangement", Outcome(0, err, err)) == Verdict.FAIL
 
 
 def test_equality_logit_gap_fails_for_a_wrong_or_printed_correction() -> None:
-    printed, _ = t1.logit_gap_error(t1.printed_C_b)
-    wrong, _ = t1.logit_gap_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1)))  # off by log 2
+    printed = t1.logit_gap_error(t1.printed_C_b).error
+    wrong = t1.logit_gap_error(lambda K, s, ns: 2 * (K - 1) * ns.exp(-s / (K - 1))).error  # off by log 2
     for candidate in (wrong, printed):
         outcome = printed_vs_derived(printed, 0.0, candidate, printed="", corrected="", evidence="")
         assert judge("Theorem 1/equality-logit-gap", outcome) == Verdict.FAIL

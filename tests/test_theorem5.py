@@ -9,6 +9,7 @@ import numpy as np
 from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.problem import LPMProblem
 from theorems import theorem5_minority_collapse as t5
+from lpm_verify.symbolic import all_of, identities_outcome
 from theorems._imbalanced import all_zero, gram_of, minority_gaps, random_point
 
 
@@ -19,9 +20,9 @@ def _tol(check_id: str) -> float:
 def test_eq70_rejects_a_missing_plus_one():
     def no_plus_one(L_A, other):
         return L_A + (other - L_A) / ((t5.KA / t5.KB) * (t5.nA / t5.nB))
-    assert np.all(t5.split_identity_gaps(t5.printed_eq70) == 0)
-    assert np.max(t5.split_identity_gaps(no_plus_one)) > 0
-    assert judge("Theorem 5/eq69-eq70-eq71", all_zero(t5.split_identity_gaps(no_plus_one))) is Verdict.FAIL
+    assert all_of(t5.split_identity_gaps(t5.printed_eq70)).proved
+    assert all_of(t5.split_identity_gaps(no_plus_one)).refuted
+    assert judge("Theorem 5/eq69-eq70-eq71", identities_outcome(t5.split_identity_gaps(no_plus_one))) is Verdict.FAIL
 
 
 def test_objective_split_fails_when_minority_losses_are_reweighted():

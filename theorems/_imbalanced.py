@@ -1,5 +1,5 @@
 """Shared pieces of the imbalanced-case theorem modules (Lemma 1, Proposition 1, Theorem 5, Lemma 7,
-Property 1): exact symbolic gaps, random feasible points of Eq. 7, exact orthogonal matrices, and
+Property 1): random feasible points of Eq. 7, exact orthogonal matrices, and
 the Gram matrix ``X`` of Eq. 15.  Not a result module (the leading underscore keeps it out of
 :func:`lpm_verify.claims.load_all`).
 """
@@ -13,19 +13,6 @@ import sympy as sp
 from lpm_verify.claims import Outcome, compare
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.base import TIGHT  # noqa: F401  (re-exported: the checks import it from here)
-
-
-def symbolic_gap(lhs: sp.Expr, rhs: sp.Expr, symbols: Sequence[sp.Symbol],
-                 points: Sequence[Sequence[sp.Rational]]) -> np.ndarray:
-    """``|lhs - rhs|`` at ``points``: exactly zeros when sympy proves ``lhs == rhs``.
-
-    When ``simplify`` cannot prove the identity the gap is evaluated at the given exact points
-    (50 digits), so a wrong formula gives a nonzero error instead of an undecided one.
-    """
-    diff = sp.simplify(sp.expand(lhs - rhs))
-    if diff == 0:
-        return np.zeros(len(points))
-    return np.array([abs(float(sp.N(diff.subs(dict(zip(symbols, pt))), 50))) for pt in points])
 
 
 def all_zero(gaps: np.ndarray, **detail: object) -> Outcome:

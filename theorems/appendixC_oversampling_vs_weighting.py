@@ -26,6 +26,7 @@ import sympy as sp
 from scipy.special import softmax
 
 from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.symbolic import decide_identity, printed_identity_outcome
 
 
 # -- symbolic ---------------------------------------------------------------------------------------
@@ -190,7 +191,8 @@ _Z_REASON = ("Monte Carlo z-score (estimate minus claim over its standard error,
 
 
 # -- checks --------------------------------------------------------------------------------------------
-@check("Appendix C/eq86-eq88", claim="Eqs. 86 and 88: the conditional means and second moments of v_w (Eq. 85) "
+@check("Appendix C/eq86-eq88", expect="pass", origin="paper", part="derivation",
+       claim="Eqs. 86 and 88: the conditional means and second moments of v_w (Eq. 85) "
        "and v_s (Eq. 87), and both sampling laws sum to one", method="symbolic", tolerance=0,
        reason="exact sympy simplification on a symbolic population (4 majority, 2 minority gradients in R^2)",
        digits=None)
@@ -202,18 +204,21 @@ def _eq86_88() -> Outcome:
         mean, second, total = moments_from_distribution(major, minor, w_r, scheme)
         pm, ps = moments_printed(major, minor, w_r, scheme)
         residuals += [sp.simplify(e) for e in (mean - pm)] + [sp.simplify(second - ps), total]
-    return compare(0, sum(0 if r == 0 else 1 for r in residuals), residuals=[str(r) for r in residuals])
+    return compare(0, sum(0 if r == 0 else 1 for r in residuals), residuals=[str(r) for r in residuals],
+                   proved=all(r == 0 for r in residuals))  # sympy reduced every residual to 0
 
 
-@check("Appendix C/step-size", claim="'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s' makes "
+@check("Appendix C/step-size", expect="erratum", origin="paper", part="derivation",
+       claim="'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s' makes "
        "eta_w E[v_w] = eta_s E[v_s]", method="symbolic", tolerance=0, reason="exact sympy solve", digits=None)
 def _step_size() -> Outcome:
     derived = step_size_relation(*_SYM)
-    err_p = 0 if sp.simplify(eta_w_printed(*_SYM) - derived) == 0 else 1
-    err_c = 0 if sp.simplify(eta_w_corrected(*_SYM) - derived) == 0 else 1
-    return printed_vs_derived(
-        err_p, 0, err_c, printed="eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s",
-        corrected="eta_w = (n_A K_A + n_B K_B)/(n_A K_A + w_r n_B K_B) eta_s",
+    points = [dict(zip(_SYM, map(sp.Integer, pt))) for pt in ((100, 3, 2, 2, 5, 1), (7, 1, 1, 4, 3, 2))]
+    return printed_identity_outcome(
+        decide_identity(eta_w_printed(*_SYM), derived, points=points),
+        decide_identity(eta_w_corrected(*_SYM), derived, points=points),
+        printed_form="eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s",
+        corrected_form="eta_w = (n_A K_A + n_B K_B)/(n_A K_A + w_r n_B K_B) eta_s",
         evidence=f"paper line 1305: 'we assume eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s. Then "
                  f"eta_w E[v_w] = eta_s E[v_s]'.  E[v_w] = S/N and E[v_s] = S/N' with the same S = sum grad_A + w_r sum grad_B (Eqs. 86, 88), "
                  f"so eta_w/N = eta_s/N'; sympy solve gives eta_w = {derived}. The printed ratio is inverted "
@@ -221,7 +226,8 @@ def _step_size() -> Outcome:
         derived=str(derived))
 
 
-@check("Appendix C/second-moment-order", claim="With eta_w from the means, equal gradient norms a and w_r = R = "
+@check("Appendix C/second-moment-order", expect="pass", origin="paper", part="statement",
+       claim="With eta_w from the means, equal gradient norms a and w_r = R = "
        "n_A/n_B: E||eta_w v_w||^2 / E||eta_s v_s||^2 = N (n_A K_A + w_r^2 n_B K_B)/N'^2, which is ~ w_r (the ratio "
        "over w_r tends to K_A K_B/(K_A+K_B)^2 as R -> inf), and equals the printed order "
        "(n_A K_A + w_r^2 n_B K_B)/(n_A K_A + w_r n_B K_B) up to N/N' -> K_A/(K_A+K_B)", method="symbolic",
@@ -247,7 +253,7 @@ def second_moment_order_outcome(step: Callable[..., Any] = eta_w_corrected) -> O
     errs = [sp.simplify(ratio - claimed) != 0, sp.simplify(lim_ratio - K_A * K_B / (K_A + K_B) ** 2) != 0,
             sp.simplify(lim_printed - K_A / (K_A + K_B)) != 0]
     return compare(0, sum(int(e) for e in errs), ratio=str(ratio), ratio_over_w_r_limit=str(lim_ratio),
-                   exact_over_printed_limit=str(lim_printed))
+                   exact_over_printed_limit=str(lim_printed), proved=not any(errs))  # each difference simplified to 0
 
 
 def second_moment_ratio(n_A: int, K_A: int, n_B: int, K_B: int, w_r: int) -> sp.Rational:
@@ -257,7 +263,8 @@ def second_moment_ratio(n_A: int, K_A: int, n_B: int, K_B: int, w_r: int) -> sp.
     return sp.Rational(N * (n_A * K_A + w_r**2 * n_B * K_B), Np**2)
 
 
-@check("Appendix C/comparison-direction", claim="'by comparing Eq. 86 with Eq. 88, the second moment of eta_w v_w "
+@check("Appendix C/comparison-direction", expect="erratum", origin="paper", part="derivation",
+       claim="'by comparing Eq. 86 with Eq. 88, the second moment of eta_w v_w "
        "is much smaller than that of eta_s v_s since the order of w_r for the latter is larger by 1'",
        method="proof-step", tolerance=0, reason="sign of an exact rational ratio minus one")
 def _direction() -> Outcome:
@@ -281,7 +288,8 @@ def _direction() -> Outcome:
                  f"corrected direction", ratio=float(ratio), ratio_printed_eta=float(ratio_printed_eta))
 
 
-@check("Appendix C/mc-means", claim="Monte Carlo: eta_w v_w and eta_s v_s have equal means when eta_w/eta_s = N/N' "
+@check("Appendix C/mc-means", expect="erratum", origin="paper", part="derivation",
+       claim="Monte Carlo: eta_w v_w and eta_s v_s have equal means when eta_w/eta_s = N/N' "
        "(printed: N'/N)", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_means() -> Outcome:
     pop, mc = monte_carlo()
@@ -297,7 +305,8 @@ def _mc_means() -> Outcome:
                  f"(|z| <= 5 passes)", draws=mc.draws)
 
 
-@check("Appendix C/mc-second-moments", claim="Monte Carlo second moments E||v_w||^2 and E||v_s||^2 match Eqs. 86 "
+@check("Appendix C/mc-second-moments", expect="pass", origin="paper", part="derivation",
+       claim="Monte Carlo second moments E||v_w||^2 and E||v_s||^2 match Eqs. 86 "
        "and 88 evaluated on the population", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_second() -> Outcome:
     pop, mc = monte_carlo()
@@ -313,7 +322,8 @@ def exact_variance_ratio(pop: Population) -> float:
     return (N / Np) ** 2 * (sw - float(mw @ mw)) / (ss - float(ms @ ms))
 
 
-@check("Appendix C/mc-variance-ratio", claim="Monte Carlo: Var(eta_w v_w)/Var(eta_s v_s) (eta_w = N/N' eta_s) "
+@check("Appendix C/mc-variance-ratio", expect="pass", origin="paper", part="statement",
+       claim="Monte Carlo: Var(eta_w v_w)/Var(eta_s v_s) (eta_w = N/N' eta_s) "
        "matches the value from Eqs. 86/88 and exceeds 1 (oversampling has the smaller variance)",
        method="numeric", tolerance=_Z_TOL, reason=_Z_REASON + "; ratio standard error by the delta method")
 def _mc_variance() -> Outcome:

@@ -5,7 +5,7 @@
 Claims checked: the columns of M* have unit norm and pairwise cosine -1/(K-1) (Eq. 10), for
 symbolic K (in the algebra spanned by I and J = 1 1^T, where J^2 = K J) and for explicit exact
 matrices K = 2..6; the proof-step facts P^T P = I, M* 1 = 0, rank M* = K - 1; the footnote's
-construction for p = K - 1; and ``geometry.simplex_etf`` numerically for p in {K - 1, K, 2K}.
+construction for p = K - 1.  (``geometry.simplex_etf`` is tested in ``tests/test_definition1.py``.)
 """
 from __future__ import annotations
 
@@ -16,28 +16,12 @@ import sympy as sp
 
 from lpm_verify import geometry
 from lpm_verify.claims import Outcome, check, printed_vs_derived
+from lpm_verify.symbolic import decide_zero, identities_outcome
 
 K_SYM = sp.Symbol("K", integer=True, positive=True)
-#: Values of K at which an identity that sympy could not prove is evaluated exactly (evidence only).
+#: Values of K at which an identity that sympy could not prove is evaluated (then it is not 'proved').
 SAMPLE_K = tuple(range(2, 13))
 EXPLICIT_K = (2, 3, 4, 5, 6)
-
-
-# -- symbolic helpers (shared by the other balanced-case modules) -----------------------------
-def symbolic_error(expr: sp.Expr, symbols_values: Callable[[], list[dict]] | None = None,
-                   simplifier: Callable[[sp.Expr], sp.Expr] = sp.simplify) -> tuple[float, bool]:
-    """``(error, proved)`` for the claim ``expr == 0``.
-
-    ``proved`` is True when ``simplifier`` reduces ``expr`` to 0; then the error is 0.  Otherwise the error
-    is the largest |expr| over exact substitutions (``symbols_values``, default K = 2..12), or NaN
-    (a fail) when those are all 0 but sympy could not prove it: an unproved identity never passes
-    a symbolic check.
-    """
-    if simplifier(expr) == 0:
-        return 0.0, True
-    subs = symbols_values() if symbols_values else [{K_SYM: k} for k in SAMPLE_K]
-    worst = max(abs(float(sp.N(expr.subs(s), 30))) for s in subs)
-    return (worst if worst > 0 else float("nan")), False
 
 
 # An element a I + b J of the algebra spanned by I_K and J = 1_K 1_K^T is the pair (a, b).
@@ -66,10 +50,14 @@ def gram_entries_error(scale: Any = PRINTED_SCALE, centre: Any = PRINTED_CENTRE)
     a, b = etf_gram_coefficients(scale, centre)
     diag, off = a + b, b
     cosine = off / diag
-    errs = [symbolic_error(diag - 1), symbolic_error(off + 1 / (K_SYM - 1)), symbolic_error(cosine + 1 / (K_SYM - 1))]
-    return Outcome(expected="diag 1, off-diag -1/(K-1), cos -1/(K-1)",
-                   observed=f"diag {sp.simplify(diag)}, off-diag {sp.simplify(off)}, cos {sp.simplify(cosine)}",
-                   error=max(e for e, _ in errs), detail={"proved by sympy": [p for _, p in errs]})
+    points = [{K_SYM: k} for k in SAMPLE_K]
+    identities = {name: decide_zero(expr, points=points) for name, expr in
+                  (("diag = 1", diag - 1), ("off-diag = -1/(K-1)", off + 1 / (K_SYM - 1)),
+                   ("cos = -1/(K-1)", cosine + 1 / (K_SYM - 1)))}
+    out = identities_outcome(identities)
+    out.expected = "diag 1, off-diag -1/(K-1), cos -1/(K-1)"
+    out.observed = f"diag {sp.simplify(diag)}, off-diag {sp.simplify(off)}, cos {sp.simplify(cosine)}"
+    return out
 
 
 # -- exact explicit frames ---------------------------------------------------------------------
@@ -109,7 +97,7 @@ def explicit_frames_error(scale_of: Callable[[int], Any] | None = None) -> Outco
         per_K[K] = str(err)
         worst = max(worst, err)
     return Outcome("M^T M = K/(K-1)(I - 11^T/K), cos = -1/(K-1)", f"max exact error {worst}", float(worst),
-                   detail={"error per K": per_K})
+                   detail={"error per K": per_K, "proved": worst == 0})  # exact arithmetic: 0 is a proof
 
 
 def proof_facts_error(K: int, P: sp.Matrix, M: sp.Matrix) -> dict[str, Any]:
@@ -141,45 +129,27 @@ def footnote_etf_error(K: int) -> sp.Expr:
     return exact_gram_error(K, etf_exact(K, P))
 
 
-# -- numeric: geometry.simplex_etf -------------------------------------------------------------
-def simplex_etf_error(make: Callable[..., np.ndarray] = geometry.simplex_etf, Ks: tuple[int, ...] = tuple(range(2, 11)),
-                      seed: int = 0) -> tuple[float, dict]:
-    """Largest deviation of ``make(K, p, rng)`` from unit norms and cosine -1/(K-1), p in {K-1, K, 2K}."""
-    rng = np.random.default_rng(seed)
-    worst, detail = 0.0, {}
-    for K in Ks:
-        for p in (K - 1, K, 2 * K):
-            M = make(K, p, rng)  # (p, K)
-            target = np.full((K, K), -1.0 / (K - 1))
-            np.fill_diagonal(target, 1.0)
-            err = max(float(np.max(np.abs(M.T @ M - target))), abs(M.shape[0] - p),
-                      float(np.max(np.abs(M.sum(axis=1)))))
-            detail[f"K={K},p={p}"] = err
-            worst = max(worst, err)
-    return worst, detail
-
-
 # -- registered checks -------------------------------------------------------------------------
-@check("Definition 1/gram-symbolic-K",
+@check("Definition 1/gram-symbolic-K", expect="pass", origin="paper", part="statement",
        claim="For symbolic K, M* = sqrt(K/(K-1)) P (I - 11^T/K) with P^T P = I has unit-norm columns and "
              "pairwise inner product and cosine -1/(K-1) (Eq. 10).",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy in the algebra span{I, J}", digits=None)
-def _gram_symbolic() -> Outcome:
+def etf_gram_for_symbolic_K() -> Outcome:
     return gram_entries_error()
 
 
-@check("Definition 1/explicit-K2-6",
+@check("Definition 1/explicit-K2-6", expect="pass", origin="paper", part="statement",
        claim="For K = 2..6 and an exact rational partial orthogonal P (p = K + 1), the printed M* has Gram "
              "K/(K-1)(I - 11^T/K) and cosines -1/(K-1) exactly.",
        method="symbolic", tolerance=0.0, reason="exact rational/algebraic arithmetic in sympy", digits=None)
-def _explicit() -> Outcome:
+def etf_gram_for_K_2_to_6() -> Outcome:
     return explicit_frames_error()
 
 
-@check("Definition 1/proof-facts",
+@check("Definition 1/proof-facts", expect="pass", origin="paper", part="derivation",
        claim="For the exact frames of K = 2..6: P^T P = I, the columns of M* sum to zero, rank M* = K - 1.",
        method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
-def _proof_facts() -> Outcome:
+def etf_proof_facts() -> Outcome:
     return proof_facts_outcome()
 
 
@@ -195,11 +165,11 @@ def proof_facts_outcome(frame: Callable[[int, sp.Matrix], sp.Matrix] = etf_exact
     return Outcome("0 residuals", f"max residual {worst}", worst, detail=detail)
 
 
-@check("Definition 1/footnote-p=K-1",
+@check("Definition 1/footnote-p=K-1", expect="erratum", origin="paper", part="derivation",
        claim="Footnote to Definition 1: for p = K - 1 one can choose P with [P^T, 1_K] an orthogonal matrix "
              "(as printed); the resulting M* is a simplex ETF.",
        method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
-def _footnote() -> Outcome:
+def footnote_orthogonal_matrix() -> Outcome:
     printed = max(footnote_orthogonality_error(K, sp.ones(K, 1)) for K in EXPLICIT_K)
     corrected = max(footnote_orthogonality_error(K, sp.ones(K, 1) / sp.sqrt(K)) for K in EXPLICIT_K)
     etf = max(footnote_etf_error(K) for K in EXPLICIT_K)
@@ -212,13 +182,3 @@ def _footnote() -> Outcome:
                  f"K = 2..6, exact sympy: {printed} = K - 1 at K = 6). With 1_K/sqrt(K) and P the exact orthonormal "
                  f"basis of 1_K's complement, Q^T Q = I exactly and M* is an exact ETF (Gram error {etf}). A "
                  f"normalisation slip: orthogonal columns, not an orthogonal matrix")
-
-
-@check("Definition 1/simplex-etf-numeric",
-       claim="geometry.simplex_etf(K, p) returns p x K frames with unit columns summing to zero and cosine "
-             "-1/(K-1), for K = 2..10 and p in {K - 1, K, 2K} (random Haar P).",
-       method="numeric", tolerance=1e-13, reason="float64 QR/SVD of matrices of size <= 20: a few ulps times K",
-       digits=15)
-def _numeric() -> Outcome:
-    worst, detail = simplex_etf_error()
-    return Outcome(0.0, worst, worst, detail=detail)

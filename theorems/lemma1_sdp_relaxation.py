@@ -22,8 +22,9 @@ import sympy as sp
 
 from lpm_verify.claims import Outcome, at_most, check, compare
 from lpm_verify.problem import LPMProblem
+from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
 from theorems._imbalanced import (TIGHT, all_zero, class_means, gram_of, random_point, random_sizes,
-                                  rational_orthogonal, symbolic_gap)
+                                  rational_orthogonal)
 
 #: Random class-size profiles of the solver checks: (K, seed); p = 2K, sizes in [1, 5].
 PROFILES: tuple[tuple[int, int], ...] = ((2, 1), (3, 2), (4, 3), (5, 4))
@@ -42,31 +43,7 @@ def profile_problem(K: int, seed: int) -> LPMProblem:
 
 
 # -- symbolic --------------------------------------------------------------------------------
-def map_identity_gaps(P: sp.Matrix, K: int) -> np.ndarray:
-    """Exact gaps of the identities behind Eq. 15 / Eq. 16 for a symbolic ``2K x 2K`` matrix.
-
-    With ``S`` a symbolic symmetric matrix (playing ``X^(1/2)``) and ``B = P S``: ``B^T B = S^2``
-    needs only ``P^T P = I_2K``.  With a symbolic ``B = [h_1..h_K, W^T]  # (p, 2K)`` and
-    ``X = B^T B``: ``z_k = X(k, K+1:2K)`` equals ``W h_k``, ``(1/K) sum_{k<=K} X(k,k) =
-    (1/K) sum ||h_k||^2`` and ``(1/K) sum_{k>K} X(k,k) = (1/K) sum ||w_k||^2``.
-    """
-    m, p = 2 * K, P.shape[0]
-    S = sp.Matrix(m, m, lambda i, j: sp.Symbol(f"s{min(i, j)}_{max(i, j)}", real=True))
-    Bmap = P * S  # (p, 2K)
-    gaps = [sp.simplify(e) for e in (Bmap.T * Bmap - S * S)]
-    B = sp.Matrix(p, m, lambda i, j: sp.Symbol(f"b{i}_{j}", real=True))
-    X = B.T * B
-    Hm, Wt = B[:, :K], B[:, K:]  # columns h_k ; W^T
-    for k in range(K):
-        gaps += list((X[k, K:].T - Wt.T * Hm[:, k]).expand())
-    gaps.append(sp.expand(sum(X[k, k] for k in range(K)) - sum((Hm[:, k].T * Hm[:, k])[0] for k in range(K))))
-    gaps.append(sp.expand(sum(X[k, k] for k in range(K, m)) - sum(e ** 2 for e in Wt)))
-    symbols = sorted(set().union(*(g.free_symbols for g in gaps)), key=str)
-    point = {s: sp.Rational(i % 7 + 1, 3) for i, s in enumerate(symbols)}  # an exact witness point
-    return np.array([abs(float(sp.N(g.subs(point), 30))) for g in gaps])
-
-
-def jensen_remainder_gap(remainder: Any, n: int = 3, p: int = 2) -> np.ndarray:
+def jensen_remainder_gap(remainder: Any, n: int = 3, p: int = 2) -> Identity:
     """Step ``a`` (Sec. 4.A, Eq. 64): ``(1/n) sum ||h_i||^2 - ||hbar||^2 = remainder(h, hbar)``.
 
     The printed proof's remainder is ``(1/n) sum_i ||h_i - hbar||^2`` (a sum of squares, hence
@@ -78,7 +55,7 @@ def jensen_remainder_gap(remainder: Any, n: int = 3, p: int = 2) -> np.ndarray:
     symbols = sorted(set().union(*(v.free_symbols for v in h)), key=str)
     rng = np.random.default_rng(n * 100 + p)
     points = [[sp.Rational(int(x), 7) for x in rng.integers(-20, 21, size=len(symbols))] for _ in range(4)]
-    return symbolic_gap(lhs, remainder(h, hbar), symbols, points)
+    return decide_identity(lhs, remainder(h, hbar), points=[dict(zip(symbols, pt)) for pt in points])
 
 
 def paper_remainder(h: list[sp.Matrix], hbar: sp.Matrix) -> sp.Expr:
@@ -86,7 +63,7 @@ def paper_remainder(h: list[sp.Matrix], hbar: sp.Matrix) -> sp.Expr:
     return sum(((v - hbar).T * (v - hbar))[0] for v in h) / len(h)
 
 
-def pair_bound_gap(remainder: Any, p: int = 2) -> np.ndarray:
+def pair_bound_gap(remainder: Any, p: int = 2) -> Identity:
     """Uniqueness proof, last step: ``||a - c||^2 + ||b - c||^2 - ||a - b||^2 / 2 = remainder(a, b, c)``;
     the exact remainder ``||a + b - 2c||^2 / 2`` is a square, so the inequality holds."""
     a, b, c = (sp.Matrix(p, 1, lambda r, _c, t=t: sp.Symbol(f"{t}{r}", real=True)) for t in "abc")
@@ -95,25 +72,16 @@ def pair_bound_gap(remainder: Any, p: int = 2) -> np.ndarray:
     symbols = sorted(set().union(a.free_symbols, b.free_symbols, c.free_symbols), key=str)
     rng = np.random.default_rng(7)
     points = [[sp.Rational(int(x), 5) for x in rng.integers(-9, 10, size=len(symbols))] for _ in range(4)]
-    return symbolic_gap(lhs, remainder(a, b, c), symbols, points)
+    return decide_identity(lhs, remainder(a, b, c), points=[dict(zip(symbols, pt)) for pt in points])
 
 
-@check("Lemma 1/map-identities", method="symbolic", digits=None, tolerance=0.0,
-       reason="exact sympy identities (P is an exact rational orthogonal matrix)",
-       claim="P X^(1/2) reproduces X when P^T P = I (Eq. 16), z_k = X(k, K+1:2K) = W h_k, and the two "
-             "trace sums of Eq. 15 are the feature-mean and classifier energies")
-def _map_identities() -> Outcome:
-    K, p = 2, 5
-    P = rational_orthogonal(p, seed=11)[:, : 2 * K]
-    return all_zero(map_identity_gaps(P, K), K=K, p=p)
-
-
-@check("Lemma 1/step-a-cauchy-schwarz", method="symbolic", digits=None, tolerance=0.0,
+@check("Lemma 1/step-a-cauchy-schwarz", expect="pass", origin="paper", part="derivation",
+       method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity",
        claim="||hbar_k||^2 <= (1/n_k) sum_i ||h_{k,i}||^2 (step a of Sec. 4.A and Eq. 64) with exact "
              "remainder (1/n_k) sum_i ||h_{k,i} - hbar_k||^2, a sum of squares")
 def _step_a() -> Outcome:
-    return all_zero(np.concatenate([jensen_remainder_gap(paper_remainder, n, p) for n, p in ((2, 2), (3, 3))]))
+    return identities_outcome({f"n={n}, p={p}": jensen_remainder_gap(paper_remainder, n, p) for n, p in ((2, 2), (3, 3))})
 
 
 def half_square_remainder(a: sp.Matrix, b: sp.Matrix, c: sp.Matrix) -> sp.Expr:
@@ -122,12 +90,13 @@ def half_square_remainder(a: sp.Matrix, b: sp.Matrix, c: sp.Matrix) -> sp.Expr:
     return (v.T * v)[0] / 2
 
 
-@check("Lemma 1/uniqueness-pair-bound", method="symbolic", digits=None, tolerance=0.0,
+@check("Lemma 1/uniqueness-pair-bound", expect="pass", origin="paper", part="derivation",
+       method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity",
        claim="||h_i - hbar||^2 + ||h_j - hbar||^2 >= ||h_i - h_j||^2 / 2 (uniqueness part of the proof), "
              "with remainder ||h_i + h_j - 2 hbar||^2 / 2")
 def _pair_bound() -> Outcome:
-    return all_zero(pair_bound_gap(half_square_remainder, p=3))
+    return identities_outcome({"p=3": pair_bound_gap(half_square_remainder, p=3)})
 
 
 # -- proof steps -----------------------------------------------------------------------------
@@ -155,7 +124,8 @@ def relaxation_chain(problem: LPMProblem, W: np.ndarray, H: Sequence[np.ndarray]
     return lhs, rhs
 
 
-@check("Lemma 1/relaxation-chain", method="proof-step", tolerance=1e-12,
+@check("Lemma 1/relaxation-chain", expect="pass", origin="paper", part="derivation",
+       method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) sums and eigenvalues",
        claim="at random feasible points of random class-size profiles, X is feasible for Eq. 15 (steps a, b, c), "
              "Eq. 64's Jensen step holds, and the uniqueness bound of the proof holds")
@@ -215,7 +185,8 @@ def saturation_certificate(E_H: float, X: np.ndarray, dual_E_H: float) -> Outcom
                    observed={"slack": slack, "lambda_H": dual_E_H}, error=error)
 
 
-@check("Lemma 1/sdp-equals-nonconvex", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
+@check("Lemma 1/sdp-equals-nonconvex", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="for random class-size profiles (K = 2..5, p = 2K) the minimum of Eq. 15 equals the best "
              "value of Eq. 7 found by the nonconvex solver")
 def _sdp_equals_nonconvex() -> Outcome:
@@ -224,7 +195,8 @@ def _sdp_equals_nonconvex() -> Outcome:
                    profiles=[(pr.sizes, pr.E_W, pr.E_H) for pr, _, _ in sols])
 
 
-@check("Lemma 1/reconstruction-attains", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
+@check("Lemma 1/reconstruction-attains", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="Eq. 16 maps the SDP minimizer to a feasible point of Eq. 7 (random P, p = 2K) whose objective "
              "is the SDP minimum and whose Gram matrix is X*")
 def _reconstruction() -> Outcome:
@@ -233,7 +205,8 @@ def _reconstruction() -> Outcome:
     return all_zero(np.concatenate(errors))
 
 
-@check("Lemma 1/within-class-collapse", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
+@check("Lemma 1/within-class-collapse", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="the nonconvex minimizers of Eq. 7 saturate the feature constraint and their features collapse "
              "to the class means (within-class energy 0, NC1)")
 def _within_class_collapse() -> Outcome:
@@ -243,7 +216,8 @@ def _within_class_collapse() -> Outcome:
     return all_zero(np.array(out))
 
 
-@check("Lemma 1/uniqueness-condition", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
+@check("Lemma 1/uniqueness-condition", expect="pass", origin="paper", part="derivation",
+       method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="at the SDP solutions the first K diagonal entries saturate E_H with a positive multiplier, so "
              "every minimizer of Eq. 15 saturates and every minimizer of Eq. 7 has the form Eq. 16")
 def _uniqueness_condition() -> Outcome:
@@ -267,7 +241,8 @@ def grid_errors(problem: LPMProblem, sdp_objective: float, nc: Any) -> list[floa
             within_class_energy(problem, nc.H) / problem.E_H]
 
 
-@check("Lemma 1/sdp-equals-nonconvex-grid", method="solver", tolerance=1e-9, slow=True,
+@check("Lemma 1/sdp-equals-nonconvex-grid", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=1e-9, slow=True,
        reason="Clarabel's 1e-12 gap tolerance is absolute, so objectives are compared absolutely (they range from "
               "2e-5 to 1.6; measured differences <= 1e-12); energies relative, to rounding",
        claim="on 15 random class-size profiles (K = 2..6, p = 2K, E_H E_W from 0.01 to 30) the SDP minimum equals the "

@@ -23,7 +23,8 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from lpm_verify.claims import Outcome, check, printed_vs_derived
-from theorems.definition1_etf import K_SYM, symbolic_error
+from lpm_verify.symbolic import Identity, decide_zero, identities_outcome
+from theorems.definition1_etf import K_SYM
 from theorems.theorem1_balanced_ce import minimizer
 
 E_W_SYM, E_H_SYM = sp.symbols("E_W E_H", positive=True)
@@ -44,7 +45,7 @@ def forced_gram_symbolic_K() -> dict[str, sp.Expr]:
     return {"diag": s[d], "off": s[off], "C": s[C], "h_k.w_k'": c * s[off], "h_k.w_k": c * s[d]}
 
 
-def forced_gram_error(solution: dict[str, sp.Expr]) -> tuple[float, dict[str, bool]]:
+def forced_gram_error(solution: dict[str, sp.Expr]) -> dict[str, Identity]:
     """Compare the forced Gram entries with the proof's printed statements, for symbolic K.
 
     Printed: ``||w_k|| = sqrt(E_W)``, ``h_k w_k = sqrt(E_H E_W)``, ``h_k w_k' = -sqrt(E_H E_W)/(K-1)``,
@@ -56,9 +57,8 @@ def forced_gram_error(solution: dict[str, sp.Expr]) -> tuple[float, dict[str, bo
               "h_k.w_k' = -sqrt(E_H E_W)/(K-1)": solution["h_k.w_k'"] + s / (K_SYM - 1),
               "C' = sqrt(E_H E_W) - C": solution["h_k.w_k'"] - (s - solution["C"]),
               "WW^T off-diagonal = -E_W/(K-1)": solution["off"] + E_W_SYM / (K_SYM - 1)}
-    results = {name: symbolic_error(expr, lambda: [{K_SYM: k, E_W_SYM: 2, E_H_SYM: 3} for k in range(2, 9)])
-               for name, expr in claims.items()}
-    return max(e for e, _ in results.values()), {name: p for name, (_, p) in results.items()}
+    points = [{K_SYM: k, E_W_SYM: 2, E_H_SYM: 3} for k in range(2, 9)]
+    return {name: decide_zero(expr, points=points) for name, expr in claims.items()}
 
 
 def full_system_solutions(K: int) -> list[sp.Matrix]:
@@ -84,13 +84,14 @@ def eq31_gram(K: int) -> sp.Matrix:
 
 
 def full_system_error(K: int, target_of: Callable[[int], sp.Matrix] = eq31_gram,
-                      solutions_of: Callable[[int], list[sp.Matrix]] = full_system_solutions) -> float:
-    """0 iff the hypotheses have exactly one Gram solution and it is ``target_of(K)`` (Eq. 31)."""
+                      solutions_of: Callable[[int], list[sp.Matrix]] = full_system_solutions) -> tuple[float, bool]:
+    """``(error, proved)``: error 0 iff the hypotheses have exactly one Gram solution and it is
+    ``target_of(K)`` (Eq. 31); ``proved`` when sympy reduced every entry of the difference to 0."""
     sols = solutions_of(K)
     if len(sols) != 1 or any(x.free_symbols - {E_W_SYM, E_H_SYM} for x in sols[0]):
-        return float("inf")  # not unique: the lemma's conclusion would not follow
-    target = target_of(K)
-    return max(symbolic_error(x, lambda: [{E_W_SYM: 2, E_H_SYM: 3}])[0] for x in (sols[0] - target))
+        return float("inf"), False  # not unique: the lemma's conclusion would not follow
+    entries = [decide_zero(x, points=[{E_W_SYM: 2, E_H_SYM: 3}]) for x in (sols[0] - target_of(K))]
+    return max(i.error for i in entries), all(i.proved for i in entries)
 
 
 # -- the proof's scalings on inputs ---------------------------------------------------------
@@ -173,25 +174,26 @@ def eq9_error(W: np.ndarray, H: np.ndarray, E_W: float, E_H: float) -> float:
 
 
 # -- registered checks ---------------------------------------------------------------------------
-@check("Lemma 2/forced-gram-symbolic-K",
+@check("Lemma 2/forced-gram-symbolic-K", expect="pass", origin="paper", part="statement",
        claim="For symbolic K, Eqs. 28-30 force ||w_k||^2 = E_W, h_k.w_k = sqrt(E_H E_W), h_k.w_k' = C' = "
              "sqrt(E_H E_W) - C = -sqrt(E_H E_W)/(K-1), hence WW^T = E_W K/(K-1)(I - 11^T/K) (Eq. 31).",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy", digits=None)
 def _forced_symbolic() -> Outcome:
-    err, proved = forced_gram_error(forced_gram_symbolic_K())
-    return Outcome(0, "all proved" if all(proved.values()) else proved, err, detail={"proved": proved})
+    return identities_outcome(forced_gram_error(forced_gram_symbolic_K()))
 
 
-@check("Lemma 2/full-system-K2-6",
+@check("Lemma 2/full-system-K2-6", expect="pass", origin="paper", part="statement",
        claim="For K = 2..6 the linear system of the hypotheses in all Gram entries G_kl and the constant C has a "
              "unique solution, G = E_W K/(K-1)(I - 11^T/K): no other configuration satisfies Eqs. 28-30.",
        method="symbolic", tolerance=0.0, reason="exact linear algebra (sympy linsolve)", digits=None)
 def _full_system() -> Outcome:
     per = {K: full_system_error(K) for K in range(2, 7)}
-    return Outcome(0.0, max(per.values()), max(per.values()), detail=per)
+    worst = max(err for err, _ in per.values())
+    return Outcome(0.0, worst, worst, detail={"error per K": {K: err for K, (err, _) in per.items()},
+                                              "proved": all(proved for _, proved in per.values())})
 
 
-@check("Lemma 2/proof-scalings",
+@check("Lemma 2/proof-scalings", expect="erratum", origin="paper", part="derivation",
        claim="Each displayed step of the proof of Lemma 2 holds on inputs that satisfy the hypotheses (Eq. 9 points, "
              "random rotations, E_W != E_H), including 'plugging h_k = h_{k,i} = sqrt(E_W/E_H) w_k' as printed.",
        method="proof-step", tolerance=1e-12, reason="float64 arithmetic on matrices of size <= 16, relative",
@@ -219,7 +221,7 @@ def _scalings() -> Outcome:
                               **{"per step (printed)": per_step})
 
 
-@check("Lemma 2/hypotheses-hold-at-eq9",
+@check("Lemma 2/hypotheses-hold-at-eq9", expect="pass", origin="paper", part="derivation",
        claim="The Eq. 9 points (random rotations, p in {K-1, K, 2K}) satisfy the hypotheses Eqs. 28-30, so the lemma "
              "is not vacuous.",
        method="proof-step", tolerance=1e-12, reason="float64 residuals of size-<=16 products, relative to max(1, E)",
@@ -235,7 +237,7 @@ def hypotheses_error(inputs: list[tuple[np.ndarray, np.ndarray, float, float]]) 
     return Outcome(0.0, worst, worst)
 
 
-@check("Lemma 2/random-solutions",
+@check("Lemma 2/random-solutions", expect="pass", origin="paper", part="statement",
        claim="Every point that a least-squares solver finds on the solution set of Eqs. 28-30, from random starts "
              "(K in {2,3,4,5}, n in {1,2}, p in {K-1, 2K}, E_W != E_H), satisfies Eq. 9.",
        method="numeric", tolerance=1e-7,

@@ -28,7 +28,8 @@ import sympy as sp
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
-from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, random_sizes, symbolic_gap
+from lpm_verify.symbolic import Identity, all_of, decide_identity, identities_outcome, printed_identity_outcome
+from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, random_sizes
 
 E_H, E_W, K, a = sp.symbols("E_H E_W K a", positive=True)
 #: Radius of Eq. 91 as printed.
@@ -49,21 +50,23 @@ def derived_radius() -> tuple[sp.Expr, sp.Expr]:
     return a_star, sp.simplify(bound.subs(a, a_star))
 
 
-def radius_gaps(printed_radius: sp.Expr, printed_a: sp.Expr = sp.sqrt(E_H / E_W)) -> np.ndarray:
+def radius_gaps(printed_radius: sp.Expr, printed_a: sp.Expr = sp.sqrt(E_H / E_W)) -> dict[str, Identity]:
     """Gaps of: the bound's stationary point is the paper's ``a``; the bound there (its minimum over
     ``a > 0``, the bound being convex in ``a``) equals the printed radius."""
     a_star, radius = derived_radius()
-    syms = [E_H, E_W, K]
-    return np.concatenate([symbolic_gap(a_star, printed_a, syms, _POINTS),
-                           symbolic_gap(radius, printed_radius, syms, _POINTS),
-                           [0.0 if sp.simplify(sp.diff(eq89_bound(), a, 2)).is_positive else 1.0]])
+    points = [dict(zip([E_H, E_W, K], pt)) for pt in _POINTS]
+    convex = bool(sp.simplify(sp.diff(eq89_bound(), a, 2)).is_positive)  # sympy's sign proof, a > 0
+    return {"a* = printed a": decide_identity(a_star, printed_a, points=points),
+            "bound at a* = printed radius": decide_identity(radius, printed_radius, points=points),
+            "bound convex in a": Identity(convex, 0.0 if convex else 1.0, 0, 50, "d2/da2 > 0" if convex else "sign unknown")}
 
 
-@check("Lemma 7/radius", method="symbolic", digits=None, tolerance=0.0, reason="exact sympy identity",
+@check("Lemma 7/radius", expect="pass", origin="paper", part="statement",
+       method="symbolic", digits=None, tolerance=0.0, reason="exact sympy identity",
        claim="Eq. 89 with a = sqrt(E_H/E_W) bounds ||W Htilde||_* by (a/2) K E_W + K E_H/(2a), whose minimum over "
              "a > 0 is attained at that a and equals the printed radius K sqrt(E_H E_W) of Eq. 91")
 def _radius() -> Outcome:
-    return all_zero(radius_gaps(PRINTED_RADIUS), printed="||Z||_* <= K sqrt(E_H E_W)")
+    return identities_outcome(radius_gaps(PRINTED_RADIUS), printed="||Z||_* <= K sqrt(E_H E_W)")
 
 
 Factor = Callable[[sp.Expr], sp.Expr]
@@ -75,17 +78,18 @@ CORRECTED_SIGMA1: Factor = lambda s: (E_W / E_H) ** sp.Rational(1, 4) * sp.sqrt(
 CORRECTED_SIGMA2: Factor = lambda s: (E_H / E_W) ** sp.Rational(1, 4) * sp.sqrt(s)  # noqa: E731
 
 
-def factorization_gaps(sigma1: Factor, sigma2: Factor) -> np.ndarray:
+def factorization_gaps(sigma1: Factor, sigma2: Factor) -> Identity:
     """For ``Z*`` with singular values ``s_1, s_2`` on the boundary ``s_1 + s_2 = K sqrt(E_H E_W)``:
     gaps of ``Sigma_1 Sigma_2 = Sigma`` and of the energies ``(1/K) sum Sigma_1^2 = E_W``,
     ``(1/K) sum Sigma_2^2 = E_H`` that equality in Eq. 93 forces on any feasible factorization."""
     s1 = sp.Symbol("s_1", positive=True)
     s2 = PRINTED_RADIUS - s1
     syms = [E_H, E_W, K, s1]
-    pts = [pt + [sp.Rational(1, 3)] for pt in _POINTS]
-    return np.concatenate([symbolic_gap(sigma1(s) * sigma2(s), s, syms, pts) for s in (s1, s2)]
-                          + [symbolic_gap((sigma1(s1) ** 2 + sigma1(s2) ** 2) / K, E_W, syms, pts),
-                             symbolic_gap((sigma2(s1) ** 2 + sigma2(s2) ** 2) / K, E_H, syms, pts)])
+    pts = [dict(zip(syms, pt + [sp.Rational(1, 3)])) for pt in _POINTS]
+    return all_of({"Sigma_1 Sigma_2 = Sigma at s_1": decide_identity(sigma1(s1) * sigma2(s1), s1, points=pts),
+                   "Sigma_1 Sigma_2 = Sigma at s_2": decide_identity(sigma1(s2) * sigma2(s2), s2, points=pts),
+                   "classifier energy E_W": decide_identity((sigma1(s1) ** 2 + sigma1(s2) ** 2) / K, E_W, points=pts),
+                   "feature energy E_H": decide_identity((sigma2(s1) ** 2 + sigma2(s2) ** 2) / K, E_H, points=pts)})
 
 
 _FACTOR_PRINTED = ("Sigma_1*(i,i) = sqrt(E_W/E_H) sqrt|Sigma*(i,i)|, "
@@ -99,16 +103,16 @@ _FACTOR_EVIDENCE = ("paper line 1328 (statement of Lemma 7): the ratios carry ex
                     "(e.g. E_H = 2, E_W = 1/2: classifier energy 1/4, feature energy 4 > 2)")
 
 
-@check("Lemma 7/factorization-symbolic", method="symbolic", digits=None, tolerance=0.0,
+@check("Lemma 7/factorization-symbolic", expect="erratum", origin="paper", part="derivation",
+       method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity, sampled at exact rational points where it is not one",
        claim="Eq. 92's Sigma_1*, Sigma_2* multiply to Sigma* and give energies exactly E_W, E_H on the boundary "
              "||Z*||_* = K sqrt(E_H E_W), as a minimizer of Eq. 7 must")
 def _factorization_symbolic() -> Outcome:
-    printed = factorization_gaps(PRINTED_SIGMA1, PRINTED_SIGMA2)
-    corrected = factorization_gaps(CORRECTED_SIGMA1, CORRECTED_SIGMA2)
-    return printed_vs_derived(printed, np.zeros_like(printed), corrected, printed=_FACTOR_PRINTED,
-                              corrected=_FACTOR_CORRECTED, evidence=_FACTOR_EVIDENCE,
-                              points="(E_H, E_W, K, s_1) = (2, 1/2, 3, 1/3), (5, 1, 4, 1/3), (1/3, 3, 2, 1/3)")
+    return printed_identity_outcome(factorization_gaps(PRINTED_SIGMA1, PRINTED_SIGMA2),
+                                    factorization_gaps(CORRECTED_SIGMA1, CORRECTED_SIGMA2),
+                                    printed_form=_FACTOR_PRINTED, corrected_form=_FACTOR_CORRECTED,
+                                    evidence=_FACTOR_EVIDENCE, points="(E_H, E_W, K, s_1) = (2, 1/2, 3, 1/3), (5, 1, 4, 1/3), (1/3, 3, 2, 1/3)")
 
 
 # -- proof steps -----------------------------------------------------------------------------
@@ -135,7 +139,8 @@ def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: in
     return lhs, rhs
 
 
-@check("Lemma 7/eq89-variational", method="proof-step", tolerance=1e-10,
+@check("Lemma 7/eq89-variational", expect="pass", origin="paper", part="derivation",
+       method="proof-step", tolerance=1e-10,
        reason="float64 SVD and inverse of random 4x4 to 6x6 matrices (condition numbers < 1e4)",
        claim="Eq. 89: ||Z||_* <= (a/2)||U||^2 + ||V||^2/(2a) for every factorization U V^T = Z, with equality "
              "at the balanced SVD factorization, on random Z and a")
@@ -172,7 +177,8 @@ def printed_radius(E_H_: float, E_W_: float, K_: int) -> float:
     return float(PRINTED_RADIUS.subs({E_H: E_H_, E_W: E_W_, K: K_}))
 
 
-@check("Lemma 7/eq93-chain", method="proof-step", tolerance=1e-12,
+@check("Lemma 7/eq93-chain", expect="pass", origin="paper", part="derivation",
+       method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) sums and an SVD of a K x K matrix",
        claim="at random feasible points of random class-size profiles, Z = W Htilde (Eq. 90) is feasible for "
              "Eq. 91 through every step of Eq. 93, and Eq. 94's Jensen step holds")
@@ -238,7 +244,8 @@ def eq91_duality_gap(Z: np.ndarray, pi: np.ndarray, radius: float) -> tuple[floa
     return float(np.sum(G * Z) + np.linalg.norm(G, 2) * radius), nuclear_norm(Z) - radius
 
 
-@check("Lemma 7/optimum-equals-eq15", method="solver", tolerance=1e-6,
+@check("Lemma 7/optimum-equals-eq15", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=1e-6,
        reason="the first-order certificate is linear in the distance of the computed Z* to the optimum, and "
               "Clarabel's X* at TIGHT tolerances is within ~1e-7 of it (measured gaps 1e-13 to 2e-7)",
        claim="the logits Z* = X*[:K, K:]^T of Eq. 15's minimizer are feasible for Eq. 91 (printed radius) and a "
@@ -280,7 +287,8 @@ def factorization_point(problem: LPMProblem, Z: np.ndarray, factors: Callable[..
     return float(problem.classifier_energy(W)), float(problem.feature_energy(H)), float(problem.objective(W, H))
 
 
-@check("Lemma 7/factorization-at-solution", method="solver", tolerance=1e-6,
+@check("Lemma 7/factorization-at-solution", expect="erratum", origin="paper", part="derivation",
+       method="solver", tolerance=1e-6,
        reason="relative; Z* from Clarabel at TIGHT tolerances gives ||Z*||_* and the objective to ~1e-11 (measured), "
               "so energies and objective of Eq. 92 are accurate far below 1e-6",
        claim="Eq. 92 applied to the minimizer Z* of Eq. 91 (nuclear-norm solve, E_H != E_W) gives a point of Eq. 7 "
@@ -300,7 +308,8 @@ def _factorization_at_solution() -> Outcome:
                               "are not)")
 
 
-@check("Lemma 7/nuclear-solve-vs-sdp", method="solver", tolerance=1e-9,
+@check("Lemma 7/nuclear-solve-vs-sdp", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=1e-9,
        reason="both convex programs solved by Clarabel at TIGHT tolerances: objectives to ~1e-11 (measured)",
        claim="the minimum of Eq. 91 (printed radius, solved directly) equals the minimum of Eq. 15, for E_H != E_W")
 def _nuclear_vs_sdp() -> Outcome:
@@ -309,7 +318,8 @@ def _nuclear_vs_sdp() -> Outcome:
                    np.array([nuclear_solution(i).objective for i in range(n)]))
 
 
-@check("Lemma 7/tight-at-p-equals-K", method="solver", tolerance=1e-9,
+@check("Lemma 7/tight-at-p-equals-K", expect="pass", origin="beyond", part="statement",
+       method="solver", tolerance=1e-9,
        reason="Clarabel at TIGHT tolerances and the nonconvex stopping rule: objectives agree to ~1e-11 (measured)",
        claim="Lemma 7 needs only p >= K (Lemma 1 assumes p >= 2K): the nonconvex minimum of Eq. 7 with p = K equals "
              "the minimum of Eq. 91, on two random profiles")

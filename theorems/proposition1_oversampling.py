@@ -26,7 +26,8 @@ from lpm_verify import backend as bk
 from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.geometry import cosines
 from lpm_verify.problem import LPMProblem
-from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, symbolic_gap
+from lpm_verify.symbolic import Identity, all_of, decide_identity, identities_outcome
+from theorems._imbalanced import TIGHT, all_zero, class_means, random_point
 
 n_A, n_B, w_r, K_A, K_B = sp.symbols("n_A n_B w_r K_A K_B", positive=True)
 #: ``N'`` of Eq. 18 as printed.
@@ -34,28 +35,49 @@ PRINTED_N_PRIME = n_A * K_A + w_r * n_B * K_B
 
 
 # -- symbolic --------------------------------------------------------------------------------
-def objective_identity_gaps(N_prime: sp.Expr) -> np.ndarray:
-    """Class weights of Eq. 18 (``n_A / N'`` majority, ``w_r n_B / N'`` minority, class means
-    substituted) against Eq. 15's ``n_k / N`` with ``n_k = (n_A, ..., w_r n_B, ...)``, ``N = sum n_k``;
-    then the E_H term of a minority class whose ``n_B`` squared feature norms are duplicated ``w_r`` times
-    (``n_B = 3`` symbolic norms), against Eq. 18's ``(1/n_B) sum_i ||h_{k,i}||^2``."""
-    N_plain = K_A * n_A + K_B * (w_r * n_B)
-    symbols = [n_A, n_B, w_r, K_A, K_B]
-    points = [[sp.Integer(v) for v in pt] for pt in ((7, 2, 3, 2, 3), (100, 1, 10, 5, 5), (9, 4, 2, 1, 4))]
-    gaps = [symbolic_gap(n_A / N_prime, n_A / N_plain, symbols, points),
-            symbolic_gap(w_r * n_B / N_prime, w_r * n_B / N_plain, symbols, points)]
-    s = sp.symbols("s1:4", nonnegative=True)
-    duplicated = w_r * sum(s) / (w_r * 3)  # the plain model's (1/(w_r n_B)) sum over w_r copies
-    gaps.append(symbolic_gap(duplicated, sum(s) / 3, [w_r, *s], [[2, 1, 2, 3], [5, 0, 1, 7]]))
-    return np.concatenate(gaps)
+#: Concrete (n_A, n_B, w_r, K_A, K_B) at which the duplicated data set is built literally.
+DUPLICATION_SIZES = ((2, 1, 3, 2, 1), (3, 2, 2, 1, 2), (1, 1, 4, 2, 2))
 
 
-@check("Proposition 1/objective-identity", method="symbolic", digits=None, tolerance=0.0,
-       reason="exact sympy identity",
-       claim="with class-mean features, Eq. 18's objective (normaliser N' = n_A K_A + w_r n_B K_B as printed) "
-             "is Eq. 15's objective with n_B replaced by w_r n_B, and duplication leaves the E_H constraint unchanged")
-def _objective_identity() -> Outcome:
-    return all_zero(objective_identity_gaps(PRINTED_N_PRIME), printed="N' = n_A K_A + w_r n_B K_B")
+def objective_identity_gaps(N_prime: sp.Expr) -> dict[str, Identity]:
+    """Eq. 17/18 as printed against the data set the paper says oversampling trains on.
+
+    For concrete sizes, each minority example's loss ``l_{k,i}`` (a symbol) is literally repeated
+    ``w_r`` times in a Python list; the empirical risk of that list is ``sum(list) / len(list)``, and
+    the feature constraint of Eq. 7 on it averages each class's squared norms over that class's copies.
+    Eq. 18 as printed weights the minority sum by ``w_r`` and divides by ``N_prime``, and keeps
+    ``(1/n_B) sum_i ||h_{k,i}||^2`` in the constraint.  Nothing is shared between the two sides but the
+    symbols, so a normaliser that does not count the copies is refuted.
+    """
+    out = {}
+    for n_a, n_b, rate, k_a, k_b in DUPLICATION_SIZES:
+        sizes = {n_A: n_a, n_B: n_b, w_r: rate, K_A: k_a, K_B: k_b}
+        classes = [(k, n_a) for k in range(k_a)] + [(k, n_b) for k in range(k_a, k_a + k_b)]
+        loss = {(k, i): sp.Symbol(f"l_{k}_{i}") for k, n in classes for i in range(n)}
+        norm2 = {(k, i): sp.Symbol(f"s_{k}_{i}", nonnegative=True) for k, n in classes for i in range(n)}
+        copies = {k: 1 if k < k_a else rate for k, _ in classes}
+        duplicated = [(k, i) for k, n in classes for i in range(n) for _ in range(copies[k])]
+        risk = sum(loss[e] for e in duplicated) / sp.Integer(len(duplicated))
+        printed = (sum(loss[k, i] for k, n in classes[:k_a] for i in range(n))
+                   + w_r * sum(loss[k, i] for k, n in classes[k_a:] for i in range(n))) / N_prime
+        energy_dup = sum(sum(norm2[e] for e in duplicated if e[0] == k) / sum(1 for e in duplicated if e[0] == k)
+                         for k, _ in classes) / len(classes)
+        energy_eq18 = sum(sum(norm2[k, i] for i in range(n)) / n for k, n in classes) / len(classes)
+        name = f"n_A={n_a}, n_B={n_b}, w_r={rate}, K_A={k_a}, K_B={k_b}"
+        out[f"risk, {name}"] = decide_identity(printed.subs(sizes), risk, points=[{s: sp.Integer(j % 5 + 1)
+                                               for j, s in enumerate(sorted(loss.values(), key=str))}])
+        out[f"E_H constraint, {name}"] = decide_identity(energy_eq18, energy_dup)
+    return out
+
+
+@check("Proposition 1/objective-identity", expect="pass", origin="paper", part="derivation",
+       method="symbolic", digits=None, tolerance=0.0,
+       reason="exact sympy identity (linear in the symbolic losses and norms)",
+       claim="Eq. 18's objective as printed (minority sum weighted by w_r, normaliser N' = n_A K_A + w_r n_B K_B) "
+             "is the empirical risk of the data set with every minority example duplicated w_r times, and "
+             "duplication leaves Eq. 7's feature constraint (1/n_k) sum_i ||h_{k,i}||^2 unchanged")
+def oversampling_objective_is_duplicated_risk() -> Outcome:
+    return identities_outcome(objective_identity_gaps(PRINTED_N_PRIME), printed="N' = n_A K_A + w_r n_B K_B")
 
 
 # -- proof steps -----------------------------------------------------------------------------
@@ -87,7 +109,8 @@ def duplication_sides(K: int, Ka: int, nA: int, nB: int, rate: int, E_W: float, 
     return lhs, rhs
 
 
-@check("Proposition 1/duplication", method="proof-step", tolerance=1e-12,
+@check("Proposition 1/duplication", expect="pass", origin="paper", part="derivation",
+       method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) averages over at most a few hundred examples",
        claim="at random feasible points of Eq. 18, duplicating each minority feature w_r times gives a feasible "
              "point of Eq. 7 with n_B -> w_r n_B and the same objective; Jensen's step of Lemma 1 holds for Eq. 18")
@@ -142,7 +165,8 @@ def same_solution_gaps(nc_over: Any, sdp_plain: Any) -> np.ndarray:
     return np.array([abs(nc_over.objective - sdp_plain.objective), np.max(np.abs(nc_over.W @ nc_over.W.T - G_plain))])
 
 
-@check("Proposition 1/same-solution", method="solver", tolerance=_TOL, reason=_REASON,
+@check("Proposition 1/same-solution", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=_TOL, reason=_REASON,
        claim="Eq. 18 with rate w_r, solved by the nonconvex solver on its own per-example objective, has the minimum "
              "and classifier Gram matrix of the SDP of Eq. 7 with minority size w_r n_B")
 def _same_solution() -> Outcome:
@@ -157,7 +181,8 @@ def equal_angle_gaps(W: np.ndarray) -> np.ndarray:
     return C[~np.eye(K, dtype=bool)] + 1.0 / (K - 1)
 
 
-@check("Proposition 1/equal-angles-at-wr-R", method="solver", tolerance=_TOL, reason=_REASON,
+@check("Proposition 1/equal-angles-at-wr-R", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=_TOL, reason=_REASON,
        claim="with w_r = R all pairwise classifier angles are equal (cosine -1/(K-1)), majority or minority, "
              "in the SDP and the nonconvex solutions of Eq. 18")
 def _equal_angles() -> Outcome:
@@ -183,7 +208,8 @@ def lift_gaps(over: LPMProblem, X: np.ndarray, L_plain: float, nc_objective: flo
                      max(0.0, float(over.feature_energy(H)) - over.E_H), max(0.0, L - nc_objective)])
 
 
-@check("Proposition 1/lift-attains-eq18", method="solver", tolerance=1e-9,
+@check("Proposition 1/lift-attains-eq18", expect="pass", origin="paper", part="derivation",
+       method="solver", tolerance=1e-9,
        reason="the 30-digit certified X* rounded to float64 and factored by an eigendecomposition: Eq. 18's objective "
               "at the lift matches the certified minimum to float64 rounding (measured <= 6e-16); the nonconvex "
               "solve of Eq. 18 stops within ~1e-12 above its minimum (same-solution, measured <= 8e-13); 1e-9 is "

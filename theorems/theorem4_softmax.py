@@ -77,7 +77,8 @@ BOUNDARY_K = tuple(range(2, 11))
 SYMPY_K = (2, 3, 4, 5)
 
 
-@check("Theorem 4/assumption-boundary", method="symbolic", digits=50, tolerance=1e-45,
+@check("Theorem 4/assumption-boundary", expect="pass", origin="beyond", part="statement",
+       method="numeric", digits=50, tolerance=1e-45,
        claim="The assumption sqrt(E_H E_W) > (K-1)/K log(K^2 sqrt(E_H E_W) + (2K-1)(K-1)) holds exactly for "
              "sqrt(E_H E_W) > s*(K) = (-K(K-1) W_{-1}(-e^{-(2K-1)/K}/(K(K-1))) - (2K-1)(K-1))/K^2.",
        reason="50-digit evaluation of Lambert W, of sympy's exact solution and of a bracketed root; "
@@ -167,7 +168,8 @@ def eq56_cases(formula: Callable[[SoftmaxLoss, int, Any], Any],
 EQ56_CASES = [(K, name, s) for K in (2, 3, 4, 5) for name in LOSSES for s in ("3", "6.5")]
 
 
-@check("Theorem 4/eq56-minimum-value", method="symbolic", digits=50, tolerance=1e-40,
+@check("Theorem 4/eq56-minimum-value", expect="erratum", origin="paper", part="derivation",
+       method="numeric", digits=50, tolerance=1e-40,
        claim="Eq. 56 as printed, L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1))), is the objective of Eq. 7 at "
              "Eq. 9 (the claimed global minimum), for cross-entropy and g1 = (1-x)^q, g2 = x^q (q = 2, 3).",
        reason="50-digit evaluation of closed forms and of Eq. 7's own code at the exact ETF")
@@ -226,7 +228,8 @@ STEP_REASON = ("30-digit arithmetic on softmax values in (0, 1) and sums of at m
                "stays below 1e-26, so 1e-20 separates it from a genuine violation")
 
 
-@check("Theorem 4/eq50-convexity-of-g2", method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
+@check("Theorem 4/eq50-convexity-of-g2", expect="erratum", origin="paper", part="derivation",
+       method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 50 as printed: sum_{k'!=k} g2(S(z)(k')) >= (K-1) g2(1 - S(z)(k)/(K-1)) for every z "
              "(g2 = x^q, q = 2, 3).")
 def _() -> Outcome:
@@ -288,7 +291,8 @@ def _eq51_points() -> list[tuple[np.ndarray, list[np.ndarray]]]:
             for j, (K, n) in enumerate([(3, 1), (3, 2), (4, 2), (5, 1), (4, 1), (3, 3)])]
 
 
-@check("Theorem 4/eq51-first-line", method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
+@check("Theorem 4/eq51-first-line", expect="erratum", origin="paper", part="derivation",
+       method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The first equality of Eq. 51 as printed: the objective equals "
              "(1/N) sum_{i,k} [g1(S(z_{k,i})(k)) + sum_{k'!=k} g2(S(z_{k',i})(k'))].")
 def _() -> Outcome:
@@ -307,7 +311,8 @@ def _() -> Outcome:
                  f"with S(z_{{k,i}})(k') by {mpmath.nstr(corrected_gap, 3)}")
 
 
-@check("Theorem 4/eq51-jensen-chain", method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
+@check("Theorem 4/eq51-jensen-chain", expect="erratum", origin="paper", part="derivation",
+       method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 51's two inequalities (Eq. 50, then Jensen for the convex g1(x) + (K-1) g2(...)) as printed, "
              "with g2 at 1 - x/(K-1), at random feasible points (g2 = x^2, x^3).")
 def _() -> Outcome:
@@ -383,7 +388,8 @@ SOLVER_REASON = ("L-BFGS-B stops at projected gradient 1e-10 or relative reducti
                  "~1e-14 of a local minimum; 1e-9 leaves float64 headroom")
 
 
-@check("Theorem 4/solver-grid", method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
+@check("Theorem 4/solver-grid", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
        claim="Above the boundary the nonconvex solver never beats Eq. 9 and reaches it on a wider grid: K in 3..6, "
              "n in {1, 3}, p in {K-1, K, 2K}, sqrt(E_H E_W) in {1.01, 1.2, 2} s*, cross-entropy and q = 2, 3.")
 def _() -> Outcome:
@@ -399,7 +405,8 @@ def _above(factor: float) -> dict[str, float]:
     return solver_gaps(above_boundary_problems(factors=(factor,)), etf_objective)
 
 
-@check("Theorem 4/solver-above-boundary", method="solver", tolerance=1e-9, reason=SOLVER_REASON,
+@check("Theorem 4/solver-above-boundary", expect="pass", origin="paper", part="statement",
+       method="solver", tolerance=1e-9, reason=SOLVER_REASON,
        claim="Above the boundary (sqrt(E_H E_W) = 1.05 s*, 1.6 s*) the nonconvex solver of Eq. 7 never beats Eq. 9 "
              "and reaches its value: K in {3, 4, 5}, p in {K-1, K, 2K}, cross-entropy and power losses q = 2, 3.")
 def _() -> Outcome:
@@ -408,7 +415,8 @@ def _() -> Outcome:
     return Outcome(expected="gap >= 0 and |gap| small", observed={"1.05 s*": near, "1.6 s*": far}, error=error)
 
 
-@check("Theorem 4/solver-lands-on-etf", method="numeric", tolerance=1e-4,
+@check("Theorem 4/solver-lands-on-etf", expect="pass", origin="paper", part="statement",
+       method="numeric", tolerance=1e-4,
        claim="The solver's minimizers above the boundary have the form Eq. 9 (collapse, ETF Gram of W, "
              "h_k = sqrt(E_H/E_W) w_k), as the uniqueness part of Theorem 4 says for strictly convex g2.",
        reason="the point is resolved to ~sqrt(objective gap / curvature); at 1.05 s* the power loss q = 3 has "
@@ -453,7 +461,8 @@ def _loss(name: str) -> SoftmaxLoss:
     return LINEAR if name == "linear" else LOSSES[name]
 
 
-@check("Theorem 4/assumption-needed", method="numeric", digits=30, tolerance=0.0,
+@check("Theorem 4/assumption-needed", expect="pass", origin="beyond", part="statement",
+       method="numeric", digits=30, tolerance=0.0,
        claim="Theorem 4 needs an assumption on sqrt(E_H E_W): below the boundary a feasible one-vs-rest point has "
              "objective at least 1e-3 below Eq. 9 for g1(x) = 1 - x, g2 = 0 (K = 4, s = 0.3, s* = 3.21) and for the "
              "paper's own example g1 = (1-x)^2, g2 = x^2 (K = 5, s = 0.2, s* = 3.92).",
@@ -489,7 +498,8 @@ PROBE_BEATEN = [("power2", 5, 0.05), ("power2", 6, 0.1), ("power3", 6, 0.05), ("
                 ("linear", 4, 0.1), ("linear", 5, 0.2)]
 
 
-@check("Theorem 4/below-boundary-probe", method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
+@check("Theorem 4/below-boundary-probe", expect="pass", origin="beyond", part="statement",
+       method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
        claim="Below the boundary (n = 1, p = K, 10 starts) the solver never beats Eq. 9 for cross-entropy (K = 3..6) "
              "and for q = 2, 3 with K = 3, 4 (s down to 0.05 s*), but beats it by more than 1e-4 for q = 2 (K = 5, 6), "
              "q = 3 (K = 6, 7) and g1 = 1 - x (K = 4, 5) at small s.")
