@@ -8,8 +8,9 @@ import pytest
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, judge, load_all, printed_vs_derived, verdict_for
 from theorems import definition1_etf as d1
+from theorems._etf import ij_product
 
 load_all()
 
@@ -34,7 +35,7 @@ def test_ij_algebra_matches_explicit_matrices() -> None:
     """(a1 I + b1 J)(a2 I + b2 J) as computed in span{I, J} equals the explicit product for K = 4."""
     K = 4
     x, y = (sp.Rational(2, 3), sp.Rational(-1, 5)), (sp.Integer(3), sp.Rational(1, 7))
-    a, b = d1.ij_product(x, y, K)
+    a, b = ij_product(x, y, K)
     J = sp.ones(K, K)
     assert (x[0] * sp.eye(K) + x[1] * J) * (y[0] * sp.eye(K) + y[1] * J) == a * sp.eye(K) + b * J
 

@@ -13,7 +13,7 @@ from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdic
 from lpm_verify.problem import LPMProblem
 from lpm_verify.symbolic import identities_outcome
 from theorems import lemma1_sdp_relaxation as l1
-from theorems._imbalanced import TIGHT, all_zero, random_point, random_sizes, rational_orthogonal
+from theorems._imbalanced import TIGHT, all_zero, profile_problem, random_point, random_sizes, rational_orthogonal
 
 
 def _tol(check_id: str) -> float:
@@ -93,7 +93,7 @@ def test_relaxation_chain_holds_on_random_feasible_points(seed, K, fill):
 @functools.lru_cache(maxsize=None)
 def _solved():
     from lpm_verify.solvers.sdp import solve_sdp
-    problem = l1.profile_problem(3, 2)
+    problem = profile_problem(3, 2)
     return problem, solve_sdp(problem, **TIGHT)
 
 

@@ -10,7 +10,7 @@ from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, printe
 from lpm_verify.problem import LPMProblem
 from theorems import lemma7_nuclear_norm as l7
 from lpm_verify.symbolic import all_of, identities_outcome, printed_identity_outcome
-from theorems._imbalanced import all_zero, random_point, random_sizes
+from theorems._imbalanced import random_point, random_sizes
 
 
 def _tol(check_id: str) -> float:

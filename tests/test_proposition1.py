@@ -9,7 +9,7 @@ from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdic
 from lpm_verify.geometry import simplex_etf
 from theorems import proposition1_oversampling as p1
 from lpm_verify.symbolic import all_of, identities_outcome
-from theorems._imbalanced import TIGHT, all_zero
+from theorems._imbalanced import TIGHT
 
 
 def _tol(check_id: str) -> float:

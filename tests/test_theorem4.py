@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from lpm_verify import backend as bk
 from lpm_verify.claims import REGISTRY, Outcome, Verdict, judge, printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from theorems import _softmax_bounds as sb
 from theorems import theorem4_softmax as t4
 
 
@@ -79,15 +80,15 @@ def test_solver_check_fails_against_a_wrong_reference() -> None:
 def test_geometry_check_fails_for_a_perturbed_optimum() -> None:
     tol = REGISTRY.get("Theorem 4/solver-lands-on-etf").tolerance
     problem = LPMProblem.balanced(4, 2, 2.0, 3.0, p=5)
-    M = t4.simplex_etf(4, 5)  # (p, K)
+    M = sb.simplex_etf(4, 5)  # (p, K)
     W = np.sqrt(problem.E_W) * M.T
     H = [np.tile(np.sqrt(problem.E_H) * M[:, k], (2, 1)) for k in range(4)]
-    assert t4.etf_distance(W, H, problem.E_W, problem.E_H) < 1e-12
+    assert sb.etf_distance(W, H, problem.E_W, problem.E_H) < 1e-12
     H_spread = [Hk.copy() for Hk in H]
     H_spread[1][0] += 1e-3  # one feature leaves its class mean
-    assert t4.etf_distance(W, H_spread, problem.E_W, problem.E_H) > tol
-    assert t4.etf_distance(1.01 * W, H, problem.E_W, problem.E_H) > tol  # W off the E_W sphere
-    assert t4.etf_distance(W, H, problem.E_W, 2 * problem.E_H) > tol  # features with the wrong scale
+    assert sb.etf_distance(W, H_spread, problem.E_W, problem.E_H) > tol
+    assert sb.etf_distance(1.01 * W, H, problem.E_W, problem.E_H) > tol  # W off the E_W sphere
+    assert sb.etf_distance(W, H, problem.E_W, 2 * problem.E_H) > tol  # features with the wrong scale
 
 
 @pytest.mark.parametrize("name, K, s, alpha, beta", t4.BELOW_BOUNDARY_POINTS)

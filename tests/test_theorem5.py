@@ -10,7 +10,7 @@ from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, compare, judg
 from lpm_verify.problem import LPMProblem
 from theorems import theorem5_minority_collapse as t5
 from lpm_verify.symbolic import all_of, identities_outcome
-from theorems._imbalanced import all_zero, gram_of, minority_gaps, random_point
+from theorems._imbalanced import gram_of, minority_gaps, random_point
 
 
 def _tol(check_id: str) -> float:

@@ -1,18 +1,19 @@
 """Shared pieces of the imbalanced-case theorem modules (Lemma 1, Proposition 1, Theorem 5, Lemma 7,
-Property 1): random feasible points of Eq. 7, exact orthogonal matrices, and
+Property 1): Lemma 1's random class-size profiles and their solves (Eq. 15 and Eq. 7), random feasible points of Eq. 7, exact orthogonal matrices, and
 the Gram matrix ``X`` of Eq. 15.  Not a result module (the leading underscore keeps it out of
 :func:`lpm_verify.claims.load_all`).
 """
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+from typing import Any, Sequence
 
 import numpy as np
 import sympy as sp
 
 from lpm_verify.claims import Outcome, compare
 from lpm_verify.problem import LPMProblem
-from lpm_verify.solvers.base import TIGHT  # noqa: F401  (re-exported: the checks import it from here)
+from lpm_verify.solvers.base import TIGHT
 
 
 def all_zero(gaps: np.ndarray, **detail: object) -> Outcome:
@@ -74,3 +75,21 @@ def minority_gaps(X: np.ndarray, K_A: int) -> np.ndarray:
             a, b = K + k, K + j
             out.append(np.sqrt(max(0.0, X[a, a] + X[b, b] - 2 * X[a, b])))
     return np.array(out)
+
+
+def profile_problem(K: int, seed: int) -> LPMProblem:
+    """A random imbalanced instance of Eq. 7: sizes in [1, 5], ``E_W, E_H`` in [0.5, 3], ``p = 2K``."""
+    rng = np.random.default_rng(seed)
+    sizes = random_sizes(rng, K)
+    E_W, E_H = (float(round(v, 3)) for v in rng.uniform(0.5, 3.0, size=2))
+    return LPMProblem(sizes, E_W=E_W, E_H=E_H, p=2 * K)
+
+
+# -- solver checks ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def solutions(K: int, seed: int) -> tuple[LPMProblem, Any, Any]:
+    """``(problem, SDP solution of Eq. 15, nonconvex solution of Eq. 7)`` for one random profile."""
+    from lpm_verify.solvers.nonconvex import solve_lpm
+    from lpm_verify.solvers.sdp import solve_sdp
+    problem = profile_problem(K, seed)
+    return problem, solve_sdp(problem, solver="clarabel", **TIGHT), solve_lpm(problem, starts=4, seed=seed)

@@ -14,35 +14,13 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from lpm_verify import geometry
 from lpm_verify.claims import Outcome, check, printed_vs_derived
 from lpm_verify.symbolic import decide_zero, identities_outcome
+from theorems._etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients
 
-K_SYM = sp.Symbol("K", integer=True, positive=True)
 #: Values of K at which an identity that sympy could not prove is evaluated (then it is not 'proved').
 SAMPLE_K = tuple(range(2, 13))
 EXPLICIT_K = (2, 3, 4, 5, 6)
-
-
-# An element a I + b J of the algebra spanned by I_K and J = 1_K 1_K^T is the pair (a, b).
-def ij_product(x: tuple[Any, Any], y: tuple[Any, Any], K: Any = K_SYM) -> tuple[Any, Any]:
-    """``(a1 I + b1 J)(a2 I + b2 J) = a1 a2 I + (a1 b2 + b1 a2 + K b1 b2) J`` (uses ``J^2 = K J``)."""
-    return x[0] * y[0], x[0] * y[1] + x[1] * y[0] + K * x[1] * y[1]
-
-
-def etf_gram_coefficients(scale: Any, centre: Any, K: Any = K_SYM) -> tuple[Any, Any]:
-    """Gram ``M^T M`` of ``M = scale * P (I + centre J)`` with ``P^T P = I``, as ``(a, b)`` in ``a I + b J``.
-
-    ``M^T M = scale^2 (I + centre J)^T (I + centre J)``; Definition 1 prints ``scale = sqrt(K/(K-1))``
-    and ``centre = -1/K``.
-    """
-    C = (sp.Integer(1), centre)
-    a, b = ij_product(C, C, K)
-    return sp.expand(scale ** 2 * a), sp.expand(scale ** 2 * b)
-
-
-PRINTED_SCALE = sp.sqrt(K_SYM / (K_SYM - 1))
-PRINTED_CENTRE = -1 / K_SYM
 
 
 def gram_entries_error(scale: Any = PRINTED_SCALE, centre: Any = PRINTED_CENTRE) -> Outcome:

@@ -14,7 +14,6 @@ condition at the solutions.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -23,8 +22,7 @@ import sympy as sp
 from lpm_verify.claims import Outcome, at_most, check, compare
 from lpm_verify.problem import LPMProblem
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
-from theorems._imbalanced import (TIGHT, all_zero, class_means, gram_of, random_point, random_sizes,
-                                  rational_orthogonal)
+from theorems._imbalanced import TIGHT, all_zero, class_means, gram_of, random_point, random_sizes, solutions
 
 #: Random class-size profiles of the solver checks: (K, seed); p = 2K, sizes in [1, 5].
 PROFILES: tuple[tuple[int, int], ...] = ((2, 1), (3, 2), (4, 3), (5, 4))
@@ -32,14 +30,6 @@ _SOLVER_TOL = 1e-8
 _SOLVER_REASON = ("Clarabel with gap/feasibility tolerances 1e-12 (TIGHT) and the nonconvex solver's "
                   "stopping rule (gradient 1e-10, objective gap ~1e-20): both agree to ~1e-12 on these "
                   "objectives; 1e-8 leaves headroom for entries of X* and within-class spreads")
-
-
-def profile_problem(K: int, seed: int) -> LPMProblem:
-    """A random imbalanced instance of Eq. 7: sizes in [1, 5], ``E_W, E_H`` in [0.5, 3], ``p = 2K``."""
-    rng = np.random.default_rng(seed)
-    sizes = random_sizes(rng, K)
-    E_W, E_H = (float(round(v, 3)) for v in rng.uniform(0.5, 3.0, size=2))
-    return LPMProblem(sizes, E_W=E_W, E_H=E_H, p=2 * K)
 
 
 # -- symbolic --------------------------------------------------------------------------------
@@ -142,16 +132,6 @@ def _relaxation_chain() -> Outcome:
         lhs += l
         rhs += r
     return at_most(np.array(lhs), np.array(rhs))
-
-
-# -- solver checks ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def solutions(K: int, seed: int) -> tuple[LPMProblem, Any, Any]:
-    """``(problem, SDP solution of Eq. 15, nonconvex solution of Eq. 7)`` for one random profile."""
-    from lpm_verify.solvers.nonconvex import solve_lpm
-    from lpm_verify.solvers.sdp import solve_sdp
-    problem = profile_problem(K, seed)
-    return problem, solve_sdp(problem, solver="clarabel", **TIGHT), solve_lpm(problem, starts=4, seed=seed)
 
 
 def reconstruction_errors(problem: LPMProblem, X: np.ndarray, L0: float, seed: int) -> np.ndarray:

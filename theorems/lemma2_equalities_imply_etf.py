@@ -24,8 +24,7 @@ from scipy.optimize import least_squares
 
 from lpm_verify.claims import Outcome, check, printed_vs_derived
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome
-from theorems.definition1_etf import K_SYM
-from theorems.theorem1_balanced_ce import minimizer
+from theorems._etf import K_SYM, minimizer
 
 E_W_SYM, E_H_SYM = sp.symbols("E_W E_H", positive=True)
 

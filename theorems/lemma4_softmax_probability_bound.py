@@ -27,7 +27,7 @@ from lpm_verify import backend as bk
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome, printed_identity_outcome
-from theorems.theorem4_softmax import (LINEAR, STEP_REASON, STEP_TOL, SOLVER_REASON, assumption_gap,
+from theorems._softmax_bounds import (LINEAR, STEP_REASON, STEP_TOL, SOLVER_REASON, assumption_gap,
                                        boundary_lambert, etf_point_mp, etf_probability, one_vs_rest_point,
                                        random_feasible_point, solver_gaps)
 
@@ -138,7 +138,7 @@ def _steps() -> tuple[dict[str, Any], ...]:
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 52, the case bounds Eq. 60 (S_1) and Eq. 61 (S_2), the chain Eq. 62 and Eq. 63 "
              "(sum <= L(t), t = |S_1|) hold at random feasible points.")
-def _() -> Outcome:
+def eqs_52_to_63_hold_at_feasible_points() -> Outcome:
     steps = _steps()
     names = ["Eq. 52", "Eq. 60", "Eq. 61", "Eq. 62", "Eq. 63"]
     ts = sorted({st["t"] for st in steps})
@@ -187,7 +187,7 @@ def eq55_error(printed: bool) -> tuple[Any, Any]:
        claim="Eq. 55 as printed, (1/N) sum_{i,k} S(z_{k,i})(i) <= L(0)/N, holds at every feasible point and is tight "
              "at Eq. 9 (as Eq. 56 needs).",
        reason="40-digit arithmetic on sums of at most 12 probabilities")
-def _() -> Outcome:
+def eq55_own_class_sum_bounded() -> Outcome:
     p_tight, p_over = eq55_error(printed=True)
     c_tight, c_over = eq55_error(printed=False)
     return printed_vs_derived(
@@ -223,7 +223,7 @@ def formula_gap(candidate: Any, truth: Any, symbols: Sequence[sp.Symbol], points
        method="symbolic", digits=None, tolerance=0.0,
        claim="Eq. 53: g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4 for g0 = 1/(1 + C e^x).",
        reason="exact sympy differentiation and simplification")
-def _() -> Outcome:
+def eq53_g0_second_derivative() -> Outcome:
     truth = sp.diff(1 / (1 + C_ * sp.exp(x_)), x_, 2)
     points = [(sp.Rational(1, 3), 2), (-1, 3), (sp.Rational(1, 2), 4)]
     return printed_identity_outcome(
@@ -274,7 +274,7 @@ LPRIME_POINTS = [(3, 5, 2, sp.Rational(5, 2), sp.Rational(1, 3)), (4, 7, 3, sp.R
        claim="Each printed step of L'(t) < 0 (L'(t), q'(t), its bound, the rewritten fraction, f'(x), f(Ks/(K-1)), "
              "and f(Ks/(K-1)) < 0 being Theorem 4's assumption) is an exact identity.",
        reason="exact sympy simplification; unproved identities are evaluated at exact points (nonzero = fail)")
-def _() -> Outcome:
+def L_prime_steps_are_identities() -> Outcome:
     return L_prime_outcome(L_prime_steps())
 
 
@@ -302,7 +302,7 @@ def L_max_excess(Ks: Sequence[int], ns: Sequence[int], factors: Sequence[str]) -
              "sqrt(E_H E_W) in {1.0001, 1.1, 2, 5} s*.",
        reason="strict inequality of closed forms at 30 digits: required to hold with margin 1e-20 (rounding ~1e-28); "
               "the smallest measured margin is 0.022")
-def _() -> Outcome:
+def L_is_maximal_at_zero() -> Outcome:
     # strict: L(t) = L(0) must fail, so the bound is a rounding margin below 0 (measured excess: -0.022)
     return at_most(L_max_excess(range(2, 7), range(1, 41), ("1.0001", "1.1", "2", "5")), mpmath.mpf("-1e-20"))
 
@@ -312,7 +312,7 @@ def _() -> Outcome:
        claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), L(0)/N is the ETF "
              "softmax probability 1/(1 + (K-1) exp(-K s/(K-1))), and Lemma 4's equality conditions hold.",
        reason="40-digit arithmetic on sums of at most 20 probabilities")
-def _() -> Outcome:
+def probability_bound_tight_at_etf() -> Outcome:
     return equality_at_etf_outcome()
 
 
@@ -364,7 +364,7 @@ def linear_reference(problem: LPMProblem) -> float:
        method="solver", tolerance=1e-9, reason=SOLVER_REASON,
        claim="Above the boundary the nonconvex solver of Eq. 7 with g1(x) = 1 - x never gets (1/N) sum S above L(0)/N "
              "and reaches it: K in {3, 4, 5}, sqrt(E_H E_W) in {1.05, 1.5} s*.")
-def _() -> Outcome:
+def solver_respects_probability_bound() -> Outcome:
     res = solver_gaps(linear_problems(), linear_reference)
     return Outcome(expected="gap >= 0 and |gap| small", observed=res, error=max(-res["beats"], res["value"]),
                    detail=res)
@@ -387,7 +387,7 @@ BELOW_BOUNDARY = (4, "0.3", "0.75", "0.875")
              "below the boundary Eq. 59 fails by at least 1e-3 at a feasible point (K = 4, n = 1, E_W = E_H = 0.3, "
              "s* = 3.21; w_1 = sqrt(0.9) e, w_k = -sqrt(0.1) e, h_1 = sqrt(1.05) e, h_k = -sqrt(0.05) e).",
        reason="exact inequality evaluated at 30 digits; the 1e-3 margin is 1e24 times the rounding")
-def _() -> Outcome:
+def probability_bound_fails_below_boundary() -> Outcome:
     K, s, alpha, beta = BELOW_BOUNDARY
     excess = statement_violation(K, mpmath.mpf(s), mpmath.mpf(alpha), mpmath.mpf(beta))
     return at_most(-excess, mpmath.mpf("-1e-3"), sum_S_minus_L0=mpmath.nstr(excess, 12),

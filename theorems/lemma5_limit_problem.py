@@ -30,7 +30,6 @@ Eqs. 74-76).
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Callable
 
@@ -39,27 +38,11 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
-from lpm_verify.solvers.base import TIGHT
+from lpm_verify.solvers.limit import LimitSolution
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome
-from lpm_verify.solvers.limit import LimitSolution, solve_limit
-from theorems.lemma6_limit_bound import bound_constants, coefficient
-
-#: The instances of the three cases: (K_A, K_B, E_W, E_H).
-CASE_I = (1, 3, 1.0, 1.0)
-CASE_II = (3, 2, 1.0, 1.0)   # exp((5/3)/2) = 2.30 < sqrt(2.5) + 1 = 2.58
-CASE_III = (3, 2, 2.0, 2.0)  # exp((5/3) 2/2) = 5.29 >= 2.58
-
-
-# -- closed forms -------------------------------------------------------------------------------
-def case_i_constants(K_B: Any, s: Any, sqrt: Callable = sp.sqrt, exp: Callable = sp.exp) -> tuple:
-    """``(C_a, C_b, C_c)`` of case (i); ``s = sqrt(E_H E_W)``."""
-    return exp(sqrt(K_B * (1 + K_B)) * s), 1, exp(-sqrt((1 + K_B) / K_B) * s)
-
-
-def case_ii_constants(K_A: Any, K_B: Any, s: Any, exp: Callable = sp.exp) -> tuple:
-    """``(C_a, C_b, C_c)`` of case (ii); ``s = sqrt(E_H E_W)``."""
-    t = (1 + K_B / K_A) * s
-    return exp(t), exp(-t / (K_A - 1)), 1
+from theorems._limit_problem import (CASE_I, CASE_II, CASE_III, bound_constants, case_i_constants, case_ii_constants,
+                                     case_of, coefficient, find_x0, g_functions, lemma5_constants, solved,
+                                     x0_equation)
 
 
 def L1_printed(K_B: Any, E_W: Any, E_H: Any, sqrt: Callable = sp.sqrt, exp: Callable = sp.exp,
@@ -120,41 +103,6 @@ def _expand_logs(expr: sp.Expr) -> sp.Expr:
 
 _SAMPLE = [(sp.Integer(k), sp.Rational(a, 4), sp.Rational(b, 3)) for k, a, b in
            ((1, 3, 2), (2, 5, 4), (3, 1, 7), (5, 9, 1), (8, 2, 5))]
-
-
-# -- case (iii) ---------------------------------------------------------------------------------
-def g_functions(K_A: int, K_B: int, E_W: Any, E_H: Any) -> dict[str, Callable[[Any], Any]]:
-    """``g_N, g_a, g_b, g_c`` of case (iii) in mpmath (``C'_e/C'_f = sqrt(K_R + 1) - 1``)."""
-    K_R = mpmath.mpf(K_A) / K_B
-    Cf = 1 / mpmath.sqrt(K_R + 1)
-    r = 1 + (1 - Cf) / Cf
-    E_W, E_H = mpmath.mpf(E_W), mpmath.mpf(E_H)
-
-    def g_N(x: Any) -> Any:
-        return mpmath.sqrt((1 + K_R) * E_W / (K_R * x**2 + (K_R + K_R**2) * (1 - x) ** 2))
-
-    def scale(x: Any) -> Any:
-        return g_N(x) * mpmath.sqrt((1 + K_R) * E_H / K_R) / mpmath.sqrt(x**2 + r**2 * (1 - x) ** 2)
-
-    return {"g_N": g_N,
-            "g_a": lambda x: mpmath.exp(scale(x) * (x**2 + r * (1 - x) ** 2)),
-            "g_b": lambda x: mpmath.exp(scale(x) * (-x**2 / (K_A - 1) + r * (1 - x) ** 2)),
-            "g_c": lambda x: mpmath.exp(scale(x) * (-r * K_R * (1 - x) ** 2)),
-            "target": lambda: (1 / Cf - 1) / K_R}
-
-
-def x0_equation(K_A: int, K_B: int, E_W: Any, E_H: Any) -> Callable[[Any], Any]:
-    """``F(x) = log(g_b(x)/g_c(x)) - log((1/C'_f - 1)/K_R)``; x_0 is its root in [0, 1]."""
-    g = g_functions(K_A, K_B, E_W, E_H)
-    return lambda x: mpmath.log(g["g_b"](x) / g["g_c"](x)) - mpmath.log(g["target"]())
-
-
-def find_x0(K_A: int, K_B: int, E_W: Any, E_H: Any) -> Any:
-    """The root x_0 in [0, 1] at the working precision (bracketing solver, sign change required)."""
-    F = x0_equation(K_A, K_B, E_W, E_H)
-    if abs(F(mpmath.mpf(1))) <= mpmath.mpf(10) ** (5 - mpmath.mp.dps):  # on the (ii)/(iii) boundary
-        return mpmath.mpf(1)
-    return mpmath.findroot(F, (mpmath.mpf(0), mpmath.mpf(1)), solver="anderson")
 
 
 def case_iii_point(K_A: int, K_B: int, E_W: Any, E_H: Any, x0: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -264,20 +212,6 @@ def random_cases(seed: int = 66, count: int = 16) -> list[tuple[int, int, float,
     rng = np.random.default_rng(seed)
     return [(int(rng.integers(1, 5)), int(rng.integers(1, 5)), round(float(rng.uniform(0.3, 2.5)), 3),
              round(float(rng.uniform(0.3, 2.5)), 3)) for _ in range(count)]
-
-
-def case_of(K_A: int, K_B: int, E_W: float, E_H: float) -> str:
-    """Which case of the proof applies: 'i', 'ii' or 'iii'."""
-    if K_A == 1:
-        return "i"
-    return "ii" if math.exp((1 + K_B / K_A) * math.sqrt(E_W * E_H) / (K_A - 1)) < math.sqrt(1 + K_A / K_B) + 1 else "iii"
-
-
-@functools.lru_cache(maxsize=None)
-def solved(K_A: int, K_B: int, E_W: float, E_H: float,
-           pair_gap: tuple[int, int, float] | None = None) -> LimitSolution:
-    """Eq. 66 solved once per instance (Clarabel; tight tolerances when the shape of X is read)."""
-    return solve_limit(K_A, K_B, E_W, E_H, pair_gap=pair_gap, **(TIGHT if pair_gap is None else {}))
 
 
 def solution_shape(sol: LimitSolution) -> dict[str, float]:
@@ -516,20 +450,6 @@ def _boundary() -> Outcome:
     err = max(at_one, abs(rep["L2"] - L2_ii), abs(rep["x0"] - 1)) + (0 if strict else 1)
     return compare(0, err, s_star=mpmath.nstr(s_star, 30), x0_above=mpmath.nstr(above["x0"], 20),
                    L2=mpmath.nstr(L2_ii, 30))
-
-
-# -- checks: solver -----------------------------------------------------------------------------------
-def lemma5_constants(K_A: int, K_B: int, E_W: float, E_H: float) -> tuple[float, float, float]:
-    """The constants ``(C_a, C_b, C_c)`` the proof picks for this instance (case i, ii or iii), in float."""
-    s, case = math.sqrt(E_W * E_H), case_of(K_A, K_B, E_W, E_H)
-    if case == "i":
-        return tuple(float(c) for c in case_i_constants(K_B, s, math.sqrt, math.exp))
-    if case == "ii":
-        return tuple(float(c) for c in case_ii_constants(K_A, K_B, s, exp=math.exp))
-    with mpmath.workdps(30):
-        x0 = find_x0(K_A, K_B, E_W, E_H)
-        g = g_functions(K_A, K_B, E_W, E_H)
-        return tuple(float(g[n](x0)) for n in ("g_a", "g_b", "g_c"))
 
 
 def closed_form_minimum(K_A: int, K_B: int, E_W: float, E_H: float) -> float:

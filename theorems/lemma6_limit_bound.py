@@ -35,35 +35,7 @@ from scipy.special import logsumexp
 
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.symbolic import decide_zero, identities_outcome
-
-
-# -- constants of Lemma 6 ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BoundConstants:
-    """``C'_a, C'_b, C'_c, C_d, C_e, C_f, C_g`` of Lemma 6 (any numeric type: float, mpf, sympy)."""
-
-    Cpa: Any
-    Cpb: Any
-    Cpc: Any
-    C_d: Any
-    C_e: Any
-    C_f: Any
-    C_g: Any
-
-
-def bound_constants(K_A: Any, K_B: Any, C_a: Any, C_b: Any, C_c: Any,
-                    log: Callable[[Any], Any] = math.log) -> BoundConstants:
-    """The constants of Lemma 6 as printed (``log`` chooses float, mpmath or sympy)."""
-    D = C_a + (K_A - 1) * C_b + K_B * C_c
-    Cpa, Cpb, Cpc = C_a / D, C_b / D, C_c / D
-    C_d = -Cpa * log(Cpa) - Cpb * (K_A - 1) * log(Cpb) - K_B * Cpc * log(Cpc)
-    S = K_A * C_b + K_B * C_c
-    return BoundConstants(Cpa, Cpb, Cpc, C_d, K_A * C_b / S, K_B * C_c / S, S / D)
-
-
-def coefficient(K_R: Any, C_e: Any, C_f: Any) -> Any:
-    """``1/K_R - C_f^2 - C_f^4/(C_e(2 - C_e))``, the coefficient of ``||w_B||^2`` in Eq. 78 (b)."""
-    return 1 / K_R - C_f**2 - C_f**4 / (C_e * (2 - C_e))
+from theorems._limit_problem import CASE_II, CASE_III, BoundConstants, bound_constants, coefficient, lemma5_constants, solved
 
 
 # -- random feasible points of Eq. 66 ------------------------------------------------------------
@@ -399,7 +371,6 @@ def _eq78() -> Outcome:
        method="solver", tolerance=1e-7, reason="Clarabel at gap/feasibility tolerance 1e-12: traces of X accurate "
        "to ~1e-10")
 def _eq81_equality() -> Outcome:
-    from theorems.lemma5_limit_problem import CASE_II, solved
 
     K_A, K_B, E_W, E_H = CASE_II
     sol = solved(*CASE_II)
@@ -419,7 +390,6 @@ def _eq81_equality() -> Outcome:
 def tightness_gaps(case: tuple[int, int, float, float]) -> dict[str, float]:
     """Eq. 78 at the solver's minimizer of Eq. 66 with the constants Lemma 5 picks for ``case``:
     ``objective - bound (a)`` and ``bound (a) - bound (b)`` (both 0 if the bound is attained)."""
-    from theorems.lemma5_limit_problem import lemma5_constants, solved  # Lemma 5 builds on this module
 
     K_A, K_B, E_W, E_H = case
     sol = solved(*case)
@@ -434,7 +404,6 @@ def tightness_gaps(case: tuple[int, int, float, float]) -> dict[str, float]:
        tolerance=1e-7, reason="Clarabel at gap/feasibility tolerance 1e-12: objective and Gram matrix "
        "accurate to ~1e-9; bounds are smooth in W, H away from a zero radicand")
 def _eq78_attained() -> Outcome:
-    from theorems.lemma5_limit_problem import CASE_II, CASE_III
 
     gaps = {f"{name} {case}": value for case in (CASE_II, CASE_III)
             for name, value in tightness_gaps(case).items()}

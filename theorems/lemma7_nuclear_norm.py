@@ -19,8 +19,7 @@ computed ``Z*`` (erratum as printed, pass corrected).
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -29,25 +28,11 @@ from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_deriv
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
 from lpm_verify.symbolic import Identity, all_of, decide_identity, identities_outcome, printed_identity_outcome
-from theorems._imbalanced import TIGHT, all_zero, class_means, random_point, random_sizes
+from theorems._imbalanced import all_zero, class_means, random_point, random_sizes
+from theorems._nuclear import (PRINTED_RADIUS, E_H, E_W, K, a, ce_gradient, derived_radius, eq89_bound, instances,
+                               nuclear_norm, nuclear_solution, printed_radius, sdp_solution)
 
-E_H, E_W, K, a = sp.symbols("E_H E_W K a", positive=True)
-#: Radius of Eq. 91 as printed.
-PRINTED_RADIUS = K * sp.sqrt(E_H * E_W)
 _POINTS = [[sp.Rational(2), sp.Rational(1, 2), 3], [sp.Rational(5), sp.Rational(1), 4], [sp.Rational(1, 3), 3, 2]]
-
-
-# -- symbolic --------------------------------------------------------------------------------
-def eq89_bound() -> sp.Expr:
-    """Right side of Eq. 93 after the constraints: ``(a/2) K E_W + (1/(2a)) K E_H``."""
-    return a / 2 * K * E_W + K * E_H / (2 * a)
-
-
-def derived_radius() -> tuple[sp.Expr, sp.Expr]:
-    """``(a*, radius)``: the stationary point of Eq. 89's bound over ``a > 0`` and the bound there."""
-    bound = eq89_bound()
-    (a_star,) = [s for s in sp.solve(sp.diff(bound, a), a) if s.is_positive]
-    return a_star, sp.simplify(bound.subs(a, a_star))
 
 
 def radius_gaps(printed_radius: sp.Expr, printed_a: sp.Expr = sp.sqrt(E_H / E_W)) -> dict[str, Identity]:
@@ -115,12 +100,6 @@ def _factorization_symbolic() -> Outcome:
                                     evidence=_FACTOR_EVIDENCE, points="(E_H, E_W, K, s_1) = (2, 1/2, 3, 1/3), (5, 1, 4, 1/3), (1/3, 3, 2, 1/3)")
 
 
-# -- proof steps -----------------------------------------------------------------------------
-def nuclear_norm(Z: np.ndarray) -> float:
-    """``||Z||_*``, the sum of singular values."""
-    return float(np.linalg.svd(Z, compute_uv=False).sum())
-
-
 def eq89_sides(Z: np.ndarray, scale: float, rng: np.random.Generator, trials: int = 5,
                norm: Callable[[np.ndarray], float] | None = None) -> tuple[list[float], list[float]]:
     """Eq. 89 at one matrix: ``norm(Z) <= (a/2)||U||^2 + (1/(2a))||V||^2`` for random ``U V^T = Z``, with
@@ -172,11 +151,6 @@ def eq93_sides(problem: LPMProblem, W: np.ndarray, H: Sequence[np.ndarray],
     return lhs, rhs
 
 
-def printed_radius(E_H_: float, E_W_: float, K_: int) -> float:
-    """Eq. 91's radius as printed, ``K sqrt(E_H E_W)``, in float64."""
-    return float(PRINTED_RADIUS.subs({E_H: E_H_, E_W: E_W_, K: K_}))
-
-
 @check("Lemma 7/eq93-chain", expect="pass", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) sums and an SVD of a K x K matrix",
@@ -197,43 +171,10 @@ def _eq93() -> Outcome:
     return at_most(np.array(lhs), np.array(rhs))
 
 
-# -- solver checks ---------------------------------------------------------------------------
-#: Lemma 1's random profiles (K, seed) used here; all have E_H != E_W.
-PROFILE_KEYS: tuple[tuple[int, int], ...] = ((3, 2), (4, 3), (5, 4))
-
-
-def instances() -> list[LPMProblem]:
-    """The problems of the solver checks of Lemma 7 and Property 1 (``p = 2K``, ``E_H != E_W``): three
-    random profiles and two two-size problems."""
-    from theorems.lemma1_sdp_relaxation import profile_problem
-    return [profile_problem(*key) for key in PROFILE_KEYS] + [
-            LPMProblem.two_size(4, 2, 10.0, 1.0, 3.0, p=8), LPMProblem.two_size(5, 3, 100.0, 2.0, 0.5, p=10)]
-
-
-@functools.lru_cache(maxsize=None)
-def sdp_solution(index: int) -> Any:
-    """Eq. 15 at ``instances()[index]``, Clarabel at TIGHT tolerances."""
-    from lpm_verify.solvers.sdp import solve_sdp
-    return solve_sdp(instances()[index], **TIGHT)
-
-
-@functools.lru_cache(maxsize=None)
-def nuclear_solution(index: int) -> Any:
-    """Eq. 91 at ``instances()[index]`` (the solver stack's cvxpy formulation), Clarabel at TIGHT tolerances."""
-    from lpm_verify.solvers.nuclear import solve_nuclear
-    return solve_nuclear(instances()[index], **TIGHT)
-
-
 def logits_of(X: np.ndarray) -> np.ndarray:
     """``Z  # (K, K)`` of Eq. 90 from ``X`` of Eq. 15: column k is ``z_k = W h_k``, i.e. ``Z = X[:K, K:]^T``."""
     K_ = X.shape[0] // 2
     return X[:K_, K_:].T.copy()
-
-
-def ce_gradient(Z: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    """``G = grad_Z sum_k pi_k L_CE(Z_k, y_k)  # (K, K)``: column k is ``pi_k (softmax(Z_k) - e_k)``."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return (E / E.sum(axis=0, keepdims=True) - np.eye(Z.shape[0])) * pi[None, :]
 
 
 def eq91_duality_gap(Z: np.ndarray, pi: np.ndarray, radius: float) -> tuple[float, float]:

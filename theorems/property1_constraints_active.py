@@ -27,10 +27,10 @@ import sympy as sp
 from lpm_verify.claims import Outcome, at_most, check, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome, printed_identity_outcome
-from theorems._imbalanced import all_zero, class_means, gram_of, random_point, random_sizes
-from theorems.lemma1_sdp_relaxation import solutions
-from theorems.lemma7_nuclear_norm import (E_H, E_W, K, PROFILE_KEYS, ce_gradient, derived_radius, instances,
-                                          nuclear_norm, nuclear_solution, printed_radius, sdp_solution)
+from theorems._imbalanced import all_zero, class_means, gram_of, random_point, random_sizes, solutions
+from theorems._nuclear import (E_H, E_W, K, PROFILE_KEYS, ce_gradient, derived_radius, instances, nuclear_norm,
+                               nuclear_solution, printed_radius, sdp_solution)
+
 
 #: Property 1 (i) as printed: the value of ||Z*||_*.
 PRINTED_CONSTANT = sp.sqrt(E_H * E_W)

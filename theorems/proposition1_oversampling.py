@@ -26,7 +26,7 @@ from lpm_verify import backend as bk
 from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.geometry import cosines
 from lpm_verify.problem import LPMProblem
-from lpm_verify.symbolic import Identity, all_of, decide_identity, identities_outcome
+from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
 from theorems._imbalanced import TIGHT, all_zero, class_means, random_point
 
 n_A, n_B, w_r, K_A, K_B = sp.symbols("n_A n_B w_r K_A K_B", positive=True)

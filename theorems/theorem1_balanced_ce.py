@@ -35,7 +35,7 @@ from lpm_verify.claims import Outcome, check, printed_vs_derived
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.nonconvex import solve_lpm
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome, printed_identity_outcome
-from theorems.definition1_etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients
+from theorems._etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients, minimizer
 
 S_SYM = sp.Symbol("s", positive=True)  # s = sqrt(E_H E_W)
 CA_SYM, CB_SYM = sp.symbols("C_a C_b", positive=True)
@@ -129,15 +129,6 @@ def _derived_function() -> Callable:
 
 def _derived_mp(K: int, s: Any) -> Any:
     return _derived_function()(mpmath.mpf(K), mpmath.mpf(s))
-
-
-def minimizer(K: int, n: int, p: int, E_W: float, E_H: float, rng: np.random.Generator | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 9 in float64: ``W = sqrt(E_W) M^T  # (K, p)``, ``H[k, i] = sqrt(E_H) m_k  # (K, n, p)``."""
-    M = geometry.simplex_etf(K, p, rng)  # (p, K)
-    W = math.sqrt(E_W) * M.T
-    H = np.repeat((math.sqrt(E_H) * M.T)[:, None, :], n, axis=1)
-    return W, H
 
 
 def minimizer_mp(K: int, n: int, p: int, E_W: Any, E_H: Any) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -83,7 +83,7 @@ VALUE_CASES = [(2, 1, "1", "1"), (3, 2, "0.5", "2"), (4, 3, "2", "0.3"), (5, 2, 
              "sympy derives it from the ETF Gram entries and it equals Eq. 11's own code at the ETF.",
        reason="sympy decides the identity exactly; the comparison with Eq. 11's code runs at 50 digits, "
               "whose rounding in sums of at most 36 exponentials stays below 1e-47")
-def _() -> Outcome:
+def contrastive_minimum_value() -> Outcome:
     # both sides are logs of positive quantities: equal iff their exponentials are
     derived = sp.simplify(sp.exp(etf_anchor_loss(K_, n_, tau_, E_H_)) / sp.exp(minimum_value(K_, n_, tau_, E_H_))) - 1
     outcome = minimum_value_error(minimum_value, VALUE_CASES)
@@ -118,7 +118,7 @@ def corrected_gram(K: int) -> sp.Matrix:
        method="symbolic", digits=None, tolerance=0.0,
        claim="The Gram matrix concluding the proof, E_H [K/(K-1) (I_K - 1 1^T)], is that of Eq. 13.",
        reason="exact rational/radical arithmetic in sympy")
-def _() -> Outcome:
+def closing_gram_matrix() -> Outcome:
     printed, corrected = gram_error(printed_gram), gram_error(corrected_gram)
     return printed_vs_derived(
         printed, 0.0, corrected, proved=printed > 0 and corrected == 0,  # exact arithmetic decides both
@@ -260,7 +260,7 @@ STEP_REASON = ("30-digit arithmetic; sums of at most ~150 terms of size <= 1e3 r
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (a) Jensen on log and (b) the rearrangement into C_d hold at random feasible points "
              "(printed and corrected C_a, C_b).")
-def _() -> Outcome:
+def eq44_jensen_and_rearrangement() -> Outcome:
     return eq44ab_outcome(_points())
 
 
@@ -288,7 +288,7 @@ def eq44c_violation(points: Sequence[tuple], member: str) -> Any:
 @check("Theorem 3/eq44c-second-jensen", expect="erratum", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (c): C_c sum_{k'!=k} log E_{k,i,k'} >= (C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k,l}/tau, as printed.")
-def _() -> Outcome:
+def eq44c_second_jensen() -> Outcome:
     pts = _points()
     printed, corrected = eq44c_violation(pts, "c_printed"), eq44c_violation(pts, "c_corrected")
     return printed_vs_derived(
@@ -308,7 +308,7 @@ def _() -> Outcome:
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The equality in Eq. 45 as printed (objective with denominator sum exp(h_{k,i}.h_{k',l}), no /tau) "
              "equals the E_{k,i,k'} form plus log n.")
-def _() -> Outcome:
+def eq45_objective_identity() -> Outcome:
     printed_gap, corrected_gap = mpmath.mpf(0), mpmath.mpf(0)
     for H, tau, E_H in _points():
         K, n, _ = H.shape
@@ -331,7 +331,7 @@ def _() -> Outcome:
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The inequality of Eq. 45 and the bound Eq. 47 hold at random feasible points "
              "(for the printed C_a, C_b with E_W in {E_H, 1} and for the corrected ones).")
-def _() -> Outcome:
+def eq45_to_eq47_bounds_hold() -> Outcome:
     return eq45_eq47_outcome(_points())
 
 
@@ -365,7 +365,7 @@ EQ46_CORRECTED = "=>=>>"  # (a) and (c) are inequalities, as the sentence after 
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 46 as displayed: s0 = s1 =(a) -1/2 sum||h||^2 - 1/2 sum||h_{k,i} - hbar_i||^2 =(b) ... >= "
              "-sum||h||^2 =(c) -N E_H at feasible points.")
-def _() -> Outcome:
+def eq46_chain() -> Outcome:
     pts = _points()
     printed = max(eq46_violation(H, E_H, EQ46_PRINTED) for H, _, E_H in pts)
     corrected = max(eq46_violation(H, E_H, EQ46_CORRECTED) for H, _, E_H in pts)
@@ -401,7 +401,7 @@ def equality_gaps(H: Any, tau: Any, E_H: Any) -> list[Any]:
        method="proof-step", digits=40, tolerance=1e-30,
        claim="At Eq. 13 every inequality of Eqs. 44-47 (corrected constants) is an equality, and Eq. 48 holds.",
        reason="40-digit arithmetic; exact equalities up to rounding of sums of <= 100 terms (< 1e-36)")
-def _() -> Outcome:
+def eqs_44_to_47_tight_at_etf() -> Outcome:
     gaps = [g for K, n, tau, E_H in VALUE_CASES
             for g in equality_gaps(etf_features_mp(K, n, E_H), mpmath.mpf(tau), mpmath.mpf(E_H))]
     return compare(0, max(gaps), cases=len(VALUE_CASES))
@@ -421,7 +421,7 @@ def eq48_collapsed_gap(K: int, n: int, tau: Any, E_H: Any, divide_by_tau: bool) 
        method="proof-step", digits=40, tolerance=1e-30,
        claim="The line after Eq. 49 as printed, exp(||h_k||^2)/(C_a(K-1)) = exp(h_k.h_k')/C_b, holds at Eq. 13.",
        reason="40-digit arithmetic on a handful of exponentials")
-def _() -> Outcome:
+def eq48_collapsed_form() -> Outcome:
     cases = [(K, n, mpmath.mpf(tau), mpmath.mpf(E_H)) for K, n, tau, E_H in VALUE_CASES if tau != "1"]
     printed = max(eq48_collapsed_gap(*c, divide_by_tau=False) for c in cases)
     corrected = max(eq48_collapsed_gap(*c, divide_by_tau=True) for c in cases)
@@ -441,7 +441,7 @@ def _() -> Outcome:
        claim="Eq. 47 with the printed constants C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W)) "
              "equals the value at Eq. 13 ('the equality for Eq. (47) is reachable').",
        reason="50-digit evaluation of closed forms; the corrected identity is also proved exactly in sympy")
-def _() -> Outcome:
+def eq47_tight_with_printed_constants() -> Outcome:
     a = E_H_ / tau_
     S = sp.exp(a) + (K_ - 1) * sp.exp(-a / (K_ - 1))
     C_d = sp.exp(a) / S * sp.log(S / sp.exp(a)) + (K_ - 1) * sp.exp(-a / (K_ - 1)) / S * sp.log(
@@ -518,7 +518,7 @@ def _solved() -> dict[str, float]:
              "below L* and reach it.",
        reason="L-BFGS-B stops at projected gradient 1e-10 or relative reduction 1e-15, so the objective "
               "is within ~1e-14 of a local minimum; 1e-9 leaves float64 headroom")
-def _() -> Outcome:
+def solver_never_beats_contrastive_minimum() -> Outcome:
     res = _solved()
     return Outcome(expected="gap >= 0 and |gap| small", observed=res,
                    error=max(-res["beats"], res["value"]), detail=res)
@@ -529,7 +529,7 @@ def _() -> Outcome:
        claim="The solver's features satisfy Eq. 13: within-class collapse and class-mean Gram E_H K/(K-1)(I - 11^T/K).",
        reason="features converge like the square root of the objective gap (~1e-14), so ~1e-7; 1e-5 leaves "
               "headroom for flat directions of L-BFGS-B")
-def _() -> Outcome:
+def solver_features_form_etf() -> Outcome:
     res = _solved()
     return compare(0.0, res["geometry"], **res)
 
@@ -543,7 +543,7 @@ GRID_CASES = [(K, n, p, tau, E_H) for K in (2, 3, 4, 6) for n in (1, 3) for p in
        claim="On a wider grid (K in {2, 3, 4, 6}, n in {1, 3}, p in {K-1, K, 2K}, (tau, E_H) in {(0.1, 0.5), (1, 3), "
              "(4, 10)}) numeric solves of Eq. 12 never go below L* and reach it.",
        reason="as for Theorem 3/solver-never-beats: L-BFGS-B objective within ~1e-14 of a local minimum")
-def _() -> Outcome:
+def solver_grid_never_beats_contrastive_minimum() -> Outcome:
     res = solve_cases_gap(GRID_CASES, minimum_value, starts=8, seed=1)
     return Outcome(expected="gap >= 0 and |gap| small", observed=res, error=max(-res["beats"], res["value"]),
                    detail={**res, "cases": len(GRID_CASES)})

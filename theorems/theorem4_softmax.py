@@ -20,7 +20,6 @@ Checked here:
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -29,32 +28,14 @@ import sympy as sp
 
 from lpm_verify import backend as bk
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
-from lpm_verify.geometry import simplex_etf
 from lpm_verify.losses import SoftmaxLoss, cross_entropy, power_loss
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.nonconvex import solve_lpm
+from theorems._softmax_bounds import (LINEAR, SOLVER_REASON, STEP_REASON, STEP_TOL, assumption_gap, boundary_lambert,
+                                      etf_objective, etf_point_mp, etf_probability, one_vs_rest_point,
+                                      random_feasible_point, solver_gaps)
 
 s_sym, K_sym = sp.symbols("s K", positive=True)
-
-
-# -- the assumption and its boundary ----------------------------------------------------------
-def assumption_gap(s: Any, K: Any) -> Any:
-    """``phi(s) = s - (K-1)/K log(K^2 s + (2K-1)(K-1))``; Theorem 4 assumes ``phi(sqrt(E_H E_W)) > 0``."""
-    if isinstance(s, sp.Basic) or isinstance(K, sp.Basic):
-        return s - (K - 1) / K * sp.log(K ** 2 * s + (2 * K - 1) * (K - 1))
-    K = mpmath.mpf(K)
-    return s - (K - 1) / K * mpmath.log(K ** 2 * s + (2 * K - 1) * (K - 1))
-
-
-def boundary_lambert(K: int) -> mpmath.mpf:
-    """``s*(K) = (-m W_{-1}(-e^{-b/m}/m) - b)/K^2``, ``m = K(K-1)``, ``b = (2K-1)(K-1)`` (working precision).
-
-    From ``u = K^2 s + b``: ``phi = 0`` iff ``u = b + m log u`` iff ``(-u/m) e^{-u/m} = -e^{-b/m}/m``;
-    the lower branch gives the root with ``u > m`` (i.e. ``s > 0``).
-    """
-    m, b = mpmath.mpf(K * (K - 1)), mpmath.mpf((2 * K - 1) * (K - 1))
-    u = -m * mpmath.lambertw(-mpmath.exp(-b / m) / m, -1)
-    return (mpmath.re(u) - b) / K ** 2
 
 
 def boundary_root(K: int) -> mpmath.mpf:
@@ -83,7 +64,7 @@ SYMPY_K = (2, 3, 4, 5)
              "sqrt(E_H E_W) > s*(K) = (-K(K-1) W_{-1}(-e^{-(2K-1)/K}/(K(K-1))) - (2K-1)(K-1))/K^2.",
        reason="50-digit evaluation of Lambert W, of sympy's exact solution and of a bracketed root; "
               "agreement to 1e-45 leaves 5 digits for rounding")
-def _() -> Outcome:
+def assumption_boundary_is_lambert_w_root() -> Outcome:
     return boundary_outcome()
 
 
@@ -106,25 +87,6 @@ def boundary_outcome(closed_form: Callable[[int], Any] = boundary_lambert, Ks: S
     return compare(0, max(errors) if convex else float("nan"), boundary_sqrt_EH_EW=table,
                    phi_convex=convex, note="phi(0) < 0, phi convex and phi -> inf: one positive root, and "
                                            "phi > 0 exactly beyond it")
-
-
-# -- the ETF point and the printed minimum value ----------------------------------------------
-def etf_point_mp(K: int, n: int, E_W: Any, E_H: Any) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Eq. 9 at the working precision: ``w_k = sqrt(E_W) m_k``, ``h_{k,i} = sqrt(E_H) m_k`` (``P = I_K``).
-
-    Returns ``W  # (K, K)`` and ``H`` as ``K`` blocks ``# (n, K)``.
-    """
-    unit = mpmath.sqrt(mpmath.mpf(K) / (K - 1))
-    M = np.array([[unit * ((1 if a == b else 0) - mpmath.mpf(1) / K) for b in range(K)] for a in range(K)],
-                 dtype=object)  # (K, K), row k is m_k
-    W = M * mpmath.sqrt(mpmath.mpf(E_W))
-    H = [np.stack([M[k] * mpmath.sqrt(mpmath.mpf(E_H))] * n) for k in range(K)]
-    return W, H
-
-
-def etf_probability(K: int, s: Any) -> Any:
-    """``S(z)(k)`` at Eq. 9: ``1/(1 + (K-1) exp(-K s/(K-1)))``, which is ``L(0)/N`` of Eq. 54."""
-    return 1 / (1 + (K - 1) * mpmath.exp(-K * s / (K - 1)))
 
 
 def _g2(loss: SoftmaxLoss, x: Any) -> Any:
@@ -173,7 +135,7 @@ EQ56_CASES = [(K, name, s) for K in (2, 3, 4, 5) for name in LOSSES for s in ("3
        claim="Eq. 56 as printed, L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1))), is the objective of Eq. 7 at "
              "Eq. 9 (the claimed global minimum), for cross-entropy and g1 = (1-x)^q, g2 = x^q (q = 2, 3).",
        reason="50-digit evaluation of closed forms and of Eq. 7's own code at the exact ETF")
-def _() -> Outcome:
+def eq56_minimum_value() -> Outcome:
     printed, truth = eq56_cases(eq56_printed, EQ56_CASES)
     corrected, _ = eq56_cases(eq56_corrected, EQ56_CASES)
     diffs = [float(abs(a - b)) for a, b in zip(printed, truth)]
@@ -223,16 +185,11 @@ def eq50_corrected_argument(Sk: Any, K: int) -> Any:
     return (1 - Sk) / (K - 1)
 
 
-STEP_TOL = 1e-20
-STEP_REASON = ("30-digit arithmetic on softmax values in (0, 1) and sums of at most ~100 terms: rounding "
-               "stays below 1e-26, so 1e-20 separates it from a genuine violation")
-
-
 @check("Theorem 4/eq50-convexity-of-g2", expect="erratum", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 50 as printed: sum_{k'!=k} g2(S(z)(k')) >= (K-1) g2(1 - S(z)(k)/(K-1)) for every z "
              "(g2 = x^q, q = 2, 3).")
-def _() -> Outcome:
+def eq50_convexity_of_g2() -> Outcome:
     zs = random_logits(np.random.default_rng(50), 40)
     losses = (LOSSES["power2"], LOSSES["power3"])
     printed = max(eq50_violation(g, zs, eq50_printed_argument) for g in losses)
@@ -246,24 +203,6 @@ def _() -> Outcome:
                  "logit vectors (K = 3..5, N(0, 4) entries), g2 = x^2, x^3, every k: the printed right side exceeds the "
                  f"left by up to {mpmath.nstr(printed, 6)}; the corrected one never does (largest excess "
                  f"{mpmath.nstr(corrected, 3)})")
-
-
-def random_feasible_point(rng: np.random.Generator, K: int, n: int, p: int, E_W: Any, E_H: Any,
-                          near_etf: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A seeded feasible ``(W  # (K, p), H  # K blocks (n, p))`` of Eq. 7 at the working precision:
-    Gaussian (or ETF plus noise when ``near_etf``), scaled to energies ``u E_W``, ``v E_H`` with ``u, v``
-    in (0.05, 1] (``= 1`` half of the time)."""
-    W = rng.standard_normal((K, p))
-    H = rng.standard_normal((K, n, p))
-    if near_etf and p >= K:
-        M = np.sqrt(K / (K - 1)) * (np.eye(K) - 1.0 / K)  # (K, K) rows m_k
-        W[:, :K] += 3 * M
-        H[:, :, :K] += 3 * M[:, None, :]
-    u, v = ((1.0, 1.0) if rng.uniform() < 0.5 else tuple(rng.uniform(0.05, 1.0, size=2)))
-    W, H = bk.mp_array(W), bk.mp_array(H)
-    W = W * mpmath.sqrt(mpmath.mpf(u) * E_W * K / np.sum(W * W))
-    H = H * mpmath.sqrt(mpmath.mpf(v) * E_H * K * n / np.sum(H * H))
-    return W, [H[k] for k in range(K)]
 
 
 def eq51_members(loss: SoftmaxLoss, W: np.ndarray, H: Sequence[np.ndarray],
@@ -295,7 +234,7 @@ def _eq51_points() -> list[tuple[np.ndarray, list[np.ndarray]]]:
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The first equality of Eq. 51 as printed: the objective equals "
              "(1/N) sum_{i,k} [g1(S(z_{k,i})(k)) + sum_{k'!=k} g2(S(z_{k',i})(k'))].")
-def _() -> Outcome:
+def eq51_first_line() -> Outcome:
     loss = LOSSES["power2"]
     printed_gap, corrected_gap = mpmath.mpf(0), mpmath.mpf(0)
     for W, H in _eq51_points():
@@ -315,7 +254,7 @@ def _() -> Outcome:
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 51's two inequalities (Eq. 50, then Jensen for the convex g1(x) + (K-1) g2(...)) as printed, "
              "with g2 at 1 - x/(K-1), at random feasible points (g2 = x^2, x^3).")
-def _() -> Outcome:
+def eq51_jensen_chain() -> Outcome:
     def violation(argument: Callable[[Any, int], Any]) -> Any:
         worst = mpmath.mpf(0)
         for W, H in _eq51_points():
@@ -335,40 +274,6 @@ def _() -> Outcome:
                  "convexity of g2 and of x -> g1(x) + (K-1) g2((1-x)/(K-1)))")
 
 
-# -- numeric solves of Eq. 7 ------------------------------------------------------------------
-def etf_objective(problem: LPMProblem) -> float:
-    """Objective of Eq. 7 at Eq. 9 in float64 (``problem.p >= K - 1``)."""
-    K, n = problem.K, int(problem.sizes[0])
-    M = simplex_etf(K, problem.p)  # (p, K), Definition 1 (footnote construction when p = K - 1)
-    W = math.sqrt(problem.E_W) * M.T  # (K, p)
-    H = [np.tile(math.sqrt(problem.E_H) * M[:, k], (n, 1)) for k in range(K)]
-    return float(problem.objective(W, H))
-
-
-def etf_distance(W: np.ndarray, H: Sequence[np.ndarray], E_W: float, E_H: float) -> float:
-    """Distance of ``(W  # (K, p), H)`` from the form Eq. 9: the largest of the within-class spread,
-    ``|W W^T - E_W K/(K-1) (I - 11^T/K)|`` and ``|h_k - sqrt(E_H/E_W) w_k|`` (entrywise maxima)."""
-    K = W.shape[0]
-    means = np.stack([Hk.mean(axis=0) for Hk in H])  # (K, p)
-    spread = max(np.max(np.abs(Hk - Hk.mean(axis=0))) for Hk in H)
-    target = E_W * K / (K - 1) * (np.eye(K) - 1.0 / K)
-    duality = np.max(np.abs(means - math.sqrt(E_H / E_W) * W))
-    return float(max(spread, np.max(np.abs(W @ W.T - target)), duality))
-
-
-def solver_gaps(problems: Sequence[LPMProblem], reference: Callable[[LPMProblem], float], starts: int = 6,
-                seed: int = 0) -> dict[str, float]:
-    """Best nonconvex objective minus ``reference(problem)``: most negative (``beats``), largest ``|gap|``
-    (``value``), and the largest :func:`etf_distance` of the solver's points (``geometry``)."""
-    beats, value, geometry = 0.0, 0.0, 0.0
-    for problem in problems:
-        sol = solve_lpm(problem, starts=starts, seed=seed)
-        gap = sol.objective - reference(problem)
-        beats, value = min(beats, gap), max(value, abs(gap))
-        geometry = max(geometry, etf_distance(sol.W, sol.H, problem.E_W, problem.E_H))
-    return {"beats": beats, "value": value, "geometry": geometry}
-
-
 def above_boundary_problems(Ks: Sequence[int] = (3, 4, 5), losses: Sequence[str] = ("ce", "power2", "power3"),
                             factors: Sequence[float] = (1.05, 1.6)) -> list[LPMProblem]:
     """Balanced problems with ``sqrt(E_H E_W) = factor * s*(K)`` (``E_W = 1``), ``n = 2``; ``p`` cycles
@@ -384,15 +289,11 @@ def above_boundary_problems(Ks: Sequence[int] = (3, 4, 5), losses: Sequence[str]
     return out
 
 
-SOLVER_REASON = ("L-BFGS-B stops at projected gradient 1e-10 or relative reduction 1e-15: objective within "
-                 "~1e-14 of a local minimum; 1e-9 leaves float64 headroom")
-
-
 @check("Theorem 4/solver-grid", expect="pass", origin="paper", part="statement",
        method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
        claim="Above the boundary the nonconvex solver never beats Eq. 9 and reaches it on a wider grid: K in 3..6, "
              "n in {1, 3}, p in {K-1, K, 2K}, sqrt(E_H E_W) in {1.01, 1.2, 2} s*, cross-entropy and q = 2, 3.")
-def _() -> Outcome:
+def solver_grid_never_beats_etf() -> Outcome:
     problems = [LPMProblem.balanced(pb.K, n, pb.E_W, pb.E_H, p=pb.p, loss=pb.loss)
                 for n in (1, 3) for pb in above_boundary_problems(Ks=(3, 4, 5, 6), factors=(1.01, 1.2, 2.0))]
     res = solver_gaps(problems, etf_objective, starts=8)
@@ -409,7 +310,7 @@ def _above(factor: float) -> dict[str, float]:
        method="solver", tolerance=1e-9, reason=SOLVER_REASON,
        claim="Above the boundary (sqrt(E_H E_W) = 1.05 s*, 1.6 s*) the nonconvex solver of Eq. 7 never beats Eq. 9 "
              "and reaches its value: K in {3, 4, 5}, p in {K-1, K, 2K}, cross-entropy and power losses q = 2, 3.")
-def _() -> Outcome:
+def solver_never_beats_etf_above_boundary() -> Outcome:
     near, far = _above(1.05), _above(1.6)
     error = max(-near["beats"], near["value"], -far["beats"], far["value"])
     return Outcome(expected="gap >= 0 and |gap| small", observed={"1.05 s*": near, "1.6 s*": far}, error=error)
@@ -422,26 +323,9 @@ def _() -> Outcome:
        reason="the point is resolved to ~sqrt(objective gap / curvature); at 1.05 s* the power loss q = 3 has "
               "curvature ~1e-5 (its value is ~(1-P)^3), so a 1e-16 gap allows ~3e-6 (measured up to 4e-6); at "
               "1.6 s* its value is ~1e-11 and float64 cannot resolve the point, so only 1.05 s* is used")
-def _() -> Outcome:
+def solver_minimizers_have_etf_form() -> Outcome:
     res = _above(1.05)
     return compare(0.0, res["geometry"], **res)
-
-
-# -- below the boundary: the assumption cannot simply be dropped --------------------------------
-LINEAR = SoftmaxLoss("linear: g1(x) = 1 - x", g1=lambda x: 1 - x, g2=None)
-
-
-def one_vs_rest_point(K: int, E_W: Any, E_H: Any, alpha: Any, beta: Any) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A feasible rank-one point of Eq. 7 (n = 1, p = K): along one unit vector e, ``w_1 = sqrt(alpha K E_W) e``,
-    ``w_k = -sqrt((1-alpha) K E_W/(K-1)) e`` (k >= 2), and the same for ``h_k`` with ``beta, E_H``.
-    Both constraints are active."""
-    W = np.array([[mpmath.mpf(0)] * K for _ in range(K)], dtype=object)
-    H = np.array([[mpmath.mpf(0)] * K for _ in range(K)], dtype=object)
-    W[0, 0], H[0, 0] = mpmath.sqrt(alpha * K * E_W), mpmath.sqrt(beta * K * E_H)
-    for k in range(1, K):
-        W[k, 0] = -mpmath.sqrt((1 - alpha) * K * E_W / (K - 1))
-        H[k, 0] = -mpmath.sqrt((1 - beta) * K * E_H / (K - 1))
-    return W, [H[k:k + 1] for k in range(K)]
 
 
 def below_boundary_gap(loss: SoftmaxLoss, K: int, s: Any, alpha: Any, beta: Any) -> Any:
@@ -467,7 +351,7 @@ def _loss(name: str) -> SoftmaxLoss:
              "objective at least 1e-3 below Eq. 9 for g1(x) = 1 - x, g2 = 0 (K = 4, s = 0.3, s* = 3.21) and for the "
              "paper's own example g1 = (1-x)^2, g2 = x^2 (K = 5, s = 0.2, s* = 3.92).",
        reason="exact inequality evaluated at 30 digits; the 1e-3 margin is 1e24 times the rounding")
-def _() -> Outcome:
+def etf_beaten_below_boundary() -> Outcome:
     return assumption_needed_outcome(BELOW_BOUNDARY_POINTS)
 
 
@@ -503,7 +387,7 @@ PROBE_BEATEN = [("power2", 5, 0.05), ("power2", 6, 0.1), ("power3", 6, 0.05), ("
        claim="Below the boundary (n = 1, p = K, 10 starts) the solver never beats Eq. 9 for cross-entropy (K = 3..6) "
              "and for q = 2, 3 with K = 3, 4 (s down to 0.05 s*), but beats it by more than 1e-4 for q = 2 (K = 5, 6), "
              "q = 3 (K = 6, 7) and g1 = 1 - x (K = 4, 5) at small s.")
-def _() -> Outcome:
+def solver_probe_below_boundary() -> Outcome:
     def cases(spec):
         return [(name, K, f * float(boundary_lambert(K))) for name, K, f in spec]
     optimal = probe_below_boundary(cases(PROBE_OPTIMAL))

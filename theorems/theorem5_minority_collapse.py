@@ -27,8 +27,8 @@ import sympy as sp
 
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem, two_size_fractions
-from lpm_verify.symbolic import Identity, all_of, decide_identity, identities_outcome
-from theorems._imbalanced import TIGHT, all_zero, minority_gaps, random_point
+from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
+from theorems._imbalanced import TIGHT, minority_gaps, random_point
 
 nA, nB, KA, KB, LA, LB, eps = sp.symbols("n_A n_B K_A K_B L_A L_B epsilon_2", positive=True)
 Kc = sp.Symbol("K", positive=True, integer=True)
