@@ -119,3 +119,22 @@ def test_hypotheses_hold_fails_at_a_perturbed_point() -> None:
     H[0, 0] *= 1.001  # one feature leaves its class mean
     out = l2.hypotheses_error(inputs[:1] + [(W, H, E_W, E_H)])
     assert judge("Lemma 2/hypotheses-hold-at-eq9", out) == Verdict.FAIL
+
+
+def test_scaling_points_reach_beyond_eq9_and_a_wrong_ratio_fails_there() -> None:
+    """The Eq. 28-only inputs are far from the conclusion (their Gram is no ETF), the Eq. 28 steps still
+    hold there with the corrected ratio, and a step that needs Eq. 30 would fail there (so they are not
+    Eq. 9 points in disguise)."""
+    corrected = l2.scaling_outcome(lambda E_W, E_H: math.sqrt(E_H / E_W))
+    assert corrected["conclusion residual at Eq. 28-only points"] > 0.1
+    assert max(corrected["per step"].values()) < REGISTRY.get("Lemma 2/proof-scalings").tolerance
+    later = [k for k in corrected["per step"] if k not in l2.EQ28_STEPS]
+    worst_later = min(max(l2.scaling_residuals(*x)[k] for k in later) for x in l2.eq28_only_inputs())
+    assert worst_later > 0.01
+    inverted_at_partial = max(l2.scaling_residuals(*x)["plug h_k = ratio * w_k"] for x in l2.eq28_only_inputs())
+    assert judge("Lemma 2/proof-scalings", Outcome(0, inverted_at_partial, inverted_at_partial)) == Verdict.FAIL
+
+
+def test_least_squares_inputs_satisfy_the_hypotheses() -> None:
+    for W, H, E_W, E_H in l2.solved_inputs():
+        assert np.max(np.abs(l2.hypothesis_residuals(W, H, E_W, E_H))) < 1e-12
