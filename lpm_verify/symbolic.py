@@ -67,6 +67,11 @@ class Identity:
         return f"not proved; numeric at {self.points} exact points, {self.digits} digits"
 
 
+def _worst(errors: Sequence[float]) -> float:
+    """The largest error, a NaN counting as the largest (Python's ``max`` would skip it)."""
+    return max(errors, key=lambda v: math.inf if math.isnan(v) else v) if errors else float("nan")
+
+
 def _value(expr: sp.Expr, point: Mapping[sp.Symbol, Any], digits: int) -> float:
     value = sp.N(sp.sympify(expr).subs(point), digits)
     if value.free_symbols or not value.is_number:
@@ -92,8 +97,7 @@ def decide_identity(lhs: Any, rhs: Any = 0, *, points: Sequence[Mapping[sp.Symbo
         if residual == 0:
             return Identity(True, 0.0, 0, digits, "0")
     values = [_value(residual, point, digits) for point in points]
-    error = max(values, key=lambda v: math.inf if math.isnan(v) else v) if values else float("nan")
-    return Identity(False, error, len(values), digits, str(residual)[:200])
+    return Identity(False, _worst(values), len(values), digits, str(residual)[:200])
 
 
 def decide_zero(expr: Any, **kwargs: Any) -> Identity:
@@ -105,7 +109,7 @@ def all_of(identities: Mapping[str, Identity] | Sequence[Identity]) -> Identity:
     """The conjunction: proved iff every identity is; error = the largest (NaN first)."""
     items = list(identities.items() if isinstance(identities, Mapping) else enumerate(identities))
     require(len(items) > 0, "identities", "nonempty", identities)
-    worst = max((i.error for _, i in items), key=lambda v: math.inf if math.isnan(v) else v)
+    worst = _worst([i.error for _, i in items])
     unproved = [str(name) for name, i in items if not i.proved]
     return Identity(not unproved, worst, max(i.points for _, i in items), min(i.digits for _, i in items),
                     "0" if not unproved else "unproved: " + ", ".join(unproved))
@@ -119,7 +123,7 @@ def identities_outcome(identities: Mapping[str, Identity] | Sequence[Identity], 
         identities = {str(i): identity for i, identity in enumerate(identities)}
     require(len(identities) > 0, "identities", "nonempty", identities)
     proved = all(i.proved for i in identities.values())
-    error = max((i.error for i in identities.values()), key=lambda v: math.inf if math.isnan(v) else v)
+    error = _worst([i.error for i in identities.values()])
     out = {name: i.describe() for name, i in identities.items() if not i.proved}
     return Outcome(0, error, error, detail={
         "proved": proved, "identities": len(identities),

@@ -8,7 +8,7 @@ import sympy as sp
 
 from lpm_verify.claims import Verdict, verdict_for
 from lpm_verify.errors import LPMInputError
-from lpm_verify.symbolic import decide_identity, decide_zero, identities_outcome, printed_identity_outcome
+from lpm_verify.symbolic import all_of, decide_identity, decide_zero, identities_outcome, printed_identity_outcome
 
 x = sp.Symbol("x", positive=True)
 K = sp.Symbol("K", positive=True, integer=True)
@@ -65,3 +65,11 @@ def test_printed_identity_outcome_is_erratum_only_when_refuted_and_corrected_pro
 def test_low_precision_is_refused() -> None:
     with pytest.raises(LPMInputError, match="digits"):
         decide_zero(x, digits=10)
+
+
+def test_a_nan_anywhere_is_the_worst_error() -> None:
+    nan_identity = decide_zero(x - K, points=[{x: 1}])
+    fine = decide_identity(x, x)
+    for order in ([fine, nan_identity], [nan_identity, fine]):
+        assert math.isnan(identities_outcome(order).error)
+        assert math.isnan(all_of(order).error)

@@ -147,13 +147,13 @@ def test_exact_collapse_K10_fails_for_a_gap_that_vanishes_only_in_the_limit():
                  t5.exact_collapse_outcome((_transition(certified=False),), sharp)) is Verdict.FAIL
 
 
-def _transition(slope):
+def _threshold_with_slope(slope):
     return SimpleNamespace(R=mpmath.mpf(4), certificate={"event_slope_dlogR": slope})
 
 
 def test_rate_exponent_is_derived_from_the_event_slope():
-    assert t5.derived_exponent(_transition(mpmath.mpf("0.77"))) == 0.5
-    assert np.isnan(t5.derived_exponent(_transition(mpmath.mpf(0))))          # a tangency: order unknown
+    assert t5.derived_exponent(_threshold_with_slope(mpmath.mpf("0.77"))) == 0.5
+    assert np.isnan(t5.derived_exponent(_threshold_with_slope(mpmath.mpf(0))))          # a tangency: order unknown
     assert np.isnan(t5.derived_exponent(SimpleNamespace(R=1, certificate={})))  # no certificate
 
 
@@ -163,6 +163,6 @@ def test_rate_check_fails_for_a_linear_gap_or_a_tangent_event():
         return 3 * mpmath.sqrt(mpmath.mpf(4) - R)
     def linear_gap(case, R):
         return 3 * (mpmath.mpf(4) - R)
-    assert verdict_for(t5.rate_outcome({"c": _transition(mpmath.mpf("0.8"))}, root_gap), tol) is Verdict.PASS
-    assert verdict_for(t5.rate_outcome({"c": _transition(mpmath.mpf("0.8"))}, linear_gap), tol) is Verdict.FAIL
-    assert verdict_for(t5.rate_outcome({"c": _transition(mpmath.mpf(0))}, root_gap), tol) is Verdict.FAIL
+    assert verdict_for(t5.rate_outcome({"c": _threshold_with_slope(mpmath.mpf("0.8"))}, root_gap), tol) is Verdict.PASS
+    assert verdict_for(t5.rate_outcome({"c": _threshold_with_slope(mpmath.mpf("0.8"))}, linear_gap), tol) is Verdict.FAIL
+    assert verdict_for(t5.rate_outcome({"c": _threshold_with_slope(mpmath.mpf(0))}, root_gap), tol) is Verdict.FAIL
