@@ -35,7 +35,8 @@ from scipy.special import logsumexp
 
 from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.symbolic import decide_zero, identities_outcome
-from theorems._limit_problem import CASE_II, CASE_III, BoundConstants, bound_constants, coefficient, lemma5_constants, solved
+from theorems._limit_problem import (CASE_II, CASE_III, BoundConstants, bound_constants, coefficient, lemma5_constants,
+                                     solved)
 
 
 # -- random feasible points of Eq. 66 ------------------------------------------------------------
