@@ -307,7 +307,7 @@ def L_is_maximal_at_zero() -> Outcome:
     return at_most(L_max_excess(range(2, 7), range(1, 41), ("1.0001", "1.1", "2", "5")), mpmath.mpf("-1e-20"))
 
 
-@check("Lemma 4/equality-at-etf", expect="pass", origin="paper", part="derivation",
+@check("Lemma 4/equality-at-etf", expect="pass", origin="paper", part="statement",
        method="proof-step", digits=40, tolerance=1e-35,
        claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), L(0)/N is the ETF "
              "softmax probability 1/(1 + (K-1) exp(-K s/(K-1))), and Lemma 4's equality conditions hold.",

@@ -88,7 +88,7 @@ _FACTOR_EVIDENCE = ("paper line 1328 (statement of Lemma 7): the ratios carry ex
                     "(e.g. E_H = 2, E_W = 1/2: classifier energy 1/4, feature energy 4 > 2)")
 
 
-@check("Lemma 7/factorization-symbolic", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 7/factorization-symbolic", expect="erratum", origin="paper", part="statement",
        method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity, sampled at exact rational points where it is not one",
        claim="Eq. 92's Sigma_1*, Sigma_2* multiply to Sigma* and give energies exactly E_W, E_H on the boundary "
@@ -228,7 +228,7 @@ def factorization_point(problem: LPMProblem, Z: np.ndarray, factors: Callable[..
     return float(problem.classifier_energy(W)), float(problem.feature_energy(H)), float(problem.objective(W, H))
 
 
-@check("Lemma 7/factorization-at-solution", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 7/factorization-at-solution", expect="erratum", origin="paper", part="statement",
        method="solver", tolerance=1e-6,
        reason="relative; Z* from Clarabel at TIGHT tolerances gives ||Z*||_* and the objective to ~1e-11 (measured), "
               "so energies and objective of Eq. 92 are accurate far below 1e-6",
