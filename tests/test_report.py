@@ -487,6 +487,7 @@ def test_summary_shows_statement_and_derivation_verdicts_per_result():
     assert rows["Property 1"][1] == "holds (with misprint property1-K corrected)" and rows["Property 1"][2] == "exact"
     # a beyond-the-paper check never judges the paper's result (negative control: it failed)
     assert rows["Theorem 5"][1] == "not checked" and "Penalized LPM" not in rows
+    assert rows["Theorem 5"][3] == "0; 1 beyond the paper (not judging it)"
     assert '<span class="badge v-misprints">1 misprint</span>' in html
 
 
@@ -520,3 +521,18 @@ def _rows(html: str) -> list[list[str]]:
     parser = Rows()
     parser.feed(html)
     return [r for r in parser.rows if r]
+
+
+def test_math_keeps_latex_in_markdown_and_is_typeset_inline_in_html():
+    from lpm_verify.report.document import Math
+    from lpm_verify.report.mathsvg import tex_to_svg
+    tex = r"\|\mathbf{Z}^\star\|_* = K\sqrt{E_H E_W}"
+    sec = Section("m", "M")
+    sec.add(para("inline ", Math(tex, tex_to_svg(tex))),
+            table(["As printed"], [[Math(tex, tex_to_svg(tex))], [Math("a < b")]]))
+    doc = Document("T", "s", [sec])
+    md, html = to_markdown(doc), to_html(doc)
+    assert f"inline ${tex}$" in md  # outside a table the LaTeX is verbatim
+    assert "| $\\\\|\\mathbf{Z}^\\star\\\\|_* = K\\sqrt{E_H E_W}$ |" in md  # inside, its pipes are escaped
+    assert html.count('<svg class="math"') == 2 and "<path" in html
+    assert '<code class="tex">a &lt; b</code>' in html  # no SVG: the LaTeX, escaped

@@ -16,8 +16,8 @@ import re
 from lpm_verify.errors import LPMInputError
 from lpm_verify.report.cache import Cache
 
-#: Font size of typeset formulas in points (the report's body text is about 11 pt).
-FONT_SIZE = 11.0
+#: Font size of typeset formulas in points (the report body text is 16 px = 12 pt).
+FONT_SIZE = 12.0
 _KIND = "math"
 
 

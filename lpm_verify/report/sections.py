@@ -19,9 +19,9 @@ from typing import Callable, Iterable, Mapping
 from lpm_verify.claims import BEYOND_RESULTS, RESULTS, Check, CheckRecord, Method, Origin, Verdict, fmt_error
 from lpm_verify.errata import Erratum, Status, audit, load_errata, ordered, root_ids
 from lpm_verify.report.cache import REPO_ROOT, Cache, distribution_version, library_versions
-from lpm_verify.report.document import Badge, Code, Heading, Inline, Math, Section, note, para, table
+from lpm_verify.report.document import Badge, Block, Code, Heading, Inline, Math, Section, note, para, table
 from lpm_verify.report.mathsvg import tex_to_svg
-from lpm_verify.verdicts import (FAILS, HOLDS, MISPRINTS, NOT_CHECKED, PartVerdict, ResultVerdicts,
+from lpm_verify.verdicts import (MISPRINTS, NOT_CHECKED, PartVerdict, ResultVerdicts,
                                  all_result_verdicts, judged_records, misprint_totals, result_verdicts)
 
 NO_CHECK = "no check yet"
@@ -87,13 +87,16 @@ def summarize_result(result: str, records: list[CheckRecord], left_out: list[tup
     roots = root_ids(load_errata()) if roots is None else roots
     mine = judged_records(result, records)
     verdicts = result_verdicts(result, mine, roots)
+    others = sum(1 for r in records if r.result == result) - len(mine)
+    beyond = f"; {others} beyond the paper (not judging it)" if others else ""
     if not mine:
-        counts = f"0; not run: {_left_out_text(left_out)}" if left_out else f"0 ({NO_CHECK})"
+        counts = f"0; not run: {_left_out_text(left_out)}" if left_out else "0" + (beyond or f" ({NO_CHECK})")
         return ResultRow(result, verdicts, counts, "-", "-", None)
     tally = Counter(r.verdict for r in mine)
     counts = ", ".join(f"{tally[v]} {v}" for v in _PRIORITY if tally.get(v))
     if left_out:
         counts += f"; not run: {_left_out_text(left_out)}"
+    counts += beyond
     held = sorted((r for r in mine if r.verdict in (Verdict.PASS.value, Verdict.ERRATUM.value)),
                   key=lambda r: (_METHOD_RANK.get(r.method, 99), r.precision_digits is not None))
     if held:
@@ -165,9 +168,9 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
                  + ", ".join(f"{verdicts.get(v, 0)} {v}" for v in _PRIORITY)
                  + (f", {verdicts[Verdict.NOT_REPRODUCED.value]} {Verdict.NOT_REPRODUCED.value}"
                     if verdicts.get(Verdict.NOT_REPRODUCED.value) else "")
-                 + f". Statements: {statements.get(HOLDS, 0)} hold, {statements.get(FAILS, 0)} fail, "
-                 f"{statements.get(NOT_CHECKED, 0)} not checked. The printed text has {misprints} "
-                 f"misprint{'' if misprints == 1 else 's'} ({n_errata} records; see Errata). {computed} checks were "
+                 + ". Results: " + ", ".join(f"{n} {v}" for v, n in statements.most_common())
+                 + f". The checks found {misprints} misprint{'' if misprints == 1 else 's'} in the printed text "
+                 f"({n_errata} records; see Errata). {computed} checks were "
                  f"run for this report, {len(records) - computed} read from the cache (their inputs had not changed)."))
     sec.add(table(["Result", "Statement", "Printed derivation", "Checks", "Strongest evidence",
                    "Worst error vs tolerance", "Time (s)"],
@@ -200,7 +203,7 @@ def _record_evidence(r: CheckRecord) -> str:
             f"{r.tolerance:.0e}, {precision(r.precision_digits)})")
 
 
-def _erratum_blocks(e: Erratum, by_id: Mapping[str, CheckRecord], svg: Callable[[str], str]) -> list:
+def _erratum_blocks(e: Erratum, by_id: Mapping[str, CheckRecord], svg: Callable[[str], str]) -> list[Block]:
     """One root misprint: where, printed and corrected forms typeset, why, and its records."""
     rows = []
     for i, chk in enumerate(e.checks):
