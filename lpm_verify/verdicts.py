@@ -58,10 +58,13 @@ class PartVerdict:
     failed: tuple[str, ...] = ()          # check ids with verdict fail
     skipped: int = 0                      # checks of this part that were skipped
 
-    def text(self) -> str:
-        """The verdict as the summary prints it."""
+    def text(self, max_names: int | None = None) -> str:
+        """The verdict as the summary prints it; a statement that holds with misprints names them (more
+        than ``max_names``: counts them, for a fixed-width table)."""
         if self.verdict == MISPRINTS:
             out = f"{_count(len(self.misprints), 'misprint')} ({_count(self.records, 'record')})"
+        elif self.verdict == HOLDS and self.misprints and max_names is not None and len(self.misprints) > max_names:
+            out = f"holds (with {len(self.misprints)} misprints corrected)"
         elif self.verdict == HOLDS and self.misprints:
             out = f"holds (with misprint{'s' if len(self.misprints) > 1 else ''} {', '.join(self.misprints)} corrected)"
         else:

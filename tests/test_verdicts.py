@@ -105,3 +105,10 @@ def test_verify_prints_both_verdicts_per_result():
     line = next(ln for ln in text.splitlines() if ln.startswith("Property 1"))
     assert "holds (with misprint property1-K corrected)" in line and line.rstrip().endswith("exact")
     assert "1 misprint (1 erratum record)" in text and "Theorem 1" not in text  # only results run here
+
+
+def test_a_fixed_width_table_counts_many_statement_misprints_instead_of_naming_them():
+    v = result_verdicts("Theorem 1", [rec("Theorem 1/minimum-value", "erratum"), rec("Theorem 1/display", "erratum")],
+                        ROOTS)
+    assert v.statement.text(max_names=1) == "holds (with 2 misprints corrected)"
+    assert v.statement.text() == "holds (with misprints theorem1-Cb, theorem1-exp corrected)"

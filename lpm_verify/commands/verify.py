@@ -45,7 +45,7 @@ def format_summary(records: list[CheckRecord]) -> str:
     roots = root_ids(load_errata())
     present = {r.result for r in records}
     rows = [("result", "statement", "printed derivation")]
-    rows += [(v.result, v.statement.text(), v.derivation.text())
+    rows += [(v.result, v.statement.text(max_names=2), v.derivation.text())
              for v in all_result_verdicts(records, roots) if v.result in present]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     for r in records:
         if r.verdict == Verdict.FAIL.value:
             print(r.summary(), file=sys.stderr)
-    for problem in audit(load_errata(), {r.id: r.verdict for r in records}).problems():
+    registered = [c.id for c in REGISTRY.checks()]
+    for problem in audit(load_errata(), {r.id: r.verdict for r in records}, registered).problems():
         print(f"errata table: {problem}", file=sys.stderr)
     if args.json:
         write_json_atomic(args.json, {"summary": summary_json(records, root_ids(load_errata())),

@@ -66,7 +66,7 @@ class ResultRow:
 
     @property
     def statement(self) -> str:
-        return self.verdicts.statement.text()
+        return self.verdicts.statement.text(max_names=2)
 
     @property
     def derivation(self) -> str:
