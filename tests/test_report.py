@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -37,12 +38,12 @@ from lpm_verify.claims import check, compare, printed_vs_derived
 
 def register(reg):
     @check("Definition 1/exact", claim="1 = 1", method="symbolic", tolerance=0, reason="exact", digits=None,
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="pass")
     def _exact():
         return compare(1, 1)
 
     @check("Theorem 1/printed-formula", claim="printed constant", method="proof-step", tolerance=1e-12,
-           reason="float64 rounding", registry=reg)
+           reason="float64 rounding", registry=reg, origin="paper", part="derivation", expect="erratum")
     def _erratum():
         return printed_vs_derived(2.0, 1.0, 1.0, printed="L = a | b <x>", corrected="L = a", evidence="2 != 1 at a = 1")
 '''
@@ -53,17 +54,17 @@ from lpm_verify.claims import check, compare, skipped
 
 def register(reg):
     @check("Theorem 4/numeric", claim="observed within 1e-9", method="numeric", tolerance=1e-9,
-           reason="float64 solve", registry=reg)
+           reason="float64 solve", registry=reg, origin="paper", part="statement", expect="pass")
     def _numeric():
         return compare(0.5, 0.5 + 1e-12)
 
     @check("Lemma 2/needs-mosek", claim="solver agrees", method="solver", tolerance=1e-6, reason="IPM accuracy",
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="skipped")
     def _skip():
         return skipped("MOSEK is not licensed here")
 
     @check("Lemma 4/long", claim="slow one", method="numeric", tolerance=1e-9, reason="float64", slow=True,
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="pass")
     def _slow():
         return compare(1.0, 1.0)
 '''
@@ -215,10 +216,10 @@ def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store
     # the erratum: printed and corrected forms, evidence, and the command that reproduces it
     assert "L = a | b <x>" in text and 'python -m lpm_verify verify --only "Theorem 1/printed-formula"' in text
     assert r"L = a \| b <x>" in md
-    # the fail-free private registry: Theorem 1's statement holds with a misprint (not in the errata table,
-    # so it is its own root), Lemma 2 skipped, Lemma 4 slow (not run)
+    # the fail-free private registry: Theorem 1's printed derivation has a misprint (not in the errata table,
+    # so it is its own root) and no statement check, Lemma 2 skipped, Lemma 4 slow (not run)
     lines = {line.split()[0] + " " + line.split()[1]: line for line in result.summary.splitlines()[1:]}
-    assert "holds (with misprint Theorem 1/printed-formula corrected)" in lines["Theorem 1"]
+    assert re.split(r"\s{2,}", lines["Theorem 1"])[1:3] == ["not checked", "1 misprint (1 record)"]
     assert "not checked (1 skipped)" in lines["Lemma 2"] and " not run: " in lines["Lemma 4"]
     assert " holds " in lines["Definition 1"] and "symbolic (exact)" in lines["Definition 1"]
     assert "Theorem 1/printed-formula' has verdict erratum but no root misprint" in text  # the table audit
@@ -226,7 +227,8 @@ def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store
     checks_json = json.loads((out / "data" / "checks.json").read_text())
     records = checks_json["records"]
     summary = {r["result"]: r for r in checks_json["summary"]["results"]}
-    assert summary["Theorem 1"]["statement"]["verdict"] == "holds" and checks_json["summary"]["erratum_records"] == 1
+    assert summary["Theorem 1"]["derivation"]["misprints"] == ["Theorem 1/printed-formula"]
+    assert summary["Definition 1"]["statement"]["verdict"] == "holds" and checks_json["summary"]["erratum_records"] == 1
     assert {r["id"] for r in records} == {"Definition 1/exact", "Theorem 1/printed-formula", "Theorem 4/numeric",
                                           "Lemma 2/needs-mosek"}
     csv_lines = (out / "data" / "sweep.csv").read_text().splitlines()
