@@ -491,6 +491,10 @@ def test_summary_shows_statement_and_derivation_verdicts_per_result():
     assert rows["Theorem 5"][1] == "not checked" and "Penalized LPM" not in rows
     assert rows["Theorem 5"][3] == "0; 1 beyond the paper (not judging it)"
     assert '<span class="badge v-misprints">1 misprint</span>' in html
+    assert "came out other than pinned" not in html
+    records[4].expect = "erratum"  # negative control: a verdict that differs from its pin is called out
+    flipped = " ".join(_text(to_html(Document("T", "s", [summary_section(records, [], 0)]))))
+    assert "1 check came out other than pinned (expect=): Theorem 1/eq9: pinned erratum, got pass" in flipped
 
 
 def _text(html: str) -> list[str]:

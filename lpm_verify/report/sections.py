@@ -184,6 +184,10 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
     missing = [r.result for r in rows if r.counts.endswith(f"({NO_CHECK})")]
     if missing:
         sec.add(note(f"No check is registered yet for: {', '.join(missing)}."))
+    flipped = [r for r in records if r.expect is not None and r.verdict != r.expect]
+    if flipped:
+        sec.add(note(f"{len(flipped)} check{'' if len(flipped) == 1 else 's'} came out other than pinned (expect=): "
+                     + "; ".join(f"{r.id}: pinned {r.expect}, got {r.verdict}" for r in flipped) + "."))
     failed = [r for r in records if r.verdict == Verdict.FAIL.value]
     if failed:
         sec.add(para("Failed checks (each reproducible with the command beside it):"))
@@ -300,8 +304,9 @@ def checks_section(records: list[CheckRecord]) -> Section:
     sec = Section("checks", "All checks")
     sec.add(para("Every check record of this report (also in ", Code("data/checks.json"),
                  "). Tolerance reasons say why each tolerance has its size."))
-    sec.add(table(["Check", "Method", "Verdict", "Error", "Tolerance", "Precision", "Seconds", "Claim / tolerance reason"],
-                  [[r.id, r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
+    sec.add(table(["Check", "Origin / part", "Method", "Verdict", "Error", "Tolerance", "Precision", "Seconds",
+                   "Claim / tolerance reason"],
+                  [[r.id, f"{r.origin} / {r.part}", r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
                     precision(r.precision_digits), f"{r.seconds:.2f}",
                     f"{r.claim} [tolerance: {r.tolerance_reason}]" + (f" [skipped: {r.skip_reason}]" if r.skip_reason else "")]
                    for r in in_paper_order(records)]))
