@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from lpm_verify.report.document import Badge, Code, Document, Section, note, par
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import NO_CHECK, summarize_result
 
-SECTIONS = ("summary", "errata", "lpm-figures", "networks", "checks", "provenance")
+SECTIONS = ("summary", "errata", "beyond", "lpm-figures", "networks", "checks", "provenance")
 
 CHECKS_A = '''
 from lpm_verify.claims import check, compare, printed_vs_derived
@@ -37,12 +38,12 @@ from lpm_verify.claims import check, compare, printed_vs_derived
 
 def register(reg):
     @check("Definition 1/exact", claim="1 = 1", method="symbolic", tolerance=0, reason="exact", digits=None,
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="pass")
     def _exact():
         return compare(1, 1)
 
     @check("Theorem 1/printed-formula", claim="printed constant", method="proof-step", tolerance=1e-12,
-           reason="float64 rounding", registry=reg)
+           reason="float64 rounding", registry=reg, origin="paper", part="derivation", expect="erratum")
     def _erratum():
         return printed_vs_derived(2.0, 1.0, 1.0, printed="L = a | b <x>", corrected="L = a", evidence="2 != 1 at a = 1")
 '''
@@ -53,17 +54,17 @@ from lpm_verify.claims import check, compare, skipped
 
 def register(reg):
     @check("Theorem 4/numeric", claim="observed within 1e-9", method="numeric", tolerance=1e-9,
-           reason="float64 solve", registry=reg)
+           reason="float64 solve", registry=reg, origin="paper", part="statement", expect="pass")
     def _numeric():
         return compare(0.5, 0.5 + 1e-12)
 
     @check("Lemma 2/needs-mosek", claim="solver agrees", method="solver", tolerance=1e-6, reason="IPM accuracy",
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="skipped")
     def _skip():
         return skipped("MOSEK is not licensed here")
 
     @check("Lemma 4/long", claim="slow one", method="numeric", tolerance=1e-9, reason="float64", slow=True,
-           registry=reg)
+           registry=reg, origin="paper", part="statement", expect="pass")
     def _slow():
         return compare(1.0, 1.0)
 '''
@@ -215,12 +216,19 @@ def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store
     # the erratum: printed and corrected forms, evidence, and the command that reproduces it
     assert "L = a | b <x>" in text and 'python -m lpm_verify verify --only "Theorem 1/printed-formula"' in text
     assert r"L = a \| b <x>" in md
-    # the fail-free private registry: Theorem 1 is an erratum, Lemma 2 skipped, Lemma 4 slow (not run)
+    # the fail-free private registry: Theorem 1's printed derivation has a misprint (not in the errata table,
+    # so it is its own root) and no statement check, Lemma 2 skipped, Lemma 4 slow (not run)
     lines = {line.split()[0] + " " + line.split()[1]: line for line in result.summary.splitlines()[1:]}
-    assert " erratum " in lines["Theorem 1"] and " skipped " in lines["Lemma 2"] and " not run " in lines["Lemma 4"]
-    assert " pass " in lines["Definition 1"] and "symbolic (exact)" in lines["Definition 1"]
+    assert re.split(r"\s{2,}", lines["Theorem 1"])[1:3] == ["not checked", "1 misprint (1 record)"]
+    assert "not checked (1 skipped)" in lines["Lemma 2"] and " not run: " in lines["Lemma 4"]
+    assert " holds " in lines["Definition 1"] and "symbolic (exact)" in lines["Definition 1"]
+    assert "Theorem 1/printed-formula' has verdict erratum but no root misprint" in text  # the table audit
     # data files
-    records = json.loads((out / "data" / "checks.json").read_text())
+    checks_json = json.loads((out / "data" / "checks.json").read_text())
+    records = checks_json["records"]
+    summary = {r["result"]: r for r in checks_json["summary"]["results"]}
+    assert summary["Theorem 1"]["derivation"]["misprints"] == ["Theorem 1/printed-formula"]
+    assert summary["Definition 1"]["statement"]["verdict"] == "holds" and checks_json["summary"]["erratum_records"] == 1
     assert {r["id"] for r in records} == {"Definition 1/exact", "Theorem 1/printed-formula", "Theorem 4/numeric",
                                           "Lemma 2/needs-mosek"}
     csv_lines = (out / "data" / "sweep.csv").read_text().splitlines()
@@ -314,9 +322,10 @@ def test_result_verdict_is_the_worst_and_evidence_the_strongest_that_held():
     row = summarize_result("Theorem 1", [_rec("Theorem 1", "pass", "solver", 1e-9, 1e-6),
                                          _rec("Theorem 1", "fail", "symbolic", 1.0, 0.0),
                                          _rec("Theorem 1", "pass", "proof-step", 1e-7, 1e-6)], [])
-    assert row.verdict == "fail" and row.evidence.startswith("proof steps (float64)")
+    assert row.statement == "fails" and row.evidence.startswith("proof steps (float64)")
     assert row.worst.startswith("1.00e+00 vs 0e+00")
-    assert summarize_result("Lemma 3", [], []).verdict == NO_CHECK
+    empty = summarize_result("Lemma 3", [], [])
+    assert empty.statement == "not checked" and NO_CHECK in empty.counts
 
 
 def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
@@ -324,7 +333,7 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     out = tmp_path / "rep"
     rc = main(["report", "--out", str(out), "--no-train", "--runs", str(tmp_path / "none"),
                "--only", "Definition 1", "--sweep-points", "3", "--skip-slow"])
-    records = json.loads((out / "data" / "checks.json").read_text())
+    records = json.loads((out / "data" / "checks.json").read_text())["records"]
     assert records and all(r["result"] == "Definition 1" for r in records)
     assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)
     text = (out / "index.md").read_text()
@@ -402,3 +411,134 @@ def test_an_empty_store_trains_the_report_preset_or_says_how_to_get_the_data(tmp
     got = gather_runs(tmp_path / "empty", train=True)
     assert not got.trained and got.runs == 0 and "apt-get install dataset-fashion-mnist" in got.notes[0]
     assert "--no-train" in gather_runs(tmp_path / "empty", train=False).notes[0]
+
+
+# -- errata by root misprint, beyond the paper, two verdicts per result -------------------------
+def _erec(check_id: str, verdict: str, *, part: str = "derivation", origin: str = "paper",
+          printed: str | None = "printed form", evidence: str | None = "evidence text") -> CheckRecord:
+    return CheckRecord(check_id, check_id.split("/", 1)[0], "claim of " + check_id, "proof-step", verdict, 0, 0,
+                       0.5 if verdict == "erratum" else 0.0, 1e-12, "float64 rounding", 15, 0.1, {},
+                       printed=printed if verdict == "erratum" else None, corrected="corrected form",
+                       evidence=evidence if verdict == "erratum" else None, part=part, origin=origin)
+
+
+def _private_errata():
+    from lpm_verify.errata import parse_errata
+    entry = {"location": "SI Appendix A.1, proof of Theorem 1: Eq. 23", "note": "why it is wrong"}
+    return parse_errata({"version": 1, "erratum": [
+        {**entry, "id": "t1-artifact", "printed": r"\mathrm{arg\,max}_k\ x", "corrected": r"\mathrm{arg\,min}_k\ x",
+         "status": "possible transcription artifact", "checks": ["Theorem 1/argmax"]},
+        {**entry, "id": "t1-Cb", "printed": r"C_b := e^{-s/(K-1)}", "corrected": r"C_b := (K-1)\,e^{-s/(K-1)}",
+         "status": "confirmed", "checks": ["Theorem 1/root", "Theorem 1/consequence", "Theorem 1/not-showing"]},
+    ]})
+
+
+def test_errata_section_groups_records_by_root_misprint_with_artifacts_apart(tmp_path):
+    from lpm_verify.report.sections import errata_section
+    records = [_erec("Theorem 1/root", "erratum"), _erec("Theorem 1/consequence", "erratum"),
+               _erec("Theorem 1/not-showing", "pass"), _erec("Theorem 1/argmax", "erratum"),
+               _erec("Lemma 2/stray", "erratum", evidence="stray evidence")]
+    sec = errata_section(records, _private_errata(), cache=Cache(tmp_path))
+    doc = Document("T", "s", [sec])
+    html, md = to_html(doc), to_markdown(doc)
+    text = " ".join(_text(html))
+    assert "2 misprints (3 records): 1 confirmed, 1 possible transcription artifact" in text
+    # confirmed first, then the artifacts under their own heading, then the record without a root
+    order = [text.index(s) for s in ("Confirmed misprints", "t1-Cb (Theorem 1)", "Possible transcription artifacts",
+                                     "t1-artifact (Theorem 1)", "Erratum records without a root misprint")]
+    assert order == sorted(order)
+    # under the root: the root record, its consequences with evidence and the command that reproduces each
+    assert text.index("Theorem 1/root") < text.index("Theorem 1/consequence") and "consequence" in text
+    assert 'python -m lpm_verify verify --only "Theorem 1/consequence"' in text and "evidence text" in text
+    # typeset in HTML (inline SVG, offline), LaTeX kept in the Markdown
+    assert html.count('<svg class="math"') == 4 and 'aria-label="C_b := e^{-s/(K-1)}"' in html
+    assert r"$C_b := (K-1)\,e^{-s/(K-1)}$" in md
+    # the audit: a listed check that passed, and an erratum verdict without a root, are both flagged
+    assert "'Theorem 1/not-showing', whose verdict is pass" in text
+    assert "'Lemma 2/stray' has verdict erratum but no root misprint" in text and "stray evidence" in text
+    # negative control: with no erratum record there is no misprint to count
+    clean = errata_section([_erec("Theorem 1/root", "pass")], _private_errata(), cache=Cache(tmp_path))
+    assert "No check found a misprint" in " ".join(_text(to_html(Document("T", "s", [clean]))))
+
+
+def test_beyond_section_lists_only_the_suites_own_findings():
+    from lpm_verify.report.sections import beyond_section
+    records = [_erec("Theorem 5/limit", "pass", part="statement"),
+               _erec("Theorem 5/exact-collapse-at-finite-R", "pass", part="statement", origin="beyond"),
+               _erec("Penalized LPM/weight-decay", "fail", part="statement", origin="beyond")]
+    text = " ".join(_text(to_html(Document("T", "s", [beyond_section(records)]))))
+    assert "Theorem 5/exact-collapse-at-finite-R" in text and "Penalized LPM/weight-decay" in text
+    assert "Theorem 5/limit" not in text
+    assert "fails" in text  # the beyond-the-paper model's own verdict
+    empty = " ".join(_text(to_html(Document("T", "s", [beyond_section(records[:1])]))))
+    assert "No check in this report has origin beyond" in empty and "Penalized LPM" in empty
+
+
+def test_summary_shows_statement_and_derivation_verdicts_per_result():
+    from lpm_verify.report.sections import summary_section
+    records = [_erec("Property 1/i-constant-symbolic", "erratum", part="statement"),
+               _erec("Property 1/kkt-step", "pass"),
+               _erec("Theorem 1/minimum-value", "erratum"), _erec("Theorem 1/equality-eq22-27", "erratum"),
+               _erec("Theorem 1/eq9", "pass", part="statement"),
+               _erec("Theorem 5/exact-collapse-at-finite-R", "fail", part="statement", origin="beyond")]
+    sec = summary_section(records, [], 0)
+    html = to_html(Document("T", "s", [sec]))
+    rows = {cells[0]: cells for cells in _rows(html)}
+    # the real errata table: two records of one root misprint count once
+    assert rows["Theorem 1"][1].startswith("holds") and rows["Theorem 1"][2].startswith("1 misprint (2 records")
+    assert rows["Property 1"][1] == "holds (with misprint property1-K corrected)" and rows["Property 1"][2] == "exact"
+    # a beyond-the-paper check never judges the paper's result (negative control: it failed)
+    assert rows["Theorem 5"][1] == "not checked" and "Penalized LPM" not in rows
+    assert rows["Theorem 5"][3] == "0; 1 beyond the paper (not judging it)"
+    assert '<span class="badge v-misprints">1 misprint</span>' in html
+    assert "came out other than pinned" not in html
+    records[4].expect = "erratum"  # negative control: a verdict that differs from its pin is called out
+    flipped = " ".join(_text(to_html(Document("T", "s", [summary_section(records, [], 0)]))))
+    assert "1 check came out other than pinned (expect=): Theorem 1/eq9: pinned erratum, got pass" in flipped
+
+
+def _text(html: str) -> list[str]:
+    page = _Page()
+    page.feed(html)
+    return page.text
+
+
+def _rows(html: str) -> list[list[str]]:
+    """The body rows of every table, as the text of each cell."""
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag == "td":
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "td":
+                self.rows[-1].append(self.cell.strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+    parser = Rows()
+    parser.feed(html)
+    return [r for r in parser.rows if r]
+
+
+def test_math_keeps_latex_in_markdown_and_is_typeset_inline_in_html():
+    from lpm_verify.report.document import Math
+    from lpm_verify.report.mathsvg import tex_to_svg
+    tex = r"\|\mathbf{Z}^\star\|_* = K\sqrt{E_H E_W}"
+    sec = Section("m", "M")
+    sec.add(para("inline ", Math(tex, tex_to_svg(tex))),
+            table(["As printed"], [[Math(tex, tex_to_svg(tex))], [Math("a < b")]]))
+    doc = Document("T", "s", [sec])
+    md, html = to_markdown(doc), to_html(doc)
+    assert f"inline ${tex}$" in md  # outside a table the LaTeX is verbatim
+    assert "| $\\\\|\\mathbf{Z}^\\star\\\\|_* = K\\sqrt{E_H E_W}$ |" in md  # inside, its pipes are escaped
+    assert html.count('<svg class="math"') == 2 and "<path" in html
+    assert '<code class="tex">a &lt; b</code>' in html  # no SVG: the LaTeX, escaped

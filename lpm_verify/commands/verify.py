@@ -1,7 +1,9 @@
 """``python -m lpm_verify verify [--only RESULT] [--json PATH]``: run the registered checks.
 
-Prints one row per check (result, claim, method, verdict, error, tolerance, seconds) and exits 1
-if any verdict is ``fail`` (errata are findings, not failures), 0 otherwise.
+Prints one row per check (result, claim, method, verdict, error, tolerance, seconds), then one row per
+result with its two verdicts (statement; printed derivation, counted by root misprint; see
+:mod:`lpm_verify.verdicts`), and exits 1 if any verdict is ``fail`` (errata are findings, not
+failures), 0 otherwise.  ``--json`` writes ``{"summary": {...per result...}, "records": [...]}``.
 """
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ import sys
 from collections import Counter
 
 from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error, load_all, run_checks
+from lpm_verify.errata import audit, load_errata, root_ids
 from lpm_verify.errors import LPMInputError
 from lpm_verify.io import write_json_atomic
+from lpm_verify.verdicts import all_result_verdicts, misprint_totals, summary_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", metavar="RESULT",
                         help="a result ('Theorem 1') or check-id prefix; repeatable")
-    parser.add_argument("--json", metavar="PATH", help="write the records as a JSON list")
+    parser.add_argument("--json", metavar="PATH",
+                        help='write {"summary": per-result verdicts, "records": [check records]} as JSON')
     parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
     parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
 
@@ -35,6 +40,21 @@ def format_table(records: list[CheckRecord]) -> str:
     return "\n".join(lines)
 
 
+def format_summary(records: list[CheckRecord]) -> str:
+    """Fixed-width table of the two verdicts of each result that has records here, and the errata count."""
+    roots = root_ids(load_errata())
+    present = {r.result for r in records}
+    rows = [("result", "statement", "printed derivation")]
+    rows += [(v.result, v.statement.text(max_names=2), v.derivation.text())
+             for v in all_result_verdicts(records, roots) if v.result in present]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    misprints, n = misprint_totals(records, roots)
+    lines.append(f"{misprints} misprint{'' if misprints == 1 else 's'} ({n} erratum record{'' if n == 1 else 's'})"
+                 " by root misprint; statement verdicts judge origin=paper checks only")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     load_all()
     if args.only:
@@ -47,9 +67,15 @@ def run(args: argparse.Namespace) -> int:
     checks = REGISTRY.checks(args.only, include_slow=args.slow)
     records = run_checks(checks, jobs=args.jobs, progress=sys.stderr.isatty())
     print(format_table(records))
+    print()
+    print(format_summary(records))
     for r in records:
         if r.verdict == Verdict.FAIL.value:
             print(r.summary(), file=sys.stderr)
+    registered = [c.id for c in REGISTRY.checks()]
+    for problem in audit(load_errata(), {r.id: r.verdict for r in records}, registered).problems():
+        print(f"errata table: {problem}", file=sys.stderr)
     if args.json:
-        write_json_atomic(args.json, [r.to_json() for r in records])
+        write_json_atomic(args.json, {"summary": summary_json(records, root_ids(load_errata())),
+                                      "records": [r.to_json() for r in records]})
     return 1 if any(r.verdict == Verdict.FAIL.value for r in records) else 0

@@ -2,7 +2,7 @@
 
     <out>/index.md, <out>/index.html      the same section model, two renderings
     <out>/*.png                          figures referenced by both
-    <out>/data/checks.json               every check record
+    <out>/data/checks.json               {"summary": per-result verdicts, "records": every check record}
     <out>/data/sweep.csv                 every LPM sweep row (Fig. 3, Fig. 8, network overlays)
     <out>/data/thresholds.json           every regime threshold with its certificate
     <out>/data/runs.json                 the runs the network section used (config + metrics)
@@ -28,6 +28,9 @@ from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.sweep import write_sweep_csv
 from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
                                         summary_section, summary_text)
+from lpm_verify.report.sections import beyond_section
+from lpm_verify.errata import load_errata, root_ids
+from lpm_verify.verdicts import summary_json
 
 
 @dataclass
@@ -112,10 +115,16 @@ def build_report(options: ReportOptions) -> ReportResult:
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
                              progress=options.progress, registry=options.registry)
     records = gathered.records
-    files.append(write_json_atomic(out / "data" / "checks.json", [r.to_json() for r in records]))
+    files.append(write_json_atomic(out / "data" / "checks.json",
+                                   {"summary": summary_json(records, root_ids(load_errata())),
+                                    "records": [r.to_json() for r in records]}))
     summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed)))
     t = _Timer()
-    errata = t.stop(errata_section(records))
+    # registration is audited against the real registry only (a private one lacks the listed checks)
+    registered = None if options.registry is not None else [r.id for r in records] + [c.id for c, _ in gathered.not_run]
+    errata = t.stop(errata_section(records, cache=cache, registered=registered))
+    t = _Timer()
+    beyond = t.stop(beyond_section(records))
 
     _log(options, "report: LPM sweeps and thresholds")
     t = _Timer()
@@ -140,7 +149,7 @@ def build_report(options: ReportOptions) -> ReportResult:
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
     t = _Timer()
     checks = t.stop(checks_section(records))
-    body = [summary, errata, lpm, nets, checks]
+    body = [summary, errata, beyond, lpm, nets, checks]
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)

@@ -19,13 +19,24 @@ class Code:
 
 @dataclass(frozen=True)
 class Badge:
-    """A verdict (pass / fail / erratum / skipped / no check yet), coloured in HTML."""
+    """A verdict (pass / fail / erratum / skipped / holds / exact / ...), coloured in HTML by ``verdict``;
+    ``label`` is the text shown when it differs from the verdict ("2 misprints")."""
 
     verdict: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Math:
+    """A formula: ``tex`` is LaTeX (kept as ``$tex$`` in Markdown); ``svg`` its typeset inline SVG for
+    HTML (made by :mod:`lpm_verify.report.mathsvg`; empty: HTML shows the LaTeX as code)."""
+
+    tex: str
+    svg: str = ""
 
 
 #: One piece of inline content; a cell or a paragraph is a sequence of them.
-Inline = Union[str, Code, Badge]
+Inline = Union[str, Code, Badge, Math]
 Cell = Union[Inline, tuple[Inline, ...]]
 
 

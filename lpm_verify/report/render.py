@@ -10,7 +10,7 @@ import html
 import re
 
 from lpm_verify.report.document import (Badge, Block, Cell, Code, CodeBlock, Document, Figure,
-                                        Heading, Inline, Note, Paragraph, Table)
+                                        Heading, Inline, Math, Note, Paragraph, Table)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&])")
 
@@ -29,7 +29,10 @@ def _md_inline(part: Inline, in_table: bool) -> str:
         out = _md_code(part.text)
         return out.replace("|", r"\|") if in_table else out
     if isinstance(part, Badge):
-        return f"**{part.verdict}**"
+        return "**" + _MD_SPECIAL.sub(r"\\\1", part.label or part.verdict) + "**"
+    if isinstance(part, Math):  # the LaTeX source, as Markdown math
+        tex = " ".join(part.tex.split())
+        return f"${tex}$".replace("|", r"\|") if in_table else f"${tex}$"
     return _MD_SPECIAL.sub(r"\\\1", str(part).replace("\n", " " if in_table else "\n"))
 
 
@@ -93,6 +96,11 @@ figcaption{color:#57606a;font-size:.86rem;max-width:900px}
  white-space:nowrap}
 .v-pass{background:#dafbe1;color:#116329}.v-fail{background:#ffebe9;color:#a40e26}
 .v-erratum{background:#fff1c2;color:#7d4e00}.v-skipped,.v-no-check-yet{background:#eaeef2;color:#424a53}
+.v-holds,.v-exact{background:#dafbe1;color:#116329}.v-fails{background:#ffebe9;color:#a40e26}
+.v-misprints{background:#fff1c2;color:#7d4e00}.v-not-reproduced{background:#fde2cf;color:#8a3c00}
+.v-not-checked,.v-n-a,.v-not-run{background:#eaeef2;color:#424a53}
+.v-confirmed{background:#fff1c2;color:#7d4e00}.v-possible-transcription-artifact{background:#ddf4ff;color:#0a3069}
+svg.math{vertical-align:middle;max-width:100%;height:auto}
 """
 
 
@@ -105,7 +113,9 @@ def _html_inline(part: Inline) -> str:
         return f"<code>{_esc(part.text)}</code>"
     if isinstance(part, Badge):
         css = "v-" + re.sub(r"[^a-z]+", "-", part.verdict.lower()).strip("-")
-        return f'<span class="badge {css}">{_esc(part.verdict)}</span>'
+        return f'<span class="badge {css}">{_esc(part.label or part.verdict)}</span>'
+    if isinstance(part, Math):  # typeset SVG made by mathsvg from our own table; the LaTeX otherwise
+        return part.svg if part.svg else f'<code class="tex">{_esc(part.tex)}</code>'
     return _esc(part)
 
 

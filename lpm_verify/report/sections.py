@@ -1,9 +1,9 @@
-"""Sections built from check records: Summary, Errata, All checks, and Provenance.
+"""Sections built from check records: Summary, Errata, Beyond the paper, All checks, and Provenance.
 
-The summary has one row for EVERY numbered result in :data:`lpm_verify.claims.RESULTS`; a result
-without a record says so ("no check yet") instead of disappearing.  A result's verdict is the worst
-of its checks' verdicts (fail > erratum > pass > skipped), each computed by
-:func:`lpm_verify.claims.verdict_for` and never re-derived here.
+The summary has one row for EVERY result of the paper in :data:`lpm_verify.claims.RESULTS`; a result
+without a record says so ("no check yet") instead of disappearing.  Its two verdicts (statement and
+printed derivation) come from :mod:`lpm_verify.verdicts` and its errata from :mod:`lpm_verify.errata`;
+every record's own verdict comes from :func:`lpm_verify.claims.verdict_for`.  Nothing is re-derived here.
 """
 from __future__ import annotations
 
@@ -14,15 +14,19 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
-from lpm_verify.claims import RESULTS, Check, CheckRecord, Method, Verdict, fmt_error
+from lpm_verify.claims import BEYOND_RESULTS, RESULTS, Check, CheckRecord, Method, Origin, Verdict, fmt_error
+from lpm_verify.errata import Erratum, Status, audit, load_errata, ordered, root_ids
 from lpm_verify.report.cache import REPO_ROOT, Cache, distribution_version, library_versions
-from lpm_verify.report.document import Badge, Code, Heading, Section, note, para, table
+from lpm_verify.report.document import Badge, Block, Code, Heading, Inline, Math, Section, note, para, table
+from lpm_verify.report.mathsvg import tex_to_svg
+from lpm_verify.verdicts import (MISPRINTS, NOT_CHECKED, PartVerdict, ResultVerdicts,
+                                 all_result_verdicts, judged_records, misprint_totals, result_verdicts)
 
 NO_CHECK = "no check yet"
 NOT_RUN = "not run"
-#: Result verdict = the first of these that any of its checks has.
+#: Verdicts of check records, in the order counts list them.
 _PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.PASS.value, Verdict.SKIPPED.value)
 _METHOD_RANK = {m.value: i for i, m in enumerate(Method)}
 _METHOD_NAME = {"symbolic": "symbolic", "proof-step": "proof steps", "numeric": "numeric",
@@ -51,14 +55,22 @@ def _ratio(r: CheckRecord) -> float:
 
 @dataclass
 class ResultRow:
-    """One line of the summary table."""
+    """One line of the summary table: the result's two verdicts (:mod:`lpm_verify.verdicts`) and its evidence."""
 
     result: str
-    verdict: str
+    verdicts: ResultVerdicts
     counts: str
     evidence: str
     worst: str
     seconds: float | None
+
+    @property
+    def statement(self) -> str:
+        return self.verdicts.statement.text(max_names=2)
+
+    @property
+    def derivation(self) -> str:
+        return self.verdicts.derivation.text()
 
 
 def _left_out_text(left_out: list[tuple[Check, str]]) -> str:
@@ -66,17 +78,26 @@ def _left_out_text(left_out: list[tuple[Check, str]]) -> str:
     return "; ".join(f"{n} {why}" for why, n in reasons.items())
 
 
-def summarize_result(result: str, records: list[CheckRecord], left_out: list[tuple[Check, str]]) -> ResultRow:
-    """Verdict, strongest evidence, worst error vs tolerance and time of one result's records."""
-    if not records:
-        verdict = NOT_RUN if left_out else NO_CHECK
-        return ResultRow(result, verdict, "0", _left_out_text(left_out) if left_out else "-", "-", None)
-    verdicts = Counter(r.verdict for r in records)
-    verdict = next(v for v in _PRIORITY if verdicts.get(v))
-    counts = ", ".join(f"{verdicts[v]} {v}" for v in _PRIORITY if verdicts.get(v))
+def summarize_result(result: str, records: list[CheckRecord], left_out: list[tuple[Check, str]],
+                     roots: Mapping[str, str] | None = None) -> ResultRow:
+    """Both verdicts, strongest evidence, worst error vs tolerance and time of one result.
+
+    ``records`` may hold every record: only those that judge ``result`` are used
+    (:func:`lpm_verify.verdicts.judged_records`: its own checks, of its own origin)."""
+    roots = root_ids(load_errata()) if roots is None else roots
+    mine = judged_records(result, records)
+    verdicts = result_verdicts(result, mine, roots)
+    others = sum(1 for r in records if r.result == result) - len(mine)
+    beyond = f"; {others} beyond the paper (not judging it)" if others else ""
+    if not mine:
+        counts = f"0; not run: {_left_out_text(left_out)}" if left_out else "0" + (beyond or f" ({NO_CHECK})")
+        return ResultRow(result, verdicts, counts, "-", "-", None)
+    tally = Counter(r.verdict for r in mine)
+    counts = ", ".join(f"{tally[v]} {v}" for v in _PRIORITY if tally.get(v))
     if left_out:
         counts += f"; not run: {_left_out_text(left_out)}"
-    held = sorted((r for r in records if r.verdict in (Verdict.PASS.value, Verdict.ERRATUM.value)),
+    counts += beyond
+    held = sorted((r for r in mine if r.verdict in (Verdict.PASS.value, Verdict.ERRATUM.value)),
                   key=lambda r: (_METHOD_RANK.get(r.method, 99), r.precision_digits is not None))
     if held:
         best = held[0]
@@ -86,49 +107,87 @@ def summarize_result(result: str, records: list[CheckRecord], left_out: list[tup
             evidence += "; also " + ", ".join(_METHOD_NAME.get(m, m) for m in others)
     else:
         evidence = "none held"
-    measured = [r for r in records if r.verdict in (Verdict.PASS.value, Verdict.FAIL.value)]
+    measured = [r for r in mine if r.verdict in (Verdict.PASS.value, Verdict.FAIL.value, Verdict.NOT_REPRODUCED.value)]
     if measured:
         w = max(measured, key=_ratio)
         worst = f"{fmt_error(w.error)} vs {w.tolerance:.0e} ({w.id.split('/', 1)[-1]})"
     else:
         worst = "-"
-    return ResultRow(result, verdict, counts, evidence, worst, sum(r.seconds for r in records))
+    return ResultRow(result, verdicts, counts, evidence, worst, sum(r.seconds for r in mine))
 
 
-def summary_rows(records: list[CheckRecord], left_out: list[tuple[Check, str]]) -> list[ResultRow]:
-    """One row per numbered result, in the paper's order; unknown results (if any) after them."""
-    results = list(RESULTS) + sorted({r.result for r in records} - set(RESULTS))
-    return [summarize_result(res, [r for r in records if r.result == res], [c for c in left_out if c[0].result == res])
-            for res in results]
+def summary_rows(records: list[CheckRecord], left_out: list[tuple[Check, str]],
+                 results: Iterable[str] | None = None) -> list[ResultRow]:
+    """One row per result (default: every result, then unknown ones), in the paper's order."""
+    if results is None:
+        results = list(RESULTS) + sorted({r.result for r in records} - set(RESULTS))
+    roots = root_ids(load_errata())
+    return [summarize_result(res, records, [c for c in left_out if c[0].result == res], roots) for res in results]
 
 
 def summary_text(rows: list[ResultRow]) -> str:
     """The summary as a fixed-width text table (what the report command prints)."""
-    lines = [("result", "verdict", "checks", "strongest evidence", "worst error vs tolerance", "seconds")]
-    lines += [(r.result, r.verdict, r.counts, r.evidence, r.worst, "-" if r.seconds is None else f"{r.seconds:.2f}")
-              for r in rows]
+    lines = [("result", "statement", "printed derivation", "checks", "strongest evidence", "worst error vs tolerance",
+              "seconds")]
+    lines += [(r.result, r.statement, r.derivation, r.counts, r.evidence, r.worst,
+               "-" if r.seconds is None else f"{r.seconds:.2f}") for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
 
 
+def verdict_cell(part: PartVerdict) -> tuple[Inline, ...]:
+    """A verdict as a coloured badge plus its qualifier ("holds" + " (with misprint x corrected)")."""
+    if part.verdict == MISPRINTS:
+        n = len(part.misprints)
+        return (Badge(MISPRINTS, f"{n} misprint{'' if n == 1 else 's'}"),
+                f" ({part.records} record{'' if part.records == 1 else 's'}: {', '.join(part.misprints)})")
+    text = part.text()
+    rest = text[len(part.verdict):] if text.startswith(part.verdict) else f" ({text})"
+    return (Badge(part.verdict),) + ((rest,) if rest else ())
+
+
+_VERDICT_RULES = ("Statement: holds / fails / not checked, from the result's own statement checks; \"holds (with "
+                  "misprint x corrected)\" means the claim holds and a constant or form printed in it is misprinted "
+                  "(misprint x in Errata), not that the result is wrong. Printed derivation: exact / N misprints "
+                  "(M records), counted by root misprint (one slip that makes several displays miss is one "
+                  "misprint), from the checks of the proof's printed steps. Empirical claims: pass / not "
+                  "reproduced / not checked. ")
+
+
 def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]], computed: int) -> Section:
-    rows = summary_rows(records, left_out)
-    sec = Section("summary", "Summary: every numbered result")
+    """One row per result of the paper (numbered results, then its empirical claims) with both verdicts."""
+    paper_results = [r for r in RESULTS if r not in BEYOND_RESULTS]
+    paper_results += sorted({r.result for r in records} - set(RESULTS))
+    rows = summary_rows(records, left_out, paper_results)
+    sec = Section("summary", "Summary: every result of the paper")
     verdicts = Counter(r.verdict for r in records)
-    sec.add(para(f"{len(records)} checks over {sum(1 for r in rows if r.verdict not in (NO_CHECK, NOT_RUN))} of "
-                 f"{len(rows)} results: " + ", ".join(f"{verdicts.get(v, 0)} {v}" for v in _PRIORITY)
-                 + f". {computed} checks were run for this report, {len(records) - computed} read from the cache "
-                 "(their inputs had not changed)."))
-    sec.add(table(["Result", "Verdict", "Checks", "Strongest evidence", "Worst error vs tolerance", "Time (s)"],
-                  [[r.result, Badge(r.verdict), r.counts, r.evidence, r.worst,
-                    "-" if r.seconds is None else f"{r.seconds:.2f}"] for r in rows],
-                  caption="Verdict: worst over the result's checks (fail > erratum > pass > skipped). Strongest "
-                          "evidence: the strongest method among checks that held (symbolic > proof steps > numeric "
-                          "> solver > experiment) with its working precision. Worst error: the largest "
-                          "error/tolerance among pass/fail checks (an erratum's printed-form error is in Errata)."))
-    missing = [r.result for r in rows if r.verdict == NO_CHECK]
+    misprints, n_errata = misprint_totals(records, root_ids(load_errata()))
+    statements = Counter(r.verdicts.statement.verdict for r in rows)
+    sec.add(para(f"{len(records)} checks over {sum(1 for r in rows if r.verdicts.statement.verdict != NOT_CHECKED)} "
+                 f"of {len(rows)} results of the paper: "
+                 + ", ".join(f"{verdicts.get(v, 0)} {v}" for v in _PRIORITY)
+                 + (f", {verdicts[Verdict.NOT_REPRODUCED.value]} {Verdict.NOT_REPRODUCED.value}"
+                    if verdicts.get(Verdict.NOT_REPRODUCED.value) else "")
+                 + ". Results: " + ", ".join(f"{n} {v}" for v, n in statements.most_common())
+                 + f". The checks found {misprints} misprint{'' if misprints == 1 else 's'} in the printed text "
+                 f"({n_errata} records; see Errata). {computed} checks were "
+                 f"run for this report, {len(records) - computed} read from the cache (their inputs had not changed)."))
+    sec.add(table(["Result", "Statement", "Printed derivation", "Checks", "Strongest evidence",
+                   "Worst error vs tolerance", "Time (s)"],
+                  [[r.result, verdict_cell(r.verdicts.statement), verdict_cell(r.verdicts.derivation), r.counts,
+                    r.evidence, r.worst, "-" if r.seconds is None else f"{r.seconds:.2f}"] for r in rows],
+                  caption=_VERDICT_RULES + "Only the paper's own claims (origin paper) judge its results; the "
+                          "suite's own findings are in Beyond the paper. Strongest evidence: the strongest method "
+                          "among checks that held (symbolic > proof steps > numeric > solver > experiment) with its "
+                          "working precision. Worst error: the largest error/tolerance among checks measured "
+                          "against their claim (an erratum's printed-form error is in Errata)."))
+    missing = [r.result for r in rows if r.counts.endswith(f"({NO_CHECK})")]
     if missing:
         sec.add(note(f"No check is registered yet for: {', '.join(missing)}."))
+    flipped = [r for r in records if r.expect is not None and r.verdict != r.expect]
+    if flipped:
+        sec.add(note(f"{len(flipped)} check{'' if len(flipped) == 1 else 's'} came out other than pinned (expect=): "
+                     + "; ".join(f"{r.id}: pinned {r.expect}, got {r.verdict}" for r in flipped) + "."))
     failed = [r for r in records if r.verdict == Verdict.FAIL.value]
     if failed:
         sec.add(para("Failed checks (each reproducible with the command beside it):"))
@@ -143,23 +202,101 @@ def in_paper_order(records: list[CheckRecord]) -> list[CheckRecord]:
     return sorted(records, key=lambda r: rank.get(r.result, len(rank)))
 
 
-def errata_section(records: list[CheckRecord]) -> Section:
-    sec = Section("errata", "Errata: misprints in the paper")
-    errata = [r for r in in_paper_order(records) if r.verdict == Verdict.ERRATUM.value]
-    if not errata:
+def _record_evidence(r: CheckRecord) -> str:
+    return ((r.evidence or r.claim) + f" (printed-form error {fmt_error(r.error)} against tolerance "
+            f"{r.tolerance:.0e}, {precision(r.precision_digits)})")
+
+
+def _erratum_blocks(e: Erratum, by_id: Mapping[str, CheckRecord], svg: Callable[[str], str]) -> list[Block]:
+    """One root misprint: where, printed and corrected forms typeset, why, and its records."""
+    rows = []
+    for i, chk in enumerate(e.checks):
+        role = "root" if i == 0 else "consequence"
+        r = by_id.get(chk)
+        if r is None:
+            rows.append([chk, role, Badge(NOT_RUN), "not run in this report", Code(verify_command(chk))])
+        else:
+            rows.append([chk, role, Badge(r.verdict), _record_evidence(r), Code(verify_command(chk))])
+    return [Heading(f"{e.id} ({e.result})"),
+            para("Where: ", e.location, ". Status: ", Badge(e.status.value), "."),
+            table(["As printed", "Corrected"], [[Math(e.printed, svg(e.printed)), Math(e.corrected, svg(e.corrected))]]),
+            para(e.note),
+            table(["Check", "Role", "Verdict", "Evidence", "Reproduce"], rows)]
+
+
+def errata_section(records: list[CheckRecord], errata: Iterable[Erratum] | None = None,
+                   cache: Cache | None = None, registered: Iterable[str] | None = None) -> Section:
+    """Errata by root misprint (:mod:`lpm_verify.errata`): confirmed ones first, then possible
+    transcription artifacts; under each its records with evidence and the command that reproduces them.
+
+    A root is shown when one of its checks ran here; ``registered`` (all check ids; default: those of
+    ``records``) lets the table audit flag listed ids that are not checks."""
+    errata = tuple(load_errata() if errata is None else errata)
+    sec = Section("errata", "Errata: misprints in the paper, by root misprint")
+    by_id = {r.id: r for r in records}
+    found = audit(errata, {r.id: r.verdict for r in records}, registered)
+    shown = [e for e in ordered(errata) if any(by_id.get(c) and by_id[c].verdict == Verdict.ERRATUM.value
+                                               for c in e.checks)]
+    n_records = sum(1 for e in shown for c in e.checks if by_id.get(c) and by_id[c].verdict == Verdict.ERRATUM.value)
+    artifacts = [e for e in shown if e.status is Status.ARTIFACT]
+    unlisted = [by_id[c] for c in found.unlisted]
+    if not shown and not unlisted:
         sec.add(para("No check found a misprint in the results it covers (a result with no check yet cannot "
                      "contribute one)."))
+    else:
+        sec.add(para(f"{len(shown)} misprint{'' if len(shown) == 1 else 's'} ({n_records} records): "
+                     f"{len(shown) - len(artifacts)} confirmed, {len(artifacts)} possible transcription "
+                     f"artifact{'' if len(artifacts) == 1 else 's'}. A record is a check whose printed form misses "
+                     "the derivation while the corrected form agrees within tolerance; the printed form is always "
+                     "evaluated first and the corrected one never replaces it. Records are grouped under the root "
+                     "misprint they follow from (the table of roots is ", Code("lpm_verify/errata.toml"),
+                     "), so one slip that makes four displays miss counts once."))
+        sec.add(table(["Misprint", "Result", "Where in the paper", "Status", "Records"],
+                      [[e.id, e.result, e.location, Badge(e.status.value),
+                        str(sum(1 for c in e.checks if by_id.get(c) and by_id[c].verdict == Verdict.ERRATUM.value))]
+                       for e in shown]))
+    for problem in found.problems():
+        sec.add(note(problem + "."))
+    svg = (lambda tex: tex_to_svg(tex, cache))
+    confirmed = [e for e in shown if e.status is Status.CONFIRMED]
+    if confirmed:
+        sec.add(Heading("Confirmed misprints"))
+        for e in confirmed:
+            sec.add(*_erratum_blocks(e, by_id, svg))
+    if artifacts:
+        sec.add(Heading("Possible transcription artifacts"),
+                note("Our copy of the paper is a PDF-to-markdown conversion. Each misprint below could have been "
+                     "introduced by that conversion; confirm it on the typeset PNAS page before citing it."))
+        for e in artifacts:
+            sec.add(*_erratum_blocks(e, by_id, svg))
+    if unlisted:
+        sec.add(Heading("Erratum records without a root misprint"))
+        for r in unlisted:
+            sec.add(table(["As printed", "Corrected"], [[Code(r.printed or "-"), Code(r.corrected or "-")]]),
+                    para(r.id, ": ", _record_evidence(r), "."), para("Reproduce: ", Code(verify_command(r.id))))
+    return sec
+
+
+def beyond_section(records: list[CheckRecord]) -> Section:
+    """The suite's own findings (``origin=beyond``), with verdicts, apart from the paper's results."""
+    sec = Section("beyond", "Beyond the paper: findings of this suite")
+    mine = [r for r in in_paper_order(records) if r.origin == Origin.BEYOND.value]
+    sec.add(para("Checks of claims the paper does not state: models and findings of this suite (for example "
+                 "exact minority collapse at finite R and its rate, the Theorem 4 boundary s*(K), counterexamples "
+                 "showing that an assumption is needed). They judge no result of the paper: a finding listed here "
+                 "under \"Theorem 5\" is about Theorem 5's setting, not a verdict on it."))
+    own = all_result_verdicts(mine, root_ids(load_errata()), BEYOND_RESULTS)
+    sec.add(table(["Model of this suite", "Verdict", "Checks"],
+                  [[v.result, verdict_cell(v.statement),
+                    ", ".join(f"{n} {k}" for k, n in sorted(v.verdict_counts.items())) or f"0 ({NO_CHECK})"]
+                   for v in own]))
+    if not mine:
+        sec.add(note("No check in this report has origin beyond."))
         return sec
-    by_result = Counter(r.result for r in errata)
-    sec.add(para(f"{len(errata)} formula(s) or proof step(s) as printed disagree with the derivation while the "
-                 "corrected form agrees within tolerance (" + ", ".join(f"{res}: {n}" for res, n in by_result.items())
-                 + "). Each check evaluates the printed form first; the corrected form never replaces it."))
-    for r in errata:
-        sec.add(Heading(r.id),
-                table(["As printed", "Corrected"], [[Code(r.printed or "-"), Code(r.corrected or "-")]]),
-                para("Evidence: " + (r.evidence or "-") + f" (printed-form error {fmt_error(r.error)} against "
-                     f"tolerance {r.tolerance:.0e}, {precision(r.precision_digits)})."),
-                para("Reproduce: ", Code(verify_command(r.id))))
+    sec.add(table(["Check", "Claim", "Method", "Verdict", "Error vs tolerance", "Reproduce"],
+                  [[r.id, r.claim, r.method, Badge(r.verdict), f"{fmt_error(r.error)} vs {r.tolerance:.0e}",
+                    Code(verify_command(r.id))] for r in mine],
+                  caption=f"{len(mine)} checks with origin beyond, in the paper's order of results."))
     return sec
 
 
@@ -167,8 +304,9 @@ def checks_section(records: list[CheckRecord]) -> Section:
     sec = Section("checks", "All checks")
     sec.add(para("Every check record of this report (also in ", Code("data/checks.json"),
                  "). Tolerance reasons say why each tolerance has its size."))
-    sec.add(table(["Check", "Method", "Verdict", "Error", "Tolerance", "Precision", "Seconds", "Claim / tolerance reason"],
-                  [[r.id, r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
+    sec.add(table(["Check", "Origin / part", "Method", "Verdict", "Error", "Tolerance", "Precision", "Seconds",
+                   "Claim / tolerance reason"],
+                  [[r.id, f"{r.origin} / {r.part}", r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
                     precision(r.precision_digits), f"{r.seconds:.2f}",
                     f"{r.claim} [tolerance: {r.tolerance_reason}]" + (f" [skipped: {r.skip_reason}]" if r.skip_reason else "")]
                    for r in in_paper_order(records)]))
