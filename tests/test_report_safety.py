@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -100,6 +101,34 @@ def test_a_hostile_manifest_deletes_nothing(tmp_path, fake_lpm):
     assert victim.read_bytes() == b"outside" and (out / "inside.txt").read_bytes() == b"inside"
     text = " ".join(parse(out / "index.html").text)
     assert MANIFEST in text and "no earlier file was removed" in text
+
+
+def test_a_report_without_a_manifest_is_left_in_place_and_the_report_says_so(tmp_path, fake_lpm, runs_store):
+    out = tmp_path / "report"
+    reg = make_registry(tmp_path / "checks")
+    build_report(options(tmp_path, reg, runs_store))
+    nets = sorted(out.glob("net*.png"))
+    (out / MANIFEST).unlink()  # as written before manifests existed
+    build_report(options(tmp_path, reg, tmp_path / "empty-store"))
+    assert nets and all(p.is_file() for p in nets)
+    assert "no earlier file was removed" in " ".join(parse(out / "index.html").text)
+
+
+def test_out_must_be_a_writable_folder_no_other_report_is_writing_to(tmp_path, fake_lpm):
+    import fcntl
+
+    from lpm_verify.errors import LPMInputError
+    reg = make_registry(tmp_path / "checks")
+    (tmp_path / "report").write_text("a file")
+    with pytest.raises(LPMInputError, match="--out must be a folder"):
+        build_report(options(tmp_path, reg, tmp_path / "none"))
+    (tmp_path / "report").unlink()
+    (tmp_path / "report").mkdir()
+    with open(tmp_path / "report" / build_mod.LOCK, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(LPMInputError, match="no other report is writing"):
+            build_report(options(tmp_path, reg, tmp_path / "none"))
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [build_mod.LOCK]
 
 
 # -- item 3: a failed or killed report leaves the last good one intact ---------------------------
@@ -250,6 +279,18 @@ def test_a_well_hashed_entry_holding_no_valid_record_is_recomputed(tmp_path, val
     got = gather_checks(cache, registry=reg, include_slow=False)
     assert got.computed == ["Definition 1/exact"]
     assert len(cache.rejected) == 1 and "record" in cache.rejected[0][1]
+
+
+def test_real_results_pass_the_cache_schema(tmp_path):
+    """Positive control of the schemas: what the real jobs store reads back as a hit."""
+    from lpm_verify.report import lpm
+    cache = Cache(tmp_path / "cache")
+    cache.put("sweep", "s", lpm._sweep_job((10, 3, 1.0, 5.0, [1.0, 10.0, math.inf], "symmetric")))
+    cache.put("thresholds", "t", lpm._thresholds_job((10, 3, 1.0, 5.0, 20)))
+    first = gather_checks(cache, only=["Definition 1"], include_slow=False)
+    assert first.records and cache.get("sweep", "s") and cache.get("thresholds", "t")
+    again = gather_checks(cache, only=["Definition 1"], include_slow=False)
+    assert not again.computed and not cache.rejected and cache.hits["check"] == len(first.records)
 
 
 def test_corrupt_sweep_and_threshold_entries_are_recomputed_and_named_in_the_report(tmp_path, fake_lpm):

@@ -188,6 +188,11 @@ def validate_thresholds(value: Any) -> None:
                  "a threshold lacks a numeric R or its regimes")
 
 
+#: Sweep columns that must be numbers (or null: undefined) when present; other columns are text.
+SWEEP_NUMBERS: tuple[str, ...] = ("K", "K_A", "E_W", "E_H", "cos_minority", "cos_majority", "cos_all",
+                                  "norm_minority", "norm_majority", "objective", "seconds")
+
+
 def validate_sweep(value: Any) -> None:
     """Raise :class:`CacheEntryError` unless ``value`` is ``{"rows": [...], "note": ...}`` (``lpm._sweep_job``)."""
     _require(isinstance(value, dict) and isinstance(value.get("rows"), list)
@@ -195,8 +200,8 @@ def validate_sweep(value: Any) -> None:
              "the sweep is not {rows: [...], note: text or null}")
     for row in value["rows"]:
         _require(isinstance(row, dict) and _is_numeric_text(row.get("R")), "a sweep row lacks a numeric R")
-        bad = [k for k, v in row.items() if k != "regime" and v is not None and not _is_numeric_text(v)]
-        _require(not bad, f"a sweep row has non-numeric {', '.join(sorted(bad))}")
+        bad = [k for k in SWEEP_NUMBERS if row.get(k) is not None and not _is_numeric_text(row[k])]
+        _require(not bad, f"a sweep row has non-numeric {', '.join(bad)}")
 
 
 #: Schema of each kind of entry; a kind without one is checked by its hash only.
@@ -211,11 +216,12 @@ def read_entry(path: Path, kind: str, key: str) -> Any:
     except UnicodeDecodeError:
         raise CacheEntryError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise CacheEntryError(f"not JSON ({exc.msg} at character {exc.pos})") from None
+        raise CacheEntryError(f"not JSON ({exc.msg}, character {exc.pos})") from None
     except RecursionError:
         raise CacheEntryError("JSON nested too deeply") from None
     _require(isinstance(entry, dict), f"a JSON {type(entry).__name__}, not an entry object")
-    _require(entry.get("format") == ENTRY_FORMAT, f"entry format {entry.get('format')!r}, expected {ENTRY_FORMAT}")
+    _require(entry.get("format") == ENTRY_FORMAT, f"not a verified entry of format {ENTRY_FORMAT} (format "
+                                                  f"{entry.get('format')!r}: an older cache, or not an entry)")
     _require(set(entry) == {"format", "kind", "key", "value", "sha256"},
              "fields other than format, kind, key, value, sha256")
     _require(entry["kind"] == kind and entry["key"] == key, "stored under another kind or key")

@@ -135,7 +135,7 @@ def _read_object(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at character {exc.pos})") from None
+        raise ValueError(f"not JSON ({exc.msg}, character {exc.pos})") from None
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     if not isinstance(data, dict):
