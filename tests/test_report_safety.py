@@ -86,6 +86,22 @@ def test_files_the_new_report_no_longer_writes_are_removed_unless_changed_since(
         assert (out / src).is_file()
 
 
+def test_a_file_the_report_did_not_write_is_never_overwritten(tmp_path, fake_lpm, runs_store):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"<p>the user's own page</p>")
+    reg = make_registry(tmp_path / "checks")
+    with pytest.raises(ReportNotWritten, match=r"no earlier report there wrote.*index\.html; move them away"):
+        build_report(options(tmp_path, reg, runs_store))
+    assert snapshot(out) == {"index.html": b"<p>the user's own page</p>"}
+    (out / "index.html").unlink()
+    build_report(options(tmp_path, reg, runs_store))
+    (out / "index.md").write_text("edited by hand")  # a report's file changed since: the user's now
+    with pytest.raises(ReportNotWritten, match="index.md"):
+        build_report(options(tmp_path, reg, runs_store))
+    assert (out / "index.md").read_text() == "edited by hand"
+
+
 def test_a_hostile_manifest_deletes_nothing(tmp_path, fake_lpm):
     out = tmp_path / "report"
     out.mkdir()

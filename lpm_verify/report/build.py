@@ -22,9 +22,11 @@ Safety of ``<out>``, which may hold the user's own files:
   instant ``index.html`` is complete and every image it refers to exists and is complete.  The
   report as a whole is not swapped in one step: if the process dies during the swap (a few
   renames), the previous ``index.html`` can show a figure of the same name from the new report.
-* Files are deleted only when the previous report's manifest lists them *and* their content still
-  has the hash it recorded; an unreadable manifest, a path outside ``<out>`` or a file changed
-  since means nothing (or that file) is deleted.  A report never deletes by pattern.
+* Files are deleted or replaced only when the previous report's manifest lists them *and* their
+  content still has the hash it recorded; an unreadable manifest, a path outside ``<out>`` or a file
+  changed since means nothing (or that file) is deleted, and a file the report would replace that
+  it did not write stops the report before the swap.  A report never deletes by pattern.  (An
+  earlier report written before manifests is replaced, but its other files are left in place.)
 * One report at a time per ``<out>`` (an exclusive lock on ``<out>/.report.lock``); staging
   folders left by a killed report are removed by the next one.
 """
@@ -331,8 +333,17 @@ def _swap_order(name: str) -> tuple[int, str]:
     return (INDEX_FILES.index(name) + 1 if name in INDEX_FILES else 0, name)
 
 
-def _check_swappable(stage: Path, out: Path, names: list[str]) -> None:
-    """Raise before anything is replaced when a file cannot be put in place (a folder in the way)."""
+def is_legacy_report(out: Path) -> bool:
+    """An earlier report written before manifests: ``index.html`` and ``data/checks.json``, no manifest."""
+    return not (out / MANIFEST).exists() and (out / "index.html").is_file() and (out / "data" / "checks.json").is_file()
+
+
+def _check_swappable(out: Path, names: list[str], previous: dict[str, list[str]]) -> None:
+    """Raise before anything is replaced when a file cannot be put in place: a folder in the way, or
+    a file the previous report did not write (or that changed since) -- a report never overwrites
+    those.  An earlier report without a manifest (:func:`is_legacy_report`) may be overwritten."""
+    legacy = is_legacy_report(out)
+    foreign = []
     for name in names:
         target = out / name
         for folder in reversed(target.parents[: len(Path(name).parts) - 1]):
@@ -340,6 +351,12 @@ def _check_swappable(stage: Path, out: Path, names: list[str]) -> None:
                 raise OSError(f"{folder} is not a folder; the report writes {name} there")
         if target.is_dir() and not target.is_symlink():
             raise IsADirectoryError(f"{target} is a folder; the report writes a file {name} there")
+        if (target.exists() or target.is_symlink()) and not legacy and (
+                target.is_symlink() or sha256_file(target) not in previous.get(name, [])):
+            foreign.append(name)
+    if foreign:
+        raise FileExistsError(f"{out} holds files the report writes that no earlier report there wrote (or that "
+                              f"changed since): {', '.join(foreign)}; move them away or choose another --out")
 
 
 def publish(stage: Path, out: Path, previous: dict[str, list[str]]) -> tuple[list[str], list[str]]:
@@ -347,7 +364,7 @@ def publish(stage: Path, out: Path, previous: dict[str, list[str]]) -> tuple[lis
     report's files removed and those kept because they changed since it wrote them."""
     written = {p.relative_to(stage).as_posix(): sha256_file(p) for p in stage.rglob("*") if p.is_file()}
     names = sorted(written, key=_swap_order)
-    _check_swappable(stage, out, names)
+    _check_swappable(out, names, previous)
     pending = {name: list(hashes) for name, hashes in previous.items()}
     for name, digest in written.items():  # while swapping, both versions are the report's
         pending[name] = sorted(set(pending.get(name, [])) | {digest})
