@@ -180,6 +180,64 @@ def test_a_report_that_cannot_replace_a_file_changes_nothing(tmp_path, fake_lpm,
     assert snapshot(out) == before
 
 
+def _index_is_whole(out: Path) -> None:
+    """The invariant of the swap: index.html parses and every image it refers to is a whole PNG."""
+    for src in images_of(out):
+        data = (out / src).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data.endswith(b"IEND\xaeB`\x82"), src
+
+
+def test_at_every_step_of_the_swap_the_index_refers_only_to_whole_images(tmp_path, fake_lpm, runs_store,
+                                                                          monkeypatch):
+    out = tmp_path / "report"
+    reg = make_registry(tmp_path / "checks")
+    build_report(options(tmp_path, reg, runs_store))
+    fewer = tmp_path / "fewer"
+    for R in (1, 10):
+        write_run(fewer, K_A=5, R=R)
+    steps = []
+    replace, unlink = os.replace, Path.unlink
+
+    def checked_replace(src, dst):
+        replace(src, dst)
+        if Path(dst).parent == out or Path(dst).parent == out / "data":
+            _index_is_whole(out)
+            steps.append(Path(dst).name)
+
+    def checked_unlink(self, missing_ok=False):
+        unlink(self, missing_ok=missing_ok)
+        if self.parent == out:
+            _index_is_whole(out)
+            steps.append("-" + self.name)
+    monkeypatch.setattr(os, "replace", checked_replace)
+    monkeypatch.setattr(Path, "unlink", checked_unlink)
+    build_report(options(tmp_path, reg, fewer))
+    assert any(s.startswith("-net") for s in steps) and "index.html" in steps  # stale figures went, after the index
+    assert steps.index("index.html") > max(i for i, s in enumerate(steps) if s.endswith(".png") and s[0] != "-")
+
+
+def test_a_swap_that_fails_midway_says_so_and_leaves_a_whole_index(tmp_path, fake_lpm, runs_store, monkeypatch):
+    out = tmp_path / "report"
+    reg = make_registry(tmp_path / "checks")
+    build_report(options(tmp_path, reg, runs_store))
+    replace, calls = os.replace, []
+
+    def fails_third(src, dst):
+        if Path(src).parent.name.startswith(STAGING_PREFIX) and Path(dst).parent == out:  # the swap's figures
+            calls.append(dst)
+            if len(calls) == 3:
+                raise OSError(28, "No space left on device")
+        replace(src, dst)
+    monkeypatch.setattr(os, "replace", fails_third)
+    with pytest.raises(ReportNotWritten, match=r"swap failed after \d+ of \d+ files.*still the previous report's"):
+        build_report(options(tmp_path, reg, tmp_path / "empty-store"))
+    _index_is_whole(out)
+    monkeypatch.undo()
+    build_report(options(tmp_path, reg, tmp_path / "empty-store"))  # the next report completes the change
+    _index_is_whole(out)
+    assert not list(out.glob("net*.png"))
+
+
 _KILLED_BUILD = """
 import sys, time
 from pathlib import Path

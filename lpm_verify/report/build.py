@@ -378,10 +378,10 @@ def publish(stage: Path, out: Path, previous: dict[str, list[str]]) -> tuple[lis
             done += 1
         for folder in {(out / name).parent for name in names}:
             fsync_folder(folder)
-    except OSError as exc:
-        index = "the previous" if done < len(names) else "the new"
+    except OSError as exc:  # index.html goes last, so it is still the previous one
         raise _SwapFailed(f"report swap failed after {done} of {len(names)} files ({type(exc).__name__}: {exc}); "
-                          f"{out / 'index.html'} is {index} one and every file in {out} is complete") from exc
+                          f"{out / 'index.html'} is still the previous report's and every file in {out} is whole"
+                          ) from exc
     removed, kept = [], []
     for name in sorted(set(previous) - set(written)):
         path = out / name
@@ -391,7 +391,7 @@ def publish(stage: Path, out: Path, previous: dict[str, list[str]]) -> tuple[lis
             unchanged = sha256_file(path) in previous[name]
             if unchanged:
                 path.unlink()
-        except OSError:  # unreadable or not removable: left in place (and listed in the manifest)
+        except OSError:  # unreadable or not removable: left in place, like a changed file
             unchanged = False
         (removed if unchanged else kept).append(name)
     try:  # files changed since the previous report wrote them are the user's now: no longer listed
