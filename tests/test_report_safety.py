@@ -59,7 +59,7 @@ def test_user_files_in_the_report_folder_survive(tmp_path, fake_lpm, runs_store)
     add_user_files(out)
     reg = make_registry(tmp_path / "checks")
     build_report(options(tmp_path, reg, runs_store))
-    build_report(options(tmp_path, reg, runs_store))
+    build_report(options(tmp_path, reg, tmp_path / "none"))
     for name, data in USER_FILES.items():
         assert (out / name).read_bytes() == data, name
     # the report's own files are listed in its manifest, and nothing else is
@@ -86,19 +86,19 @@ def test_files_the_new_report_no_longer_writes_are_removed_unless_changed_since(
         assert (out / src).is_file()
 
 
-def test_a_file_the_report_did_not_write_is_never_overwritten(tmp_path, fake_lpm, runs_store):
+def test_a_file_the_report_did_not_write_is_never_overwritten(tmp_path, fake_lpm):
     out = tmp_path / "report"
     out.mkdir()
     (out / "index.html").write_bytes(b"<p>the user's own page</p>")
     reg = make_registry(tmp_path / "checks")
     with pytest.raises(ReportNotWritten, match=r"no earlier report there wrote.*index\.html; move them away"):
-        build_report(options(tmp_path, reg, runs_store))
+        build_report(options(tmp_path, reg, tmp_path / "none"))
     assert snapshot(out) == {"index.html": b"<p>the user's own page</p>"}
     (out / "index.html").unlink()
-    build_report(options(tmp_path, reg, runs_store))
+    build_report(options(tmp_path, reg, tmp_path / "none"))
     (out / "index.md").write_text("edited by hand")  # a report's file changed since: the user's now
     with pytest.raises(ReportNotWritten, match="index.md"):
-        build_report(options(tmp_path, reg, runs_store))
+        build_report(options(tmp_path, reg, tmp_path / "none"))
     assert (out / "index.md").read_text() == "edited by hand"
 
 
@@ -168,15 +168,15 @@ def test_a_failure_mid_build_leaves_the_previous_report_intact(tmp_path, fake_lp
     assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
 
 
-def test_a_report_that_cannot_replace_a_file_changes_nothing(tmp_path, fake_lpm, runs_store):
+def test_a_report_that_cannot_replace_a_file_changes_nothing(tmp_path, fake_lpm):
     out = tmp_path / "report"
     reg = make_registry(tmp_path / "checks")
-    build_report(options(tmp_path, reg, runs_store))
+    build_report(options(tmp_path, reg, tmp_path / "none"))
     (out / "fig3_minority_cosine.png").unlink()
     (out / "fig3_minority_cosine.png").mkdir()  # a folder where the report writes a figure
     before = snapshot(out)
     with pytest.raises(ReportNotWritten, match="fig3_minority_cosine.png"):
-        build_report(options(tmp_path, reg, runs_store))
+        build_report(options(tmp_path, reg, tmp_path / "none"))
     assert snapshot(out) == before
 
 
