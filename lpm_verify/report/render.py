@@ -8,14 +8,36 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 from lpm_verify.report.document import (Badge, Block, Cell, Code, CodeBlock, Document, Figure,
                                         Heading, Inline, Math, Note, Paragraph, Table)
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~])")
+#: A list marker where a piece of text starts (``- x``, ``+ x``, ``1. x``): escaped, so it stays text.
+_MD_LIST_START = re.compile(r"^([ \t]*)([-+]|\d{1,9}[.)])(?=[ \t]|$)")
 
 
 # -- Markdown ---------------------------------------------------------------------------------
+def _md_text(text: str) -> str:
+    """Plain text as Markdown that renders as the text itself: every character that could start inline
+    markup (emphasis, code, links, images, raw HTML, entities, table cells) backslash-escaped, a leading
+    list marker escaped, and each line break a space, so that text from data cannot start a block
+    (heading, list, quote, table row) or end the one it is in."""
+    text = " ".join(str(text).splitlines())
+    return _MD_LIST_START.sub(_escape_list_marker, _MD_SPECIAL.sub(r"\\\1", text))
+
+
+def _escape_list_marker(match: re.Match) -> str:
+    indent, marker = match.groups()
+    return indent + marker[:-1] + "\\" + marker[-1]
+
+
+def _md_url(filename: str) -> str:
+    """A relative file name as a Markdown link destination (percent-encoded: no space, paren or bracket)."""
+    return quote(filename, safe="/._-~")
+
+
 def _md_code(text: str) -> str:
     text = text.replace("\n", " ")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -29,11 +51,11 @@ def _md_inline(part: Inline, in_table: bool) -> str:
         out = _md_code(part.text)
         return out.replace("|", r"\|") if in_table else out
     if isinstance(part, Badge):
-        return "**" + _MD_SPECIAL.sub(r"\\\1", part.label or part.verdict) + "**"
+        return f"**{_md_text(part.label or part.verdict)}**"
     if isinstance(part, Math):  # the LaTeX source, as Markdown math
         tex = " ".join(part.tex.split())
         return f"${tex}$".replace("|", r"\|") if in_table else f"${tex}$"
-    return _MD_SPECIAL.sub(r"\\\1", str(part).replace("\n", " " if in_table else "\n"))
+    return _md_text(part)
 
 
 def _md_cell(cell: Cell) -> str:
@@ -57,10 +79,10 @@ def _md_block(block: Block) -> str:
             lines.append("*" + _md_inline(block.caption, False) + "*")
         return "\n".join(lines)
     if isinstance(block, Figure):
-        alt = block.caption.replace("]", ")").replace("[", "(").replace("\n", " ")
-        return f"![{alt}]({block.filename})\n\n*{_md_inline(block.caption, False)}*"
+        return f"![{_md_text(block.caption)}]({_md_url(block.filename)})\n\n*{_md_text(block.caption)}*"
     if isinstance(block, CodeBlock):
-        fence = "````" if "```" in block.text else "```"
+        longest = max((len(m) for m in re.findall(r"`+", block.text)), default=0)
+        fence = "`" * max(3, longest + 1)
         return f"{fence}\n{block.text}\n{fence}"
     raise TypeError(f"unknown block {type(block).__name__}")
 
