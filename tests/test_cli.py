@@ -11,7 +11,7 @@ from lpm_verify.cli import main
 def test_verify_writes_json_records(tmp_path, capsys):
     out = tmp_path / "out.json"
     rc = main(["verify", "--only", "Definition 1", "--json", str(out)])
-    records = json.loads(out.read_text())
+    records = json.loads(out.read_text())["records"]
     assert rc in (0, 1)
     assert records and all(r["result"] == "Definition 1" for r in records)
     assert rc == (1 if any(r["verdict"] == "fail" for r in records) else 0)
