@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="write the records as a JSON list")
     parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
     parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
+    parser.add_argument("--runs", default="runs", help="experiments store the experiment checks read (default: runs/)")
+    parser.add_argument("--imagenet-checkpoint", metavar="PATH",
+                        help="torchvision ImageNet state dict for the Fig. 9 check (or $LPM_VERIFY_IMAGENET_CHECKPOINT)")
 
 
 def format_table(records: list[CheckRecord]) -> str:
@@ -36,6 +39,8 @@ def format_table(records: list[CheckRecord]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from experiments.claims_data import set_experiment_inputs
+    set_experiment_inputs(args.runs, args.imagenet_checkpoint)
     load_all()
     if args.only:
         known = set(RESULTS) | {c.id for c in REGISTRY.checks()}

@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from experiments.claims_data import set_experiment_inputs
 from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.io import write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
 from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Document, Section
+from lpm_verify.report.empirical_section import empirical_section
 from lpm_verify.report.gather import gather_checks
 from lpm_verify.report.lpm_section import FIG8_ENERGIES, fig3_configs, fig8_configs, lpm_section
 from lpm_verify.report.network_section import network_section
@@ -49,6 +51,7 @@ class ReportOptions:
     progress: bool = False
     registry: Registry | None = None       # tests: a private registry instead of theorems/
     command: str = "python -m lpm_verify report"
+    imagenet_checkpoint: Path | None = None  # Fig. 9's state dict (default: $LPM_VERIFY_IMAGENET_CHECKPOINT)
 
 
 @dataclass
@@ -96,7 +99,7 @@ class _LPMSource:
 
 
 #: Figures this report writes (older ones matching these are removed first, so none goes stale).
-FIGURE_PATTERNS = ("fig3_*.png", "fig8_*.png", "net*_*.png")
+FIGURE_PATTERNS = ("fig3_*.png", "fig8_*.png", "net*_*.png", "fig7_*.png")
 
 
 def build_report(options: ReportOptions) -> ReportResult:
@@ -105,6 +108,7 @@ def build_report(options: ReportOptions) -> ReportResult:
     out = Path(options.out)
     (out / "data").mkdir(parents=True, exist_ok=True)
     cache = Cache(out / ".cache", fresh=options.fresh)
+    set_experiment_inputs(str(options.runs), options.imagenet_checkpoint and str(options.imagenet_checkpoint))
     files: list[Path] = []
 
     _log(options, "report: checks")
@@ -130,6 +134,8 @@ def build_report(options: ReportOptions) -> ReportResult:
     t = _Timer()
     runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
+    t = _Timer()
+    empirical = t.stop(empirical_section(records, runs, str(options.runs), out))
     write_sweep_csv([row for d in lpm_source.data for row in d.rows], str(out / "data" / "sweep.csv"))
     files.append(out / "data" / "sweep.csv")
     files.append(write_json_atomic(out / "data" / "thresholds.json",
@@ -140,7 +146,7 @@ def build_report(options: ReportOptions) -> ReportResult:
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
     t = _Timer()
     checks = t.stop(checks_section(records))
-    body = [summary, errata, lpm, nets, checks]
+    body = [summary, errata, lpm, empirical, nets, checks]
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)
