@@ -75,26 +75,36 @@ PRESETS: dict[str, Preset] = {
     "paper": Preset(
         description="the paper's grid on a GPU: Fig. 4 / Tables 1, 3, 4 (VGG11/ResNet18 on FashionMNIST, "
                     "VGG13/ResNet18 on CIFAR10, K_A in {3,5,7}, R in {1,10,100,1000,inf}, 350 epochs), "
-                    "Fig. 5 (n_B = 6 or 5, R in {1, 1000}), Fig. 6 / Table 2 (R = 1000, w_r in {1,10,100,1000})",
+                    "Fig. 5 (n_B = 6 or 5, R in {1, 1000}), Fig. 6 / Table 2 (R = 1000, w_r in {1,10,100,1000}), Fig. 2's second weight decay 5e-3 (CIFAR10 VGG13 K_A = 7), Fig. 7 "
+                    "(VGG11, first two FashionMNIST classes); 3 seeds each",
         base=dict(epochs=350, lr=0.1, momentum=0.9, wd=5e-4, batch_size=128, bias=True, device="cuda",
                   checkpoint_every=10),
         grids=(
             # Fig. 4, Tables 1/3/4: all n_A = 6000 (5000) examples of each majority class.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "n_majority": [6000],
-             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF]},
+             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "n_majority": [5000],
-             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF]},
+             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
+            # Fig. 2: the second weight decay 5e-3 beside 5e-4 (CIFAR10, VGG13, K_A = 7, n_A = 5000).
+            {"dataset": ["cifar10"], "arch": ["vgg13"], "n_majority": [5000], "K_A": [7],
+             "R": [1, 10, 100, 1000, INF], "wd": [5e-3], "seed": CHECK_SEEDS},
             # Fig. 5: n_B = 6 (FashionMNIST) / 5 (CIFAR10) examples per minority class, n_A = n_B R.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "K_A": [3, 5, 7],
-             "R,n_majority": [(1, 6), (1000, 6000)]},
+             "R,n_majority": [(1, 6), (1000, 6000)], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "K_A": [3, 5, 7],
-             "R,n_majority": [(1, 5), (1000, 5000)]},
+             "R,n_majority": [(1, 5), (1000, 5000)], "seed": CHECK_SEEDS},
             # Fig. 6 / Table 2: R = 1000 as in Fig. 5, oversampling rates w_r.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "K_A": [3, 5, 7],
-             "R": [1000], "n_majority": [6000], "oversample": [1, 10, 100, 1000]},
+             "R": [1000], "n_majority": [6000], "oversample": [1, 10, 100, 1000], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "K_A": [3, 5, 7],
-             "R": [1000], "n_majority": [5000], "oversample": [1, 10, 100, 1000]},
+             "R": [1000], "n_majority": [5000], "oversample": [1, 10, 100, 1000], "seed": CHECK_SEEDS},
+            # Fig. 7: VGG11 on the first two FashionMNIST classes, 6000 examples each.
+            {"dataset": ["fashion-mnist"], "arch": ["vgg11"], "n_majority": [6000], "K_A": [1], "R": [1],
+             "class_order": [BINARY_CLASSES], "seed": CHECK_SEEDS},
         ),
+        notes="Every configuration has 3 seeds because every one decides an experiment check (Figs. 2, 4-7, "
+              "Tables 1-4): 342 runs, three times the 114 configurations of one seed.  In GPU time the grid is "
+              "dominated by the n_A = 6000 / 5000 runs (350 epochs each); the Fig. 5 runs with n_A = 6 / 5 are cheap.",
         workers=1,
     ),
 }

@@ -40,12 +40,12 @@ def _not_point_masses() -> Outcome:
                 stats[(seed, k)] = m2
                 if m2 >= POINT_MASS_LEVEL:
                     violations.append(f"{label}, seed {seed}: {m2:.0%} of the entries of w_{k + 1} lie within "
-                                      f"{WINDOW:.0%} of the range of two values")
+                                      f"{WINDOW:.0%} of the rms entry of two values")
         observed[label] = {f"M2(w_{k + 1})": mean_sd(v for (s, kk), v in stats.items() if kk == k) for k in range(2)}
     return tally(expected=f"M2(w_k) < {POINT_MASS_LEVEL}", violations=violations, comparisons=n, observed=observed,
                  criterion=f"in every seed, for w_1 and w_2: the fraction M2 of entries within ±{WINDOW:.0%} of the "
-                           f"range (max - min) of the two best-covering values is < {POINT_MASS_LEVEL} (point masses "
-                           f"give 1, Gaussian entries about 0.4)",
+                           f"root-mean-square entry of the two best-covering values is < {POINT_MASS_LEVEL} (one or two "
+                           f"point masses give 1, Gaussian entries about 0.08)",
                  settings=[setting_label(g) for g in groups])
 
 
