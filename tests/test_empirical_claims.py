@@ -258,3 +258,39 @@ def test_fig9_unknown_architecture_and_missing_or_corrupt_checkpoint(tmp_path, m
     bad.write_bytes(b"not a checkpoint")
     monkeypatch.setenv(IMAGENET_ENV, str(bad))
     assert REGISTRY.get("Figure 9/classifier-not-an-etf").run().verdict == "fail"
+
+
+# -- report section and cache ----------------------------------------------------------------
+def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true_store, tmp_path, monkeypatch):
+    from lpm_verify.report.document import Document
+    from lpm_verify.report.empirical_section import empirical_section
+    from lpm_verify.report.networks import gather_runs
+    from lpm_verify.report.render import to_markdown
+    monkeypatch.setenv(RUNS_ENV, str(true_store))
+    monkeypatch.delenv(IMAGENET_ENV, raising=False)
+    records = [c.run() for c in REGISTRY.checks() if c.method.value == "experiment"]
+    assert {r.result for r in records} == {"Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3/4", "Figure 6",
+                                          "Table 2", "Figure 7", "Figure 9"}
+    sec = empirical_section(records, gather_runs(true_store, train=False), str(true_store), tmp_path)
+    text = to_markdown(Document("t", "s", [sec]))
+    assert "Empirical claims of the paper" in text and "Observed collapse points" in text
+    assert text.count("**pass**") == len(records) - 2 and text.count("**skipped**") == 2  # Fig. 9: no checkpoint
+    assert f"python -m lpm_verify train --preset cpu-report --out {true_store}" in text
+    assert (tmp_path / "fig7_binary_weights_0.png").stat().st_size > 1000
+    assert empirical_section([], gather_runs(true_store, train=False), str(true_store), tmp_path) is None
+
+
+def test_the_report_cache_key_of_an_experiment_check_follows_the_store(tmp_path, monkeypatch):
+    from lpm_verify.report.gather import check_key
+    root = make_store(tmp_path / "a")
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    chk = REGISTRY.get("Table 1/minority-norms-equal-at-R-inf")
+    theorem = next(c for c in REGISTRY.checks() if c.method.value != "experiment")
+    key, theorem_key = check_key(chk), check_key(theorem)
+    assert check_key(chk) == key
+    victim = next(p for p in sorted(root.glob("*/metrics.json")) if "1e-05" in p.read_text())
+    victim.write_text(victim.read_text().replace("1e-05", "0.5"))
+    assert check_key(chk) != key
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "elsewhere"))
+    assert check_key(chk) != key
+    assert check_key(theorem) == theorem_key  # a mathematical check does not read the store

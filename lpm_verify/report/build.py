@@ -135,7 +135,9 @@ def build_report(options: ReportOptions) -> ReportResult:
     runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
     t = _Timer()
-    empirical = t.stop(empirical_section(records, runs, str(options.runs), out))
+    empirical = empirical_section(records, runs, str(options.runs), out)
+    if empirical is not None:
+        t.stop(empirical)
     write_sweep_csv([row for d in lpm_source.data for row in d.rows], str(out / "data" / "sweep.csv"))
     files.append(out / "data" / "sweep.csv")
     files.append(write_json_atomic(out / "data" / "thresholds.json",
@@ -146,7 +148,7 @@ def build_report(options: ReportOptions) -> ReportResult:
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
     t = _Timer()
     checks = t.stop(checks_section(records))
-    body = [summary, errata, lpm, empirical, nets, checks]
+    body = [summary, errata, lpm] + ([empirical] if empirical is not None else []) + [nets, checks]
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)

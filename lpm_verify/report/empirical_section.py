@@ -117,12 +117,13 @@ def fig9_rows(record: CheckRecord) -> list[list[str]]:
     return rows
 
 
-def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_root: str, out: Path) -> Section:
-    sec = Section("empirical", "Empirical claims of the paper")
+def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_root: str, out: Path
+                      ) -> Section | None:
+    """The section, or None when no experiment check is among ``records`` (e.g. ``--only "Theorem 1"``)."""
     exp = [r for r in records if r.method == Method.EXPERIMENT.value and r.result in EMPIRICAL_RESULTS]
     if not exp:
-        sec.add(para("No experiment check was run (see --only)."))
-        return sec
+        return None
+    sec = Section("empirical", "Empirical claims of the paper")
     sec.add(para("Each claim the paper makes in words about its experiments (Section 4.C, Section 5, Appendix D) is "
                  "an experiment check decided from the stored runs with the criterion shown. pass: the claim holds "
                  "for our runs; not-reproduced: it does not (a finding about the paper, which does not fail verify); "
