@@ -13,15 +13,17 @@ import math
 import os
 import statistics
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
 from experiments.store import Run, list_runs
 from lpm_verify.claims import Outcome
+from lpm_verify.errors import require
 
 #: Environment variable naming the run store (``--runs``; default ``runs``).
 RUNS_ENV = "LPM_VERIFY_RUNS"
@@ -313,9 +315,24 @@ def binary_groups(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[S
     return [g for g in groups if g.K == 2 and g.R == 1 and g.oversample == 1 and len(g.seeds) >= min_seeds]
 
 
-def set_experiment_inputs(runs: str, imagenet_checkpoint: str | None = None) -> None:
-    """Name the run store (and the ImageNet checkpoint, when given) for the experiment checks; environment
-    variables reach the worker processes of ``--jobs``."""
+
+@contextmanager
+def experiment_inputs(runs: str, imagenet_checkpoint: str | None = None) -> Iterator[None]:
+    """Name the run store (and the ImageNet checkpoint, when given) for the experiment checks while the
+    block runs; environment variables reach the worker processes of ``--jobs``.  The previous values
+    are restored afterwards, so that a test building a report leaves no store behind for the next one."""
+    if imagenet_checkpoint:
+        require(Path(imagenet_checkpoint).is_file(), "--imagenet-checkpoint", "an existing state-dict file",
+                imagenet_checkpoint)
+    saved = {name: os.environ.get(name) for name in (RUNS_ENV, IMAGENET_ENV)}
     os.environ[RUNS_ENV] = runs
     if imagenet_checkpoint:
         os.environ[IMAGENET_ENV] = imagenet_checkpoint
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -294,3 +295,15 @@ def test_the_report_cache_key_of_an_experiment_check_follows_the_store(tmp_path,
     monkeypatch.setenv(RUNS_ENV, str(tmp_path / "elsewhere"))
     assert check_key(chk) != key
     assert check_key(theorem) == theorem_key  # a mathematical check does not read the store
+
+
+def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, monkeypatch, capsys):
+    from lpm_verify.cli import main
+    monkeypatch.delenv(RUNS_ENV, raising=False)
+    out = tmp_path / "out.json"
+    assert main(["verify", "--only", "Table 1", "--runs", str(true_store), "--json", str(out)]) == 0
+    assert RUNS_ENV not in os.environ  # restored: the next test does not read this store
+    (record,) = json.loads(out.read_text())
+    assert record["verdict"] == "pass" and record["criterion"] and record["expect"]
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(tmp_path / "absent.pt")]) == 2
+    assert "--imagenet-checkpoint must be an existing state-dict file" in capsys.readouterr().err

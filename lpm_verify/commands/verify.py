@@ -39,8 +39,12 @@ def format_table(records: list[CheckRecord]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.claims_data import set_experiment_inputs
-    set_experiment_inputs(args.runs, args.imagenet_checkpoint)
+    from experiments.claims_data import experiment_inputs
+    with experiment_inputs(args.runs, args.imagenet_checkpoint):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     load_all()
     if args.only:
         known = set(RESULTS) | {c.id for c in REGISTRY.checks()}

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments.claims_data import set_experiment_inputs
+from experiments.claims_data import experiment_inputs
 from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.io import write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
@@ -103,12 +103,17 @@ FIGURE_PATTERNS = ("fig3_*.png", "fig8_*.png", "net*_*.png", "fig7_*.png")
 
 
 def build_report(options: ReportOptions) -> ReportResult:
-    """Write the report to ``options.out``; returns what was written and the summary text."""
+    """Write the report to ``options.out``; returns what was written and the summary text.  The experiment
+    checks read ``options.runs`` (and ``options.imagenet_checkpoint``) while it runs."""
+    with experiment_inputs(str(options.runs), options.imagenet_checkpoint and str(options.imagenet_checkpoint)):
+        return _build_report(options)
+
+
+def _build_report(options: ReportOptions) -> ReportResult:
     start = time.perf_counter()
     out = Path(options.out)
     (out / "data").mkdir(parents=True, exist_ok=True)
     cache = Cache(out / ".cache", fresh=options.fresh)
-    set_experiment_inputs(str(options.runs), options.imagenet_checkpoint and str(options.imagenet_checkpoint))
     files: list[Path] = []
 
     _log(options, "report: checks")
