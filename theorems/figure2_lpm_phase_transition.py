@@ -9,6 +9,8 @@ level, interpolated in log R (:mod:`experiments.collapse`); the LPM's is its thr
 (E_W, E_H) fitted to the runs (stored with each run).  The checks decide at K_A = 7, Fig. 2's setting,
 on every setting of the store that has it with >= 3 seeds; the record also carries the collapse
 points of every curve of the store (the table the report prints).
+``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
+cpu-report``).
 """
 from __future__ import annotations
 

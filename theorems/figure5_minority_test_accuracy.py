@@ -8,6 +8,8 @@ falls as R grows, in every column.
 Decided at the paper's weight decay 5e-4 (Section 4.C), seed by seed, on every setting of the store
 with >= 3 seeds.  Fig. 5 fixes n_B and sets n_A = n_B R; where the store has that R = 1 run (same
 n_B as the largest-R run) it is used, otherwise the curve's own R = 1 run (n_A fixed, Table 4's design).
+``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
+cpu-report``).
 """
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ achieved at w_r = 1000" (the largest rate).
 
 Decided on every (setting, wd, K_A, R) of the store with runs at w_r = 1 and two or more rates > 1,
 each with >= 3 seeds (the CPU proxy uses R = 500 = n_A / n_B with n_B = 1 and w_r up to 500).
+``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
+cpu-report``).
 """
 from __future__ import annotations
 
