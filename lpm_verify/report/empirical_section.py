@@ -29,7 +29,13 @@ HIST_BINS = 40
 
 def _short(label: str) -> str:
     """A curve label without its setting (the settings are listed once, below the table)."""
-    return re.sub(r"^.*?seeds [0-9,]+(, )?", "", label) or label
+    return re.sub(r"^.*?seeds \d+(?:,\d+)*(?:, )?", "", label) or label
+
+
+def _setting(label: str) -> str:
+    """A curve label cut after its seeds: the setting (dataset, network, preset, epochs, n_A, seeds)."""
+    m = re.match(r"^.*?seeds \d+(?:,\d+)*", label)
+    return m.group(0) if m else label
 
 
 def _numbers(value: Any, depth: int = 0) -> str:
@@ -87,7 +93,7 @@ def fig7_histograms(gathered: RunsGathered, out: Path) -> list[Figure]:
     import matplotlib.pyplot as plt
     figs = []
     for i, g in enumerate(binary_groups(gathered.groups)):
-        weights = [(seed, classifier_weights(path)) for seed, path in zip(g.seeds, g.paths)]
+        weights = sorted(((seed, classifier_weights(path)) for seed, path in zip(g.seeds, g.paths)), key=lambda x: str(x[0]))
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), squeeze=False)
         for k, ax in enumerate(axes[0]):
             for j, (seed, W) in enumerate(weights):
@@ -102,7 +108,7 @@ def fig7_histograms(gathered: RunsGathered, out: Path) -> list[Figure]:
         c = g.config
         figs.append(Figure(name, f"Fig. 7 analogue: histograms of the last-layer weights of {c.get('arch')} trained "
                                  f"on classes {c.get('class_order')} of {c.get('dataset')} ({c.get('n_majority')} "
-                                 f"examples each, {c.get('epochs')} epochs, seeds {','.join(map(str, g.seeds))}). "
+                                 f"examples each, {c.get('epochs')} epochs, seeds {','.join(str(s) for s, _ in weights)}). "
                                  "Lemma 3's l_q patterns would show one or two spikes."))
     return figs
 
@@ -134,7 +140,7 @@ def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_r
         sec.add(note(f"{len(bad)} empirical claim(s) not reproduced: " + "; ".join(r.id for r in bad) + "."))
     sec.add(table(["Figure / table", "Claim", "Criterion", "Verdict", "Numbers (mean ± sd over seeds)", "Reproduce"],
                   claims_table(exp, runs_root)))
-    settings = sorted({s for r in exp if isinstance(r.detail, dict) for s in r.detail.get("settings", [])})
+    settings = sorted({_setting(s) for r in exp if isinstance(r.detail, dict) for s in r.detail.get("settings", [])})
     if settings:
         sec.add(para("Settings the verdicts were decided on (the CPU preset trains an MLP as a proxy for the paper's "
                      "VGG/ResNet): " + " | ".join(settings)))

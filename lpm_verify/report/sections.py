@@ -2,7 +2,7 @@
 
 The summary has one row for EVERY numbered result in :data:`lpm_verify.claims.RESULTS`; a result
 without a record says so ("no check yet") instead of disappearing.  A result's verdict is the worst
-of its checks' verdicts (fail > erratum > pass > skipped), each computed by
+of its checks' verdicts (fail > erratum > not-reproduced > pass > skipped), each computed by
 :func:`lpm_verify.claims.verdict_for` and never re-derived here.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from lpm_verify.report.document import Badge, Code, Heading, Section, note, para
 NO_CHECK = "no check yet"
 NOT_RUN = "not run"
 #: Result verdict = the first of these that any of its checks has.
-_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.PASS.value, Verdict.SKIPPED.value)
+_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.NOT_REPRODUCED.value, Verdict.PASS.value,
+             Verdict.SKIPPED.value)
 _METHOD_RANK = {m.value: i for i, m in enumerate(Method)}
 _METHOD_NAME = {"symbolic": "symbolic", "proof-step": "proof steps", "numeric": "numeric",
                 "solver": "solver cross-check", "experiment": "experiment"}
@@ -122,7 +123,8 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
     sec.add(table(["Result", "Verdict", "Checks", "Strongest evidence", "Worst error vs tolerance", "Time (s)"],
                   [[r.result, Badge(r.verdict), r.counts, r.evidence, r.worst,
                     "-" if r.seconds is None else f"{r.seconds:.2f}"] for r in rows],
-                  caption="Verdict: worst over the result's checks (fail > erratum > pass > skipped). Strongest "
+                  caption="Verdict: worst over the result's checks (fail > erratum > not-reproduced > pass > skipped). "
+                          "Strongest "
                           "evidence: the strongest method among checks that held (symbolic > proof steps > numeric "
                           "> solver > experiment) with its working precision. Worst error: the largest "
                           "error/tolerance among pass/fail checks (an erratum's printed-form error is in Errata)."))
