@@ -307,3 +307,23 @@ def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, monkeypatch,
     assert record["verdict"] == "pass" and record["criterion"] and record["expect"]
     assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(tmp_path / "absent.pt")]) == 2
     assert "--imagenet-checkpoint must be an existing state-dict file" in capsys.readouterr().err
+
+
+def test_the_report_section_shows_the_fig9_table_when_a_checkpoint_is_given(tmp_path, monkeypatch):
+    from lpm_verify.report.document import Document
+    from lpm_verify.report.empirical_section import empirical_section
+    from lpm_verify.report.networks import RunsGathered
+    from lpm_verify.report.render import to_markdown
+    W = np.random.default_rng(4).normal(size=(1000, 16))
+    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(W))
+    text = to_markdown(Document("t", "s", [empirical_section([record], RunsGathered(), "runs", tmp_path)]))
+    assert "between-class angles of an ImageNet classifier" in text and "paper, vgg19 | 43 | 103 | 4.1" in text
+    assert "simplex ETF, K = 1000 | 90.06 | 90.06 | 0" in text
+
+
+def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduced(true_store, monkeypatch):
+    from lpm_verify.report.sections import summarize_result
+    record = verdict("Table 1/minority-norms-equal-at-R-inf", make_store(true_store.parent / "nr",
+                                                                         DOCTORS["Table 1/minority-norms-equal-at-R-inf"]),
+                     monkeypatch)
+    assert summarize_result("Table 1", [record], []).verdict == "not-reproduced"
