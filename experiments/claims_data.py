@@ -31,6 +31,9 @@ RUNS_ENV = "LPM_VERIFY_RUNS"
 IMAGENET_ENV = "LPM_VERIFY_IMAGENET_CHECKPOINT"
 #: The preset that trains every run the experiment checks need on a CPU.
 CHECK_PRESET = "cpu-report"
+#: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
+#: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
+CLAIM_PRESETS: tuple[str, ...] = ("paper", CHECK_PRESET)
 #: Seeds a configuration needs before a check decides on it (issue: >= 3 per configuration).
 MIN_SEEDS = 3
 #: Settings of a family of runs: everything but K_A, R, n_A (n_B), wd, w_r and the seed.
@@ -173,13 +176,14 @@ def group_by_seed(runs: Iterable[Run]) -> list[SeedGroup]:
 
 
 def load_groups(root: Path | str | None = None) -> list[SeedGroup]:
-    """Every finished run of the store, grouped by seed; an unreadable run raises :class:`CorruptStoreError`."""
+    """Every finished run of the store from a preset of :data:`CLAIM_PRESETS`, grouped by seed; an unreadable
+    run raises :class:`CorruptStoreError`."""
     root = Path(root) if root is not None else runs_root()
     try:
         runs = list_runs(root)
     except (OSError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         raise CorruptStoreError(f"the run store {root} cannot be read: {type(exc).__name__}: {exc}") from exc
-    return group_by_seed(runs)
+    return group_by_seed(r for r in runs if r.config.get("preset") in CLAIM_PRESETS)
 
 
 def setting_of(g: SeedGroup) -> tuple:
@@ -256,7 +260,8 @@ def curves(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[Curve]:
 def missing_reason(what: str, root: Path | None = None) -> str:
     """The skip reason of a check whose runs are not in the store, with the command that trains them."""
     root = root if root is not None else runs_root()
-    return (f"no {what} with >= {MIN_SEEDS} seeds in the run store {root}/; train them with "
+    return (f"no {what} with >= {MIN_SEEDS} seeds of preset {' or '.join(CLAIM_PRESETS)} in the run store {root}/; "
+            f"train them with "
             f"`{train_command(root)}` (CPU proxy; `--preset paper` on a GPU for the paper's scale)")
 
 

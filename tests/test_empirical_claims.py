@@ -327,3 +327,11 @@ def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduce
                                                                          DOCTORS["Table 1/minority-norms-equal-at-R-inf"]),
                      monkeypatch)
     assert summarize_result("Table 1", [record], []).verdict == "not-reproduced"
+
+
+def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    for s in SEEDS:  # a control preset whose minority norms differ: not the paper's protocol
+        write_run(root, {**curve_metrics(5, 5e-4, math.inf, s), "norm_variation_minority": 0.5}, K_A=5, R=math.inf,
+                  seed=s, preset="cpu-control")
+    assert verdict("Table 1/minority-norms-equal-at-R-inf", root, monkeypatch).verdict == "pass"
