@@ -261,8 +261,7 @@ def missing_reason(what: str, root: Path | None = None) -> str:
     """The skip reason of a check whose runs are not in the store, with the command that trains them."""
     root = root if root is not None else runs_root()
     return (f"no {what} with >= {MIN_SEEDS} seeds of preset {' or '.join(CLAIM_PRESETS)} in the run store {root}/; "
-            f"train them with "
-            f"`{train_command(root)}` (CPU proxy; `--preset paper` on a GPU for the paper's scale)")
+            f"train them with `{train_command(root)}` (CPU proxy; `--preset paper` on a GPU for the paper's scale)")
 
 
 
