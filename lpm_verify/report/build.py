@@ -116,6 +116,9 @@ def _build_report(options: ReportOptions) -> ReportResult:
     cache = Cache(out / ".cache", fresh=options.fresh)
     files: list[Path] = []
 
+    # The store first: an empty one is trained before the experiment checks read it.
+    _log(options, "report: experiments store")
+    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     _log(options, "report: checks")
     t = _Timer()
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
@@ -137,7 +140,6 @@ def _build_report(options: ReportOptions) -> ReportResult:
 
     _log(options, "report: network experiments")
     t = _Timer()
-    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
     t = _Timer()
     empirical = empirical_section(records, runs, str(options.runs), out)
