@@ -26,6 +26,10 @@ from experiments.trainer import TrainConfig
 from lpm_verify.errors import require
 
 INF = math.inf
+# Seeds of every configuration an experiment check decides on (>= 3, see theorems/figure*/table*).
+CHECK_SEEDS = [0, 1, 2]
+# Fig. 7: "the first two classes in FashionMNIST" (T-shirt/top, Trouser), as a two-class class order.
+BINARY_CLASSES = (0, 1)
 
 
 @dataclass(frozen=True)
@@ -50,41 +54,58 @@ PRESETS: dict[str, Preset] = {
         workers=1, threads=1, lpm=False,
     ),
     "cpu-report": Preset(
-        description="~10 minutes on 2 CPU cores: real FashionMNIST, K_A in {3,5,7}, R from 1 to n_A "
-                    "(n_B = 1) and inf, two weight decays; oversampling w_r in {10, 100, 500} at R = 500",
+        description="~10 minutes on 2 CPU cores: real FashionMNIST, 3 seeds each; K_A in {3,5,7}, R from 1 to "
+                    "n_A (n_B = 1) and inf, two weight decays; oversampling w_r in {10, 100, 500} at R = 500; "
+                    "binary runs on the first two classes (Fig. 7)",
         base=dict(dataset="fashion-mnist", arch="mlp", width=64, n_majority=500, epochs=120, bias=False,
                   device="cpu", checkpoint_every=20),
-        grids=({"K_A": [3, 5, 7], "R": [1, 10, 25, 100, 500, INF], "wd": [5e-4, 5e-3]},
+        grids=({"K_A": [3, 5, 7], "R": [1, 10, 25, 100, 500, INF], "wd": [5e-4, 5e-3], "seed": CHECK_SEEDS},
                # Fig. 6 / Table 2 analogue: oversampling at the largest ratio (w_r = 1 is above).
-               {"K_A": [3, 5, 7], "R": [500], "wd": [5e-4], "oversample": [10, 100, 500]}),
+               {"K_A": [3, 5, 7], "R": [500], "wd": [5e-4], "oversample": [10, 100, 500], "seed": CHECK_SEEDS},
+               # Fig. 7 analogue: balanced binary training on the first two classes (K_A = 1, R = 1 makes
+               # class 1 a "minority" of the same size); a wider last layer gives 256 entries per w_k.
+               {"K_A": [1], "R": [1], "class_order": [BINARY_CLASSES], "width": [256], "seed": CHECK_SEEDS}),
         workers=2, threads=1,
         notes="Small n_A makes an epoch cheap, so every run trains to ~zero loss (terminal phase); "
               "R = 500 is the largest finite ratio the subset allows (n_B = 1).  The last layer has no "
-              "bias, as in the LPM.  Weight decays 5e-4 (the paper's) and 5e-3 (Fig. 2: collapse earlier).",
+              "bias, as in the LPM.  Weight decays 5e-4 (the paper's) and 5e-3 (Fig. 2: collapse earlier).  "
+              "Three seeds (subset and initialisation) per configuration: the experiment checks' criteria "
+              "are stated over them.",
     ),
     "paper": Preset(
         description="the paper's grid on a GPU: Fig. 4 / Tables 1, 3, 4 (VGG11/ResNet18 on FashionMNIST, "
                     "VGG13/ResNet18 on CIFAR10, K_A in {3,5,7}, R in {1,10,100,1000,inf}, 350 epochs), "
-                    "Fig. 5 (n_B = 6 or 5, R in {1, 1000}), Fig. 6 / Table 2 (R = 1000, w_r in {1,10,100,1000})",
+                    "Fig. 5 (n_B = 6 or 5, R in {1, 1000}), Fig. 6 / Table 2 (R = 1000, w_r in {1,10,100,1000}), "
+                    "Fig. 2's second weight decay 5e-3 (CIFAR10 VGG13 K_A = 7), Fig. 7 (VGG11, first two "
+                    "FashionMNIST classes); 3 seeds each",
         base=dict(epochs=350, lr=0.1, momentum=0.9, wd=5e-4, batch_size=128, bias=True, device="cuda",
                   checkpoint_every=10),
         grids=(
             # Fig. 4, Tables 1/3/4: all n_A = 6000 (5000) examples of each majority class.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "n_majority": [6000],
-             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF]},
+             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "n_majority": [5000],
-             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF]},
+             "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
+            # Fig. 2: the second weight decay 5e-3 beside 5e-4 (CIFAR10, VGG13, K_A = 7, n_A = 5000).
+            {"dataset": ["cifar10"], "arch": ["vgg13"], "n_majority": [5000], "K_A": [7],
+             "R": [1, 10, 100, 1000, INF], "wd": [5e-3], "seed": CHECK_SEEDS},
             # Fig. 5: n_B = 6 (FashionMNIST) / 5 (CIFAR10) examples per minority class, n_A = n_B R.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "K_A": [3, 5, 7],
-             "R,n_majority": [(1, 6), (1000, 6000)]},
+             "R,n_majority": [(1, 6), (1000, 6000)], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "K_A": [3, 5, 7],
-             "R,n_majority": [(1, 5), (1000, 5000)]},
+             "R,n_majority": [(1, 5), (1000, 5000)], "seed": CHECK_SEEDS},
             # Fig. 6 / Table 2: R = 1000 as in Fig. 5, oversampling rates w_r.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "K_A": [3, 5, 7],
-             "R": [1000], "n_majority": [6000], "oversample": [1, 10, 100, 1000]},
+             "R": [1000], "n_majority": [6000], "oversample": [1, 10, 100, 1000], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "K_A": [3, 5, 7],
-             "R": [1000], "n_majority": [5000], "oversample": [1, 10, 100, 1000]},
+             "R": [1000], "n_majority": [5000], "oversample": [1, 10, 100, 1000], "seed": CHECK_SEEDS},
+            # Fig. 7: VGG11 on the first two FashionMNIST classes, 6000 examples each.
+            {"dataset": ["fashion-mnist"], "arch": ["vgg11"], "n_majority": [6000], "K_A": [1], "R": [1],
+             "class_order": [BINARY_CLASSES], "seed": CHECK_SEEDS},
         ),
+        notes="Every configuration has 3 seeds because every one decides an experiment check (Figs. 2, 4-7, "
+              "Tables 1-4): 342 runs, three times the 114 configurations of one seed.  In GPU time the grid is "
+              "dominated by the n_A = 6000 / 5000 runs (350 epochs each); the Fig. 5 runs with n_A = 6 / 5 are cheap.",
         workers=1,
     ),
 }

@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-train", action="store_true",
                         help="do not train the cpu-report preset when the experiments store is empty")
     parser.add_argument("--runs", default="runs", help="experiments store (default: runs/)")
+    parser.add_argument("--imagenet-checkpoint", metavar="PATH",
+                        help="torchvision ImageNet state dict for the Fig. 9 check (or $LPM_VERIFY_IMAGENET_CHECKPOINT)")
     parser.add_argument("--data-root", help="folder holding FashionMNIST (default: the experiments layer's search path)")
     parser.add_argument("--only", action="append", metavar="RESULT",
                         help=f"restrict the checks to a result ({RESULTS[0]!r}, ...) or check-id prefix; repeatable")
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
                             runs=Path(args.runs), data_root=Path(args.data_root) if args.data_root else None,
                             only=args.only, include_slow=not args.skip_slow, sweep_points=args.sweep_points,
                             progress=sys.stderr.isatty(),
+                            imagenet_checkpoint=Path(args.imagenet_checkpoint) if args.imagenet_checkpoint else None,
                             command="python -m lpm_verify report " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2
                             else "python -m lpm_verify report")
     result = build_report(options)

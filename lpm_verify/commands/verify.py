@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='write {"summary": per-result verdicts, "records": [check records]} as JSON')
     parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
     parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
+    parser.add_argument("--runs", default="runs", help="experiments store the experiment checks read (default: runs/)")
+    parser.add_argument("--imagenet-checkpoint", metavar="PATH",
+                        help="torchvision ImageNet state dict for the Fig. 9 check (or $LPM_VERIFY_IMAGENET_CHECKPOINT)")
 
 
 def format_table(records: list[CheckRecord]) -> str:
@@ -56,6 +59,12 @@ def format_summary(records: list[CheckRecord]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from experiments.claims_data import experiment_inputs
+    with experiment_inputs(args.runs, args.imagenet_checkpoint):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     load_all()
     if args.only:
         known = set(RESULTS) | {c.id for c in REGISTRY.checks()}

@@ -45,12 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from experiments.claims_data import experiment_inputs
 from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
 from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
 from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, Document, Section, note, table
+from lpm_verify.report.empirical_section import empirical_section
 from lpm_verify.report.gather import gather_checks
 from lpm_verify.report.lpm_section import FIG8_ENERGIES, fig3_configs, fig8_configs, lpm_section
 from lpm_verify.report.network_section import network_section
@@ -83,6 +85,7 @@ class ReportOptions:
     progress: bool = False
     registry: Registry | None = None       # tests: a private registry instead of theorems/
     command: str = "python -m lpm_verify report"
+    imagenet_checkpoint: Path | None = None  # Fig. 9's state dict (default: $LPM_VERIFY_IMAGENET_CHECKPOINT)
 
 
 @dataclass
@@ -133,8 +136,14 @@ def build_report(options: ReportOptions) -> ReportResult:
     """Write the report to ``options.out``; returns what was written and the summary text.
 
     Built in a staging folder and swapped in when complete (module docstring); raises
-    :class:`ReportNotWritten` when it fails, the previous report being left as it was.
+    :class:`ReportNotWritten` when it fails, the previous report being left as it was.  The experiment
+    checks read ``options.runs`` (and ``options.imagenet_checkpoint``) while it runs.
     """
+    with experiment_inputs(str(options.runs), options.imagenet_checkpoint and str(options.imagenet_checkpoint)):
+        return _build_report(options)
+
+
+def _build_report(options: ReportOptions) -> ReportResult:
     out = Path(options.out)
     with _staging(out) as stage:
         previous, manifest_note = read_manifest(out)
@@ -159,6 +168,9 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     cache = Cache(Path(options.out) / ".cache", fresh=options.fresh)
     files: list[Path] = []
 
+    # The store first: an empty one is trained before the experiment checks read it.
+    _log(options, "report: experiments store")
+    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     _log(options, "report: checks")
     t = _Timer()
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
@@ -183,8 +195,11 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
 
     _log(options, "report: network experiments")
     t = _Timer()
-    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
+    t = _Timer()
+    empirical = empirical_section(records, runs, str(options.runs), out)
+    if empirical is not None:
+        t.stop(empirical)
     write_sweep_csv([row for d in lpm_source.data for row in d.rows], str(out / "data" / "sweep.csv"))
     files.append(out / "data" / "sweep.csv")
     files.append(write_json_atomic(out / "data" / "thresholds.json",
@@ -195,7 +210,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
     t = _Timer()
     checks = t.stop(checks_section(records))
-    body = [summary, errata, beyond, lpm, nets, checks]
+    body = [summary, errata, beyond, lpm] + ([empirical] if empirical is not None else []) + [nets, checks]
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from lpm_verify.claims import REGISTRY, RESULTS, Check, CheckRecord, Registry, load_all, run_checks
+from lpm_verify.claims import REGISTRY, RESULTS, Check, CheckRecord, Method, Registry, load_all, run_checks
 from lpm_verify.errors import LPMInputError
 from lpm_verify.report.cache import Cache, input_key
 
@@ -26,6 +26,9 @@ class GatheredChecks:
 def check_key(chk: Check) -> str:
     """Cache key of one check: its id, tolerance, precision and the sources it can execute."""
     params = {"id": chk.id, "tolerance": chk.tolerance, "digits": chk.digits, "method": chk.method.value}
+    if chk.method is Method.EXPERIMENT:  # its verdict also depends on the run store it reads
+        from experiments.claims_data import inputs_digest
+        params["experiment_inputs"] = inputs_digest()
     source = inspect.getsourcefile(chk.fn)
     return input_key("check", params, [chk.fn.__module__], files=[Path(source)] if source else [])
 

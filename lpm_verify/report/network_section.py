@@ -19,7 +19,7 @@ from lpm_verify.report.lpm import Config, LPMData
 from lpm_verify.report.networks import REPORT_PRESET, RunGroup, RunsGathered
 
 #: Config keys of one network family: everything but K_A, R, oversample and seed.
-FAMILY_KEYS = ("dataset", "arch", "preset", "epochs", "device", "wd", "n_majority", "bias", "lr", "batch_size")
+FAMILY_KEYS = ("dataset", "arch", "preset", "epochs", "device", "wd", "n_majority", "bias", "lr", "batch_size", "width")
 #: Classes per dataset (both of the paper's datasets have 10).
 DATASET_CLASSES = {"fashion-mnist": 10, "cifar10": 10}
 
@@ -30,13 +30,15 @@ def _fmt(x: float, spec: str = ".3f") -> str:
     return "-" if not math.isfinite(x) else format(x, spec)
 
 
-def _pct(x: float) -> str:
-    return _fmt(100 * x, ".2f")
-
-
 def _mean_sd(g: RunGroup, key: str, spec: str = ".3f") -> str:
     m, s = g.mean(key), g.spread(key)
     return _fmt(m, spec) + (f" ± {_fmt(s, spec)}" if math.isfinite(s) else "")
+
+
+def _pct_sd(g: RunGroup, key: str) -> str:
+    """A rate as a percentage, mean ± sample sd over seeds."""
+    m, sd = 100 * g.mean(key), 100 * g.spread(key)
+    return _fmt(m, ".2f") + (f" ± {_fmt(sd, '.2f')}" if math.isfinite(sd) else "")
 
 
 def _R(x: float) -> str:
@@ -74,7 +76,7 @@ def overlay_configs(gathered: RunsGathered) -> dict[tuple, Config]:
     out = {}
     by_curve: dict[tuple, list[RunGroup]] = defaultdict(list)
     for g in gathered.groups:
-        if g.oversample == 1:
+        if g.oversample == 1 and g.K >= 3:
             by_curve[(family_of(g), int(g.config.get("K_A")))].append(g)
     for key, groups in by_curve.items():
         e_w = statistics.median([g.median("fitted_E_W") for g in groups])
@@ -92,7 +94,7 @@ def network_section(gathered: RunsGathered, runs_root: str, out: Path,
         sec.add(note(*rich(text)))
     if gathered.trained:
         sec.add(para(f"The store was empty, so this report trained the `{REPORT_PRESET}` preset first."))
-    groups = gathered.groups
+    groups = [g for g in gathered.groups if g.K >= 3]  # two-class runs (Fig. 7) are in the empirical section
     if not groups:
         sec.add(para(f"No finished run in the store ({runs_root}/)."))
         _missing(sec, [], runs_root)
@@ -136,7 +138,7 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                   [[str(g.config.get("K_A")), _R(g.R), f"{g.oversample:g}", ",".join(str(s) for s in g.seeds),
                     _mean_sd(g, "cos_minority"), _fmt(g.mean("lpm_cos_minority")), _fmt(g.mean("fitted_E_W"), ".4g"),
                     _fmt(g.mean("fitted_E_H"), ".4g"), _fmt(g.mean("lpm_R0"), ".4g"), _fmt(g.mean("nc1"), ".3g"),
-                    _pct(g.mean("train_acc")), _pct(g.mean("test_acc")), _pct(g.mean("test_acc_minority"))]
+                    _pct_sd(g, "train_acc"), _pct_sd(g, "test_acc"), _pct_sd(g, "test_acc_minority")]
                    for g in groups],
                   caption=f"Runs of {label}. cos minority: average pairwise cosine of the minority classifiers "
                           "(mean ± sd over seeds). LPM: Eq. 7's optimum at this R (R / w_r with oversampling, "
@@ -204,9 +206,9 @@ def _accuracy_tables(sec: Section, index: int, plain: list[RunGroup], label: str
     cell = {(g.config.get("K_A"), g.R): g for g in plain}
     sec.add(table(["R"] + [f"train, K_A = {k}" for k in kas] + [f"test, K_A = {k}" for k in kas]
                   + [f"test minority, K_A = {k}" for k in kas],
-                  [[_R(R)] + [_pct(cell[(k, R)].mean(key)) if (k, R) in cell else "-"
+                  [[_R(R)] + [_pct_sd(cell[(k, R)], key) if (k, R) in cell else "-"
                               for key in ("train_acc", "test_acc", "test_acc_minority") for k in kas] for R in Rs],
-                  caption=f"Tables 3/4 analogue: training and test accuracy (%) by R and K_A ({label})."))
+                  caption=f"Tables 3/4 analogue: training and test accuracy (%, mean ± sd over seeds) by R and K_A ({label})."))
     series = {f"R = {_R(R)}": [cell[(k, R)].mean("test_acc_minority") * 100 if (k, R) in cell else math.nan
                                for k in kas] for R in Rs if R != math.inf}
     name = f"net{index}_minority_test_accuracy.png"
@@ -246,8 +248,8 @@ def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dic
             if orig is None or not overs:
                 continue
             best = max(overs, key=lambda g: g.mean("test_acc"))
-            rows.append([f"K_A = {k_a}", _pct(orig.mean("test_acc_minority")), _pct(best.mean("test_acc_minority")),
-                         _pct(orig.mean("test_acc")), _pct(best.mean("test_acc")), f"{best.oversample:g}"])
+            rows.append([f"K_A = {k_a}", _pct_sd(orig, "test_acc_minority"), _pct_sd(best, "test_acc_minority"),
+                         _pct_sd(orig, "test_acc"), _pct_sd(best, "test_acc"), f"{best.oversample:g}"])
         if rows:
             sec.add(table(["Majority classes", "original (minority)", "oversampling (minority)", "original (overall)",
                            "oversampling (overall)", "best w_r"], rows,

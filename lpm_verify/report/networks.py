@@ -7,12 +7,11 @@ seeds and the spread kept beside them so that the report can label each point.
 from __future__ import annotations
 
 import json
-import math
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.claims_data import SeedGroup, group_by_seed
 from experiments.store import Run, from_json_number
 from lpm_verify.errors import DataNotFoundError
 
@@ -20,49 +19,8 @@ from lpm_verify.errors import DataNotFoundError
 REPORT_PRESET = "cpu-report"
 #: How to get the data when it is missing (Debian package shipping the IDX files).
 DATA_HINT = "apt-get install dataset-fashion-mnist"
-#: Config keys that identify an experiment; runs equal on all of them are seeds of one group.
-GROUP_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "K_A", "R", "n_majority",
-                               "n_minority", "wd", "oversample", "bias", "lr", "batch_size")
-
-
-@dataclass
-class RunGroup:
-    """Runs that differ only in their seed."""
-
-    config: dict[str, Any]
-    seeds: list[Any]
-    metrics: list[dict[str, Any]]
-    paths: list[str]
-
-    def mean(self, key: str) -> float:
-        values = [_num(m.get(key)) for m in self.metrics]
-        values = [v for v in values if math.isfinite(v)]
-        return statistics.fmean(values) if values else float("nan")
-
-    def spread(self, key: str) -> float:
-        values = [_num(m.get(key)) for m in self.metrics]
-        values = [v for v in values if math.isfinite(v)]
-        return statistics.stdev(values) if len(values) > 1 else float("nan")
-
-    def median(self, key: str) -> float:
-        values = [_num(m.get(key)) for m in self.metrics]
-        values = [v for v in values if math.isfinite(v)]
-        return statistics.median(values) if values else float("nan")
-
-    @property
-    def R(self) -> float:
-        return _num(self.config.get("R"))
-
-    @property
-    def oversample(self) -> float:
-        w = _num(self.config.get("oversample"))
-        return 1.0 if not math.isfinite(w) else w
-
-    def label(self) -> str:
-        c = self.config
-        seeds = ",".join(str(s) for s in self.seeds)
-        return (f"{c.get('dataset')} / {c.get('arch')} / preset {c.get('preset')} / {c.get('epochs')} epochs / "
-                f"seeds {seeds} / {c.get('device')}")
+#: A group of runs that differ only in their seed (one class for the report and the experiment checks).
+RunGroup = SeedGroup
 
 
 @dataclass
@@ -72,28 +30,6 @@ class RunsGathered:
     trained: bool = False
     notes: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it could not be used)
-
-
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def group_runs(runs: list[Any]) -> list[RunGroup]:
-    """Group runs by :data:`GROUP_KEYS`, in a stable order (dataset, arch, K_A, oversample, R)."""
-    groups: dict[tuple, RunGroup] = {}
-    for run in runs:
-        cfg = dict(run.config)
-        key = tuple(str(cfg.get(k)) for k in GROUP_KEYS)
-        group = groups.setdefault(key, RunGroup({k: cfg.get(k) for k in GROUP_KEYS}, [], [], []))
-        group.seeds.append(cfg.get("seed"))
-        group.metrics.append(dict(run.metrics))
-        group.paths.append(str(run.path))
-    return sorted(groups.values(), key=lambda g: (str(g.config.get("dataset")), str(g.config.get("arch")),
-                                                  str(g.config.get("preset")), _num(g.config.get("K_A")),
-                                                  _num(g.config.get("wd")), g.oversample, g.R))
 
 
 def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None,
@@ -119,7 +55,7 @@ def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | N
     elif not runs:
         out.notes.append("The store is empty and training was skipped (--no-train).")
     out.runs = len(runs)
-    out.groups = group_runs(runs)
+    out.groups = group_by_seed(runs)
     return out
 
 

@@ -26,8 +26,9 @@ from lpm_verify.verdicts import (MISPRINTS, NOT_CHECKED, PartVerdict, ResultVerd
 
 NO_CHECK = "no check yet"
 NOT_RUN = "not run"
-#: Verdicts of check records, in the order counts list them.
-_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.PASS.value, Verdict.SKIPPED.value)
+#: Result verdict = the first of these that any of its checks has.
+_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.NOT_REPRODUCED.value, Verdict.PASS.value,
+             Verdict.SKIPPED.value)
 _METHOD_RANK = {m.value: i for i, m in enumerate(Method)}
 _METHOD_NAME = {"symbolic": "symbolic", "proof-step": "proof steps", "numeric": "numeric",
                 "solver": "solver cross-check", "experiment": "experiment"}
@@ -166,8 +167,6 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
     sec.add(para(f"{len(records)} checks over {sum(1 for r in rows if r.verdicts.statement.verdict != NOT_CHECKED)} "
                  f"of {len(rows)} results of the paper: "
                  + ", ".join(f"{verdicts.get(v, 0)} {v}" for v in _PRIORITY)
-                 + (f", {verdicts[Verdict.NOT_REPRODUCED.value]} {Verdict.NOT_REPRODUCED.value}"
-                    if verdicts.get(Verdict.NOT_REPRODUCED.value) else "")
                  + ". Results: " + ", ".join(f"{n} {v}" for v, n in statements.most_common())
                  + f". The checks found {misprints} misprint{'' if misprints == 1 else 's'} in the printed text "
                  f"({n_errata} records; see Errata). {computed} checks were "

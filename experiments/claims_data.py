@@ -1,0 +1,342 @@
+"""What the experiment checks read: the run store, grouped by seed, and the inputs they depend on.
+
+The store and the ImageNet checkpoint are named by environment variables so that they reach the
+worker processes of ``verify --jobs`` and of the report (``verify --runs DIR`` / ``report --runs DIR``
+and ``--imagenet-checkpoint PATH`` set them).  A check never trains: with missing runs it is skipped
+with the exact ``train`` command that produces them.  A run whose metrics cannot be read, or that
+lacks a metric a check needs, raises :class:`CorruptStoreError` (the check's verdict is then ``fail``).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import statistics
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
+from experiments.store import Run, list_runs
+from lpm_verify.claims import Outcome
+from lpm_verify.errors import require
+
+#: Environment variable naming the run store (``--runs``; default ``runs``).
+RUNS_ENV = "LPM_VERIFY_RUNS"
+#: Environment variable naming a torchvision ImageNet state dict (``--imagenet-checkpoint``; Fig. 9).
+IMAGENET_ENV = "LPM_VERIFY_IMAGENET_CHECKPOINT"
+#: The preset that trains every run the experiment checks need on a CPU.
+CHECK_PRESET = "cpu-report"
+#: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
+#: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
+CLAIM_PRESETS: tuple[str, ...] = ("paper", CHECK_PRESET)
+#: Seeds a configuration needs before a check decides on it (issue: >= 3 per configuration).
+MIN_SEEDS = 3
+#: Settings of a family of runs: everything but K_A, R, n_A (n_B), wd, w_r and the seed.
+SETTING_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "bias", "lr", "batch_size",
+                                 "momentum", "width", "class_order", "milestones")
+#: Keys that identify a configuration; runs equal on all of them are seeds of one group.
+GROUP_KEYS: tuple[str, ...] = SETTING_KEYS + ("K_A", "R", "n_majority", "n_minority", "wd", "oversample")
+
+
+class CorruptStoreError(ValueError):
+    """A stored run cannot be read, or lacks a metric an experiment check needs."""
+
+
+def runs_root() -> Path:
+    """The run store the experiment checks read (``$LPM_VERIFY_RUNS``, default ``runs``)."""
+    return Path(os.environ.get(RUNS_ENV) or "runs")
+
+
+def imagenet_checkpoint() -> Path | None:
+    """The ImageNet state dict for Fig. 9 (``$LPM_VERIFY_IMAGENET_CHECKPOINT``), or None."""
+    value = os.environ.get(IMAGENET_ENV)
+    return Path(value) if value else None
+
+
+def train_command(root: Path | str | None = None, preset: str = CHECK_PRESET) -> str:
+    """The exact command that trains the runs of ``preset`` into ``root`` (finished runs are reused)."""
+    root = Path(root) if root is not None else runs_root()
+    out = "" if root == Path("runs") else f" --out {root}"
+    return f"python -m lpm_verify train --preset {preset}{out}"
+
+
+def inputs_digest() -> str:
+    """SHA-256 of everything the experiment checks read besides their sources: the store's folder
+    names, ``config.json`` and ``metrics.json`` bytes, each checkpoint's size and mtime (a checkpoint
+    is rewritten whenever its run changes; hashing gigabytes of VGG weights would be slow), and the
+    ImageNet checkpoint's path, size and mtime.  The report's cache keys experiment checks by it."""
+    digest = hashlib.sha256()
+    root = runs_root()
+    digest.update(f"runs={root.resolve()}\0".encode())
+    if root.is_dir():
+        for run in sorted(p for p in root.iterdir() if p.is_dir()):
+            digest.update(run.name.encode() + b"\0")
+            for name in ("config.json", "metrics.json"):
+                path = run / name
+                digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+            ckpt = run / "checkpoint.pt"
+            if ckpt.is_file():
+                st = ckpt.stat()
+                digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}\0".encode())
+    ckpt = imagenet_checkpoint()
+    if ckpt is not None:
+        st = ckpt.stat() if ckpt.is_file() else None
+        digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
+    return digest.hexdigest()
+
+
+def as_float(value: Any) -> float:
+    """A stored number as float (None / absent / non-numeric -> NaN)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _key_value(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass
+class SeedGroup:
+    """Runs that differ only in their seed: one configuration, ``seeds[i]`` stored at ``paths[i]``."""
+
+    config: dict[str, Any]
+    seeds: list[Any] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def values(self, key: str) -> list[float]:
+        """``key`` of every seed's metrics, as floats (NaN where absent)."""
+        return [as_float(m.get(key)) for m in self.metrics]
+
+    def by_seed(self, key: str) -> dict[Any, float]:
+        """``{seed: metric}``, raising :class:`CorruptStoreError` where the metric is absent or not finite."""
+        out = {}
+        for seed, m, path in zip(self.seeds, self.metrics, self.paths):
+            v = as_float(m.get(key))
+            if not math.isfinite(v):
+                raise CorruptStoreError(f"run {path}: metric {key!r} is {m.get(key)!r}, not a finite number")
+            out[seed] = v
+        return out
+
+    def mean(self, key: str) -> float:
+        values = [v for v in self.values(key) if math.isfinite(v)]
+        return statistics.fmean(values) if values else math.nan
+
+    def spread(self, key: str) -> float:
+        """Sample standard deviation over seeds (NaN with fewer than two)."""
+        values = [v for v in self.values(key) if math.isfinite(v)]
+        return statistics.stdev(values) if len(values) > 1 else math.nan
+
+    def median(self, key: str) -> float:
+        values = [v for v in self.values(key) if math.isfinite(v)]
+        return statistics.median(values) if values else math.nan
+
+    @property
+    def R(self) -> float:
+        return as_float(self.config.get("R"))
+
+    @property
+    def oversample(self) -> float:
+        w = as_float(self.config.get("oversample"))
+        return 1.0 if not math.isfinite(w) else w
+
+    @property
+    def K(self) -> int:
+        """Number of classes trained on (``len(class_order)``; 10 for the paper's datasets)."""
+        order = self.config.get("class_order")
+        return len(order) if isinstance(order, (list, tuple)) else 10
+
+    def label(self) -> str:
+        c = self.config
+        seeds = ",".join(str(s) for s in self.seeds)
+        return (f"{c.get('dataset')} / {c.get('arch')} / preset {c.get('preset')} / {c.get('epochs')} epochs / "
+                f"seeds {seeds} / {c.get('device')}")
+
+
+def group_by_seed(runs: Iterable[Run]) -> list[SeedGroup]:
+    """Group runs by :data:`GROUP_KEYS` (stable order: dataset, arch, preset, K_A, wd, w_r, R)."""
+    groups: dict[tuple, SeedGroup] = {}
+    for run in runs:
+        cfg = dict(run.config)
+        key = tuple(str(_key_value(cfg.get(k))) for k in GROUP_KEYS)
+        group = groups.setdefault(key, SeedGroup({k: _key_value(cfg.get(k)) for k in GROUP_KEYS}))
+        group.seeds.append(cfg.get("seed"))
+        group.metrics.append(dict(run.metrics))
+        group.paths.append(str(run.path))
+    return sorted(groups.values(), key=lambda g: (str(g.config.get("dataset")), str(g.config.get("arch")),
+                                                  str(g.config.get("preset")), as_float(g.config.get("K_A")),
+                                                  as_float(g.config.get("wd")), g.oversample, g.R))
+
+
+def load_groups(root: Path | str | None = None) -> list[SeedGroup]:
+    """Every finished run of the store from a preset of :data:`CLAIM_PRESETS`, grouped by seed; an unreadable
+    run raises :class:`CorruptStoreError`."""
+    root = Path(root) if root is not None else runs_root()
+    try:
+        runs = list_runs(root)
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        raise CorruptStoreError(f"the run store {root} cannot be read: {type(exc).__name__}: {exc}") from exc
+    return group_by_seed(r for r in runs if r.config.get("preset") in CLAIM_PRESETS)
+
+
+def setting_of(g: SeedGroup) -> tuple:
+    return tuple(str(g.config.get(k)) for k in SETTING_KEYS)
+
+
+def setting_label(g: SeedGroup, seeds: Iterable[Any] | None = None) -> str:
+    """Dataset, network, preset, epochs, n_A, width, device and seeds of a configuration, in words."""
+    c = g.config
+    seeds = sorted(seeds if seeds is not None else g.seeds, key=str)
+    width = f", width {c.get('width')}" if c.get("arch") in ("mlp", "cnn") else ""
+    return (f"{c.get('dataset')}, {c.get('arch')}{width}, preset {c.get('preset')}, {c.get('epochs')} epochs, "
+            f"n_A {c.get('n_majority')}, bias {c.get('bias')}, {c.get('device')}, seeds {','.join(map(str, seeds))}")
+
+
+@dataclass
+class Curve:
+    """One Fig. 2/4 curve: a setting, weight decay and K_A over the R grid (no oversampling, the
+    setting's main n_A), restricted to the seeds every point has."""
+
+    setting: tuple
+    wd: float
+    K_A: int
+    points: list[SeedGroup]  # by increasing R
+
+    @property
+    def R(self) -> list[float]:
+        return [g.R for g in self.points]
+
+    @property
+    def seeds(self) -> list[Any]:
+        common = set(self.points[0].seeds)
+        for g in self.points[1:]:
+            common &= set(g.seeds)
+        return sorted(common, key=str)
+
+    @property
+    def K(self) -> int:
+        return self.points[0].K
+
+    def metric(self, key: str) -> dict[Any, list[float]]:
+        """``{seed: [metric at each R]}`` over :attr:`seeds` (corrupt values raise)."""
+        per_point = [g.by_seed(key) for g in self.points]
+        return {s: [p[s] for p in per_point] for s in self.seeds}
+
+    def at(self, R: float) -> SeedGroup | None:
+        return next((g for g in self.points if g.R == R), None)
+
+    def label(self) -> str:
+        return f"{setting_label(self.points[0], self.seeds)}, wd {self.wd:g}, K_A {self.K_A}"
+
+
+def curves(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[Curve]:
+    """The Fig. 2/4 curves of the store: configurations with ``w_r = 1`` and ``K >= 3`` grouped by
+    (setting, wd, K_A) at the setting's most common n_A, keeping R values with >= ``min_seeds`` seeds
+    shared by every point; curves with fewer than two such R values are dropped."""
+    by_curve: dict[tuple, list[SeedGroup]] = defaultdict(list)
+    for g in groups:
+        if g.oversample == 1 and g.K >= 3 and len(g.seeds) >= min_seeds:
+            by_curve[(setting_of(g), as_float(g.config.get("wd")), int(g.config.get("K_A")))].append(g)
+    out = []
+    for (setting, wd, K_A), gs in sorted(by_curve.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        counts: dict[Any, int] = defaultdict(int)
+        for g in gs:
+            counts[g.config.get("n_majority")] += 1
+        n_A = max(counts, key=lambda n: (counts[n], as_float(n)))
+        points = sorted((g for g in gs if g.config.get("n_majority") == n_A), key=lambda g: g.R)
+        curve = Curve(setting, wd, K_A, points)
+        if len(points) >= 2 and len(curve.seeds) >= min_seeds:
+            out.append(curve)
+    return out
+
+
+def missing_reason(what: str, root: Path | None = None) -> str:
+    """The skip reason of a check whose runs are not in the store, with the command that trains them."""
+    root = root if root is not None else runs_root()
+    return (f"no {what} with >= {MIN_SEEDS} seeds of preset {' or '.join(CLAIM_PRESETS)} in the run store {root}/; "
+            f"train them with `{train_command(root)}` (CPU proxy; `--preset paper` on a GPU for the paper's scale)")
+
+
+
+def tally(*, expected: str, violations: list[str], comparisons: int, observed: Any, criterion: str,
+          settings: Iterable[str], **detail: Any) -> Outcome:
+    """Outcome of an experiment check whose criterion is a set of ``comparisons``, each of which must
+    hold: ``error`` = the number that do not (each named in ``detail["violations"]``)."""
+    return Outcome(expected, observed, float(len(violations)), criterion=criterion,
+                   detail={"settings": sorted(set(settings)), "comparisons": comparisons,
+                           "violations": violations, **detail})
+
+
+def mean_sd(values: Iterable[float]) -> str:
+    """``"m ± s"`` over seeds (sample sd; ``m`` alone for one value), 4 significant digits."""
+    vals = [float(v) for v in values]
+    if not vals:
+        return "-"
+    m = statistics.fmean(vals)
+    return f"{m:.4g} ± {statistics.stdev(vals):.2g}" if len(vals) > 1 else f"{m:.4g}"
+
+
+def observed_collapse_points(curve: Curve) -> list[CollapsePoint]:
+    """The curve's collapse point at each level of :func:`experiments.collapse.collapse_levels`, beside the
+    LPM's ``R_0`` (median of the ``lpm_R0`` of its finite-R runs, each at that run's fitted energies)."""
+    cos = curve.metric("cos_minority")
+    finite = [g for g in curve.points if math.isfinite(g.R)]
+    predicted = predicted_R0([m.get("lpm_R0") for g in finite for m in g.metrics])
+    return [collapse_point(curve.R, cos, level, name, predicted)
+            for name, level in collapse_levels(curve.K).items()]
+
+
+def seed_R0(curve: Curve, seed: Any) -> float | None:
+    """The LPM's ``R_0`` for one seed of a curve: median ``lpm_R0`` over that seed's finite-R runs."""
+    values = [m.get("lpm_R0") for g in curve.points if math.isfinite(g.R)
+              for s, m in zip(g.seeds, g.metrics) if s == seed]
+    return predicted_R0(values)
+
+
+def classifier_weights(run_path: str | Path) -> np.ndarray:
+    """The last layer ``W  # (K, p)`` of a finished run, read from its ``checkpoint.pt`` with
+    ``torch.load(weights_only=True)``; a missing or unreadable checkpoint raises :class:`CorruptStoreError`."""
+    import torch
+    path = Path(run_path) / "checkpoint.pt"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        W = state["model"]["classifier.weight"]
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise CorruptStoreError(f"run {run_path}: cannot read the classifier from {path}: "
+                                f"{type(exc).__name__}: {exc}") from exc
+    return W.detach().double().numpy()
+
+
+def binary_groups(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[SeedGroup]:
+    """Fig. 7's configurations: two classes, balanced (R = 1), no oversampling, >= ``min_seeds`` seeds."""
+    return [g for g in groups if g.K == 2 and g.R == 1 and g.oversample == 1 and len(g.seeds) >= min_seeds]
+
+
+
+@contextmanager
+def experiment_inputs(runs: str, imagenet_checkpoint: str | None = None) -> Iterator[None]:
+    """Name the run store (and the ImageNet checkpoint, when given) for the experiment checks while the
+    block runs; environment variables reach the worker processes of ``--jobs``.  The previous values
+    are restored afterwards, so that a test building a report leaves no store behind for the next one."""
+    if imagenet_checkpoint:
+        require(Path(imagenet_checkpoint).is_file(), "--imagenet-checkpoint", "an existing state-dict file",
+                imagenet_checkpoint)
+    saved = {name: os.environ.get(name) for name in (RUNS_ENV, IMAGENET_ENV)}
+    os.environ[RUNS_ENV] = runs
+    if imagenet_checkpoint:
+        os.environ[IMAGENET_ENV] = imagenet_checkpoint
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,337 @@
+"""Experiment checks (Figs. 2, 4-7, 9, Tables 1-4) on synthetic run stores written in the store's format.
+
+For every check: a store where the paper's claim holds gives ``pass``, one doctored so that it does
+not gives ``not-reproduced``, a corrupt store gives ``fail`` and an empty one ``skipped`` with the
+``train`` command.  The synthetic curves follow the LPM's shape: the minority cosine rises from
+-1/(K-1) to 1 linearly in log R and reaches 1 at ``R_c``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+import torch
+
+from experiments.claims_data import IMAGENET_ENV, RUNS_ENV, inputs_digest
+from experiments.store import config_hash, json_number
+from lpm_verify.claims import REGISTRY, load_all
+
+load_all()
+
+ETF10 = -1 / 9
+SEEDS = (0, 1, 2)
+R_GRID = (1, 10, 100, 500, math.inf)
+RATES = (10, 100, 500)
+
+
+def collapse_R(K_A: int, wd: float) -> float:
+    """``R_c`` of the synthetic curves: earlier for more majority classes and for the larger weight decay."""
+    return {3: 400.0, 5: 200.0, 7: 100.0}[K_A] / (2.0 if wd > 1e-3 else 1.0)
+
+
+def progress(R: float, R_c: float) -> float:
+    return 1.0 if math.isinf(R) else min(1.0, math.log(R) / math.log(R_c))
+
+
+def write_run(root: Path, metrics: dict[str, Any], W: np.ndarray | None = None, **cfg: Any) -> Path:
+    config = {"dataset": "fashion-mnist", "arch": "mlp", "preset": "cpu-report", "epochs": 120, "seed": 0,
+              "device": "cpu", "K_A": 5, "R": 10, "n_majority": 500, "wd": 5e-4, "oversample": 1, "bias": False,
+              "lr": 0.1, "batch_size": 128, "momentum": 0.9, "width": 64, "class_order": list(range(10)),
+              "milestones": [1 / 3, 2 / 3], **cfg}
+    config["n_minority"] = 0 if math.isinf(config["R"]) else int(config["n_majority"] // config["R"])
+    path = root / f"run_{config_hash(config)}"
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({k: json_number(v) for k, v in config.items()}))
+    (path / "metrics.json").write_text(json.dumps({k: json_number(v) for k, v in metrics.items()}))
+    if W is not None:
+        torch.save({"model": {"classifier.weight": torch.as_tensor(W, dtype=torch.float32)}}, path / "checkpoint.pt")
+    return path
+
+
+Doctor = Callable[[dict[str, Any], dict[str, Any]], None]  # (config, metrics) -> edits metrics in place
+
+
+def curve_metrics(K_A: int, wd: float, R: float, seed: int, w_r: int = 1) -> dict[str, Any]:
+    R_c = collapse_R(K_A, wd)
+    t = progress(R / w_r, R_c)
+    acc_min = {1: 0.1, 10: 0.3, 100: 0.5, 500: 0.4}[w_r] if w_r > 1 else 0.85 * (1 - t)
+    acc = {1: 0.5, 10: 0.6, 100: 0.7, 500: 0.65}[w_r] if w_r > 1 else 0.85 - 0.5 * t
+    return {"cos_minority": ETF10 + (1 - ETF10) * t - 0.002 * seed, "norm_variation_minority": 1e-5,
+            "train_acc": 1.0, "test_acc": acc, "test_acc_minority": acc_min, "lpm_R0": R_c, "cos_all": 0.0}
+
+
+def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int], np.ndarray] | None = None) -> Path:
+    """The full synthetic store: Fig. 2/4 grid, oversampling at R = 500, binary runs; ``doctor`` edits metrics."""
+    configs = [dict(K_A=k, R=R, wd=wd, seed=s) for k in (3, 5, 7) for R in R_GRID for wd in (5e-4, 5e-3) for s in SEEDS]
+    configs += [dict(K_A=k, R=500, wd=5e-4, seed=s, oversample=w) for k in (3, 5, 7) for w in RATES for s in SEEDS]
+    for cfg in configs:
+        m = curve_metrics(cfg["K_A"], cfg["wd"], cfg["R"], cfg["seed"], cfg.get("oversample", 1))
+        if doctor:
+            doctor(cfg, m)
+        write_run(root, m, **cfg)
+    rng = np.random.default_rng(0)
+    for s in SEEDS:
+        w1 = rng.normal(size=256)
+        W = binary_W(s) if binary_W else np.stack([w1, -w1 + 0.05 * rng.normal(size=256)])
+        m = {"cos_all": float(W[0] @ W[1] / np.linalg.norm(W[0]) / np.linalg.norm(W[1]))}
+        if doctor:
+            doctor({"K_A": 1, "R": 1, "seed": s, "binary": True}, m)
+        write_run(root, m, W=W, K_A=1, R=1, seed=s, class_order=[0, 1], width=256)
+    return root
+
+
+def verdict(check_id: str, root: Path, monkeypatch) -> Any:
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    return REGISTRY.get(check_id).run()
+
+
+def _plain(cfg):
+    return cfg.get("oversample", 1) == 1 and not cfg.get("binary")
+
+
+# One doctor per check: the smallest edit of a true store that makes that check's claim false.
+DOCTORS: dict[str, Doctor] = {
+    "Figure 4/minority-cosine-increases-with-R":
+        lambda c, m: m.update(cos_minority=ETF10) if _plain(c) and c["R"] == 100 and c["seed"] == 1 else None,
+    "Figure 4/minority-cosine-near-one-at-largest-R":
+        lambda c, m: m.update(cos_minority=0.5) if _plain(c) and c["R"] == 500 and c["K_A"] == 3 else None,
+    "Figure 4/compounded-by-more-majority-classes":
+        lambda c, m: m.update(cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 1000.0 if c["K_A"] == 7 else 300.0))
+        if _plain(c) else None,
+    "Table 1/minority-norms-equal-at-R-inf":
+        lambda c, m: m.update(norm_variation_minority=0.05) if _plain(c) and math.isinf(c["R"]) else None,
+    "Figure 2/collapse-earlier-with-larger-wd":
+        lambda c, m: m.update(cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 400.0 if c["wd"] > 1e-3 else 50.0))
+        if _plain(c) and c["K_A"] == 7 else None,
+    "Figure 2/lpm-captures-phase-transition":
+        lambda c, m: m.update(lpm_R0=1e5) if _plain(c) else None,
+    "Figure 5/minority-test-accuracy-drops":
+        lambda c, m: m.update(test_acc_minority=0.8) if _plain(c) else None,
+    "Tables 3/4/training-accuracy-near-100":
+        lambda c, m: m.update(train_acc=0.95) if _plain(c) and c["R"] == 100 else None,
+    "Tables 3/4/test-accuracy-falls-with-R":
+        lambda c, m: m.update(test_acc=0.9) if _plain(c) and c["R"] == 500 else None,
+    "Figure 6/oversampling-enlarges-minority-angles":
+        lambda c, m: m.update(cos_minority=0.99) if c.get("oversample", 1) == 500 else None,
+    "Table 2/oversampling-improves-test-accuracy":
+        lambda c, m: m.update(test_acc_minority=0.01, test_acc=0.1) if c.get("oversample", 1) > 1 else None,
+    "Table 2/best-rate-is-not-the-largest":
+        lambda c, m: m.update(test_acc_minority=0.9, test_acc=0.9) if c.get("oversample", 1) == 500 else None,
+    "Figure 7/w1-opposite-w2":
+        lambda c, m: m.update(cos_all=0.0) if c.get("binary") else None,
+}
+STORE_CHECKS = sorted(DOCTORS) + ["Figure 7/entries-not-point-masses"]
+
+
+@pytest.fixture(scope="module")
+def true_store(tmp_path_factory) -> Path:
+    return make_store(tmp_path_factory.mktemp("true"))
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_a_store_where_the_claim_holds_passes(check_id, true_store, monkeypatch):
+    record = verdict(check_id, true_store, monkeypatch)
+    assert record.verdict == "pass", record.summary() + f"\n{record.detail}"
+    assert record.criterion and record.method == "experiment" and record.detail["settings"]
+
+
+@pytest.mark.parametrize("check_id", sorted(DOCTORS))
+def test_a_store_doctored_against_the_claim_is_not_reproduced(check_id, tmp_path, monkeypatch):
+    record = verdict(check_id, make_store(tmp_path, DOCTORS[check_id]), monkeypatch)
+    assert record.verdict == "not-reproduced", record.summary() + f"\n{record.detail}"
+    assert record.detail["violations"]
+
+
+def test_point_mass_weights_are_not_reproduced(tmp_path, monkeypatch):
+    """Lemma 3's patterns: two point masses (q > 2, entries ±c) and a sparse vector (q < 2)."""
+    def lemma3(seed: int) -> np.ndarray:
+        signs = np.where(np.arange(256) % 2 == 0, 1.0, -1.0)
+        sparse = np.zeros(256)
+        sparse[seed] = 1.0
+        return np.stack([signs, sparse])
+    record = verdict("Figure 7/entries-not-point-masses", make_store(tmp_path, binary_W=lemma3), monkeypatch)
+    assert record.verdict == "not-reproduced" and len(record.detail["violations"]) == 6
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_a_corrupt_store_fails(check_id, tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    victim = sorted(root.iterdir())[7]
+    (victim / "metrics.json").write_text("{not json")
+    assert verdict(check_id, root, monkeypatch).verdict == "fail"
+
+
+def test_a_missing_metric_fails_rather_than_counting_as_a_violation(tmp_path, monkeypatch):
+    root = make_store(tmp_path, lambda c, m: m.update(cos_minority=None) if _plain(c) and c["R"] == 10 else None)
+    assert verdict("Figure 4/minority-cosine-increases-with-R", root, monkeypatch).verdict == "fail"
+
+
+def test_a_missing_checkpoint_fails_the_weight_check(tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    next(root.glob("*/checkpoint.pt")).unlink()
+    assert verdict("Figure 7/entries-not-point-masses", root, monkeypatch).verdict == "fail"
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_missing_runs_skip_with_the_train_command(check_id, tmp_path, monkeypatch):
+    record = verdict(check_id, tmp_path / "empty", monkeypatch)
+    assert record.verdict == "skipped"
+    assert f"python -m lpm_verify train --preset cpu-report --out {tmp_path / 'empty'}" in record.skip_reason
+
+
+def test_two_seeds_are_not_enough(tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    for run in root.iterdir():
+        if json.loads((run / "config.json").read_text())["seed"] == 2:
+            for f in run.iterdir():
+                f.unlink()
+            run.rmdir()
+    assert verdict("Figure 4/minority-cosine-increases-with-R", root, monkeypatch).verdict == "skipped"
+
+
+def test_the_collapse_table_has_every_curve_and_both_levels(true_store, monkeypatch):
+    rows = verdict("Figure 2/lpm-captures-phase-transition", true_store, monkeypatch).detail["collapse_points"]
+    assert len(rows) == 3 * 2 * 2  # K_A x wd x level
+    row = next(r for r in rows if r["K_A"] == 7 and r["wd"] == 5e-4 and r["level"] == "0.9")
+    # cos = -1/9 + (10/9) log R / log 100 reaches 0.9 at log10 R = 2 (0.9 + 1/9) / (10/9) = 1.82 (seed 0)
+    assert row["R_per_seed"][0] == pytest.approx(10 ** 1.82, rel=1e-9)
+    assert row["lpm_R0"] == 100.0
+
+
+def test_the_store_digest_changes_with_the_metrics(tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    before = inputs_digest()
+    victim = sorted(root.iterdir())[3] / "metrics.json"
+    victim.write_text(victim.read_text().replace("1e-05", "2e-05"))
+    assert inputs_digest() != before
+
+
+# -- Fig. 9 on generated checkpoints -------------------------------------------------------------
+def resnet152_like(W: np.ndarray) -> dict[str, torch.Tensor]:
+    """A state dict with torchvision ResNet152's block layout (3, 8, 36, 3) and classifier ``fc.weight = W``."""
+    state = {f"layer{i}.{b}.conv3.weight": torch.zeros(1, 1, 1, 1)
+             for i, n in zip(range(1, 5), (3, 8, 36, 3)) for b in range(n)}
+    state["fc.weight"] = torch.as_tensor(W)
+    return state
+
+
+def run_fig9(check_id: str, tmp_path: Path, monkeypatch, state: Any) -> Any:
+    path = tmp_path / "imagenet.pt"
+    torch.save(state, path)
+    monkeypatch.setenv(IMAGENET_ENV, str(path))
+    return REGISTRY.get(check_id).run()
+
+
+def test_fig9_etf_classifier_is_not_reproduced_and_a_spread_one_passes(tmp_path, monkeypatch):
+    K = 1000
+    etf = np.eye(K) - 1.0 / K  # rows: a simplex ETF (every pair at arccos(-1/999))
+    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(etf))
+    assert record.verdict == "not-reproduced" and record.detail["etf_deg"] == pytest.approx(90.0573, abs=1e-4)
+    assert record.detail["max_deg"] - record.detail["min_deg"] < 1e-6
+    spread = np.random.default_rng(1).normal(size=(K, 16))
+    assert run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(spread)).verdict == "pass"
+
+
+def test_fig9_paper_numbers_compare_within_rounding(tmp_path, monkeypatch):
+    import experiments.imagenet_angles as ia
+    W = np.random.default_rng(2).normal(size=(1000, 64))
+    record = run_fig9("Figure 9/paper-angle-statistics", tmp_path, monkeypatch, resnet152_like(W))
+    assert record.verdict == "not-reproduced"  # random rows: angles near 90°, not 37°..102°
+    d = record.detail
+    monkeypatch.setitem(ia.PAPER_ANGLES, "resnet152", (round(d["min_deg"]), round(d["max_deg"]), round(d["std_deg"], 1)))
+    assert REGISTRY.get("Figure 9/paper-angle-statistics").run().verdict == "pass"
+
+
+def test_fig9_unknown_architecture_and_missing_or_corrupt_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.delenv(IMAGENET_ENV, raising=False)
+    record = REGISTRY.get("Figure 9/classifier-not-an-etf").run()
+    assert record.verdict == "skipped" and "--imagenet-checkpoint" in record.skip_reason
+    W = np.random.default_rng(3).normal(size=(100, 8))
+    assert run_fig9("Figure 9/paper-angle-statistics", tmp_path, monkeypatch, {"fc.weight": torch.as_tensor(W)}
+                    ).verdict == "skipped"
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    monkeypatch.setenv(IMAGENET_ENV, str(bad))
+    assert REGISTRY.get("Figure 9/classifier-not-an-etf").run().verdict == "fail"
+
+
+# -- report section and cache ----------------------------------------------------------------
+def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true_store, tmp_path, monkeypatch):
+    from lpm_verify.report.document import Document
+    from lpm_verify.report.empirical_section import empirical_section
+    from lpm_verify.report.networks import gather_runs
+    from lpm_verify.report.render import to_markdown
+    monkeypatch.setenv(RUNS_ENV, str(true_store))
+    monkeypatch.delenv(IMAGENET_ENV, raising=False)
+    records = [c.run() for c in REGISTRY.checks() if c.method.value == "experiment"]
+    assert {r.result for r in records} == {"Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3/4", "Figure 6",
+                                          "Table 2", "Figure 7", "Figure 9"}
+    sec = empirical_section(records, gather_runs(true_store, train=False), str(true_store), tmp_path)
+    text = to_markdown(Document("t", "s", [sec]))
+    assert "Empirical claims of the paper" in text and "Observed collapse points" in text
+    assert text.count("**pass**") == len(records) - 2 and text.count("**skipped**") == 2  # Fig. 9: no checkpoint
+    assert f"python -m lpm_verify train --preset cpu-report --out {true_store}" in text
+    assert (tmp_path / "fig7_binary_weights_0.png").stat().st_size > 1000
+    assert empirical_section([], gather_runs(true_store, train=False), str(true_store), tmp_path) is None
+
+
+def test_the_report_cache_key_of_an_experiment_check_follows_the_store(tmp_path, monkeypatch):
+    from lpm_verify.report.gather import check_key
+    root = make_store(tmp_path / "a")
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    chk = REGISTRY.get("Table 1/minority-norms-equal-at-R-inf")
+    theorem = next(c for c in REGISTRY.checks() if c.method.value != "experiment")
+    key, theorem_key = check_key(chk), check_key(theorem)
+    assert check_key(chk) == key
+    victim = next(p for p in sorted(root.glob("*/metrics.json")) if "1e-05" in p.read_text())
+    victim.write_text(victim.read_text().replace("1e-05", "0.5"))
+    assert check_key(chk) != key
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "elsewhere"))
+    assert check_key(chk) != key
+    assert check_key(theorem) == theorem_key  # a mathematical check does not read the store
+
+
+def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, monkeypatch, capsys):
+    from lpm_verify.cli import main
+    monkeypatch.delenv(RUNS_ENV, raising=False)
+    out = tmp_path / "out.json"
+    assert main(["verify", "--only", "Table 1", "--runs", str(true_store), "--json", str(out)]) == 0
+    assert RUNS_ENV not in os.environ  # restored: the next test does not read this store
+    (record,) = json.loads(out.read_text())
+    assert record["verdict"] == "pass" and record["criterion"] and record["expect"]
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(tmp_path / "absent.pt")]) == 2
+    assert "--imagenet-checkpoint must be an existing state-dict file" in capsys.readouterr().err
+
+
+def test_the_report_section_shows_the_fig9_table_when_a_checkpoint_is_given(tmp_path, monkeypatch):
+    from lpm_verify.report.document import Document
+    from lpm_verify.report.empirical_section import empirical_section
+    from lpm_verify.report.networks import RunsGathered
+    from lpm_verify.report.render import to_markdown
+    W = np.random.default_rng(4).normal(size=(1000, 16))
+    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(W))
+    text = to_markdown(Document("t", "s", [empirical_section([record], RunsGathered(), "runs", tmp_path)]))
+    assert "between-class angles of an ImageNet classifier" in text and "paper, vgg19 | 43 | 103 | 4.1" in text
+    assert "simplex ETF, K = 1000 | 90.06 | 90.06 | 0" in text
+
+
+def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduced(true_store, monkeypatch):
+    from lpm_verify.report.sections import summarize_result
+    record = verdict("Table 1/minority-norms-equal-at-R-inf", make_store(true_store.parent / "nr",
+                                                                         DOCTORS["Table 1/minority-norms-equal-at-R-inf"]),
+                     monkeypatch)
+    assert summarize_result("Table 1", [record], []).verdict == "not-reproduced"
+
+
+def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path, monkeypatch):
+    root = make_store(tmp_path)
+    for s in SEEDS:  # a control preset whose minority norms differ: not the paper's protocol
+        write_run(root, {**curve_metrics(5, 5e-4, math.inf, s), "norm_variation_minority": 0.5}, K_A=5, R=math.inf,
+                  seed=s, preset="cpu-control")
+    assert verdict("Table 1/minority-norms-equal-at-R-inf", root, monkeypatch).verdict == "pass"

@@ -1,0 +1,136 @@
+"""Figure 5 and Tables 3/4 (Section 4.C, Appendix D): accuracy of networks under Minority Collapse.
+
+Fig. 5: "the performance of the trained model deteriorates in the test data when the imbalance ratio
+R = 1000": minority test accuracy at R = 1000 is far below R = 1 (Table 2: 15-20% against ~93%).
+Table 3: the training accuracy stays at 100% (99.80% at least) for every R; Table 4: the test accuracy
+falls as R grows, in every column.
+
+Decided at the paper's weight decay 5e-4 (Section 4.C), seed by seed, on every setting of the store
+with >= 3 seeds.  Fig. 5 fixes n_B and sets n_A = n_B R; where the store has that R = 1 run (same
+n_B as the largest-R run) it is used, otherwise the curve's own R = 1 run (n_A fixed, Table 4's design).
+``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
+cpu-report``).
+"""
+from __future__ import annotations
+
+import math
+
+from experiments.claims_data import (Curve, SeedGroup, as_float, curves, load_groups, mean_sd, missing_reason,
+                                     setting_of, tally)
+from lpm_verify.claims import REGISTRY, Check, Method, Origin, Outcome, Part, Verdict, check, skipped
+
+#: The weight decay of Section 4.C (Figs. 4, 5, Tables 1-4).
+PAPER_WD = 5e-4
+#: "Far below": the minority test accuracy at the largest R is at most this fraction of its value at R = 1
+#: (the paper's Table 2 minority numbers at R = 1000, 15-20%, are about a fifth of ~93% at R = 1).
+FAR_BELOW = 0.5
+#: Training accuracy that still counts as 100%: Table 3's lowest entry is 99.80%; at R >= 100 all minority
+#: examples together are < 1% of the training set, so a collapse of all of them stays above this.
+TRAIN_ACC_LEVEL = 0.99
+#: Rise of the overall test accuracy from one R to the next that still counts as "not rising": 1 percentage
+#: point, about three binomial standard errors of an accuracy near 85% on the 10,000 test images.
+TEST_ACC_SLACK = 0.01
+
+
+def tables34_check(name: str, *, claim: str, tolerance: float, reason: str, expect: str):
+    """Register a check of result "Tables 3/4" (:func:`lpm_verify.claims.check` takes the result from the id
+    before its first "/", which this result's name contains)."""
+    def decorate(fn):
+        REGISTRY.register(Check(id=f"Tables 3/4/{name}", result="Tables 3/4", claim=claim, method=Method.EXPERIMENT,
+                                tolerance=tolerance, reason=reason, digits=15, fn=fn, origin=Origin.PAPER,
+                                part=Part.STATEMENT, expect=Verdict(expect)))
+        return fn
+    return decorate
+
+
+def _R(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:g}"
+
+
+def paper_wd_curves() -> list[Curve]:
+    return [c for c in curves(load_groups()) if math.isclose(c.wd, PAPER_WD)]
+
+
+def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | None:
+    """Fig. 5's R = 1 run for curve ``c``: the same setting and K_A with ``n_A = n_B`` when stored, else the
+    curve's R = 1 point."""
+    for g in groups:
+        if (setting_of(g) == c.setting and g.R == 1 and g.oversample == 1 and int(g.config.get("K_A")) == c.K_A
+                and math.isclose(as_float(g.config.get("wd")), c.wd) and as_float(g.config.get("n_minority")) == n_B
+                and set(c.seeds) <= set(g.seeds)):
+            return g
+    return c.at(1)
+
+
+@check("Figure 5/minority-test-accuracy-drops", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="pass",
+       reason=f"a count of (curve, seed) pairs where the accuracy at the largest R exceeds {FAR_BELOW} x the R = 1 value",
+       claim="the test accuracy on the minority classes at R = 1000 (the largest finite R run) is far below its value "
+             "at R = 1 (Fig. 5)")
+def _drops() -> Outcome:
+    groups = load_groups()
+    cs = [c for c in paper_wd_curves() if c.at(1) is not None and any(R > 1 and math.isfinite(R) for R in c.R)]
+    if not cs:
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g} with R = 1 and a larger finite R"))
+    violations, observed, n = [], {}, 0
+    for c in cs:
+        top = c.at(max(R for R in c.R if math.isfinite(R)))
+        base = fig5_baseline(groups, c, as_float(top.config.get("n_minority")))
+        hi, lo = top.by_seed("test_acc_minority"), base.by_seed("test_acc_minority")
+        for s in c.seeds:
+            n += 1
+            if not hi[s] <= FAR_BELOW * lo[s]:
+                violations.append(f"{c.label()}, seed {s}: minority test accuracy {hi[s]:.3f} at R = {_R(top.R)} vs "
+                                  f"{lo[s]:.3f} at R = 1")
+        observed[c.label()] = {f"R = 1 (n_A = {base.config.get('n_majority')})": mean_sd(lo[s] for s in c.seeds),
+                               f"R = {_R(top.R)}": mean_sd(hi[s] for s in c.seeds)}
+    return tally(expected=f"acc_minority(R_max) <= {FAR_BELOW} acc_minority(R = 1)", violations=violations,
+                 comparisons=n, observed=observed,
+                 criterion=f"in every seed of every K_A at wd {PAPER_WD:g}, the minority test accuracy at the largest "
+                           f"finite R is at most {FAR_BELOW} times its value at R = 1",
+                 settings=[c.label() for c in cs])
+
+
+@tables34_check("training-accuracy-near-100", tolerance=0, expect="pass",
+       reason=f"a count of runs below {TRAIN_ACC_LEVEL:.0%} training accuracy (Table 3's lowest entry is 99.80%)",
+       claim="the training accuracy stays at about 100% for every R, Minority Collapse included (Table 3)")
+def _train_acc() -> Outcome:
+    cs = paper_wd_curves()
+    if not cs:
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}"))
+    violations, observed, n = [], {}, 0
+    for c in cs:
+        acc = c.metric("train_acc")
+        for s, ys in acc.items():
+            for R, a in zip(c.R, ys):
+                n += 1
+                if not a >= TRAIN_ACC_LEVEL:
+                    violations.append(f"{c.label()}, seed {s}: training accuracy {a:.4f} at R = {_R(R)}")
+        observed[c.label()] = {_R(R): mean_sd(v[i] for v in acc.values()) for i, R in enumerate(c.R)}
+    return tally(expected=f"train_acc >= {TRAIN_ACC_LEVEL}", violations=violations, comparisons=n, observed=observed,
+                 criterion=f"in every seed, K_A and R at wd {PAPER_WD:g}, the training accuracy is >= {TRAIN_ACC_LEVEL:.0%}",
+                 settings=[c.label() for c in cs])
+
+
+@tables34_check("test-accuracy-falls-with-R", tolerance=0, expect="pass",
+       reason=f"a count of steps of the R grid where the test accuracy rises by more than {TEST_ACC_SLACK:.0%}",
+       claim="the overall test accuracy falls as the imbalance ratio R grows, for every K_A (Table 4)")
+def _test_acc() -> Outcome:
+    cs = paper_wd_curves()
+    if not cs:
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}"))
+    violations, observed, n = [], {}, 0
+    for c in cs:
+        acc = c.metric("test_acc")
+        for s, ys in acc.items():
+            for i in range(len(ys) - 1):
+                n += 1
+                if ys[i + 1] > ys[i] + TEST_ACC_SLACK:
+                    violations.append(f"{c.label()}, seed {s}: test accuracy {ys[i]:.4f} at R = {_R(c.R[i])} -> "
+                                      f"{ys[i + 1]:.4f} at R = {_R(c.R[i + 1])}")
+        observed[c.label()] = {_R(R): mean_sd(v[i] for v in acc.values()) for i, R in enumerate(c.R)}
+    return tally(expected=f"test_acc(R_next) <= test_acc(R) + {TEST_ACC_SLACK}", violations=violations,
+                 comparisons=n, observed=observed,
+                 criterion=f"in every seed and K_A at wd {PAPER_WD:g}, the overall test accuracy never rises by more "
+                           f"than {TEST_ACC_SLACK:.0%} from one R of the grid to the next (R = inf last)",
+                 settings=[c.label() for c in cs])

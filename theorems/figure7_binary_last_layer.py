@@ -1,0 +1,72 @@
+"""Figure 7 (SI Appendix, after Lemma 3): last-layer weights of a network trained on two classes.
+
+"If the prediction of Lemma 3 applied to real neural networks for binary classification, then we would
+observe a mixture of one or two point masses in the histograms, which however is not the case"
+(VGG11 on the first two FashionMNIST classes, 6000 examples each).  The ℓ2 model instead predicts
+the K = 2 simplex ETF (Theorem 1): ``w_1 = -w_2``.
+
+Decided on every balanced two-class configuration of the store with >= 3 seeds (the CPU proxy: an
+MLP of width 256 on 500 examples per class), from each run's stored classifier.
+``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
+cpu-report``).
+"""
+from __future__ import annotations
+
+from experiments.claims_data import (binary_groups, classifier_weights, load_groups, mean_sd, missing_reason,
+                                     setting_label, tally)
+from experiments.point_masses import POINT_MASS_LEVEL, WINDOW, two_mass_fraction
+from lpm_verify.claims import Outcome, check, skipped
+
+#: cos(w_1, w_2) at or below this counts as "w_1 = -w_2" (the mirror of Fig. 4's collapse level 0.9).
+OPPOSITE_LEVEL = -0.9
+
+
+@check("Figure 7/entries-not-point-masses", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="pass",
+       reason=f"a count of classifiers w_k whose entries look like one or two point masses (M2 >= {POINT_MASS_LEVEL})",
+       claim="in binary training the entries of each last-layer classifier w_k are not a mixture of one or two point "
+             "masses: Lemma 3's all-ones (q > 2) and sparse (q < 2) patterns do not appear (Fig. 7)")
+def _not_point_masses() -> Outcome:
+    groups = binary_groups(load_groups())
+    if not groups:
+        return skipped(missing_reason("balanced two-class runs (Fig. 7)"))
+    violations, observed, n = [], {}, 0
+    for g in groups:
+        label = setting_label(g)
+        stats = {}
+        for seed, path in zip(g.seeds, g.paths):
+            W = classifier_weights(path)  # (2, p)
+            for k in range(W.shape[0]):
+                n += 1
+                m2 = two_mass_fraction(W[k])
+                stats[(seed, k)] = m2
+                if m2 >= POINT_MASS_LEVEL:
+                    violations.append(f"{label}, seed {seed}: {m2:.0%} of the entries of w_{k + 1} lie within "
+                                      f"{WINDOW:.0%} of the rms entry of two values")
+        observed[label] = {f"M2(w_{k + 1})": mean_sd(v for (s, kk), v in stats.items() if kk == k) for k in range(2)}
+    return tally(expected=f"M2(w_k) < {POINT_MASS_LEVEL}", violations=violations, comparisons=n, observed=observed,
+                 criterion=f"in every seed, for w_1 and w_2: the fraction M2 of entries within ±{WINDOW:.0%} of the "
+                           f"root-mean-square entry of the two best-covering values is < {POINT_MASS_LEVEL} (one or two "
+                           f"point masses give 1, Gaussian entries about 0.08)",
+                 settings=[setting_label(g) for g in groups])
+
+
+@check("Figure 7/w1-opposite-w2", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="not-reproduced",
+       reason=f"a count of seeds with cos(w_1, w_2) above {OPPOSITE_LEVEL}",
+       claim="in binary training the two classifiers point in opposite directions, w_1 = -w_2: the K = 2 simplex ETF "
+             "that the ℓ2 Layer-Peeled Model predicts (Theorem 1, Fig. 7)")
+def _opposite() -> Outcome:
+    groups = binary_groups(load_groups())
+    if not groups:
+        return skipped(missing_reason("balanced two-class runs (Fig. 7)"))
+    violations, observed = [], {}
+    for g in groups:
+        cos = g.by_seed("cos_all")  # K = 2: the one pair (w_1, w_2)
+        violations += [f"{setting_label(g)}, seed {s}: cos(w_1, w_2) = {c:.4f}" for s, c in cos.items()
+                       if not c <= OPPOSITE_LEVEL]
+        observed[setting_label(g)] = mean_sd(cos.values())
+    return tally(expected=f"cos(w_1, w_2) <= {OPPOSITE_LEVEL}", violations=violations,
+                 comparisons=sum(len(g.seeds) for g in groups), observed=observed,
+                 criterion=f"in every seed, cos(w_1, w_2) <= {OPPOSITE_LEVEL} (the ETF has -1)",
+                 settings=[setting_label(g) for g in groups])
