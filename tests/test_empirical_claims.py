@@ -112,9 +112,9 @@ DOCTORS: dict[str, Doctor] = {
         lambda c, m: m.update(lpm_R0=1e5) if _plain(c) else None,
     "Figure 5/minority-test-accuracy-drops":
         lambda c, m: m.update(test_acc_minority=0.8) if _plain(c) else None,
-    "Tables 3/4/training-accuracy-near-100":
+    "Tables 3 and 4/training-accuracy-near-100":
         lambda c, m: m.update(train_acc=0.95) if _plain(c) and c["R"] == 100 else None,
-    "Tables 3/4/test-accuracy-falls-with-R":
+    "Tables 3 and 4/test-accuracy-falls-with-R":
         lambda c, m: m.update(test_acc=0.9) if _plain(c) and c["R"] == 500 else None,
     "Figure 6/oversampling-enlarges-minority-angles":
         lambda c, m: m.update(cos_minority=0.99) if c.get("oversample", 1) == 500 else None,
@@ -270,7 +270,7 @@ def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true
     monkeypatch.setenv(RUNS_ENV, str(true_store))
     monkeypatch.delenv(IMAGENET_ENV, raising=False)
     records = [c.run() for c in REGISTRY.checks() if c.method.value == "experiment"]
-    assert {r.result for r in records} == {"Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3/4", "Figure 6",
+    assert {r.result for r in records} == {"Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3 and 4", "Figure 6",
                                           "Table 2", "Figure 7", "Figure 9"}
     sec = empirical_section(records, gather_runs(true_store, train=False), str(true_store), tmp_path)
     text = to_markdown(Document("t", "s", [sec]))
@@ -303,7 +303,7 @@ def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, monkeypatch,
     out = tmp_path / "out.json"
     assert main(["verify", "--only", "Table 1", "--runs", str(true_store), "--json", str(out)]) == 0
     assert RUNS_ENV not in os.environ  # restored: the next test does not read this store
-    (record,) = json.loads(out.read_text())
+    (record,) = json.loads(out.read_text())["records"]
     assert record["verdict"] == "pass" and record["criterion"] and record["expect"]
     assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(tmp_path / "absent.pt")]) == 2
     assert "--imagenet-checkpoint must be an existing state-dict file" in capsys.readouterr().err
@@ -326,7 +326,7 @@ def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduce
     record = verdict("Table 1/minority-norms-equal-at-R-inf", make_store(true_store.parent / "nr",
                                                                          DOCTORS["Table 1/minority-norms-equal-at-R-inf"]),
                      monkeypatch)
-    assert summarize_result("Table 1", [record], []).verdict == "not-reproduced"
+    assert summarize_result("Table 1", [record], []).verdicts.statement.verdict == "not reproduced"
 
 
 def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path, monkeypatch):

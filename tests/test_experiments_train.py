@@ -125,7 +125,7 @@ def test_cli_train(tmp_path, capsys):
 
 def test_presets_are_well_formed():
     paper = preset_configs("paper")
-    assert {c.epochs for c in paper} == {350} and {c.wd for c in paper} == {5e-4}
+    assert {c.epochs for c in paper} == {350} and {c.wd for c in paper} == {5e-4, 5e-3}
     fig4 = [c for c in paper if c.n_majority in (6000, 5000) and c.oversample == 1]
     assert {(c.dataset, c.arch) for c in fig4} == {("fashion-mnist", "vgg11"), ("fashion-mnist", "resnet18"),
                                                    ("cifar10", "vgg13"), ("cifar10", "resnet18")}
@@ -134,7 +134,7 @@ def test_presets_are_well_formed():
     assert {(c.R, c.n_majority) for c in fig5} == {(1, 6), (1000, 6000), (1, 5), (1000, 5000)}
     assert {c.oversample for c in paper if c.oversample > 1} == {10, 100, 1000}
     report = preset_configs("cpu-report")
-    assert {c.K_A for c in report} == {3, 5, 7} and len({c.wd for c in report}) == 2
+    assert {c.K_A for c in report} == {1, 3, 5, 7} and len({c.wd for c in report}) == 2
     assert max(c.R for c in report if math.isfinite(c.R)) == PRESETS["cpu-report"].base["n_majority"]
 
 
