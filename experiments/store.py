@@ -7,7 +7,10 @@
         log.jsonl        one line per epoch: loss, accuracy, lr, seconds
         metrics.json     analysis of the finished run (written last: its presence means "finished")
 
-Every file is written atomically.  The report reads runs through :func:`list_runs` / :func:`load_run`.
+Every file is written atomically.  Every file is also treated as untrusted on reading: config.json,
+metrics.json and log.jsonl are checked against the small schemas below, and a file that fails is
+named with its reason (:class:`StoreError`).  The report reads runs through :func:`scan_runs`
+(valid runs plus ``(path, reason)`` for each skipped one), or :func:`list_runs` / :func:`load_run`.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lpm_verify.errors import LPMInputError
 
 # The settings that define a run; their hash names its folder.  (Where the data came from, the
 # progress bar and the number of worker processes do not change a result and are left out.)
@@ -53,6 +58,113 @@ def run_dir(root: str | Path, config: dict[str, Any]) -> Path:
     return Path(root) / f"{config['dataset']}_{config['arch']}_KA{config['K_A']}_R{r}_{config_hash(config)}"
 
 
+class StoreError(LPMInputError):
+    """A file of the run store is missing, unreadable or does not match its schema; names file and reason."""
+
+
+_NUMBER = "number"      # int or float, not bool
+_RATIO = "ratio"        # a number or "inf" (JSON has no infinity)
+_NUMBER_OR_NULL = "number or null"
+_METRIC = "a number, null, \"inf\" or \"-inf\""
+_CHECKS = {
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+    bool: lambda v: isinstance(v, bool),
+    _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    _RATIO: lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)) or v == "inf",
+    _NUMBER_OR_NULL: lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)),
+    _METRIC: lambda v: v in (None, "inf", "-inf") or (isinstance(v, (int, float)) and not isinstance(v, bool)),
+}
+# Required keys of config.json and their types (further keys are allowed: versions, data_source, ...).
+CONFIG_SCHEMA: dict[str, Any] = {
+    "dataset": str, "arch": str, "preset": str, "K_A": int, "R": _RATIO, "n_majority": int, "n_minority": int,
+    "epochs": int, "seed": int, "wd": _NUMBER, "oversample": int, "bias": bool, "lr": _NUMBER,
+    "batch_size": int, "device": str,
+}
+# metrics.json: these keys are required; every key of METRIC_NUMBERS present must be a number, null
+# (undefined, e.g. no minority examples) or "inf"/"-inf" (see json_number).
+METRICS_REQUIRED = ("cos_minority", "train_acc", "test_acc")
+METRIC_NUMBERS = (
+    "cos_all", "cos_all_std", "cos_majority", "cos_majority_std", "cos_minority", "cos_minority_std",
+    "norm_variation_minority", "norm_variation_majority", "train_acc", "train_acc_majority",
+    "train_acc_minority", "test_acc", "test_acc_majority", "test_acc_minority", "nc1", "nc2", "nc3", "nc4",
+    "nc1_weighted", "nc2_weighted", "nc3_weighted", "nc2_W", "fitted_E_W", "fitted_E_H", "fitted_E_H_centred",
+    "bias_norm", "lpm_R_effective", "lpm_cos_minority", "lpm_R0", "lpm_centred_cos_minority", "lpm_centred_R0",
+    "analysis_seconds", "train_seconds", "wall_seconds", "resumed_from_epoch", "final_loss",
+)
+# log.jsonl: one object per line with these keys.
+LOG_SCHEMA: dict[str, Any] = {"epoch": int, "loss": _NUMBER_OR_NULL}
+
+
+def _type_name(kind: Any) -> str:
+    return kind if isinstance(kind, str) else {int: "integer", str: "string", bool: "boolean"}[kind]
+
+
+def _check_schema(obj: Any, schema: dict[str, Any], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise StoreError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    if not obj:
+        raise StoreError(f"{where}: empty object")
+    for key, kind in schema.items():
+        if key not in obj:
+            raise StoreError(f"{where}: missing key {key!r}")
+        if not _CHECKS[kind](obj[key]):
+            raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"{path}: missing") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
+    except ValueError:
+        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """config.json of a run, validated against :data:`CONFIG_SCHEMA`."""
+    data = _read_json(path)
+    _check_schema(data, CONFIG_SCHEMA, str(path))
+    return {k: from_json_number(v) for k, v in data.items()}
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """metrics.json of a finished run: the required keys present, every known metric a number (or null/inf)."""
+    data = _read_json(path)
+    _check_schema(data, {k: _METRIC for k in METRICS_REQUIRED}, str(path))
+    for key in METRIC_NUMBERS:
+        if key in data and not _CHECKS[_METRIC](data[key]):
+            raise StoreError(f"{path}: {key!r} must be {_METRIC}, got {data[key]!r:.40}")
+    return {k: from_json_number(v) for k, v in data.items()}
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """log.jsonl: one JSON object per epoch (empty list if the file does not exist yet)."""
+    if not path.is_file():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+    out = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise StoreError(f"{path}: line {i} is not valid JSON (truncated or corrupt)") from None
+        _check_schema(row, LOG_SCHEMA, f"{path}: line {i}")
+        out.append(row)
+    return out
+
+
 @dataclass
 class Run:
     """A stored run: its folder, config, and metrics (empty until the run has finished)."""
@@ -67,29 +179,52 @@ class Run:
 
     @property
     def log(self) -> list[dict[str, Any]]:
-        """Per-epoch log lines (empty if none)."""
-        path = self.path / "log.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
-    return {k: from_json_number(v) for k, v in data.items()}
+        """Per-epoch log lines (empty if none); :class:`StoreError` if the file is corrupt."""
+        return read_log(self.path / "log.jsonl")
 
 
 def load_run(path: str | Path) -> Run:
-    """Load the run stored in ``path`` (``R = "inf"`` comes back as ``math.inf``)."""
+    """Load and validate the run stored in ``path`` (``R = "inf"`` comes back as ``math.inf``).
+
+    Raises :class:`StoreError` naming the file and the reason if any of its files is invalid."""
     path = Path(path)
+    config = read_config(path / "config.json")
     metrics_path = path / "metrics.json"
-    return Run(path, _load_json(path / "config.json"), _load_json(metrics_path) if metrics_path.is_file() else {})
+    metrics = read_metrics(metrics_path) if metrics_path.exists() else {}
+    read_log(path / "log.jsonl")
+    return Run(path, config, metrics)
+
+
+@dataclass
+class StoreScan:
+    """The valid runs of a store and, for every run folder skipped, ``(path, reason)``."""
+
+    runs: list[Run]
+    skipped: list[tuple[Path, str]]
+
+
+def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreScan:
+    """Every valid run under ``root`` (sorted by folder name; unfinished ones only if asked) and every
+    folder that holds a run file but was skipped, with the reason (a report shows these)."""
+    root = Path(root)
+    runs: list[Run] = []
+    skipped: list[tuple[Path, str]] = []
+    if not root.is_dir():
+        return StoreScan(runs, skipped)
+    for p in sorted(root.iterdir()):
+        if not p.is_dir() or p.name.startswith(".") or not any(
+                (p / f).exists() for f in ("config.json", "metrics.json", "log.jsonl")):
+            continue
+        try:
+            run = load_run(p)
+        except StoreError as exc:
+            skipped.append((p, str(exc)))
+            continue
+        if run.finished or not finished_only:
+            runs.append(run)
+    return StoreScan(runs, skipped)
 
 
 def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run]:
-    """Every run under ``root`` (sorted by folder name); unfinished ones only if asked."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    runs = [load_run(p) for p in sorted(root.iterdir()) if (p / "config.json").is_file()]
-    return [r for r in runs if r.finished or not finished_only]
+    """The valid runs of :func:`scan_runs` (use that to also learn which folders were skipped and why)."""
+    return scan_runs(root, finished_only).runs

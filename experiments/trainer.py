@@ -9,7 +9,9 @@ forward pass runs under bf16 autocast with channels_last convolutions, optionall
 
 A checkpoint (model, optimizer, permutation RNG, epoch log) is written atomically every
 ``checkpoint_every`` epochs and at the end; ``resume=True`` continues from it and reproduces, on a
-deterministic device, exactly the weights an uninterrupted run would have reached.
+deterministic device, exactly the weights an uninterrupted run would have reached.  A checkpoint
+holds only tensors and plain types and is read with ``torch.load(weights_only=True)``: a crafted file
+cannot run code, it is refused (:class:`CheckpointError`).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from tqdm.auto import tqdm
 from experiments.data import ImageData
 from experiments.models import ARCHS, Classifier, build_model
 from experiments.subsets import PAPER_CLASS_ORDER, Subset, minority_size, relabel
-from lpm_verify.errors import require
+from lpm_verify.errors import LPMInputError, require
 from lpm_verify.io import write_text_atomic
 
 # Per-channel mean and std of the training images (scaled to [0, 1]) used to standardise inputs.
@@ -138,6 +140,32 @@ def to_device(data: ImageData, subset: Subset, cfg: TrainConfig, device: torch.d
     sample_index = torch.cat([rows[~minority], rows[minority].repeat(cfg.oversample)])
     return DeviceData(prep(data.X_train[subset.indices]), labels, prep(data.X_test[in_test]),
                       torch.from_numpy(y_test).to(device), sample_index)
+
+
+class CheckpointError(LPMInputError):
+    """A checkpoint file is not a plain-tensor checkpoint of this run; it is refused, never executed."""
+
+
+CHECKPOINT_KEYS = {"epoch": int, "model": dict, "optimizer": dict, "generator": torch.Tensor, "seconds": float,
+                   "history": list}
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict:
+    """Read ``path`` with ``weights_only=True`` (tensors and plain containers only: any other object
+    in the pickle, e.g. one whose ``__reduce__`` calls a function, is refused before it is built)."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # UnpicklingError, EOFError, RuntimeError (zip), ...: all mean "refused"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"checkpoint {path} refused: not a plain-tensor checkpoint "
+                              f"({type(exc).__name__}: {first[:160]})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} refused: expected a dict, got {type(state).__name__}")
+    for key, kind in CHECKPOINT_KEYS.items():
+        ok = isinstance(state.get(key), kind) and not (kind is int and isinstance(state.get(key), bool))
+        if not ok:
+            raise CheckpointError(f"checkpoint {path} refused: {key!r} missing or not {kind.__name__}")
+    return state
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -250,10 +278,17 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
 
     start_epoch, seconds, history = 0, 0.0, []
     if resume and ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
+        state = load_checkpoint(ckpt_path, device)
+        require(0 <= state["epoch"] <= cfg.epochs, "checkpoint epoch", f"in [0, {cfg.epochs}] ({ckpt_path})",
+                state["epoch"])
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            gen.set_state(state["generator"].cpu())
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise CheckpointError(f"checkpoint {ckpt_path} refused: it does not fit this run's model "
+                                  f"({type(exc).__name__}: {first[:160]})") from None
         start_epoch, seconds, history = state["epoch"], state["seconds"], state["history"]
 
     # ---- Training ----

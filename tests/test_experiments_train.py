@@ -63,13 +63,13 @@ def test_kill_and_resume_gives_identical_weights(tmp_path, fashion):
     with pytest.raises(Killed):
         run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, on_epoch_end=kill_after_3)
     partial = load_run(next((tmp_path / "killed").iterdir()))
-    assert not partial.finished and torch.load(partial.path / "checkpoint.pt", weights_only=False)["epoch"] == 2
+    assert not partial.finished and torch.load(partial.path / "checkpoint.pt", weights_only=True)["epoch"] == 2
     with pytest.raises(LPMInputError, match="pass --resume"):
         run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False)
     resumed = run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, resume=True)
     assert resumed.metrics["resumed_from_epoch"] == 2
-    a = torch.load(whole.path / "checkpoint.pt", weights_only=False)
-    b = torch.load(resumed.path / "checkpoint.pt", weights_only=False)
+    a = torch.load(whole.path / "checkpoint.pt", weights_only=True)
+    b = torch.load(resumed.path / "checkpoint.pt", weights_only=True)
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
@@ -80,8 +80,8 @@ def test_different_seed_changes_the_weights(tmp_path, fashion):
     """Negative control for the resume test: its equality is not automatic."""
     a = run_experiment(small(epochs=2), tmp_path, data=fashion, progress=False)
     b = run_experiment(small(epochs=2, seed=1), tmp_path, data=fashion, progress=False)
-    wa = torch.load(a.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
-    wb = torch.load(b.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
+    wa = torch.load(a.path / "checkpoint.pt", weights_only=True)["model"]["classifier.weight"]
+    wb = torch.load(b.path / "checkpoint.pt", weights_only=True)["model"]["classifier.weight"]
     assert not torch.equal(wa, wb)
 
 
