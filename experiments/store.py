@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lpm_verify.errors import LPMInputError
+from lpm_verify.io import write_json_atomic
 
 # The settings that define a run; their hash names its folder.  (Where the data came from, the
 # progress bar and the number of worker processes do not change a result and are left out.)
@@ -228,3 +229,37 @@ def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreSca
 def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run]:
     """The valid runs of :func:`scan_runs` (use that to also learn which folders were skipped and why)."""
     return scan_runs(root, finished_only).runs
+
+
+SUBMITTED_DIR = ".submitted"
+
+
+def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> Path:
+    """Record that the runs ``run_paths`` of ``preset`` were submitted (``status`` lists the ones with
+    no folder yet as pending).  One file per distinct grid, named by a hash of its folder names."""
+    names = sorted(Path(p).name for p in run_paths)
+    digest = hashlib.sha256(json.dumps([preset, names]).encode()).hexdigest()[:12]
+    path = Path(root) / SUBMITTED_DIR / f"{preset}-{digest}.json"
+    if not path.is_file():
+        write_json_atomic(path, {"preset": preset, "runs": names})
+    return path
+
+
+def submitted_runs(root: str | Path) -> tuple[dict[str, set[str]], list[tuple[Path, str]]]:
+    """``{preset: run folder names}`` over every recorded submission, and ``(path, reason)`` for each
+    unreadable record."""
+    grids: dict[str, set[str]] = {}
+    skipped: list[tuple[Path, str]] = []
+    folder = Path(root) / SUBMITTED_DIR
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = _read_json(path)
+            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list)
+                  and all(isinstance(n, str) and "/" not in n for n in data["runs"]))
+            if not ok:
+                raise StoreError(f"{path}: expected {{'preset': str, 'runs': [folder names]}}")
+        except StoreError as exc:
+            skipped.append((path, str(exc)))
+            continue
+        grids.setdefault(data["preset"], set()).update(data["runs"])
+    return grids, skipped
