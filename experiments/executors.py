@@ -129,8 +129,13 @@ def submitit_executor(kind: str, out: str | Path, slurm: SlurmOptions | None = N
         ex = submitit.LocalExecutor(folder=folder)
         ex.update_parameters(timeout_min=timeout_min)
     else:
-        ex = submitit.SlurmExecutor(folder=folder)
-        ex.update_parameters(**(slurm or SlurmOptions()).parameters())
+        params = (slurm or SlurmOptions()).parameters()
+        try:
+            ex = submitit.SlurmExecutor(folder=folder)
+        except RuntimeError as exc:  # submitit's check for srun
+            raise LPMInputError(f"--executor slurm: no SLURM on this machine ({exc}); submit from a login node "
+                                "of the cluster") from None
+        ex.update_parameters(**params)
     return ex
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from tqdm.auto import tqdm
 
 from experiments.data import load_dataset
-from experiments.executors import (RUNNING_ELSEWHERE, JobOutcome, RunJob, SlurmOptions, default_workers,
+from experiments.executors import (FINISHED_BEFORE, RUNNING_ELSEWHERE, JobOutcome, RunJob, SlurmOptions, default_workers,
                                    run_local_submitit, run_pool, submit, submitit_executor)
 from experiments.store import Run, load_run, record_submission, run_dir
 from experiments.trainer import TrainConfig
@@ -161,8 +161,14 @@ def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None
             on_done(outcome)
     if executor == "pool":
         outcomes: list[Any] = run_pool(configs, job, workers, on_done=done)
-    else:
-        outcomes = run_local_submitit(configs, job, out, workers, on_done=done)
+    else:  # finished runs are not submitted (a job would only find them finished)
+        todo = [i for i, c in enumerate(configs) if not (run_dir(out, c.to_dict()) / "metrics.json").is_file()]
+        outcomes = [JobOutcome(str(run_dir(out, c.to_dict())), FINISHED_BEFORE) for c in configs]
+        for i in range(len(configs)):
+            if i not in todo:
+                done(outcomes[i])
+        for i, o in zip(todo, run_local_submitit([configs[i] for i in todo], job, out, workers, on_done=done)):
+            outcomes[i] = o
     bar.close()
     failed = [(c, o) for c, o in zip(configs, outcomes) if not isinstance(o, JobOutcome)]
     if failed:

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from experiments.analysis import analyze
-from experiments.claims import STALE_AFTER, claimed
+from experiments.claims import STALE_AFTER, claimed, current_job_id
 from experiments.data import ImageData, load_dataset
-from experiments.store import Run, json_number, load_run, run_dir
+from experiments.store import FAILED_FILE, Run, json_number, load_run, run_dir
 from experiments.subsets import imbalanced_subset
 from experiments.trainer import TrainConfig, resolve_device, train
 from lpm_verify.errors import LPMInputError
@@ -25,9 +25,6 @@ def _save_subset(path: Path, indices: np.ndarray, class_order: tuple[int, ...]) 
     tmp = path.with_name(".subset.tmp.npz")
     np.savez(tmp, indices=indices, class_order=np.asarray(class_order))
     tmp.replace(path)
-
-
-FAILED_FILE = "failed.json"
 
 
 def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | Path | None = None,
@@ -59,6 +56,7 @@ def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | 
         except Exception as exc:
             write_json_atomic(path / FAILED_FILE, {
                 "error": f"{type(exc).__name__}: {exc}", "time": time.time(), "host": platform.node(),
+                "job_id": current_job_id(),
                 "traceback": traceback.format_exc().splitlines()[-12:]})
             raise
         (path / FAILED_FILE).unlink(missing_ok=True)

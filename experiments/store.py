@@ -6,6 +6,10 @@
         checkpoint.pt    model/optimizer/RNG state every few epochs (``--resume`` continues from it)
         log.jsonl        one line per epoch: loss, accuracy, lr, seconds
         metrics.json     analysis of the finished run (written last: its presence means "finished")
+        claim.json       who is training the run now (experiments/claims.py; removed when it stops)
+        failed.json      why the last attempt failed (removed when the run finishes)
+    <root>/.submitted/   the grids submitted into this store (``status`` lists their missing runs)
+    <root>/.submitit/    submitit's job logs
 
 Every file is written atomically.  Every file is also treated as untrusted on reading: config.json,
 metrics.json and log.jsonl are checked against the small schemas below, and a file that fails is
@@ -232,6 +236,7 @@ def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run
 
 
 SUBMITTED_DIR = ".submitted"
+FAILED_FILE = "failed.json"  # written by a run that raised: error, host, job id, traceback tail
 
 
 def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> Path:

@@ -74,6 +74,11 @@ class TrainConfig:
         require(self.arch in ARCHS, "arch", f"one of {ARCHS}", self.arch)
         require(self.dataset in NORMALIZATION, "dataset", f"one of {tuple(NORMALIZATION)}", self.dataset)
         require(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1", self.epochs)
+        require(isinstance(self.K_A, int) and 1 <= self.K_A < len(self.class_order), "K_A",
+                f"an integer in [1, {len(self.class_order) - 1}]", self.K_A)
+        require(isinstance(self.n_majority, int) and self.n_majority >= 1, "n_majority",
+                "an integer >= 1 (examples per majority class)", self.n_majority)
+        require(isinstance(self.seed, int) and 0 <= self.seed < 2 ** 63, "seed", "an integer in [0, 2^63)", self.seed)
         require(self.lr > 0, "lr", "> 0", self.lr)
         require(self.wd >= 0, "wd", ">= 0", self.wd)
         for name in ("classifier_penalty", "feature_penalty"):

@@ -248,3 +248,72 @@ def test_cli_train_penalties(tmp_path, capsys):
                  "--classifier-penalty", "0.01", "--feature-penalty", "0.02", "--no-progress"]) == 0
     (run,) = list_runs(tmp_path)
     assert run.config["classifier_penalty"] == 0.01 and run.config["feature_penalty"] == 0.02
+
+
+class _RunsCode:
+    """Pickles as a call of os.system: loading it with weights_only=False would run the command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        import os
+        return os.system, (self.command,)
+
+
+def _smoke_run_folder(out):
+    from experiments.store import run_dir
+    return run_dir(out, preset_configs("cpu-smoke", R=[5], epochs=[2])[0].to_dict())
+
+
+def test_crafted_checkpoint_never_runs_code(tmp_path, capsys):
+    """Issue 11 item 1: a checkpoint whose pickle calls os.system is refused; the command never runs."""
+    marker = tmp_path / "marker"
+    folder = _smoke_run_folder(tmp_path / "store")
+    folder.mkdir(parents=True)
+    torch.save({"epoch": 1, "model": _RunsCode(f"touch {marker}")}, folder / "checkpoint.pt")
+    # The payload is live: unpickled without restriction, it does create the marker (then removed).
+    with open(folder / "checkpoint.pt", "rb") as fh:
+        torch.load(fh, weights_only=False)
+    assert marker.exists()
+    marker.unlink()
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--out", str(tmp_path / "store"),
+                 "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refused: not a plain-tensor checkpoint" in err[0] and str(folder) in err[0]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01garbage" * 10, "truncated"], ids=["empty", "random", "truncated"])
+def test_corrupt_checkpoint_on_resume_is_one_line(tmp_path, capsys, content):
+    from lpm_verify.cli import main
+    store = tmp_path / "store"
+    args = ["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--out", str(store), "--no-progress"]
+    folder = _smoke_run_folder(store)
+    if content == "truncated":  # a real checkpoint cut in half
+        assert main(args) == 0
+        raw = (folder / "checkpoint.pt").read_bytes()
+        (folder / "metrics.json").unlink()
+        content = raw[: len(raw) // 2]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "checkpoint.pt").write_bytes(content)
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: checkpoint {folder / 'checkpoint.pt'} refused")
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path, fashion):
+    """A well-formed checkpoint that does not fit the run (other width) is refused, not half-loaded."""
+    from experiments.trainer import CheckpointError
+    a = run_experiment(small(epochs=1), tmp_path / "a", data=fashion, progress=False, lpm=False)
+    b_cfg = small(epochs=2, width=8)
+    killed = tmp_path / "b"
+    with pytest.raises(Killed):
+        run_experiment(b_cfg, killed, data=fashion, progress=False, lpm=False,
+                       on_epoch_end=lambda e: (_ for _ in ()).throw(Killed()))
+    b_path = next(killed.iterdir())
+    (b_path / "checkpoint.pt").write_bytes((a.path / "checkpoint.pt").read_bytes())
+    with pytest.raises(CheckpointError, match="does not fit this run's model"):
+        run_experiment(b_cfg, killed, data=fashion, progress=False, lpm=False, resume=True)
