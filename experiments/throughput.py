@@ -104,7 +104,7 @@ def measure(arch: str, device: str = "cpu", batches: int = 5, batch_size: int = 
     X = torch.randn(batches * batch_size, C, H, H, generator=gen).to(dev)
     y = torch.randint(0, 10, (len(X),), generator=gen).to(dev)
     model = build_model(arch, C, H, 10, width=width).to(dev)
-    if dev.type == "cuda" and channels_last and arch != "mlp":
+    if channels_last and arch != "mlp":  # as the trainer does
         model, X = model.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, foreach=True)
     step = torch.compile(model) if compile else model

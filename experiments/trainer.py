@@ -4,8 +4,9 @@ Setup -> data -> network -> training.  Cross-entropy, SGD with momentum 0.9 and 
 ``wd`` (the ``lambda`` of Eq. 1; paper 5e-4), learning rate 0.1 divided by 10 at 1/3 and 2/3 of
 the epochs, batch 128.  Oversampling (Eq. 17) repeats every minority example ``w_r`` times in each
 epoch.  The whole training subset lives on the device as one float tensor; a batch is a slice of a
-seeded permutation, gathered with one indexing op (no per-sample Python objects).  On CUDA the
-forward pass runs under bf16 autocast with channels_last convolutions, optionally compiled.
+seeded permutation, gathered with one indexing op (no per-sample Python objects).  Convolutional
+networks run channels_last on every device; on CUDA the forward pass runs under bf16 autocast,
+optionally compiled.
 
 A checkpoint (model, optimizer, permutation RNG, epoch log) is written atomically every
 ``checkpoint_every`` epochs and at the end; ``resume=True`` continues from it and reproduces, on a
@@ -15,6 +16,7 @@ cannot run code, it is refused (:class:`CheckpointError`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -136,7 +138,7 @@ def to_device(data: ImageData, subset: Subset, cfg: TrainConfig, device: torch.d
 
     def prep(X: np.ndarray) -> torch.Tensor:
         x = (torch.from_numpy(np.ascontiguousarray(X)).to(device).float().div_(255) - mean) / std
-        return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" and cfg.arch != "mlp" else x
+        return x.contiguous(memory_format=torch.channels_last) if cfg.arch != "mlp" else x
 
     y_test = relabel(data.y_test[in_test], subset.class_order)
     labels = torch.from_numpy(subset.labels).to(device)
@@ -228,13 +230,16 @@ def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Ten
     device = X.device
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
+    # Autocast only when it does something: entering a disabled autocast still costs per batch.
+    precision = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    penalized = bool(classifier_penalty or feature_penalty)
     for start in range(0, len(perm), batch_size):
         idx = perm[start:start + batch_size]
         if len(idx) < 2:  # BatchNorm needs two samples; at most one example of N' is skipped
             continue
         xb, yb = X.index_select(0, idx), y.index_select(0, idx)  # one gather each (faster than X[idx])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            if classifier_penalty or feature_penalty:
+        with precision:
+            if penalized:
                 loss, logits = penalized_loss(model, xb, yb, classifier_penalty, feature_penalty)
             else:
                 logits = model(xb)
@@ -242,8 +247,9 @@ def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Ten
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        loss_sum += loss.detach() * len(idx)
-        correct += (logits.argmax(1) == yb).sum()
+        # Running statistics in place, on detached tensors (fewest ops: they run once per batch).
+        loss_sum.add_(loss.detach(), alpha=len(idx))
+        correct.add_(logits.detach().argmax(1).eq_(yb).sum())
     return loss_sum, correct
 
 
@@ -275,7 +281,7 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
     # ---- Network ----
     C, H = data.X_train.shape[1], data.X_train.shape[2]
     model = build_model(cfg.arch, C, H, subset.K, bias=cfg.bias, width=cfg.width).to(device)
-    if cuda and cfg.arch != "mlp":
+    if cfg.arch != "mlp":  # channels_last on every device (CPU, CNN: 1.4x faster than NCHW, measured)
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd,
                           foreach=True)  # one fused update per step on every device
