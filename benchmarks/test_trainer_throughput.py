@@ -15,55 +15,19 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from experiments.data import load_dataset
 from experiments.models import build_model
 from experiments.subsets import imbalanced_subset
 from experiments.trainer import NORMALIZATION, TrainConfig, to_device, train_epoch
+from training_loops import PerSampleDataset, compute_limit_epoch, per_sample_epoch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 MIN_RATIO = 10.0  # required speed-up (issue 4): data path on any device, end to end on CUDA
-
-
-class PerSampleDataset(Dataset):
-    """A list of per-sample uint8 tensors; ``__getitem__`` converts one image the way torchvision's
-    FashionMNIST + ``ToTensor`` + ``Normalize`` do (``pil=True`` includes the PIL round trip)."""
-
-    def __init__(self, samples: list[torch.Tensor], labels: list[int], mean: float, std: float, pil: bool):
-        self.samples, self.labels, self.mean, self.std, self.pil = samples, labels, mean, std, pil
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        img = self.samples[i]  # (28, 28) uint8
-        if self.pil:
-            pic = Image.fromarray(img.numpy(), mode="L")
-            img = torch.from_numpy(np.array(pic, np.uint8, copy=True)).view(pic.size[1], pic.size[0], 1)
-            x = img.permute(2, 0, 1).contiguous().float().div(255)           # ToTensor
-        else:
-            x = img.unsqueeze(0).float().div(255)
-        mean = torch.as_tensor((self.mean,), dtype=x.dtype)[:, None, None]  # Normalize
-        std = torch.as_tensor((self.std,), dtype=x.dtype)[:, None, None]
-        return x.sub_(mean).div_(std), self.labels[i]
-
-
-def baseline_epoch(model, opt, loader: DataLoader) -> None:
-    """The same SGD step on batches that the DataLoader stacks from per-sample tensors."""
-    for xb, yb in loader:
-        if len(yb) < 2:
-            continue
-        xb, yb = xb.to(DEVICE), yb.to(DEVICE)
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +89,7 @@ def test_trainer_vs_per_sample_baseline(benchmark, setup, width):
         model_b, opt_b = fresh(width)
         loader = DataLoader(PerSampleDataset(samples, labels, mean, std, pil), batch_size=cfg.batch_size,
                             shuffle=True, generator=torch.Generator().manual_seed(0))
-        times[name] = best_of(lambda: baseline_epoch(model_b, opt_b, loader), repeats=2)
+        times[name] = best_of(lambda: per_sample_epoch(model_b, opt_b, loader), repeats=2)
     benchmark.pedantic(lambda: (ours(), _sync()), rounds=3, iterations=1)
     info = {"device": str(DEVICE), "torch_threads": torch.get_num_threads(), "images_per_epoch": n,
             "images_per_second": n / times["ours"],
@@ -193,15 +157,6 @@ def cost_of(fn) -> float:
     return clock() - t0
 
 
-def compute_limit_epoch(model, opt, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    """Forward + backward + step only, on pre-made batches: nothing else runs."""
-    for xb, yb in batches:
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-
 def fresh_arch(arch: str, width: int):
     torch.manual_seed(0)
     model = build_model(arch, 1, 28, 10, bias=False, width=width).to(DEVICE)
@@ -249,7 +204,7 @@ def test_trainer_vs_compute_limit(benchmark, arch, width, n_majority):
         t_limit.append(cost_of(limit))
         t_ours.append(cost_of(ours))
     # The authors-style loop's DataLoader runs in this process too (num_workers=0): same clock.
-    t_authors = min(cost_of(lambda: baseline_epoch(authors_model, authors_opt, loader)) for _ in range(2))
+    t_authors = min(cost_of(lambda: per_sample_epoch(authors_model, authors_opt, loader)) for _ in range(2))
     benchmark.pedantic(ours, rounds=1, iterations=1)
     fraction = min(t_limit) / min(t_ours)
     info = {"device": str(DEVICE), "arch": f"{arch}{width}", "torch_threads": torch.get_num_threads(),
