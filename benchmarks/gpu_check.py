@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         for compile in compiles:
             cfg = TrainConfig(**base, compile=compile)
             report["training"].append(train_check(cfg, Path(tmp) / f"compile_{compile}", data))
-            print(f"train compile={compile}: losses {[round(x, 3) for x in report['training'][-1]['losses']]}", flush=True)
+            losses = [round(x, 3) for x in report["training"][-1]["losses"]]
+            print(f"train compile={compile}: losses {losses}", flush=True)
     for compile in compiles:
         cfg = TrainConfig(**base, compile=compile)
         report["loops"].append(loop_comparison(cfg, data, device, compile, batches=4 if smoke else 40,

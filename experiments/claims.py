@@ -47,7 +47,8 @@ class Claim:
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
         job = f", job {self.job_id}" if self.job_id else ""
-        return (f"host {self.host}, pid {self.pid}{job}, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.started))}, "
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
+        return (f"host {self.host}, pid {self.pid}{job}, started {started}, "
                 f"last heartbeat {max(0.0, now - self.heartbeat):.0f} s ago")
 
 
@@ -174,8 +175,11 @@ def claimed(run_path: Path, stale_after: float = STALE_AFTER,
 
     def beat() -> None:
         while not stop.wait(heartbeat_seconds):
-            if holds(run_path, claim):
-                os.utime(run_path / CLAIM_FILE)
+            try:
+                if holds(run_path, claim):
+                    os.utime(run_path / CLAIM_FILE)
+            except OSError:  # the claim vanished between the two calls (taken over): nothing to renew
+                pass
 
     thread = threading.Thread(target=beat, name=f"heartbeat {run_path.name}", daemon=True)
     thread.start()

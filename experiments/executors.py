@@ -18,11 +18,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from experiments.claims import STALE_AFTER, RunClaimedError
-from experiments.trainer import TrainConfig
 from lpm_verify.errors import LPMInputError, require
+
+if TYPE_CHECKING:
+    from experiments.data import ImageData
+    from experiments.trainer import TrainConfig
 
 EXECUTORS = ("pool", "local", "slurm")
 SUBMITIT_HOW = "pip install 'lpm-verify[cluster]' (or: pip install submitit)"
@@ -39,7 +42,16 @@ class JobOutcome:
     detail: str = ""  # for RUNNING_ELSEWHERE: who holds the claim
 
 
-_DATA: dict[tuple[str, str | None], Any] = {}  # datasets loaded in this process (one per worker)
+_DATA: dict[tuple[str, str | None], ImageData] = {}  # datasets loaded in this process (one per worker)
+
+
+def load_data(dataset: str, data_root: str | None = None) -> ImageData:
+    """``dataset`` loaded once per process (a job process trains several runs on the same data)."""
+    from experiments.data import load_dataset
+    key = (dataset, data_root)
+    if key not in _DATA:
+        _DATA[key] = load_dataset(dataset, data_root)
+    return _DATA[key]
 
 
 @dataclass(frozen=True)
@@ -57,17 +69,14 @@ class RunJob:
     def __call__(self, cfg: TrainConfig) -> JobOutcome:
         import torch
 
-        from experiments.data import load_dataset
         from experiments.runner import run_experiment
         from experiments.store import run_dir
         if self.threads:
             torch.set_num_threads(self.threads)
-        key = (cfg.dataset, self.data_root)
-        if key not in _DATA:
-            _DATA[key] = load_dataset(cfg.dataset, self.data_root)
+        data = load_data(cfg.dataset, self.data_root)
         done_before = (run_dir(self.out, cfg.to_dict()) / "metrics.json").is_file()
         try:
-            run = run_experiment(cfg, self.out, resume=self.resume, progress=self.progress, data=_DATA[key],
+            run = run_experiment(cfg, self.out, resume=self.resume, progress=self.progress, data=data,
                                  lpm=self.lpm, stale_after=self.stale_after)
         except RunClaimedError as exc:
             return JobOutcome(str(exc.path), RUNNING_ELSEWHERE, exc.claim.describe())

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
-from experiments.data import load_dataset
-from experiments.executors import (FINISHED_BEFORE, RUNNING_ELSEWHERE, JobOutcome, RunJob, SlurmOptions, default_workers,
+from experiments.executors import (FINISHED_BEFORE, RUNNING_ELSEWHERE, JobOutcome, RunJob, SlurmOptions,
+                                   default_workers, load_data,
                                    run_local_submitit, run_pool, submit, submitit_executor)
 from experiments.store import Run, load_run, record_submission, run_dir
 from experiments.trainer import TrainConfig
@@ -148,7 +148,7 @@ def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None
     preset = PRESETS[name]
     workers = default_workers(workers, preset.workers, len(configs), any(c.device.startswith("cuda") for c in configs))
     for d in {c.dataset for c in configs}:  # fail fast, in this process, if a dataset is missing
-        load_dataset(d, data_root)
+        load_data(d, None if data_root is None else str(data_root))
     record_submission(out, name, [run_dir(out, c.to_dict()) for c in configs])
     job = RunJob(str(out), None if data_root is None else str(data_root), resume, preset.lpm, preset.threads,
                  progress=progress and workers == 1 and executor == "pool")

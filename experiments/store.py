@@ -80,12 +80,15 @@ _CHECKS = {
     _NUMBER_OR_NULL: lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)),
     _METRIC: lambda v: v in (None, "inf", "-inf") or (isinstance(v, (int, float)) and not isinstance(v, bool)),
 }
-# Required keys of config.json and their types (further keys are allowed: versions, data_source, ...).
+# Required keys of config.json and their types; the optional ones are checked when present (further
+# keys are allowed: versions, data_source, ...).
 CONFIG_SCHEMA: dict[str, Any] = {
-    "dataset": str, "arch": str, "preset": str, "K_A": int, "R": _RATIO, "n_majority": int, "n_minority": int,
+    "dataset": str, "arch": str, "preset": str, "K_A": int, "R": _RATIO, "n_majority": int,
     "epochs": int, "seed": int, "wd": _NUMBER, "oversample": int, "bias": bool, "lr": _NUMBER,
     "batch_size": int, "device": str,
 }
+CONFIG_OPTIONAL: dict[str, Any] = {"n_minority": int, "width": int, "momentum": _NUMBER,
+                                   "classifier_penalty": _NUMBER, "feature_penalty": _NUMBER}
 # metrics.json: these keys are required; every key of METRIC_NUMBERS present must be a number, null
 # (undefined, e.g. no minority examples) or "inf"/"-inf" (see json_number).
 METRICS_REQUIRED = ("cos_minority", "train_acc", "test_acc")
@@ -105,14 +108,16 @@ def _type_name(kind: Any) -> str:
     return kind if isinstance(kind, str) else {int: "integer", str: "string", bool: "boolean"}[kind]
 
 
-def _check_schema(obj: Any, schema: dict[str, Any], where: str) -> None:
+def _check_schema(obj: Any, schema: dict[str, Any], where: str, optional: dict[str, Any] | None = None) -> None:
     if not isinstance(obj, dict):
         raise StoreError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     if not obj:
         raise StoreError(f"{where}: empty object")
-    for key, kind in schema.items():
+    for key, kind in {**schema, **(optional or {})}.items():
         if key not in obj:
-            raise StoreError(f"{where}: missing key {key!r}")
+            if key in schema:
+                raise StoreError(f"{where}: missing key {key!r}")
+            continue
         if not _CHECKS[kind](obj[key]):
             raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
 
@@ -133,7 +138,7 @@ def _read_json(path: Path) -> Any:
 def read_config(path: Path) -> dict[str, Any]:
     """config.json of a run, validated against :data:`CONFIG_SCHEMA`."""
     data = _read_json(path)
-    _check_schema(data, CONFIG_SCHEMA, str(path))
+    _check_schema(data, CONFIG_SCHEMA, str(path), CONFIG_OPTIONAL)
     return {k: from_json_number(v) for k, v in data.items()}
 
 

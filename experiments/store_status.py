@@ -1,10 +1,9 @@
 """The state of every run in a (shared) store, per preset group: what ``status`` prints.
 
 A run folder is *finished* (valid metrics.json), *running* (a live claim: host, job, epoch),
-*failed* (failed.json, nobody training it), *interrupted* (a checkpoint, nobody training it: resume
-it), *invalid* (a run file that fails its schema, with the reason), or *claimed* (a live claim on a
-run that has not written its config yet).  Runs of a recorded submission with no folder yet are
-*pending*.  Reads files only: no torch.
+*failed* (failed.json, nobody training it), *interrupted* (a checkpoint or a stale claim, nobody
+training it: resume it), or *invalid* (a run file that fails its schema, with the reason).  Runs of a
+recorded submission with no folder yet are *pending*.  Reads files only: no torch.
 """
 from __future__ import annotations
 

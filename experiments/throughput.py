@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -125,11 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--archs", default=",".join(ARCH_SHAPES))
     parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads on CPU (default 1: each worker of the CPU presets runs one)")
     args = parser.parse_args(argv)
+    if not args.device.startswith("cuda"):
+        torch.set_num_threads(args.threads)
     data = json.loads(TABLE_PATH.read_text()) if TABLE_PATH.is_file() else {"entries": {}}
     kind = device_kind(args.device)
     where = (torch.cuda.get_device_name(args.device) if kind == "cuda" else
-             f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads")
+             f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+             f"load average {os.getloadavg()[0]:.1f} at the start")
     for arch in args.archs.split(","):
         ips = measure(arch, args.device, batches=args.batches)
         data["entries"].setdefault(kind, {})[arch] = {

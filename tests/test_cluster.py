@@ -193,7 +193,8 @@ def test_submitit_local_three_runs_resubmit_and_preempt(tmp_path):
     # reductions depend on it): bit-identical weights.
     threads = torch.get_num_threads()
     try:
-        whole = load_run(RunJob(str(tmp_path / "whole"), lpm=False, threads=PRESETS["cpu-smoke"].threads)(configs[2]).path)
+        job = RunJob(str(tmp_path / "whole"), lpm=False, threads=PRESETS["cpu-smoke"].threads)
+        whole = load_run(job(configs[2]).path)
     finally:
         torch.set_num_threads(threads)
     a = torch.load(whole.path / "checkpoint.pt", weights_only=True)["model"]
@@ -204,7 +205,8 @@ def test_submitit_local_three_runs_resubmit_and_preempt(tmp_path):
     run_preset("cpu-smoke", out=out, progress=False, workers=3, executor="local", on_done=again.append, **overrides)
     assert [o.status for o in again] == [FINISHED_BEFORE] * 3
     assert len(jobs()) == 3
-    assert [r.metrics["wall_seconds"] for r in (load_run(r.path) for r in runs)] == [r.metrics["wall_seconds"] for r in runs]
+    walls = [r.metrics["wall_seconds"] for r in runs]
+    assert [load_run(r.path).metrics["wall_seconds"] for r in runs] == walls
 
 
 @pytest.mark.slow  # ~1 minute: four job processes on 2 loaded cores
@@ -319,7 +321,8 @@ def _fake_run(root: Path, cfg: TrainConfig, metrics: dict | None = None, log_epo
     path.mkdir(parents=True)
     config = {k: ("inf" if v == float("inf") else v) for k, v in cfg.to_dict().items()}
     (path / "config.json").write_text(json.dumps(config))
-    (path / "log.jsonl").write_text("".join(json.dumps({"epoch": e + 1, "loss": 1.0}) + "\n" for e in range(log_epochs)))
+    lines = [json.dumps({"epoch": e + 1, "loss": 1.0}) + "\n" for e in range(log_epochs)]
+    (path / "log.jsonl").write_text("".join(lines))
     if metrics is not None:
         (path / "metrics.json").write_text(json.dumps(metrics))
     return path
@@ -370,7 +373,8 @@ def test_dry_run_estimates_device_hours(tmp_path, capsys):
     configs = preset_configs("paper")
     table = load_table()
     expected = sum(images_per_run(c) / table["cuda"][c.arch]["images_per_second"] for c in configs) / 3600
-    assert out[-1].startswith(f"{len(configs)} of {len(configs)} runs to train: {expected:.2f} device-hours")
+    total = f"{len(configs)} of {len(configs)} runs to train (running ones included): {expected:.2f} device-hours"
+    assert out[-1].startswith(total)
     assert all(f"({table['cuda'][a]['source']} throughput)" in "\n".join(out) for a in ("vgg11", "vgg13", "resnet18"))
     # A finished run is not counted (negative control: the estimate depends on the store).
     _fake_run(tmp_path, configs[0], {"cos_minority": 0.1, "train_acc": 1.0, "test_acc": 0.8})

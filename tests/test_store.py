@@ -48,6 +48,7 @@ BAD = {
     "config missing key": (dict(config={k: v for k, v in CONFIG.items() if k != "K_A"}), "missing key 'K_A'"),
     "config wrong type": (dict(config={**CONFIG, "K_A": "5"}), "'K_A' must be integer"),
     "config bool as int": (dict(config={**CONFIG, "epochs": True}), "'epochs' must be integer"),
+    "config optional key wrong": (dict(config={**CONFIG, "n_minority": 1.5}), "'n_minority' must be integer"),
     "config missing": (dict(config=None), "config.json: missing"),
     "log truncated": (dict(log=LOG + '{"epoch": 3, "lo'), "log.jsonl: line 3 is not valid JSON"),
     "log wrong type": (dict(log='{"epoch": "one", "loss": 1.0}\n'), "line 1: 'epoch' must be integer"),

@@ -20,7 +20,8 @@ from typing import Callable
 
 from lpm_verify.errors import LPMInputError
 
-TORCH_HOW = "pip install 'lpm-verify[experiments]' (CPU wheels: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+TORCH_HOW = ("pip install 'lpm-verify[experiments]' "
+             "(CPU wheels: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
 PRESET_NAMES = "cpu-smoke, cpu-report, paper (experiments/presets.py)"
 
 
@@ -117,6 +118,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
+    from experiments.claims import read_claim, stale_reason
     from experiments.presets import preset_configs
     from experiments.store import run_dir
     from experiments.throughput import estimate, images_per_run
@@ -125,15 +127,18 @@ def _dry_run(args: argparse.Namespace) -> int:
     print("status\timages\trun")
     for cfg in configs:
         path = run_dir(args.out, cfg.to_dict())
-        done = (path / "metrics.json").is_file()
-        if not done:
+        claim = read_claim(path)
+        if (path / "metrics.json").is_file():
+            state = "finished"
+        else:
             todo.append(cfg)
-        print(f"{'finished' if done else 'to run'}\t{images_per_run(cfg)}\t{path}")
+            state = "running" if claim is not None and stale_reason(claim) is None else "to run"
+        print(f"{state}\t{images_per_run(cfg)}\t{path}")
     est = estimate(todo)
     for kind, arch, n, hours, source in est.rows:
         print(f"{kind} {arch}: {n} runs, {hours:.2f} device-hours ({source} throughput)")
     flag = "" if est.all_measured else " (includes estimated throughput: measure on the device to firm it up)"
-    print(f"{len(todo)} of {len(configs)} runs to train: {est.hours:.2f} device-hours{flag}")
+    print(f"{len(todo)} of {len(configs)} runs to train (running ones included): {est.hours:.2f} device-hours{flag}")
     return 0
 
 
