@@ -317,3 +317,38 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, fashion):
     (b_path / "checkpoint.pt").write_bytes((a.path / "checkpoint.pt").read_bytes())
     with pytest.raises(CheckpointError, match="does not fit this run's model"):
         run_experiment(b_cfg, killed, data=fashion, progress=False, lpm=False, resume=True)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workers", "-2"], "--workers must be an integer >= 1"),
+    (["--workers", "0"], "--workers must be an integer >= 1"),  # was silently the preset's default
+    (["--seed", "-1"], "seed must be an integer in [0, 2^63)"),
+    (["--n-majority", "0"], "n_majority must be an integer >= 1"),  # was a complaint about R
+    (["--KA", "10"], "K_A must be an integer in [1, 9]"),
+    (["--classifier-penalty", "-1"], "classifier_penalty must be a finite number >= 0"),
+    (["--out", "/proc/no/such/folder"], "is not a writable folder"),
+])
+def test_train_bad_input_is_one_line(tmp_path, capsys, args, message):
+    """Issue 11 items 6-8: one line on stderr, exit 2, nothing trained."""
+    from lpm_verify.cli import main
+    argv = ["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "store"), "--no-progress", *args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").glob("fashion-mnist_*"))
+
+
+def test_train_out_is_a_file(tmp_path, capsys):
+    from lpm_verify.cli import main
+    (tmp_path / "file").write_text("mine")
+    assert main(["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "file")]) == 2
+    assert "--out must be a folder" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_train_R_nan_names_the_value(capsys):
+    from lpm_verify.cli import main
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--preset", "cpu-smoke", "--R", "nan"])
+    assert info.value.code == 2
+    assert "--R: 'nan' is not a valid value" in capsys.readouterr().err  # was "expected a comma-separated list"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -102,12 +102,15 @@ def _fmt(x: object) -> str:
 
 
 def _check_out(out: str) -> None:
+    """``--out`` is (or can be made) a folder this process can write to; checked before any work."""
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise LPMInputError(f"--out must be a folder; {out!r} is an existing file")
-    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise LPMInputError(f"--out {out!r}: {parent} is not writable")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as exc:
+        raise LPMInputError(f"--out {out!r} is not a writable folder ({exc.strerror or type(exc).__name__})") from None
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -154,9 +157,9 @@ def run(args: argparse.Namespace) -> int:
         raise LPMInputError(f"--device must be 'cpu' or 'cuda[:i]'; got {args.device!r}")
     if args.workers is not None and args.workers < 1:
         raise LPMInputError(f"--workers must be an integer >= 1 (parallel processes); got {args.workers}")
-    _check_out(args.out)
-    if args.dry_run:
+    if args.dry_run:  # reads the store only
         return _dry_run(args)
+    _check_out(args.out)
     if args.executor == "slurm":
         return _submit_slurm(args)
     from experiments.executors import RUNNING_ELSEWHERE
