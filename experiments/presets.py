@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import torch
 from tqdm.auto import tqdm
 
-from experiments.data import ImageData, load_dataset
-from experiments.runner import run_experiment
-from experiments.store import Run, load_run
+from experiments.executors import (FINISHED_BEFORE, RUNNING_ELSEWHERE, JobOutcome, RunJob, SlurmOptions,
+                                   default_workers, load_data,
+                                   run_local_submitit, run_pool, submit, submitit_executor)
+from experiments.store import Run, load_run, record_submission, run_dir
 from experiments.trainer import TrainConfig
 from lpm_verify.errors import require
 
@@ -144,49 +141,79 @@ def preset_configs(name: str, **overrides: Any) -> list[TrainConfig]:
     return configs
 
 
-_WORKER_DATA: dict[str, ImageData] = {}
+class GridFailedError(RuntimeError):
+    """Some jobs of a grid failed (the others finished); the message names the first failure."""
 
 
-def _worker_init(threads: int | None, data_root: str | None) -> None:
-    if threads:
-        torch.set_num_threads(threads)
-    _WORKER_DATA["root"] = data_root  # type: ignore[assignment]
-
-
-def _worker_run(cfg: TrainConfig, out: str, resume: bool, lpm: bool) -> Path:
-    root = _WORKER_DATA["root"]
-    if cfg.dataset not in _WORKER_DATA:
-        _WORKER_DATA[cfg.dataset] = load_dataset(cfg.dataset, root)  # type: ignore[arg-type]
-    return run_experiment(cfg, out, resume=resume, progress=False, data=_WORKER_DATA[cfg.dataset], lpm=lpm).path
+def _outcome_run(outcome: JobOutcome, cfg: TrainConfig) -> Run:
+    path = Path(outcome.path)
+    if outcome.status != RUNNING_ELSEWHERE or (path / "config.json").is_file():
+        return load_run(path)
+    return Run(path, cfg.to_dict(), {})  # claimed by a job that has not written its config yet
 
 
 def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None = None, resume: bool = False,
-               progress: bool = True, workers: int | None = None, **overrides: Any) -> list[Run]:
+               progress: bool = True, workers: int | None = None, executor: str = "pool",
+               on_done: Callable[[JobOutcome], None] | None = None, **overrides: Any) -> list[Run]:
     """Run every config of preset ``name`` (finished runs in ``out`` are reused) and return them.
 
-    ``workers`` processes (default: the preset's, capped at the CPU count) each use the preset's
-    number of torch threads, so small CPU runs use the cores in parallel instead of fighting over them.
+    ``executor``: ``"pool"`` (a process pool; in this process if one worker) or ``"local"`` (submitit
+    subprocesses, preemptible and requeued like SLURM jobs).  ``workers`` processes (default: the
+    preset's, capped at the CPU count) each use the preset's number of torch threads, so small CPU runs
+    use the cores in parallel instead of fighting over them.  A run another live job is training is
+    returned unfinished (``on_done`` sees it as ``RUNNING_ELSEWHERE``).
     """
+    require(executor in ("pool", "local"), "executor", "'pool' or 'local' (use submit_preset for 'slurm')",
+            executor)
     configs = preset_configs(name, **overrides)
     preset = PRESETS[name]
-    workers = min(workers or preset.workers, os.cpu_count() or 1, len(configs))
-    if any(c.device.startswith("cuda") for c in configs):
-        workers = 1
-    datasets = {c.dataset for c in configs}
-    if workers == 1:
-        if preset.threads:
-            torch.set_num_threads(preset.threads)
-        data = {d: load_dataset(d, data_root) for d in datasets}
-        bar = tqdm(configs, desc=f"preset {name}", disable=not progress, dynamic_ncols=True)
-        return [run_experiment(c, out, resume=resume, progress=progress, data=data[c.dataset], lpm=preset.lpm)
-                for c in bar]
-    for d in datasets:  # fail fast, in this process, if a dataset is missing
-        load_dataset(d, data_root)
-    paths: dict[int, Path] = {}
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                             initargs=(preset.threads, None if data_root is None else str(data_root))) as pool:
-        futures = {pool.submit(_worker_run, c, str(out), resume, preset.lpm): i for i, c in enumerate(configs)}
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"preset {name} ({workers} workers)",
-                        disable=not progress, dynamic_ncols=True):
-            paths[futures[fut]] = fut.result()
-    return [load_run(paths[i]) for i in range(len(configs))]
+    workers = default_workers(workers, preset.workers, len(configs), any(c.device.startswith("cuda") for c in configs))
+    for d in {c.dataset for c in configs}:  # fail fast, in this process, if a dataset is missing
+        load_data(d, None if data_root is None else str(data_root))
+    record_submission(out, name, [run_dir(out, c.to_dict()) for c in configs])
+    job = RunJob(str(out), None if data_root is None else str(data_root), resume, preset.lpm, preset.threads,
+                 progress=progress and workers == 1 and executor == "pool")
+    bar = tqdm(total=len(configs), desc=f"preset {name} ({workers} {'worker' if workers == 1 else 'workers'})",
+               disable=not progress, dynamic_ncols=True)
+
+    def done(outcome: JobOutcome) -> None:
+        bar.update(1)
+        if on_done is not None:
+            on_done(outcome)
+    if executor == "pool":
+        outcomes: list[Any] = run_pool(configs, job, workers, on_done=done)
+    else:  # finished runs are not submitted (a job would only find them finished)
+        todo = [i for i, c in enumerate(configs) if not (run_dir(out, c.to_dict()) / "metrics.json").is_file()]
+        outcomes = [JobOutcome(str(run_dir(out, c.to_dict())), FINISHED_BEFORE) for c in configs]
+        for i in range(len(configs)):
+            if i not in todo:
+                done(outcomes[i])
+        for i, o in zip(todo, run_local_submitit([configs[i] for i in todo], job, out, workers, on_done=done)):
+            outcomes[i] = o
+    bar.close()
+    failed = [(c, o) for c, o in zip(configs, outcomes) if not isinstance(o, JobOutcome)]
+    if failed:
+        last = (str(failed[0][1]).strip().splitlines() or [type(failed[0][1]).__name__])[-1]
+        raise GridFailedError(f"{len(failed)} of {len(configs)} jobs failed; first: "
+                              f"{run_dir(out, failed[0][0].to_dict())}: {last[:200]} "
+                              f"(job logs in {Path(out) / '.submitit'})")
+    return [_outcome_run(o, c) for o, c in zip(outcomes, configs)]
+
+
+def submit_preset(name: str, out: str | Path = "runs", data_root: str | Path | None = None,
+                  resume: bool = True, slurm: SlurmOptions | None = None, **overrides: Any) -> list[Any]:
+    """Submit every unfinished config of preset ``name`` to SLURM through submitit (one job per run, or
+    one job array with ``slurm.array_parallelism``) and return the submitit jobs without waiting.
+
+    Finished runs are not submitted; a job whose run another job holds skips it, so re-submitting the
+    whole grid after a crash trains only what is missing.  Jobs resume interrupted runs by default."""
+    slurm = slurm or SlurmOptions()
+    configs = preset_configs(name, **overrides)
+    record_submission(out, name, [run_dir(out, c.to_dict()) for c in configs])
+    todo = [c for c in configs if not (run_dir(out, c.to_dict()) / "metrics.json").is_file()]
+    if not todo:
+        return []
+    job = RunJob(str(Path(out).resolve()), None if data_root is None else str(Path(data_root).resolve()), resume,
+                 PRESETS[name].lpm, PRESETS[name].threads)
+    ex = submitit_executor("slurm", out, slurm)
+    return submit(todo, job, ex, array=slurm.array_parallelism is not None)

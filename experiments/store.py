@@ -6,8 +6,15 @@
         checkpoint.pt    model/optimizer/RNG state every few epochs (``--resume`` continues from it)
         log.jsonl        one line per epoch: loss, accuracy, lr, seconds
         metrics.json     analysis of the finished run (written last: its presence means "finished")
+        claim.json       who is training the run now (experiments/claims.py; removed when it stops)
+        failed.json      why the last attempt failed (removed when the run finishes)
+    <root>/.submitted/   the grids submitted into this store (``status`` lists their missing runs)
+    <root>/.submitit/    submitit's job logs
 
-Every file is written atomically.  The report reads runs through :func:`list_runs` / :func:`load_run`.
+Every file is written atomically.  Every file is also treated as untrusted on reading: config.json,
+metrics.json and log.jsonl are checked against the small schemas below, and a file that fails is
+named with its reason (:class:`StoreError`).  The report reads runs through :func:`scan_runs`
+(valid runs plus ``(path, reason)`` for each skipped one), or :func:`list_runs` / :func:`load_run`.
 """
 from __future__ import annotations
 
@@ -18,11 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lpm_verify.errors import LPMInputError
+from lpm_verify.io import write_json_atomic
+
 # The settings that define a run; their hash names its folder.  (Where the data came from, the
 # progress bar and the number of worker processes do not change a result and are left out.)
 CONFIG_KEYS = ("dataset", "arch", "preset", "epochs", "seed", "device", "K_A", "R", "n_majority",
                "n_minority", "wd", "oversample", "bias", "lr", "batch_size", "momentum", "width",
                "class_order", "milestones", "checkpoint_every", "compile", "bf16")
+# Settings added later: hashed only when they differ from 0, so the hashes (and folders) of runs
+# stored before they existed do not change.
+OPTIONAL_CONFIG_KEYS = ("classifier_penalty", "feature_penalty")
 
 
 def json_number(x: Any) -> Any:
@@ -39,6 +52,7 @@ def from_json_number(x: Any) -> Any:
 def config_hash(config: dict[str, Any]) -> str:
     """Hex digest (12 chars) of the defining keys of ``config``, canonical JSON."""
     key = {k: json_number(config[k]) for k in CONFIG_KEYS if k in config}
+    key.update({k: json_number(config[k]) for k in OPTIONAL_CONFIG_KEYS if config.get(k)})
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -47,6 +61,118 @@ def run_dir(root: str | Path, config: dict[str, Any]) -> Path:
     R = config["R"]
     r = "inf" if math.isinf(R) else f"{R:g}"
     return Path(root) / f"{config['dataset']}_{config['arch']}_KA{config['K_A']}_R{r}_{config_hash(config)}"
+
+
+class StoreError(LPMInputError):
+    """A file of the run store is missing, unreadable or does not match its schema; names file and reason."""
+
+
+_NUMBER = "number"      # int or float, not bool
+_RATIO = "ratio"        # a number or "inf" (JSON has no infinity)
+_NUMBER_OR_NULL = "number or null"
+_METRIC = "a number, null, \"inf\" or \"-inf\""
+_CHECKS = {
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+    bool: lambda v: isinstance(v, bool),
+    _NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    _RATIO: lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)) or v == "inf",
+    _NUMBER_OR_NULL: lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)),
+    _METRIC: lambda v: v in (None, "inf", "-inf") or (isinstance(v, (int, float)) and not isinstance(v, bool)),
+}
+# Required keys of config.json and their types; the optional ones are checked when present (further
+# keys are allowed: versions, data_source, ...).
+CONFIG_SCHEMA: dict[str, Any] = {
+    "dataset": str, "arch": str, "preset": str, "K_A": int, "R": _RATIO, "n_majority": int,
+    "epochs": int, "seed": int, "wd": _NUMBER, "oversample": int, "bias": bool, "lr": _NUMBER,
+    "batch_size": int, "device": str,
+}
+CONFIG_OPTIONAL: dict[str, Any] = {"n_minority": int, "width": int, "momentum": _NUMBER,
+                                   "classifier_penalty": _NUMBER, "feature_penalty": _NUMBER}
+# metrics.json: these keys are required; every key of METRIC_NUMBERS present must be a number, null
+# (undefined, e.g. no minority examples) or "inf"/"-inf" (see json_number).
+METRICS_REQUIRED = ("cos_minority", "train_acc", "test_acc")
+METRIC_NUMBERS = (
+    "cos_all", "cos_all_std", "cos_majority", "cos_majority_std", "cos_minority", "cos_minority_std",
+    "norm_variation_minority", "norm_variation_majority", "train_acc", "train_acc_majority",
+    "train_acc_minority", "test_acc", "test_acc_majority", "test_acc_minority", "nc1", "nc2", "nc3", "nc4",
+    "nc1_weighted", "nc2_weighted", "nc3_weighted", "nc2_W", "fitted_E_W", "fitted_E_H", "fitted_E_H_centred",
+    "bias_norm", "lpm_R_effective", "lpm_cos_minority", "lpm_R0", "lpm_centred_cos_minority", "lpm_centred_R0",
+    "analysis_seconds", "train_seconds", "wall_seconds", "resumed_from_epoch", "final_loss",
+)
+# log.jsonl: one object per line with these keys.
+LOG_SCHEMA: dict[str, Any] = {"epoch": int, "loss": _NUMBER_OR_NULL}
+
+
+def _type_name(kind: Any) -> str:
+    return kind if isinstance(kind, str) else {int: "integer", str: "string", bool: "boolean"}[kind]
+
+
+def _check_schema(obj: Any, schema: dict[str, Any], where: str, optional: dict[str, Any] | None = None) -> None:
+    if not isinstance(obj, dict):
+        raise StoreError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    if not obj:
+        raise StoreError(f"{where}: empty object")
+    for key, kind in {**schema, **(optional or {})}.items():
+        if key not in obj:
+            if key in schema:
+                raise StoreError(f"{where}: missing key {key!r}")
+            continue
+        if not _CHECKS[kind](obj[key]):
+            raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"{path}: missing") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
+    except ValueError:
+        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """config.json of a run, validated against :data:`CONFIG_SCHEMA`."""
+    data = _read_json(path)
+    _check_schema(data, CONFIG_SCHEMA, str(path), CONFIG_OPTIONAL)
+    return {k: from_json_number(v) for k, v in data.items()}
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """metrics.json of a finished run: the required keys present, every known metric a number (or null/inf)."""
+    data = _read_json(path)
+    _check_schema(data, {k: _METRIC for k in METRICS_REQUIRED}, str(path))
+    for key in METRIC_NUMBERS:
+        if key in data and not _CHECKS[_METRIC](data[key]):
+            raise StoreError(f"{path}: {key!r} must be {_METRIC}, got {data[key]!r:.40}")
+    return {k: from_json_number(v) for k, v in data.items()}
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """log.jsonl: one JSON object per epoch (empty list if the file does not exist yet)."""
+    if not path.is_file():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+    out = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise StoreError(f"{path}: line {i} is not valid JSON (truncated or corrupt)") from None
+        _check_schema(row, LOG_SCHEMA, f"{path}: line {i}")
+        out.append(row)
+    return out
 
 
 @dataclass
@@ -63,29 +189,87 @@ class Run:
 
     @property
     def log(self) -> list[dict[str, Any]]:
-        """Per-epoch log lines (empty if none)."""
-        path = self.path / "log.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
-    return {k: from_json_number(v) for k, v in data.items()}
+        """Per-epoch log lines (empty if none); :class:`StoreError` if the file is corrupt."""
+        return read_log(self.path / "log.jsonl")
 
 
 def load_run(path: str | Path) -> Run:
-    """Load the run stored in ``path`` (``R = "inf"`` comes back as ``math.inf``)."""
+    """Load and validate the run stored in ``path`` (``R = "inf"`` comes back as ``math.inf``).
+
+    Raises :class:`StoreError` naming the file and the reason if any of its files is invalid."""
     path = Path(path)
+    config = read_config(path / "config.json")
     metrics_path = path / "metrics.json"
-    return Run(path, _load_json(path / "config.json"), _load_json(metrics_path) if metrics_path.is_file() else {})
+    metrics = read_metrics(metrics_path) if metrics_path.exists() else {}
+    read_log(path / "log.jsonl")
+    return Run(path, config, metrics)
+
+
+@dataclass
+class StoreScan:
+    """The valid runs of a store and, for every run folder skipped, ``(path, reason)``."""
+
+    runs: list[Run]
+    skipped: list[tuple[Path, str]]
+
+
+def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreScan:
+    """Every valid run under ``root`` (sorted by folder name; unfinished ones only if asked) and every
+    folder that holds a run file but was skipped, with the reason (a report shows these)."""
+    root = Path(root)
+    runs: list[Run] = []
+    skipped: list[tuple[Path, str]] = []
+    if not root.is_dir():
+        return StoreScan(runs, skipped)
+    for p in sorted(root.iterdir()):
+        if not p.is_dir() or p.name.startswith(".") or not any(
+                (p / f).exists() for f in ("config.json", "metrics.json", "log.jsonl")):
+            continue
+        try:
+            run = load_run(p)
+        except StoreError as exc:
+            skipped.append((p, str(exc)))
+            continue
+        if run.finished or not finished_only:
+            runs.append(run)
+    return StoreScan(runs, skipped)
 
 
 def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run]:
-    """Every run under ``root`` (sorted by folder name); unfinished ones only if asked."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    runs = [load_run(p) for p in sorted(root.iterdir()) if (p / "config.json").is_file()]
-    return [r for r in runs if r.finished or not finished_only]
+    """The valid runs of :func:`scan_runs` (use that to also learn which folders were skipped and why)."""
+    return scan_runs(root, finished_only).runs
+
+
+SUBMITTED_DIR = ".submitted"
+FAILED_FILE = "failed.json"  # written by a run that raised: error, host, job id, traceback tail
+
+
+def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> Path:
+    """Record that the runs ``run_paths`` of ``preset`` were submitted (``status`` lists the ones with
+    no folder yet as pending).  One file per distinct grid, named by a hash of its folder names."""
+    names = sorted(Path(p).name for p in run_paths)
+    digest = hashlib.sha256(json.dumps([preset, names]).encode()).hexdigest()[:12]
+    path = Path(root) / SUBMITTED_DIR / f"{preset}-{digest}.json"
+    if not path.is_file():
+        write_json_atomic(path, {"preset": preset, "runs": names})
+    return path
+
+
+def submitted_runs(root: str | Path) -> tuple[dict[str, set[str]], list[tuple[Path, str]]]:
+    """``{preset: run folder names}`` over every recorded submission, and ``(path, reason)`` for each
+    unreadable record."""
+    grids: dict[str, set[str]] = {}
+    skipped: list[tuple[Path, str]] = []
+    folder = Path(root) / SUBMITTED_DIR
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = _read_json(path)
+            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list)
+                  and all(isinstance(n, str) and "/" not in n for n in data["runs"]))
+            if not ok:
+                raise StoreError(f"{path}: expected {{'preset': str, 'runs': [folder names]}}")
+        except StoreError as exc:
+            skipped.append((path, str(exc)))
+            continue
+        grids.setdefault(data["preset"], set()).update(data["runs"])
+    return grids, skipped

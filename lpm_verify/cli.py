@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "minority cosine against the imbalance ratio R (Fig. 3 data)",
     "threshold": "every regime change in R, to the requested digits",
     "train": "train the paper's networks on imbalanced FashionMNIST / CIFAR10",
+    "status": "finished / running / failed / pending runs of a (shared) run store",
 }
 
 

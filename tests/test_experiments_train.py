@@ -63,13 +63,13 @@ def test_kill_and_resume_gives_identical_weights(tmp_path, fashion):
     with pytest.raises(Killed):
         run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, on_epoch_end=kill_after_3)
     partial = load_run(next((tmp_path / "killed").iterdir()))
-    assert not partial.finished and torch.load(partial.path / "checkpoint.pt", weights_only=False)["epoch"] == 2
+    assert not partial.finished and torch.load(partial.path / "checkpoint.pt", weights_only=True)["epoch"] == 2
     with pytest.raises(LPMInputError, match="pass --resume"):
         run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False)
     resumed = run_experiment(cfg, tmp_path / "killed", data=fashion, progress=False, resume=True)
     assert resumed.metrics["resumed_from_epoch"] == 2
-    a = torch.load(whole.path / "checkpoint.pt", weights_only=False)
-    b = torch.load(resumed.path / "checkpoint.pt", weights_only=False)
+    a = torch.load(whole.path / "checkpoint.pt", weights_only=True)
+    b = torch.load(resumed.path / "checkpoint.pt", weights_only=True)
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
@@ -80,8 +80,8 @@ def test_different_seed_changes_the_weights(tmp_path, fashion):
     """Negative control for the resume test: its equality is not automatic."""
     a = run_experiment(small(epochs=2), tmp_path, data=fashion, progress=False)
     b = run_experiment(small(epochs=2, seed=1), tmp_path, data=fashion, progress=False)
-    wa = torch.load(a.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
-    wb = torch.load(b.path / "checkpoint.pt", weights_only=False)["model"]["classifier.weight"]
+    wa = torch.load(a.path / "checkpoint.pt", weights_only=True)["model"]["classifier.weight"]
+    wb = torch.load(b.path / "checkpoint.pt", weights_only=True)["model"]["classifier.weight"]
     assert not torch.equal(wa, wb)
 
 
@@ -200,3 +200,155 @@ def test_compile_option_runs_on_cpu(tmp_path, fashion):
     """``compile=True`` (meant for CUDA) trains on CPU too (inductor needs a C compiler; ~1 min)."""
     run = run_experiment(small(compile=True, epochs=1), tmp_path, data=fashion, progress=False, lpm=False)
     assert run.finished and run.config["compile"] is True and math.isfinite(run.metrics["final_loss"])
+
+
+@pytest.mark.parametrize("lam_W,lam_H", [(0.3, 0.0), (0.0, 0.7), (0.3, 0.7)])
+def test_penalty_gradients_match_the_formula(lam_W, lam_H):
+    """d/dW of (lambda_W/2)||W||_F^2 is lambda_W W; d/dh_i of (lambda_H/2)(1/B) sum ||h_i||^2 is
+    lambda_H h_i / B.  The features are made a leaf (identity feature map) so both are read off exactly."""
+    from torch import nn
+    from experiments.models import Classifier
+    from experiments.trainer import penalized_loss
+    torch.manual_seed(0)
+    model = Classifier(nn.Identity(), p=6, K=4, bias=False).double()
+    h = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)  # (B, p)
+    y = torch.tensor([0, 1, 2, 3, 0])
+    W = model.classifier.weight
+
+    def grads(a, b):
+        loss, _ = penalized_loss(model, h, y, a, b)
+        return torch.autograd.grad(loss, (W, h))
+    (gW, gh), (gW0, gh0) = grads(lam_W, lam_H), grads(0.0, 0.0)
+    # float64 throughout: the differences agree to rounding (1e-12 is ~1e4 ulps of O(1) gradients).
+    torch.testing.assert_close(gW - gW0, lam_W * W.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(gh - gh0, lam_H * h.detach() / len(h), rtol=0, atol=1e-12)
+    # Negative control: the printed formula is not satisfied by a factor-2 variant (no 1/2).
+    if lam_W:
+        assert not torch.allclose(gW - gW0, 2 * lam_W * W.detach(), atol=1e-6)
+
+
+def test_penalties_hash_only_when_nonzero(tmp_path, fashion):
+    plain = small().to_dict()
+    legacy = {k: v for k, v in plain.items() if k not in ("classifier_penalty", "feature_penalty")}
+    assert config_hash(plain) == config_hash(legacy)  # stored runs keep their folders
+    assert config_hash(small(classifier_penalty=1e-3).to_dict()) != config_hash(plain)
+    assert config_hash(small(feature_penalty=1e-3).to_dict()) != config_hash(small(classifier_penalty=1e-3).to_dict())
+    with pytest.raises(LPMInputError, match="feature_penalty must be a finite number >= 0"):
+        small(feature_penalty=float("nan"))
+    a = run_experiment(small(epochs=1), tmp_path, data=fashion, progress=False, lpm=False)
+    b = run_experiment(small(epochs=1, classifier_penalty=0.5, feature_penalty=0.5), tmp_path, data=fashion,
+                       progress=False, lpm=False)
+    assert a.path != b.path and b.config["classifier_penalty"] == 0.5
+    assert b.metrics["final_loss"] != a.metrics["final_loss"]
+
+
+def test_cli_train_penalties(tmp_path, capsys):
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "1", "--out", str(tmp_path),
+                 "--classifier-penalty", "0.01", "--feature-penalty", "0.02", "--no-progress"]) == 0
+    (run,) = list_runs(tmp_path)
+    assert run.config["classifier_penalty"] == 0.01 and run.config["feature_penalty"] == 0.02
+
+
+class _RunsCode:
+    """Pickles as a call of os.system: loading it with weights_only=False would run the command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        import os
+        return os.system, (self.command,)
+
+
+def _smoke_run_folder(out):
+    from experiments.store import run_dir
+    return run_dir(out, preset_configs("cpu-smoke", R=[5], epochs=[2])[0].to_dict())
+
+
+def test_crafted_checkpoint_never_runs_code(tmp_path, capsys):
+    """Issue 11 item 1: a checkpoint whose pickle calls os.system is refused; the command never runs."""
+    marker = tmp_path / "marker"
+    folder = _smoke_run_folder(tmp_path / "store")
+    folder.mkdir(parents=True)
+    torch.save({"epoch": 1, "model": _RunsCode(f"touch {marker}")}, folder / "checkpoint.pt")
+    # The payload is live: unpickled without restriction, it does create the marker (then removed).
+    with open(folder / "checkpoint.pt", "rb") as fh:
+        torch.load(fh, weights_only=False)
+    assert marker.exists()
+    marker.unlink()
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--out", str(tmp_path / "store"),
+                 "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refused: not a plain-tensor checkpoint" in err[0] and str(folder) in err[0]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01garbage" * 10, "truncated"], ids=["empty", "random", "truncated"])
+def test_corrupt_checkpoint_on_resume_is_one_line(tmp_path, capsys, content):
+    from lpm_verify.cli import main
+    store = tmp_path / "store"
+    args = ["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--out", str(store), "--no-progress"]
+    folder = _smoke_run_folder(store)
+    if content == "truncated":  # a real checkpoint cut in half
+        assert main(args) == 0
+        raw = (folder / "checkpoint.pt").read_bytes()
+        (folder / "metrics.json").unlink()
+        content = raw[: len(raw) // 2]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "checkpoint.pt").write_bytes(content)
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: checkpoint {folder / 'checkpoint.pt'} refused")
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path, fashion):
+    """A well-formed checkpoint that does not fit the run (other width) is refused, not half-loaded."""
+    from experiments.trainer import CheckpointError
+    a = run_experiment(small(epochs=1), tmp_path / "a", data=fashion, progress=False, lpm=False)
+    b_cfg = small(epochs=2, width=8)
+    killed = tmp_path / "b"
+    with pytest.raises(Killed):
+        run_experiment(b_cfg, killed, data=fashion, progress=False, lpm=False,
+                       on_epoch_end=lambda e: (_ for _ in ()).throw(Killed()))
+    b_path = next(killed.iterdir())
+    (b_path / "checkpoint.pt").write_bytes((a.path / "checkpoint.pt").read_bytes())
+    with pytest.raises(CheckpointError, match="does not fit this run's model"):
+        run_experiment(b_cfg, killed, data=fashion, progress=False, lpm=False, resume=True)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workers", "-2"], "--workers must be an integer >= 1"),
+    (["--workers", "0"], "--workers must be an integer >= 1"),  # was silently the preset's default
+    (["--seed", "-1"], "seed must be an integer in [0, 2^63)"),
+    (["--n-majority", "0"], "n_majority must be an integer >= 1"),  # was a complaint about R
+    (["--KA", "10"], "K_A must be an integer in [1, 9]"),
+    (["--classifier-penalty", "-1"], "classifier_penalty must be a finite number >= 0"),
+    (["--out", "/proc/no/such/folder"], "is not a writable folder"),
+])
+def test_train_bad_input_is_one_line(tmp_path, capsys, args, message):
+    """Issue 11 items 6-8: one line on stderr, exit 2, nothing trained."""
+    from lpm_verify.cli import main
+    argv = ["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "store"), "--no-progress", *args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").glob("fashion-mnist_*"))
+
+
+def test_train_out_is_a_file(tmp_path, capsys):
+    from lpm_verify.cli import main
+    (tmp_path / "file").write_text("mine")
+    assert main(["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "file")]) == 2
+    assert "--out must be a folder" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_train_R_nan_names_the_value(capsys):
+    from lpm_verify.cli import main
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--preset", "cpu-smoke", "--R", "nan"])
+    assert info.value.code == 2
+    assert "--R: 'nan' is not a valid value" in capsys.readouterr().err  # was "expected a comma-separated list"

@@ -1,0 +1,126 @@
+"""The state of every run in a (shared) store, per preset group: what ``status`` prints.
+
+A run folder is *finished* (valid metrics.json), *running* (a live claim: host, job, epoch),
+*failed* (failed.json, nobody training it), *interrupted* (a checkpoint or a stale claim, nobody
+training it: resume it), or *invalid* (a run file that fails its schema, with the reason).  Runs of a
+recorded submission with no folder yet are *pending*.  Reads files only: no torch.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments.claims import CLAIM_FILE, read_claim, stale_reason
+from experiments.store import FAILED_FILE, StoreError, load_run, read_log, submitted_runs
+
+STATES = ("finished", "running", "failed", "interrupted", "invalid", "pending")
+_RUN_FILES = ("config.json", "metrics.json", "log.jsonl", "checkpoint.pt", CLAIM_FILE, FAILED_FILE)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    name: str
+    preset: str
+    state: str          # one of STATES
+    detail: str = ""    # one line
+    tail: tuple[str, ...] = ()  # last lines of the log (failed runs)
+
+
+def _last_epoch(path: Path) -> str:
+    try:
+        log = read_log(path / "log.jsonl")
+    except StoreError:
+        return "?"
+    return str(log[-1]["epoch"]) if log else "0"
+
+
+def _job_log_tail(root: Path, job_id: str | None, lines: int) -> tuple[str, ...]:
+    if not job_id:
+        return ()
+    for err in sorted((root / ".submitit" / job_id).glob("*_log.err")):
+        text = err.read_text(errors="replace").splitlines()
+        return tuple(f"{err.name}: {line}" for line in text[-lines:])
+    return ()
+
+
+def run_status(root: Path, path: Path, preset_of: dict[str, str], lines: int = 3) -> RunStatus:
+    """The state of the run folder ``path`` of the store ``root``."""
+    preset = preset_of.get(path.name, "?")
+    try:
+        run = load_run(path) if (path / "config.json").exists() else None
+    except StoreError as exc:
+        return RunStatus(path.name, preset, "invalid", str(exc))
+    if run is not None:
+        preset = str(run.config.get("preset", preset))
+        epochs = run.config.get("epochs", "?")
+        if run.finished:
+            return RunStatus(path.name, preset, "finished", f"{epochs} epochs")
+    else:
+        epochs = "?"
+    claim = read_claim(path)
+    reason = None if claim is None else stale_reason(claim)
+    if claim is not None and reason is None:
+        return RunStatus(path.name, preset, "running", f"epoch {_last_epoch(path)}/{epochs} on {claim.describe()}")
+    stale = f" (stale claim: {reason})" if claim is not None else ""
+    failed = path / FAILED_FILE
+    if failed.is_file():
+        try:
+            info = json.loads(failed.read_text())
+            error, job_id = str(info.get("error", "?")), info.get("job_id")
+            tail = tuple(str(t) for t in info.get("traceback", []))[-lines:]
+        except (ValueError, OSError, AttributeError):
+            error, job_id, tail = f"{failed} is unreadable", None, ()
+        log_tail = tuple(json.dumps(row) for row in _safe_log(path)[-lines:])
+        job_id = job_id if isinstance(job_id, str) else None
+        return RunStatus(path.name, preset, "failed",
+                         f"{error.splitlines()[0][:200] if error else '?'} at epoch {_last_epoch(path)}{stale}",
+                         log_tail + _job_log_tail(root, job_id, lines) + tail)
+    if (path / "checkpoint.pt").is_file() or claim is not None:
+        return RunStatus(path.name, preset, "interrupted",
+                         f"at epoch {_last_epoch(path)}/{epochs}{stale}; continue with train --resume")
+    return RunStatus(path.name, preset, "pending", "folder created, nothing trained yet")
+
+
+def _safe_log(path: Path) -> list[dict]:
+    try:
+        return read_log(path / "log.jsonl")
+    except StoreError:
+        return []
+
+
+def store_status(root: str | Path, lines: int = 3) -> tuple[list[RunStatus], list[tuple[Path, str]]]:
+    """Every run of the store at ``root`` (folders and recorded submissions) with its state, and the
+    unreadable submission records."""
+    root = Path(root)
+    grids, skipped = submitted_runs(root)
+    preset_of = {name: preset for preset, names in grids.items() for name in names}
+    out: list[RunStatus] = []
+    seen: set[str] = set()
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if path.is_dir() and not path.name.startswith(".") and any((path / f).exists() for f in _RUN_FILES):
+            out.append(run_status(root, path, preset_of, lines))
+            seen.add(path.name)
+    out += [RunStatus(name, preset_of[name], "pending", "submitted, not started")
+            for name in sorted(preset_of) if name not in seen]
+    return out, skipped
+
+
+def format_status(root: str | Path, statuses: list[RunStatus], skipped: list[tuple[Path, str]]) -> str:
+    """Text for ``status``: a summary line per preset group, then one line per run not finished."""
+    if not statuses:
+        return f"no runs in {root}"
+    lines = [f"store {root} at {time.strftime('%Y-%m-%d %H:%M:%S')}"]
+    for preset in sorted({s.preset for s in statuses}):
+        group = [s for s in statuses if s.preset == preset]
+        counts = ", ".join(f"{sum(s.state == st for s in group)} {st}" for st in STATES
+                           if any(s.state == st for s in group))
+        lines.append(f"preset {preset}: {len(group)} runs: {counts}")
+        for s in sorted(group, key=lambda s: (STATES.index(s.state), s.name)):
+            if s.state == "finished":
+                continue
+            lines.append(f"  {s.state:<11} {s.name}  {s.detail}")
+            lines += [f"              | {t}" for t in s.tail]
+    lines += [f"skipped {p}: {reason}" for p, reason in skipped]
+    return "\n".join(lines)

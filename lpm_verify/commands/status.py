@@ -1,0 +1,23 @@
+"""`python -m lpm_verify status --out runs/`: finished, running, failed and pending runs of a store.
+
+Reads the store only (``experiments/store_status.py``): it works while jobs write to the store, on a
+login node, and without torch.  Exit status 0.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="runs", help="results store folder (default: runs/)")
+    parser.add_argument("--lines", type=int, default=3, help="log lines shown for each failed run (default 3)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from experiments.store_status import format_status, store_status
+    from lpm_verify.errors import LPMInputError
+    if args.lines < 0:
+        raise LPMInputError(f"--lines must be an integer >= 0; got {args.lines}")
+    statuses, skipped = store_status(args.out, lines=args.lines)
+    print(format_status(args.out, statuses, skipped))
+    return 0
