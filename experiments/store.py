@@ -23,6 +23,9 @@ from typing import Any
 CONFIG_KEYS = ("dataset", "arch", "preset", "epochs", "seed", "device", "K_A", "R", "n_majority",
                "n_minority", "wd", "oversample", "bias", "lr", "batch_size", "momentum", "width",
                "class_order", "milestones", "checkpoint_every", "compile", "bf16")
+# Settings added later: hashed only when they differ from 0, so the hashes (and folders) of runs
+# stored before they existed do not change.
+OPTIONAL_CONFIG_KEYS = ("classifier_penalty", "feature_penalty")
 
 
 def json_number(x: Any) -> Any:
@@ -39,6 +42,7 @@ def from_json_number(x: Any) -> Any:
 def config_hash(config: dict[str, Any]) -> str:
     """Hex digest (12 chars) of the defining keys of ``config``, canonical JSON."""
     key = {k: json_number(config[k]) for k in CONFIG_KEYS if k in config}
+    key.update({k: json_number(config[k]) for k in OPTIONAL_CONFIG_KEYS if config.get(k)})
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 

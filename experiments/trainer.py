@@ -14,6 +14,7 @@ deterministic device, exactly the weights an uninterrupted run would have reache
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -64,6 +65,8 @@ class TrainConfig:
     checkpoint_every: int = 10      # epochs between checkpoints
     compile: bool = False           # torch.compile the model (CUDA)
     bf16: bool = True               # bf16 autocast on CUDA (ignored on CPU)
+    classifier_penalty: float = 0.0  # lambda_W: adds (lambda_W / 2) ||W_L||_F^2 of the last layer to the loss
+    feature_penalty: float = 0.0    # lambda_H: adds (lambda_H / 2) mean_i ||h_i||^2 of the batch's features
 
     def __post_init__(self) -> None:
         require(self.arch in ARCHS, "arch", f"one of {ARCHS}", self.arch)
@@ -71,6 +74,10 @@ class TrainConfig:
         require(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1", self.epochs)
         require(self.lr > 0, "lr", "> 0", self.lr)
         require(self.wd >= 0, "wd", ">= 0", self.wd)
+        for name in ("classifier_penalty", "feature_penalty"):
+            value = getattr(self, name)
+            require(isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, name,
+                    "a finite number >= 0", value)
         require(isinstance(self.batch_size, int) and self.batch_size >= 2, "batch_size", "an integer >= 2",
                 self.batch_size)
         require(isinstance(self.oversample, int) and self.oversample >= 1, "oversample",
@@ -156,11 +163,35 @@ def resolve_device(cfg: TrainConfig) -> torch.device:
     return device
 
 
+def penalized_loss(model: Classifier, xb: torch.Tensor, yb: torch.Tensor, classifier_penalty: float = 0.0,
+                   feature_penalty: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of a batch plus the optional layer-peeled penalties; returns ``(loss, logits)``.
+
+    ``loss = CE + (lambda_W / 2) ||W_L||_F^2 + (lambda_H / 2) (1/B) sum_i ||h_i||^2`` with
+    ``lambda_W = classifier_penalty`` on the last layer ``W_L  # (K, p)`` and ``lambda_H =
+    feature_penalty`` on the features ``h_i  # (p,)`` of Eq. 3 (the penalized form of the LPM's two
+    constraints, Eq. 7; both 0: plain cross-entropy, the weight decay ``wd`` acts in the optimizer).
+    """
+    if feature_penalty:
+        h = model.features(xb)  # (B, p)
+        logits = model.classifier(h)
+    else:
+        logits = model(xb)
+    loss = F.cross_entropy(logits, yb)
+    if classifier_penalty:
+        loss = loss + 0.5 * classifier_penalty * model.classifier.weight.pow(2).sum()
+    if feature_penalty:
+        loss = loss + 0.5 * feature_penalty * h.pow(2).sum(1).mean()  # pow, sum: float32 under autocast
+    return loss, logits
+
+
 def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
-                perm: torch.Tensor, batch_size: int, bf16: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                perm: torch.Tensor, batch_size: int, bf16: bool = False, classifier_penalty: float = 0.0,
+                feature_penalty: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """One pass over ``perm  # (N',)``: batches are slices of it gathered from the device tensors
-    ``X  # (N, C, H, W)``, ``y  # (N,)``.  Returns the summed loss and the number correct, as device
-    tensors (no host synchronisation inside the loop)."""
+    ``X  # (N, C, H, W)``, ``y  # (N,)``.  Returns the summed loss (with the penalties of
+    :func:`penalized_loss`) and the number correct, as device tensors (no host synchronisation inside
+    the loop)."""
     device = X.device
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -170,8 +201,11 @@ def train_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Ten
             continue
         xb, yb = X.index_select(0, idx), y.index_select(0, idx)  # one gather each (faster than X[idx])
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
+            if classifier_penalty or feature_penalty:
+                loss, logits = penalized_loss(model, xb, yb, classifier_penalty, feature_penalty)
+            else:
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -236,7 +270,8 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
         model.train()
         perm = dd.sample_index[torch.randperm(n_prime, generator=gen).to(device)]  # (N',)
         loss_sum, correct = train_epoch(step_model, opt, dd.X_train, dd.y_train, perm, cfg.batch_size,
-                                        bf16=cuda and cfg.bf16)
+                                        bf16=cuda and cfg.bf16, classifier_penalty=cfg.classifier_penalty,
+                                        feature_penalty=cfg.feature_penalty)
         if cuda:
             ev1.record()
             ev1.synchronize()

@@ -200,3 +200,51 @@ def test_compile_option_runs_on_cpu(tmp_path, fashion):
     """``compile=True`` (meant for CUDA) trains on CPU too (inductor needs a C compiler; ~1 min)."""
     run = run_experiment(small(compile=True, epochs=1), tmp_path, data=fashion, progress=False, lpm=False)
     assert run.finished and run.config["compile"] is True and math.isfinite(run.metrics["final_loss"])
+
+
+@pytest.mark.parametrize("lam_W,lam_H", [(0.3, 0.0), (0.0, 0.7), (0.3, 0.7)])
+def test_penalty_gradients_match_the_formula(lam_W, lam_H):
+    """d/dW of (lambda_W/2)||W||_F^2 is lambda_W W; d/dh_i of (lambda_H/2)(1/B) sum ||h_i||^2 is
+    lambda_H h_i / B.  The features are made a leaf (identity feature map) so both are read off exactly."""
+    from torch import nn
+    from experiments.models import Classifier
+    from experiments.trainer import penalized_loss
+    torch.manual_seed(0)
+    model = Classifier(nn.Identity(), p=6, K=4, bias=False).double()
+    h = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)  # (B, p)
+    y = torch.tensor([0, 1, 2, 3, 0])
+    W = model.classifier.weight
+
+    def grads(a, b):
+        loss, _ = penalized_loss(model, h, y, a, b)
+        return torch.autograd.grad(loss, (W, h))
+    (gW, gh), (gW0, gh0) = grads(lam_W, lam_H), grads(0.0, 0.0)
+    # float64 throughout: the differences agree to rounding (1e-12 is ~1e4 ulps of O(1) gradients).
+    torch.testing.assert_close(gW - gW0, lam_W * W.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(gh - gh0, lam_H * h.detach() / len(h), rtol=0, atol=1e-12)
+    # Negative control: the printed formula is not satisfied by a factor-2 variant (no 1/2).
+    if lam_W:
+        assert not torch.allclose(gW - gW0, 2 * lam_W * W.detach(), atol=1e-6)
+
+
+def test_penalties_hash_only_when_nonzero(tmp_path, fashion):
+    plain = small().to_dict()
+    legacy = {k: v for k, v in plain.items() if k not in ("classifier_penalty", "feature_penalty")}
+    assert config_hash(plain) == config_hash(legacy)  # stored runs keep their folders
+    assert config_hash(small(classifier_penalty=1e-3).to_dict()) != config_hash(plain)
+    assert config_hash(small(feature_penalty=1e-3).to_dict()) != config_hash(small(classifier_penalty=1e-3).to_dict())
+    with pytest.raises(LPMInputError, match="feature_penalty must be a finite number >= 0"):
+        small(feature_penalty=float("nan"))
+    a = run_experiment(small(epochs=1), tmp_path, data=fashion, progress=False, lpm=False)
+    b = run_experiment(small(epochs=1, classifier_penalty=0.5, feature_penalty=0.5), tmp_path, data=fashion,
+                       progress=False, lpm=False)
+    assert a.path != b.path and b.config["classifier_penalty"] == 0.5
+    assert b.metrics["final_loss"] != a.metrics["final_loss"]
+
+
+def test_cli_train_penalties(tmp_path, capsys):
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "1", "--out", str(tmp_path),
+                 "--classifier-penalty", "0.01", "--feature-penalty", "0.02", "--no-progress"]) == 0
+    (run,) = list_runs(tmp_path)
+    assert run.config["classifier_penalty"] == 0.01 and run.config["feature_penalty"] == 0.02

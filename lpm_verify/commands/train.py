@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wd", type=_list_of(float, "--wd"), help="weight decay(s) lambda (paper: 5e-4)")
     parser.add_argument("--oversample", type=_list_of(int, "--oversample"), help="oversampling rate(s) w_r, Eq. 17")
     parser.add_argument("--seed", type=_list_of(int, "--seed"), help="seed(s)")
+    parser.add_argument("--classifier-penalty", type=_list_of(float, "--classifier-penalty"),
+                        help="lambda_W: add (lambda_W/2)||W_L||_F^2 of the last layer to the loss (default 0)")
+    parser.add_argument("--feature-penalty", type=_list_of(float, "--feature-penalty"),
+                        help="lambda_H: add (lambda_H/2) mean_i ||h_i||^2 of the features to the loss (default 0)")
     parser.add_argument("--device", help="cpu or cuda (default: the preset's)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
     parser.add_argument("--out", default="runs", help="results store folder (default: runs/)")
@@ -61,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise LPMInputError(f"--device must be 'cpu' or 'cuda[:i]'; got {args.device!r}")
     overrides = {"dataset": args.dataset, "arch": args.arch, "K_A": args.KA, "R": args.R,
                  "n_majority": args.n_majority, "epochs": args.epochs, "wd": args.wd,
-                 "oversample": args.oversample, "seed": args.seed, "device": args.device, "compile": args.compile}
+                 "oversample": args.oversample, "seed": args.seed, "device": args.device, "compile": args.compile,
+                 "classifier_penalty": args.classifier_penalty, "feature_penalty": args.feature_penalty}
     runs = run_preset(args.preset, out=args.out, data_root=args.data_root, resume=args.resume,
                       progress=not args.no_progress, workers=args.workers, **overrides)
     cols = ("K_A", "R", "wd", "oversample")
