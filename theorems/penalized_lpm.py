@@ -246,8 +246,8 @@ def _collapse_threshold() -> Outcome:
     return Outcome("R* = (1/(lambda_W lambda_H) - K_B)/K_A", rows, max(r["relative_error"] for r in rows))
 
 
-def group_collapse_margin(sizes: tuple[int, ...], lw: float, lh: float, p: int, solve: str = "nonconvex"
-                          ) -> dict[str, Any]:
+def group_collapse_margin(sizes: tuple[int, ...], lw: float, lh: float, p: int, solve: str = "nonconvex",
+                          threshold: float | None = None) -> dict[str, Any]:
     """Per size group: ``n_g/N - lambda_W lambda_H`` and the group's smallest pairwise classifier cosine.
 
     A group collapses (cosine 1) iff its fraction is <= lambda_W lambda_H; ``error`` is the largest
@@ -271,7 +271,7 @@ def group_collapse_margin(sizes: tuple[int, ...], lw: float, lh: float, p: int, 
         if len(idx) < 2:
             continue
         cmin = float(min(C[i, j] for i in idx for j in idx if i < j))
-        margin = float(pi[idx[0]] - lw * lh)
+        margin = float(pi[idx[0]] - (lw * lh if threshold is None else threshold))
         e = (1 - cmin) if margin <= 0 else max(0.0, cmin - (1 - 1e-3))
         err = max(err, e)
         rows.append({"size": size, "fraction_minus_lWlH": margin, "min_cos": cmin})
