@@ -26,6 +26,7 @@ from lpm_verify.report.network_section import network_section
 from lpm_verify.report.networks import gather_runs
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.sweep import write_sweep_csv
+from lpm_verify.report.theory_gap_section import theory_gap_section
 from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
                                         summary_section, summary_text)
 
@@ -141,6 +142,7 @@ def build_report(options: ReportOptions) -> ReportResult:
     t = _Timer()
     checks = t.stop(checks_section(records))
     body = [summary, errata, lpm, nets, checks]
+    body.insert(4, _Timer().stop(theory_gap_section(runs, str(options.runs), out)))  # issue 10
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)
