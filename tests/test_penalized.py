@@ -116,3 +116,8 @@ def test_cli_solve_penalized_methods_agree(capsys):
                      "--method", method, "--json"]) == 0
         values.append(json.loads(capsys.readouterr().out)["objective"])
     assert values[0] == pytest.approx(values[1], abs=1e-9)
+
+
+def test_convex_collapse_sides_fail_at_a_misplaced_threshold():
+    got = pl.convex_collapse_sides(10, 5, 0.01, 0.5, 1.5 * 39.0)  # both sides collapsed
+    assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL

@@ -290,10 +290,29 @@ GROUP_CASES = (((25,) * 7 + (10,) * 3, 0.1, 0.5), ((23,) * 7 + (10,) * 3, 0.1, 0
               "4e-12); an open group's cosine is far from 1 near the threshold only by O(distance): the cases sit "
               "5-10% from it (cosine <= 0.5)",
        claim="nonconvex solves on both sides of the collapse point, for any class-size profile: a group of equal "
-             "classes has identical classifiers exactly when n_g/N <= lambda_W lambda_H")
+             "classes has identical classifiers exactly when n_g/N <= lambda_W lambda_H; and convex (Clarabel) "
+             "solves 5% below / above each certified two-size threshold")
 def _collapse_sides() -> Outcome:
     rows = [{"sizes": list(s), **group_collapse_margin(s, lw, lh, p=12)} for s, lw, lh in GROUP_CASES]
+    for K, K_A, lw, lh in COLLAPSE_CASES:
+        (tr,) = [t for t in thresholds(K, K_A, lw, lh) if t.to_regime.startswith("minority-collapse (")]
+        rows.append({"case": [K, K_A, lw, lh], **convex_collapse_sides(K, K_A, lw, lh, float(tr.R))})
     return Outcome("cos = 1 iff n_g/N <= lambda_W lambda_H", rows, max(r["error"] for r in rows))
+
+
+def convex_collapse_sides(K: int, K_A: int, lw: float, lh: float, R: float, delta: float = 0.05) -> dict[str, Any]:
+    """Convex solve (Clarabel, tight) at ``R(1 -+ delta)``: smallest minority cosine below (must stay < 1 - 1e-3)
+    and above (must be 1 within 1e-6; Clarabel's cosines are good to ~1e-7 at gap 1e-12)."""
+    from lpm_verify.solvers.base import TIGHT
+    from lpm_verify.solvers.penalized_convex import solve_penalized_convex
+    out: dict[str, Any] = {}
+    for name, Rs in (("below", R * (1 - delta)), ("above", R * (1 + delta))):
+        W = solve_penalized_convex(PenalizedLPM.two_size(K, K_A, Rs, lw, lh), **TIGHT).W[K_A:]
+        n = np.linalg.norm(W, axis=1)
+        C = (W @ W.T) / np.outer(n, n)
+        out[name] = float(C[np.triu_indices(K - K_A, 1)].min())
+    out["error"] = max(0.0, out["below"] - (1 - 1e-3)) + max(0.0, 1 - 1e-6 - out["above"])
+    return out
 
 
 # -- the zero-classifier threshold -------------------------------------------------------------------
