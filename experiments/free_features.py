@@ -51,7 +51,8 @@ class FreeConfig:
     milestones: tuple[float, ...] = (1 / 3, 2 / 3)
 
     def __post_init__(self) -> None:
-        require(isinstance(self.K_A, int) and 0 < self.K_A < self.K, "K_A", f"an integer in [1, {self.K - 1}]", self.K_A)
+        require(isinstance(self.K_A, int) and 0 < self.K_A < self.K, "K_A", f"an integer in [1, {self.K - 1}]",
+                self.K_A)
         require(self.wd >= 0 and math.isfinite(self.wd), "wd", "a finite number >= 0", self.wd)
         require(math.isfinite(self.R), "R", "finite (the penalized optimum needs minority examples)", self.R)
         minority_size(self.n_majority, self.R)

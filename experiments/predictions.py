@@ -73,7 +73,8 @@ def predictions(config: dict[str, Any], metrics: dict[str, Any], K: int = 10) ->
                            "eq7_calibration": "Eq. 7 at the fitted (E_W, E_H) (uncentred)"}
     out.update(penalized_prediction(config, metrics, K))
     out["unregularized_R_collapse"] = math.inf
-    out["unregularized_note"] = "lambda_W lambda_H -> 0: n_B/N <= lambda_W lambda_H never holds, no collapse at finite R"
+    out["unregularized_note"] = ("lambda_W lambda_H -> 0: n_B/N <= lambda_W lambda_H never holds, "
+                                 "no collapse at finite R")
     return out
 
 

@@ -97,7 +97,8 @@ def thresholds_penalized(K: int, K_A: int, lambda_W: float, lambda_H: float, dig
 
 def print_thresholds(report: dict[str, Any]) -> None:
     print(f"penalized LPM K={report['K']} K_A={report['K_A']} lambda_W={report['lambda_W']:g} "
-          f"lambda_H={report['lambda_H']:g}: regime at R=1 {report['regimes']['R=1']}, at R=1e8 {report['regimes']['R=1e+08']}")
+          f"lambda_H={report['lambda_H']:g}: regime at R=1 {report['regimes']['R=1']}, "
+          f"at R=1e8 {report['regimes']['R=1e+08']}")
     for t in report["transitions"]:
         c = t["certificate"]
         print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "

@@ -141,6 +141,9 @@ def control2(path: Path, groups: list[RunGroup]) -> dict[str, Any] | None:
                     "net_R": [g.R for g in nets], "net_cos": [g.mean("cos_minority") for g in nets],
                     "net_observed": observed_collapse([(g.R, g.mean("cos_minority")) for g in nets]),
                     "first_optimum_collapse": next((R for R, c in zip(Rs, opt_collapsed) if c), None),
+                    "free_minus_optimum": _mean_gap(Rs, free, Rs, opt),
+                    "free_minus_networks": _mean_gap(Rs, free, [g.R for g in nets],
+                                                     [g.mean("cos_minority") for g in nets]),
                     "train_acc": statistics.fmean([r["train_acc"] for r in sel]),
                     "seconds": sum(r["seconds"] for r in sel), "runs": len(sel)})
     return {"families": out}
@@ -156,6 +159,8 @@ def remeasured_norms() -> Callable[[str], dict[str, float]]:
         from experiments.data import load_dataset  # torch: imported only when a run needs re-measuring
         from experiments.run_norms import measure
         from experiments.store import load_run
+        if not (Path(path) / "checkpoint.pt").is_file():
+            return {}
         run = load_run(path)
         try:
             if run.config["dataset"] not in cache:
@@ -164,6 +169,13 @@ def remeasured_norms() -> Callable[[str], dict[str, float]]:
         except (DataNotFoundError, LPMInputError):
             return {}
     return norms
+
+
+def _mean_gap(R1: list[float], y1: list[float], R2: list[float], y2: list[float]) -> float | None:
+    """Mean of ``y1 - y2`` over the ratios ``R > 1`` present (and finite) in both curves."""
+    other = {R: y for R, y in zip(R2, y2) if math.isfinite(y)}
+    diffs = [y - other[R] for R, y in zip(R1, y1) if R > 1 and R in other and math.isfinite(y)]
+    return statistics.fmean(diffs) if diffs else None
 
 
 def _obs(o: dict[str, Any]) -> str:
@@ -274,13 +286,28 @@ def conclusions(rows: list[dict[str, Any]], c1: dict[str, Any] | None, c2: dict[
             out.append(f"Control 1: the networks with the model's own penalties do not reach cosine 0.9 on the grid "
                        f"({_obs(obs)}); prediction R_c = {c1['predicted']:.3g}.")
     if c2:
-        close = [f for f in c2["families"] if f["free_observed"].get("bound") == "=" and
-                 f["net_observed"].get("bound") == "="]
-        out.append("Control 2: free features trained by SGD with the networks' schedule collapse at "
-                   + ", ".join(f"{_obs(f['free_observed'])} (networks {_obs(f['net_observed'])}, optimum first "
-                               f"collapsed at {_fmt_R(f['first_optimum_collapse'])}; K_A={f['K_A']}, wd={f['wd']:g})"
-                               for f in c2["families"])
-                   + (". Where both collapse, compare the two observed points: if free features collapse where the "
-                      "networks do while their optimum differs, the gap is the dynamics, not the backbone."
-                      if close else "."))
+        out.append("Weight decay on free features is the per-example feature penalty lambda_H = wd N (N = number of "
+                   "training examples, ~10^3), far stronger than the balance-calibrated lambda_H ~ wd of the "
+                   "networks: the families whose optimum is not collapsed on most of the grid (wd = 5e-4) are "
+                   "the informative ones for the dynamics question.")
+        for f in c2["families"]:
+            gap_opt, gap_net = f["free_minus_optimum"], f["free_minus_networks"]
+            beyond_one = [(R, c, done) for R, c, done in zip(f["R"], f["free_cos"], f["optimum_collapsed"]) if R > 1]
+            if beyond_one and all(done for _, _, done in beyond_one):
+                out.append(f"Control 2 (K_A = {f['K_A']}, wd = {f['wd']:g}): the free-features objective's optimum "
+                           f"has identical minority classifiers at every R > 1 of the grid and SGD approaches it "
+                           f"(minority cosine >= {min(c for _, c, _ in beyond_one):.3f}); networks collapse at "
+                           f"{_obs(f['net_observed'])}.")
+                continue
+            if gap_opt is None or gap_net is None:
+                out.append(f"Control 2 (K_A = {f['K_A']}, wd = {f['wd']:g}): inconclusive, the optimum's or the "
+                           "networks' cosine is undefined or missing at every common R.")
+                continue
+            side = "above" if gap_opt > 0 else "below"
+            out.append(f"Control 2 (K_A = {f['K_A']}, wd = {f['wd']:g}): free features trained by SGD collapse at "
+                       f"{_obs(f['free_observed'])} (networks {_obs(f['net_observed'])}); their minority cosine is "
+                       f"{abs(gap_opt):.2f} {side} the optimum of their own objective and {gap_net:+.2f} against the "
+                       "networks on average over R > 1"
+                       + (": SGD does not reach that optimum and collapses earlier than it, so the finite-time "
+                          "dynamics alone move collapse to smaller R." if gap_opt > 0.1 else "."))
     return out
