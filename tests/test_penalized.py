@@ -121,3 +121,12 @@ def test_cli_solve_penalized_methods_agree(capsys):
 def test_convex_collapse_sides_fail_at_a_misplaced_threshold():
     got = pl.convex_collapse_sides(10, 5, 0.01, 0.5, 1.5 * 39.0)  # both sides collapsed
     assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL
+
+
+def test_nonnegative_features_are_feasible_and_cost_at_least_the_free_optimum():
+    from lpm_verify.solvers.penalized_nonconvex import solve_penalized_nonconvex
+    problem = PenalizedLPM((6, 6, 1, 1), 0.05, 0.4, p=6)
+    free = solve_penalized_nonconvex(problem, starts=2)
+    nonneg = solve_penalized_nonconvex(problem, starts=2, nonnegative_features=True)
+    assert min(float(h.min()) for h in nonneg.H) >= 0.0
+    assert nonneg.objective >= free.objective - 1e-12

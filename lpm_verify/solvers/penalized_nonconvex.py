@@ -32,8 +32,11 @@ class PenalizedNonconvexSolution:
 
 
 def solve_penalized_nonconvex(problem: PenalizedLPM, *, starts: int = 4, seed: int = 0, max_iter: int = 20000,
-                              tol: float = 1e-10) -> PenalizedNonconvexSolution:
-    """Minimize the penalized objective over ``(W, H)`` from ``starts`` seeded Gaussian starts."""
+                              tol: float = 1e-10, nonnegative_features: bool = False) -> PenalizedNonconvexSolution:
+    """Minimize the penalized objective over ``(W, H)`` from ``starts`` seeded Gaussian starts.
+
+    ``nonnegative_features=True`` adds the bound ``H >= 0`` (features that leave a ReLU, as the MLP's do);
+    starts are then the absolute values of the Gaussian ones."""
     require(problem.p is not None, "p", "an integer >= 1 (the nonconvex solver needs the feature dimension)",
             problem.p)
     sizes = []
@@ -62,7 +65,11 @@ def solve_penalized_nonconvex(problem: PenalizedLPM, *, starts: int = 4, seed: i
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     x0s = [rng.standard_normal(K * p + N * p) * 0.5 for _ in range(starts)]
-    runs = run_starts(fun, x0s, [(None, None)] * (K * p + N * p), max_iter, tol)
+    lower = 0.0 if nonnegative_features else None
+    if nonnegative_features:
+        for x0 in x0s:
+            x0[K * p:] = np.abs(x0[K * p:])
+    runs = run_starts(fun, x0s, [(None, None)] * (K * p) + [(lower, None)] * (N * p), max_iter, tol)
     values = [float(r.result.fun) for r in runs]
     best = runs[int(np.argmin(values))]
     W, H = best.result.x[:K * p].reshape(K, p), best.result.x[K * p:].reshape(N, p)
