@@ -26,10 +26,12 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.regimes import Transition, _event_between, _event_name, _n_blocks_changed, _solve_threshold
 from lpm_verify.solvers.penalized_symmetric import PenalizedSystem, refine_mp, solve_float
-from lpm_verify.solvers.symmetric.profile import Profile, regime_name
+from lpm_verify.solvers.symmetric.kkt import newton
+from lpm_verify.solvers.symmetric.profile import Profile, parse_regime, regime_name
 from lpm_verify.solvers.symmetric.switching import Point
 
 
@@ -147,9 +149,6 @@ def event_at(K: int, K_A: int, lambda_W: float, lambda_H: float, R: Any, smaller
     """The regime-boundary function of (P) at a candidate ``R`` (independent re-check of a threshold):
     the smaller regime's KKT point at ``R`` in mpmath, then ``1 + gamma_g / c`` (contrast event) or
     ``det(I - G^T G / c^2)`` off the active subspace (rank event); 0 at a true threshold."""
-    from lpm_verify.solvers.symmetric.profile import parse_regime
-    from lpm_verify.solvers.symmetric.kkt import newton
-    from lpm_verify import backend as bk
     _check(K, K_A, lambda_W, lambda_H)
     small = parse_regime(smaller_regime)
     Rf = float(R)

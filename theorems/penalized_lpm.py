@@ -29,7 +29,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare
+from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.penalized import PenalizedLPM
 
 BEYOND = dict(origin="beyond")

@@ -44,7 +44,8 @@ def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) 
     t0 = time.perf_counter()
     problem = PenalizedLPM(tuple(pi.tolist()), lambda_W, lambda_H)
     if args.method == "symmetric":
-        from lpm_verify.solvers.penalized_symmetric import penalized_profile, refine_mp, solve_float, system
+        from lpm_verify.solvers.penalized_symmetric import (objective_value, penalized_profile, refine_mp,
+                                                             solve_float, system)
         from lpm_verify.solvers.symmetric.rebuild import blocks, rebuild_X
         from lpm_verify.solvers.symmetric.profile import regime_name
         prof = penalized_profile(pi.tolist())
@@ -53,7 +54,6 @@ def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) 
         X = rebuild_X(prof, *blocks(prof, A[0], B[0], t[0], 1.0))
         out.update(_classifier_summary(X[K:, K:] * math.sqrt(lambda_H / lambda_W), K_A, 1e-9))
         out.update({"regime": regime_name(point.regime), "solver": "reduced-kkt"})
-        from lpm_verify.solvers.penalized_symmetric import objective_value
         out["objective"] = float(objective_value(system(prof, point.regime, point.info["pi"], lambda_W, lambda_H),
                                                  point.x))
         if args.digits:
