@@ -161,6 +161,8 @@ def control2(path: Path, groups: list[RunGroup]) -> dict[str, Any] | None:
                     "free_minus_optimum": _mean_gap(Rs, free, Rs, opt),
                     "free_minus_networks": _mean_gap(Rs, free, [g.R for g in nets],
                                                      [g.mean("cos_minority") for g in nets]),
+                    "networks_minus_optimum": _mean_gap([g.R for g in nets], [g.mean("cos_minority") for g in nets],
+                                                        Rs, opt),
                     "train_acc": statistics.fmean([r["train_acc"] for r in sel]),
                     "seconds": sum(r["seconds"] for r in sel), "runs": len(sel)})
     return {"families": out}
@@ -337,5 +339,9 @@ def conclusions(rows: list[dict[str, Any]], c1: dict[str, Any] | None, c2: dict[
                        f"{abs(gap_opt):.2f} {side} the optimum of their own objective and {gap_net:+.2f} against the "
                        "networks on average over R > 1"
                        + (": SGD does not reach that optimum and collapses earlier than it, so the finite-time "
-                          "dynamics alone move collapse to smaller R." if gap_opt > 0.1 else "."))
+                          "dynamics alone move collapse to smaller R" if gap_opt > 0.1 else "")
+                       + (f"; the networks' cosine is within {abs(f['networks_minus_optimum']):.2f} of that optimum "
+                          "on average (whether that is more than a coincidence is not tested here)."
+                          if f["networks_minus_optimum"] is not None and abs(f["networks_minus_optimum"]) < 0.1
+                          else "."))
     return out
