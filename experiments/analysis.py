@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from experiments.models import Classifier
+from experiments.predictions import feature_norms
 from lpm_verify import metrics as M
 
 
@@ -136,6 +137,7 @@ def analyze(model: Classifier, X_train: torch.Tensor, y_train: torch.Tensor, X_t
     if not present.all():
         out["fitted_note"] = "R = inf: E_H averages over the classes with training features only"
     out["bias"] = b is not None
+    out.update(feature_norms(W, H))  # ||W||_F^2 and per-example mean ||h||^2 (experiments.predictions, (b))
     out["bias_norm"] = float(np.linalg.norm(b)) if b is not None else 0.0
 
     # LPM prediction (Proposition 1: oversampling by w_r acts as n_B -> w_r n_B, i.e. R -> R / w_r).

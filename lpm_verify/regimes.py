@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import mpmath
 import numpy as np
@@ -210,8 +210,12 @@ def _event_name(ev: tuple) -> str:
 
 
 def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: Point, R_hi: float,
-                     p_hi: Point, digits: int) -> tuple[Any, dict, Point]:
-    """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath)."""
+                     p_hi: Point, digits: int, make_system: Callable[..., System] = System
+                     ) -> tuple[Any, dict, Point]:
+    """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath).
+
+    ``make_system(prof, regime, pi[, event])`` builds the KKT system (default Eq. 15's; the penalized
+    model passes its own, :mod:`lpm_verify.penalized_regimes`)."""
     K_A, K_B = prof.counts
     ref = p_lo if p_lo.regime == small else p_hi
     # smaller regime at both brackets (it is a smooth KKT branch on both sides of the threshold)
@@ -219,19 +223,19 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
     for R in (R_lo, R_hi):
         R_eff = min(max(R, 1e-300), 1e300)  # finite after _refine; clipped only at depth exhaustion
         pi = _pi_two(K_A, K_B, R_eff)
-        sysR = System(prof, small, pi)
+        sysR = make_system(prof, small, pi)
         with np.errstate(all="ignore"):
             x, info = newton(sysR, ref.x.copy(), tol=1e-12 * prof.K * math.sqrt(prof.E_H * prof.E_W))
         A, B, s, mu, _ = sysR.unpack(x[None, :])
         GM, gamma, _ = sysR.gradient(A, B, s, pi[None])
-        aug = System(prof, small, None, ev)
+        aug = make_system(prof, small, None, ev)
         taus.append(math.log(R_eff))
         vals.append(float(aug.event_value(A, B, GM, gamma, mu)[0]))
         xs.append(x)
     t0 = taus[0] - vals[0] * (taus[1] - taus[0]) / (vals[1] - vals[0]) if vals[1] != vals[0] else sum(taus) / 2
     t0 = min(max(t0, min(taus)), max(taus))
     w = (t0 - taus[0]) / (taus[1] - taus[0]) if taus[1] != taus[0] else 0.5
-    aug = System(prof, small, None, ev)
+    aug = make_system(prof, small, None, ev)
     x0 = np.append((1 - w) * xs[0] + w * xs[1], t0)
     with np.errstate(all="ignore"):
         xf, info_f = newton(aug, x0, tol=1e-13)

@@ -19,6 +19,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from lpm_verify.commands import _energies, _penalized
 from lpm_verify.errors import require
 
 METHODS = ("symmetric", "sdp", "nuclear", "nonconvex")
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver", default="clarabel", help="cvxpy solver for sdp/nuclear: clarabel, scs, mosek, auto")
     parser.add_argument("--digits", type=int, help="symmetric method: refine in mpmath to this many digits (>= 15)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _energies.add_penalty_arguments(parser)
 
 
 def _fractions(args: argparse.Namespace) -> tuple[np.ndarray, list[float] | None, int]:
@@ -62,6 +64,8 @@ def _fractions(args: argparse.Namespace) -> tuple[np.ndarray, list[float] | None
 
 def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
     """Solve and summarize (pure apart from the solve; used by ``run`` and the tests)."""
+    if (lambdas := _energies.penalties(args)) is not None:
+        return _penalized.solve_penalized(args, *lambdas)
     require(args.EW > 0 and math.isfinite(args.EW), "--EW", "a finite number > 0", args.EW)
     require(args.EH > 0 and math.isfinite(args.EH), "--EH", "a finite number > 0", args.EH)
     require(args.digits is None or (args.method == "symmetric" and args.digits >= 15), "--digits",

@@ -12,6 +12,7 @@ import json
 import math
 import time
 
+from lpm_verify.commands import _energies, _penalized
 from lpm_verify.errors import require
 
 
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--EH", type=float, default=5.0, help="feature budget E_H (default 5)")
     parser.add_argument("--digits", type=int, default=30, help="significant digits of each threshold (default 30)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _energies.add_penalty_arguments(parser)
 
 
 def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict:
@@ -41,6 +43,10 @@ def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    if (lambdas := _energies.penalties(args)) is not None:
+        report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits)
+        print(json.dumps(report, indent=2, default=str)) if args.json else _penalized.print_thresholds(report)
+        return 0 if report["certified"] else 1
     report = thresholds_report(args.K, args.KA, args.EW, args.EH, args.digits)
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -47,6 +47,7 @@ from typing import Iterator
 
 from experiments.claims_data import experiment_inputs
 from lpm_verify.claims import Registry, Verdict, jsonable
+from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
 from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
@@ -58,11 +59,10 @@ from lpm_verify.report.lpm_section import FIG8_ENERGIES, fig3_configs, fig8_conf
 from lpm_verify.report.network_section import network_section
 from lpm_verify.report.networks import RunsGathered, gather_runs
 from lpm_verify.report.render import to_html, to_markdown
+from lpm_verify.report.sections import (beyond_section, checks_section, errata_section, provenance_section,
+                                        summary_rows, summary_section, summary_text)
+from lpm_verify.report.theory_gap_section import theory_gap_section
 from lpm_verify.sweep import write_sweep_csv
-from lpm_verify.report.sections import (checks_section, errata_section, provenance_section, summary_rows,
-                                        summary_section, summary_text)
-from lpm_verify.report.sections import beyond_section
-from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.verdicts import summary_json
 
 
@@ -210,7 +210,9 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
     t = _Timer()
     checks = t.stop(checks_section(records))
-    body = [summary, errata, beyond, lpm] + ([empirical] if empirical is not None else []) + [nets, checks]
+    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))  # issue 10
+    body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
+            + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)
