@@ -17,7 +17,9 @@ from theorems import penalized_lpm as pl
 def test_variational_identity_rejects_the_arithmetic_mean():
     gap = pl.variational_gap(lambda a, b, x, y: (a * x + b * y) / 2)
     assert gap != 0
-    assert judge("Penalized LPM/variational-identity", Outcome("0", str(gap), float("inf"))) is Verdict.FAIL
+    wrong = pl.variational_outcome(lambda a, b, x, y: (a * x + b * y) / 2)
+    assert judge("Penalized LPM/variational-identity", wrong) is Verdict.FAIL
+    assert judge("Penalized LPM/variational-identity", pl.variational_outcome(pl._sqrt_formula)) is Verdict.PASS
 
 
 def test_random_factorizations_never_beat_the_nuclear_norm_but_a_wrong_bound_is_caught():
@@ -42,6 +44,8 @@ def test_collapse_derivation_fails_for_swapped_class_counts():
     parts = pl.collapse_threshold(lambda c, KA, KB: (1 / c**2 - KA) / KB)
     assert parts["at_zero"] == 0 and parts["open_excess"] == 0
     assert sp.simplify(parts["root"]) != 0
+    swapped = pl.collapse_derivation_outcome(lambda c, KA, KB: (1 / c**2 - KA) / KB)
+    assert judge("Penalized LPM/collapse-derivation", swapped) is Verdict.FAIL
 
 
 def test_collapse_threshold_fails_for_a_perturbed_formula():

@@ -31,6 +31,7 @@ import sympy as sp
 
 from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.penalized import PenalizedLPM
+from lpm_verify.symbolic import decide_zero, identities_outcome
 
 BEYOND = dict(origin="beyond")
 
@@ -66,8 +67,12 @@ def _sqrt_formula(alpha: sp.Expr, beta: sp.Expr, a: sp.Expr, b: sp.Expr) -> sp.E
        claim="min over the rescaling t of (lambda_W/2)||tW||^2 + (lambda_H/(2N))||H/t||^2 is "
              "sqrt(lambda_W lambda_H / N) ||W|| ||H||, the step behind the nuclear-norm form (P)")
 def _variational_identity() -> Outcome:
-    gap = variational_gap(_sqrt_formula)
-    return Outcome("0", str(gap), 0.0 if gap == 0 else float("inf"))
+    return variational_outcome(_sqrt_formula)
+
+
+def variational_outcome(formula: Callable[[sp.Expr, sp.Expr, sp.Expr, sp.Expr], sp.Expr]) -> Outcome:
+    """The variational identity for ``formula`` of the minimum, decided by sympy (fails unless proved)."""
+    return identities_outcome({"min over t": decide_zero(variational_gap(formula))})
 
 
 def factorization_excess(Y: np.ndarray, alpha: float, beta: float, rng: np.random.Generator, trials: int = 200
@@ -209,9 +214,12 @@ def closed_form(c: Any, K_A: Any, K_B: Any) -> Any:
        claim="the minority contrast's gradient is -pi_B at s_B = 0 and |gamma| < pi for s > 0, so the minority "
              "classifiers are identical iff pi_B <= lambda_W lambda_H, i.e. R >= (1/(lambda_W lambda_H) - K_B)/K_A")
 def _collapse_derivation() -> Outcome:
-    parts = collapse_threshold(closed_form)
-    bad = {k: str(v) for k, v in parts.items() if v != 0}
-    return Outcome("all 0", {k: str(v) for k, v in parts.items()}, 0.0 if not bad else float("inf"))
+    return collapse_derivation_outcome(closed_form)
+
+
+def collapse_derivation_outcome(formula: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]) -> Outcome:
+    """Every step of :func:`collapse_threshold` for ``formula``, decided by sympy (fails unless proved)."""
+    return identities_outcome({name: decide_zero(v) for name, v in collapse_threshold(formula).items()})
 
 
 @functools.lru_cache(maxsize=None)
