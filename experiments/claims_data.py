@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
-from experiments.store import Run, list_runs
+from experiments.store import Run, scan_runs
 from lpm_verify.claims import Outcome
 from lpm_verify.errors import require
 
@@ -180,10 +180,14 @@ def load_groups(root: Path | str | None = None) -> list[SeedGroup]:
     run raises :class:`CorruptStoreError`."""
     root = Path(root) if root is not None else runs_root()
     try:
-        runs = list_runs(root)
-    except (OSError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        scan = scan_runs(root)
+    except OSError as exc:
         raise CorruptStoreError(f"the run store {root} cannot be read: {type(exc).__name__}: {exc}") from exc
-    return group_by_seed(r for r in runs if r.config.get("preset") in CLAIM_PRESETS)
+    if scan.skipped:  # a verdict from the remaining runs could hide the corrupt ones: the check breaks
+        path, reason = scan.skipped[0]
+        raise CorruptStoreError(f"the run store {root} has {len(scan.skipped)} unreadable run folder(s), e.g. "
+                                f"{path}: {reason}")
+    return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
 
 
 def setting_of(g: SeedGroup) -> tuple:

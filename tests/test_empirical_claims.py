@@ -78,7 +78,8 @@ def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int
     for s in SEEDS:
         w1 = rng.normal(size=256)
         W = binary_W(s) if binary_W else np.stack([w1, -w1 + 0.05 * rng.normal(size=256)])
-        m = {"cos_all": float(W[0] @ W[1] / np.linalg.norm(W[0]) / np.linalg.norm(W[1]))}
+        m = {"cos_all": float(W[0] @ W[1] / np.linalg.norm(W[0]) / np.linalg.norm(W[1])),
+             "cos_minority": None, "train_acc": 1.0, "test_acc": 0.99}  # one minority class: no cosine
         if doctor:
             doctor({"K_A": 1, "R": 1, "seed": s, "binary": True}, m)
         write_run(root, m, W=W, K_A=1, R=1, seed=s, class_order=[0, 1], width=256)
