@@ -6,7 +6,7 @@ trained on a laptop, in the pool, or on a cluster node is the same computation. 
 that is preempted or reaches its time limit receives SIGUSR2; submitit's checkpointing protocol then
 calls :meth:`RunJob.checkpoint`, which requeues the same job with ``resume=True``, and the requeued
 job continues from the run's last ``checkpoint.pt``: its final weights equal an uninterrupted run's.
-Runs are claimed in the store (:mod:`experiments.claims`), so many jobs can share one ``--out``.
+Runs are claimed in the store (:mod:`experiments.run_locks`), so many jobs can share one ``--out``.
 
 submitit is an optional dependency (extra ``cluster``), imported only by the submitit executors.
 """
@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from experiments.claims import STALE_AFTER, RunClaimedError
+from experiments.run_locks import STALE_AFTER, RunClaimedError
 from lpm_verify.errors import LPMInputError, require
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from experiments.analysis import analyze
-from experiments.claims import STALE_AFTER, claimed, current_job_id
+from experiments.run_locks import STALE_AFTER, claimed, current_job_id
 from experiments.data import ImageData, load_dataset
 from experiments.store import FAILED_FILE, Run, json_number, load_run, run_dir
 from experiments.subsets import imbalanced_subset
@@ -34,8 +34,8 @@ def run_experiment(cfg: TrainConfig, out: str | Path = "runs", data_root: str | 
     """Train and analyse ``cfg``; a finished run already in the store is returned as is.
 
     ``lpm`` adds the LPM prediction for the fitted (E_W, E_H) (seconds per run).
-    The run is claimed first (:mod:`experiments.claims`): a run another live job is training raises
-    :class:`~experiments.claims.RunClaimedError`; a claim with no heartbeat for ``stale_after`` seconds
+    The run is claimed first (:mod:`experiments.run_locks`): a run another live job is training raises
+    :class:`~experiments.run_locks.RunClaimedError`; a claim with no heartbeat for ``stale_after`` seconds
     (or whose process is gone) is taken over.  A run with a checkpoint but no metrics was interrupted:
     ``resume=True`` continues it; otherwise this raises rather than silently discarding or reusing the
     partial run.  A failure is recorded in ``failed.json`` (message and traceback tail) for ``status``.

@@ -6,7 +6,7 @@
         checkpoint.pt    model/optimizer/RNG state every few epochs (``--resume`` continues from it)
         log.jsonl        one line per epoch: loss, accuracy, lr, seconds
         metrics.json     analysis of the finished run (written last: its presence means "finished")
-        claim.json       who is training the run now (experiments/claims.py; removed when it stops)
+        claim.json       who is training the run now (experiments/run_locks.py; removed when it stops)
         failed.json      why the last attempt failed (removed when the run finishes)
     <root>/.submitted/   the grids submitted into this store (``status`` lists their missing runs)
     <root>/.submitit/    submitit's job logs

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from experiments.claims import CLAIM_FILE, read_claim, stale_reason
+from experiments.run_locks import CLAIM_FILE, read_claim, stale_reason
 from experiments.store import FAILED_FILE, StoreError, load_run, read_log, submitted_runs
 
 STATES = ("finished", "running", "failed", "interrupted", "invalid", "pending")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments import claims
-from experiments.claims import CLAIM_FILE, RunClaimedError, acquire, claimed, read_claim, release
+from experiments import run_locks
+from experiments.run_locks import CLAIM_FILE, RunClaimedError, acquire, claimed, read_claim, release
 from experiments.executors import FINISHED_BEFORE, RUNNING_ELSEWHERE, TRAINED, RunJob, SlurmOptions
 from experiments.presets import PRESETS, preset_configs, run_preset
 from experiments.runner import run_experiment
@@ -64,14 +64,14 @@ def test_a_stale_claim_is_taken_over(tmp_path, monkeypatch, how):
     if how == "dead process":
         write_claim(run, dead_pid())
     elif how == "old heartbeat":
-        write_claim(run, 1, host="another-node", age=claims.STALE_AFTER + 5)
+        write_claim(run, 1, host="another-node", age=run_locks.STALE_AFTER + 5)
     elif how == "same job requeued":
         monkeypatch.setenv("SLURM_JOB_ID", "4242")
         write_claim(run, 1, host="another-node", job_id="4242")
     else:
         run.mkdir()
         (run / CLAIM_FILE).write_bytes(b"\x00garbage")
-        old = time.time() - claims.STALE_AFTER - 5
+        old = time.time() - run_locks.STALE_AFTER - 5
         os.utime(run / CLAIM_FILE, (old, old))
     mine = acquire(run)
     assert read_claim(run).token == mine.token
@@ -84,7 +84,7 @@ def test_a_live_claim_is_not_taken_over(tmp_path, monkeypatch, how):
     if how == "live process here":
         write_claim(run, os.getpid())
     elif how == "fresh heartbeat elsewhere":
-        write_claim(run, 1, host="another-node", age=claims.STALE_AFTER - 60)
+        write_claim(run, 1, host="another-node", age=run_locks.STALE_AFTER - 60)
     elif how == "other job":
         monkeypatch.setenv("SLURM_JOB_ID", "4243")
         write_claim(run, 1, host="another-node", job_id="4242")

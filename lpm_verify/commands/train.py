@@ -121,7 +121,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
-    from experiments.claims import read_claim, stale_reason
+    from experiments.run_locks import read_claim, stale_reason
     from experiments.presets import preset_configs
     from experiments.store import run_dir
     from experiments.throughput import estimate, images_per_run
