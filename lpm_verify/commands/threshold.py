@@ -12,16 +12,31 @@ import json
 import math
 import time
 
+from lpm_verify.commands.args import add_budget_arguments, check_budgets
 from lpm_verify.errors import require
 
 
+#: ``--digits`` range of :func:`lpm_verify.regimes.find_thresholds` (2 s at 200 digits, K = 10).
+MIN_DIGITS, MAX_DIGITS = 15, 200
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--K", type=int, default=10, help="number of classes (default 10)")
-    parser.add_argument("--KA", type=int, default=5, help="number of majority classes K_A (default 5)")
-    parser.add_argument("--EW", type=float, default=1.0, help="classifier budget E_W (default 1)")
-    parser.add_argument("--EH", type=float, default=5.0, help="feature budget E_H (default 5)")
-    parser.add_argument("--digits", type=int, default=30, help="significant digits of each threshold (default 30)")
+    instance = parser.add_argument_group("instance")
+    instance.add_argument("--K", type=int, default=10, help="number of classes, >= 2 (default 10)")
+    instance.add_argument("--KA", type=int, default=5, help="number of majority classes K_A, 1..K-1 (default 5)")
+    add_budget_arguments(instance)
+    parser.add_argument("--digits", type=int, default=30,
+                        help=f"significant digits of each threshold, {MIN_DIGITS}..{MAX_DIGITS} (default 30)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every input checked before any work, with the CLI's flag names."""
+    require(args.K >= 2, "--K", "an integer >= 2", args.K)
+    require(0 < args.KA < args.K, "--KA", f"an integer in [1, K-1] = [1, {args.K - 1}]", args.KA)
+    check_budgets(args.K, args.EW, args.EH)
+    require(MIN_DIGITS <= args.digits <= MAX_DIGITS, "--digits", f"an integer in [{MIN_DIGITS}, {MAX_DIGITS}]",
+            args.digits)
 
 
 def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict:
@@ -41,6 +56,7 @@ def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    validate(args)
     report = thresholds_report(args.K, args.KA, args.EW, args.EH, args.digits)
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -47,6 +47,7 @@ class ReportOptions:
     lpm_method: str = "symmetric"
     fig8_energies: tuple[tuple[float, float], ...] = FIG8_ENERGIES
     progress: bool = False
+    log_lines: bool = False                # progress as one line per finished step (stderr is a log)
     registry: Registry | None = None       # tests: a private registry instead of theorems/
     command: str = "python -m lpm_verify report"
 
@@ -72,7 +73,7 @@ class _Timer:
 
 
 def _log(options: ReportOptions, text: str) -> None:
-    if options.progress:
+    if options.progress or options.log_lines:
         print(text, file=sys.stderr, flush=True)
 
 
@@ -110,13 +111,14 @@ def build_report(options: ReportOptions) -> ReportResult:
     _log(options, "report: checks")
     t = _Timer()
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
-                             progress=options.progress, registry=options.registry)
+                             progress=options.progress or options.log_lines, registry=options.registry)
     records = gathered.records
     files.append(write_json_atomic(out / "data" / "checks.json", [r.to_json() for r in records]))
     summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed)))
     t = _Timer()
     errata = t.stop(errata_section(records))
 
+    _log(options, f"report: checks done ({len(records)} records, {time.perf_counter() - start:.1f} s)")
     _log(options, "report: LPM sweeps and thresholds")
     t = _Timer()
     for pattern in FIGURE_PATTERNS:
@@ -126,6 +128,7 @@ def build_report(options: ReportOptions) -> ReportResult:
     figs = lpm_source(fig3_configs() + fig8_configs(options.fig8_energies))
     lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits))
 
+    _log(options, f"report: LPM sweeps and thresholds done ({time.perf_counter() - start:.1f} s)")
     _log(options, "report: network experiments")
     t = _Timer()
     runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
@@ -138,6 +141,8 @@ def build_report(options: ReportOptions) -> ReportResult:
     files.append(write_json_atomic(out / "data" / "runs.json",
                                    [{"config": jsonable(g.config), "seeds": g.seeds, "paths": g.paths,
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
+    _log(options, f"report: network experiments done ({len(runs.groups)} run groups, "
+                  f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
     body = [summary, errata, lpm, nets, checks]
