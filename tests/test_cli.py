@@ -186,3 +186,15 @@ def test_sizes_minority_is_the_smallest_classes(capsys):
     all_but_largest, _ = group_stats(Gw, [2, 3, 4, 5])
     assert abs(got["cos_minority"] - smallest) < 1e-9
     assert abs(all_but_largest - smallest) > 0.1  # the old definition is a different number here
+
+
+def test_report_prints_progress_lines_when_stderr_is_a_log(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lpm_verify", "report", "--only", "Definition 1", "--no-train",
+                           "--sweep-points", "2", "--skip-slow", "--out", str(tmp_path / "rep"), "--runs",
+                           str(tmp_path / "runs")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    for step in ("report: checks done", "checks: Definition 1 done", "report: LPM sweeps and thresholds done",
+                 "report: network experiments done"):
+        assert any(ln.startswith(step) for ln in lines), proc.stderr
+    assert "\r" not in proc.stderr

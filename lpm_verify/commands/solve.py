@@ -42,7 +42,14 @@ def conic_memory_bytes(K: int) -> int:
     return 8 * (K * (2 * K + 1)) ** 2
 
 
+LIMITS_TEXT = (f"Limits (refused before any work): K <= {MAX_K['symmetric']} (symmetric), {MAX_K['nonconvex']} "
+               f"(nonconvex), {MAX_K['sdp']} (sdp, nuclear: the interior point's dense PSD block needs about "
+               f"8 (K(2K+1))^2 bytes, 51 GB at K = 200, and time grows like K^6); --digits 15..{MAX_DIGITS} "
+               f"with K <= {MAX_K_DIGITS}; sqrt(E_W E_H) K/(K-1) <= 700 (beyond, the loss underflows float64).")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = LIMITS_TEXT
     instance = parser.add_argument_group("instance")
     instance.add_argument("--K", type=int, default=10, help="number of classes, >= 2 (default 10)")
     instance.add_argument("--KA", type=int, default=5, help="number of majority classes K_A, 1..K-1 (default 5)")
