@@ -185,3 +185,8 @@ def test_geometry_resolution_criterion():
     assert not base.geometry_resolution(0.5, 1e-8, {"E_W": 0.01}, "optimal")["resolved"]  # budget unused
     assert not base.geometry_resolution(0.5, 1e-8, {"E_W": 0.0}, "optimal_inaccurate")["resolved"]
     assert not base.geometry_resolution(0.0, 1e-8, {"E_W": 0.0}, "optimal")["resolved"]
+
+
+def test_geometry_resolution_flags_a_violated_budget():
+    assert not base.geometry_resolution(0.5, 1e-8, {"E_W": -0.01}, "optimal")["resolved"]
+    assert base.geometry_resolution(0.5, 1e-8, {"E_W": -1e-4}, "optimal")["resolved"]

@@ -161,7 +161,8 @@ def geometry_resolution(objective: float, gap_tolerance: float, relative_slacks:
     We show the geometry iff ``eps / f <= GEOMETRY_ACCURACY``, and iff every budget is used up to
     that accuracy: Eq. 15's minimum uses both budgets (scaling ``X`` up lowers every positive loss),
     so a slack larger than ``GEOMETRY_ACCURACY`` times the budget means the solver stopped where the
-    loss no longer responds at its accuracy (issue 11: an SDP solution with E_W slack 113 of 1e4).
+    loss no longer responds at its accuracy (issue 11: an SDP solution with E_W slack 113 of 1e4), and
+    a violation that large (the feasibility tolerance is absolute: tiny budgets) is as bad.
     Also unresolved when the status is not ``optimal``.  Returns ``{"resolved", "note",
     "loss_resolution"}`` with ``loss_resolution = eps / f``.
     """
@@ -173,8 +174,9 @@ def geometry_resolution(objective: float, gap_tolerance: float, relative_slacks:
         reasons.append(f"the optimal loss {objective:.3g} is within {1 / GEOMETRY_ACCURACY:.0f}x of the "
                        f"solver's gap tolerance {gap_tolerance:.1g}")
     for name, rel in relative_slacks.items():
-        if not rel <= GEOMETRY_ACCURACY:
-            reasons.append(f"{name} budget left {rel:.3g} unused (relative), while the minimum uses all of it")
+        if not abs(rel) <= GEOMETRY_ACCURACY:
+            reasons.append(f"{name} budget {'left' if rel > 0 else 'exceeded by'} {abs(rel):.3g} (relative), "
+                           f"while the minimum uses exactly all of it")
     note = "" if not reasons else ("geometry not resolved at this accuracy (" + "; ".join(reasons) +
                                    "): cosines, norms and regime are not meaningful; use --method symmetric")
     return {"resolved": not reasons, "note": note, "loss_resolution": ratio}

@@ -139,8 +139,28 @@ def step(prof: Profile, pi: np.ndarray, start: Point) -> Point | None:
 
 
 # -- last resort: the reduced convex program by cvxpy ---------------------------------------------------------------
+#: Clarabel settings of :func:`fallback`, tried in turn: its defaults, then gap and feasibility
+#: tolerances 1e-14.  Tiny budgets (e.g. E_W = 1e-6, ``T = K sqrt(E_H E_W)`` ~ 0.02) make the whole
+#: loss landscape ~T flat, so the defaults' 1e-8 leave the rank of ``Z_M`` unreadable at ``1e-6 T``.
+FALLBACK_SETTINGS: tuple[dict[str, float], ...] = ({}, {"tol_gap_abs": 1e-14, "tol_gap_rel": 1e-14,
+                                                        "tol_feas": 1e-14})
+
+
 def fallback(prof: Profile, pi: np.ndarray) -> Point:
-    """Solve the reduced convex program with cvxpy/Clarabel, read off the regime, polish by Newton."""
+    """Solve the reduced convex program with cvxpy/Clarabel, read off the regime, polish by Newton
+    (at each of :data:`FALLBACK_SETTINGS` until a regime passes the certificate)."""
+    for settings in FALLBACK_SETTINGS:
+        got = _fallback_once(prof, pi, settings)
+        if got is not None:
+            got.info["pi"] = pi
+            return got
+    raise SolverError("symmetric solver: no regime passed the KKT certificate at this point; "
+                      "use method='sdp' (Clarabel) for this instance")
+
+
+def _fallback_once(prof: Profile, pi: np.ndarray, settings: dict[str, float]) -> Point | None:
+    import warnings
+
     import cvxpy as cp
     G = prof.G
     counts = np.array(prof.counts, dtype=float)
@@ -159,7 +179,9 @@ def fallback(prof: Profile, pi: np.ndarray) -> Point:
         logits += [ZM[g, h] / sq[g, h] + math.log(counts[h]) for h in range(G) if h != g]
         terms.append(counts[g] * pi[g] * (cp.log_sum_exp(cp.hstack(logits)) - own))
     cons = [cp.normNuc(ZM) + (counts - 1) @ s <= T]
-    cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons).solve(solver="CLARABEL")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "may be inaccurate": the certificate below decides
+        cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons).solve(solver="CLARABEL", **settings)
     if ZM.value is None:
         raise SolverError("symmetric fallback: Clarabel found no solution of the reduced program; "
                           "try method='sdp'")
@@ -178,10 +200,6 @@ def fallback(prof: Profile, pi: np.ndarray) -> Point:
             if got is not None:
                 break
             got, _ = try_regime(prof, pi, reg, convert(start, base, reg, prof, pi))
-    if got is None:
-        raise SolverError("symmetric solver: no regime passed the KKT certificate at this point; "
-                          "use method='sdp' (Clarabel) for this instance")
-    got.info["pi"] = pi
     return got
 
 
