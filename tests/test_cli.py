@@ -47,7 +47,10 @@ def assert_one_line_error(rc, err, status, pattern):
 
 
 @pytest.mark.parametrize("argv,status,pattern", [
-    (["solve", "--EW", "1e4", "--EH", "1e4"], 2, r"--EW, --EH must be such that sqrt\(E_W E_H\)"),
+    (["solve", "--EW", "1e4", "--EH", "1e4"], 2, r"--EW, --EH must be such that 0.001 <= sqrt\(E_W E_H\)"),
+    (["solve", "--EW", "1e-20"], 2, r"--EW, --EH must be such that 0.001 <="),
+    (["solve", "--R", "1e308"], 2, r"--R must be a number > 0 in \[1e-100, 1e\+100\]"),
+    (["threshold", "--K", "99999999999"], 2, r"--K must be an integer in \[2, 10000\]"),
     (["threshold", "--EW", "1e4", "--EH", "1e4"], 2, r"--EW, --EH must be"),
     (["threshold", "--digits", "1000"], 2, r"--digits must be an integer in \[15, 200\]"),
     (["solve", "--R", "nan"], 2, r"--R must be a number > 0"),

@@ -2,8 +2,9 @@
 
 Hypothesis generates argument lists with numbers at and beyond their limits, NaN/inf, empty and
 malformed lists and ranges, and existing / unwritable output paths, and runs ``lpm_verify.cli.main``.
-Every run must end with status 0, 1 or 2, never a traceback, and with a one-line ``error:`` message when
-not 0; a successful ``--json`` run prints one JSON object and a successful sweep writes its CSV.
+Every run must end with status 0, 1 or 2, never a traceback nor an "internal error" (an unexpected
+exception), and with an ``error:`` line when not 0; a successful ``--json`` run prints one JSON object
+and a successful sweep writes its CSV.
 
 The expensive work is kept small: K <= 41 (larger K only where a limit refuses it), sweep grids of at
 most 3 points, ``verify`` on one small result, and ``report`` / ``train`` with their builders replaced
@@ -69,6 +70,7 @@ def check_run(argv: list[str], capsys) -> int:
     got = capsys.readouterr()
     assert rc in (0, 1, 2), (argv, rc, got.err)
     assert "Traceback" not in got.err, (argv, got.err)
+    assert "internal error" not in got.err, (argv, got.err)  # an unexpected exception is a bug
     if rc != 0:
         last = got.err.strip().splitlines()[-1] if got.err.strip() else ""
         assert last.startswith("error: "), (argv, got.err)

@@ -17,6 +17,12 @@ from lpm_verify.errors import LPMInputError, require
 #: Largest logit scale ``c = sqrt(E_W E_H) K/(K-1)`` (the ETF's margin, Theorem 1): the optimal loss
 #: is about ``e^{-c}``, which underflows float64 (smallest normal ~1e-308 = e^{-709}) beyond this.
 MAX_LOGIT_SCALE = 700.0
+#: Smallest logit scale the solvers are validated at (E_W = 1e-6, E_H = 5 gives 2.5e-3): below it the
+#: loss is log K to within ~c over the whole feasible set and the regime thresholds crowd to R = 1, where
+#: the reduced solver's float64 continuation is not reliable (the fuzz test found failures at c ~ 1e-4).
+MIN_LOGIT_SCALE = 1e-3
+#: Imbalance ratios accepted besides inf: beyond, R K_A overflows or 1/R underflows in the class weights.
+MIN_RATIO, MAX_RATIO = 1e-100, 1e100
 
 
 def _float(text: str) -> float:
@@ -29,8 +35,9 @@ def _float(text: str) -> float:
 def ratio(text: str) -> float:
     """An imbalance ratio: a number > 0 or 'inf' (argparse type)."""
     value = _float(text)
-    if math.isnan(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0 ('inf' allowed); got {text!r}")
+    if not (value == math.inf or MIN_RATIO <= value <= MAX_RATIO):
+        raise argparse.ArgumentTypeError(f"must be a number > 0 in [{MIN_RATIO:g}, {MAX_RATIO:g}] or 'inf'; "
+                                         f"got {text!r}")
     return value
 
 
@@ -53,9 +60,10 @@ def check_budgets(K: int, E_W: float, E_H: float) -> None:
     require(math.isfinite(E_W) and E_W > 0, "--EW", "a finite number > 0", E_W)
     require(math.isfinite(E_H) and E_H > 0, "--EH", "a finite number > 0", E_H)
     c = math.sqrt(E_W) * math.sqrt(E_H) * K / (K - 1)
-    require(c <= MAX_LOGIT_SCALE, "--EW, --EH", f"such that sqrt(E_W E_H) K/(K-1) <= {MAX_LOGIT_SCALE:g} "
-            f"(beyond, the optimal loss ~e^-{MAX_LOGIT_SCALE:g} underflows float64 and no geometry can be "
-            f"resolved)", f"E_W={E_W:g}, E_H={E_H:g}, K={K}: {c:.4g}")
+    require(MIN_LOGIT_SCALE <= c <= MAX_LOGIT_SCALE, "--EW, --EH",
+            f"such that {MIN_LOGIT_SCALE:g} <= sqrt(E_W E_H) K/(K-1) <= {MAX_LOGIT_SCALE:g} (above, the optimal "
+            f"loss ~e^-{MAX_LOGIT_SCALE:g} underflows float64; below, the loss is flat to within that scale "
+            f"and the solvers are not validated)", f"E_W={E_W:g}, E_H={E_H:g}, K={K}: {c:.4g}")
 
 
 def _probe_dir(folder: Path, flag: str, target: Path) -> None:

@@ -13,8 +13,8 @@ loss, unused budget) is flagged: ``geometry_resolved`` false and ``geometry_note
 
 Limits (checked before any work, see :data:`MAX_K`): K <= 2000 (symmetric), 100 (nonconvex), 40 (sdp,
 nuclear: the interior point's dense PSD block needs about 8 (K(2K+1))^2 bytes and time grows like K^6);
---digits <= 2000, with K <= 200; the logit scale sqrt(E_W E_H) K/(K-1) <= 700 (beyond, every loss
-underflows float64).
+--digits <= 2000, with K <= 200; the logit scale 1e-3 <= sqrt(E_W E_H) K/(K-1) <= 700 (above, every
+loss underflows float64); R in [1e-100, 1e100] or inf.
 """
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def conic_memory_bytes(K: int) -> int:
 LIMITS_TEXT = (f"Limits (refused before any work): K <= {MAX_K['symmetric']} (symmetric), {MAX_K['nonconvex']} "
                f"(nonconvex), {MAX_K['sdp']} (sdp, nuclear: the interior point's dense PSD block needs about "
                f"8 (K(2K+1))^2 bytes, 51 GB at K = 200, and time grows like K^6); --digits 15..{MAX_DIGITS} "
-               f"with K <= {MAX_K_DIGITS}; sqrt(E_W E_H) K/(K-1) <= 700 (beyond, the loss underflows float64).")
+               f"with K <= {MAX_K_DIGITS}; 1e-3 <= sqrt(E_W E_H) K/(K-1) <= 700 (above, the loss underflows "
+               f"float64); R in [1e-100, 1e100] or inf.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,11 +18,13 @@ from lpm_verify.errors import require
 
 #: ``--digits`` range of :func:`lpm_verify.regimes.find_thresholds` (2 s at 200 digits, K = 10).
 MIN_DIGITS, MAX_DIGITS = 15, 200
+#: Largest K (2.5 s at K = 10000, K_A = 5000; K = 1e11 ran out of memory).
+MAX_K = 10000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     instance = parser.add_argument_group("instance")
-    instance.add_argument("--K", type=int, default=10, help="number of classes, >= 2 (default 10)")
+    instance.add_argument("--K", type=int, default=10, help=f"number of classes, 2..{MAX_K} (default 10)")
     instance.add_argument("--KA", type=int, default=5, help="number of majority classes K_A, 1..K-1 (default 5)")
     add_budget_arguments(instance)
     parser.add_argument("--digits", type=int, default=30,
@@ -32,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def validate(args: argparse.Namespace) -> None:
     """Every input checked before any work, with the CLI's flag names."""
-    require(args.K >= 2, "--K", "an integer >= 2", args.K)
+    require(2 <= args.K <= MAX_K, "--K", f"an integer in [2, {MAX_K}]", args.K)
     require(0 < args.KA < args.K, "--KA", f"an integer in [1, K-1] = [1, {args.K - 1}]", args.KA)
     check_budgets(args.K, args.EW, args.EH)
     require(MIN_DIGITS <= args.digits <= MAX_DIGITS, "--digits", f"an integer in [{MIN_DIGITS}, {MAX_DIGITS}]",
