@@ -154,8 +154,9 @@ def fallback(prof: Profile, pi: np.ndarray) -> Point:
         if got is not None:
             got.info["pi"] = pi
             return got
-    raise SolverError("symmetric solver: no regime passed the KKT certificate at this point; "
-                      "use method='sdp' (Clarabel) for this instance")
+    raise SolverError("symmetric solver: no regime passed the KKT certificate at this point (known to happen "
+                      "for logit scales sqrt(E_W E_H) K/(K-1) above ~50 towards R = inf, where the loss is "
+                      "~e^-scale); try method='sdp' (Clarabel), which flags a geometry it cannot resolve")
 
 
 def _fallback_once(prof: Profile, pi: np.ndarray, settings: dict[str, float]) -> Point | None:
