@@ -135,7 +135,6 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
     """Validate, solve and summarize (pure apart from the solve; used by ``run`` and the tests)."""
     inst = validate(args)
     import mpmath
-    import numpy as np
 
     from lpm_verify.regimes import regime_of_X
     from lpm_verify.solvers.base import summarize_groups

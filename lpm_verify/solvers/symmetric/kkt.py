@@ -174,7 +174,7 @@ class System:
         return np.concatenate([F[:self.n_grad] / mu, F[self.n_grad:]])
 
     def pack(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: Any, tau: Any = None) -> np.ndarray:
-        G, r = self.G, self.regime.rank
+        r = self.regime.rank
         parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], np.array([mu])]
         if self.event is not None:
             parts.append(np.array([tau]))
