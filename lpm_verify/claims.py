@@ -432,15 +432,50 @@ def load_all(package: str = "theorems") -> Registry:
 
 
 def run_checks(checks: list[Check], jobs: int = 1, progress: bool = False) -> list[CheckRecord]:
-    """Run ``checks`` (in ``jobs`` processes when > 1), keeping their order."""
+    """Run ``checks`` (in ``jobs`` processes when > 1), keeping their order.
+
+    ``progress``: a progress bar on a terminal; when stderr is not a terminal (a log), one line per
+    finished result instead (:class:`_ResultLog`).
+    """
+    import sys
+    lines = _ResultLog(checks) if progress and not sys.stderr.isatty() else None
+    bar = progress and lines is None
     if jobs <= 1:
         from tqdm import tqdm
-        return [c.run() for c in tqdm(checks, desc="checks", unit="check", disable=not progress)]
+        return [_logged(c.run(), lines) for c in tqdm(checks, desc="checks", unit="check", disable=not bar)]
     from concurrent.futures import ProcessPoolExecutor
     from tqdm import tqdm
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(tqdm(pool.map(_run_by_id, [c.id for c in checks]), total=len(checks),
-                         desc="checks", unit="check", disable=not progress))
+        return [_logged(r, lines) for r in tqdm(pool.map(_run_by_id, [c.id for c in checks]), total=len(checks),
+                                                desc="checks", unit="check", disable=not bar)]
+
+
+def _logged(record: CheckRecord, lines: "_ResultLog | None") -> CheckRecord:
+    if lines is not None:
+        lines.done(record)
+    return record
+
+
+class _ResultLog:
+    """Progress for a log: one stderr line when the last check of a result has finished."""
+
+    def __init__(self, checks: list[Check]) -> None:
+        self.left = {c.id.split("/", 1)[0]: 0 for c in checks}
+        for c in checks:
+            self.left[c.id.split("/", 1)[0]] += 1
+        self.verdicts: dict[str, list[str]] = {k: [] for k in self.left}
+        self.total, self.finished, self.start = len(checks), 0, time.perf_counter()
+
+    def done(self, record: CheckRecord) -> None:
+        import sys
+        key = record.id.split("/", 1)[0]
+        self.finished += 1
+        self.left[key] -= 1
+        self.verdicts[key].append(record.verdict)
+        if self.left[key] == 0:
+            counts = ", ".join(f"{self.verdicts[key].count(v)} {v}" for v in sorted(set(self.verdicts[key])))
+            print(f"checks: {key} done ({counts}); {self.finished}/{self.total} checks, "
+                  f"{time.perf_counter() - self.start:.1f} s", file=sys.stderr, flush=True)
 
 
 def _run_by_id(check_id: str) -> CheckRecord:

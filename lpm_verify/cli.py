@@ -1,17 +1,24 @@
-"""``python -m lpm_verify {report, verify, solve, sweep, threshold, train}``.
+"""``python -m lpm_verify [--debug] {report, verify, solve, sweep, threshold, train}``.
 
 Each subcommand lives in ``lpm_verify/commands/<name>.py`` with ``add_arguments(parser)`` and
-``run(args) -> int``.  Bad input (:class:`~lpm_verify.errors.LPMInputError`, a missing dataset, an
-unavailable solver) becomes a one-line message on stderr and exit status 2, never a traceback.
+``run(args) -> int``.  Only the module of the subcommand being run is imported (and that module
+imports its heavy dependencies, torch, matplotlib, cvxpy, only where it uses them), so ``solve`` and
+``threshold`` start in well under a second and everything but ``train`` works without torch.
+
+Exit status: 0 success; 1 a failure (a check failed, a solver did not converge, an unexpected
+error); 2 bad input (:class:`~lpm_verify.errors.LPMInputError`, a missing dataset or optional
+dependency, an unavailable solver, an unwritable output path), with a one-line message on stderr.
+A traceback is shown only with ``--debug``.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
-from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
+from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverError, SolverNotInstalledError
 
 COMMANDS: dict[str, str] = {
     "report": "write the agreement report (Markdown + HTML + figures) to reports/",
@@ -19,26 +26,114 @@ COMMANDS: dict[str, str] = {
     "solve": "solve one imbalanced LPM instance (Eq. 7 / 15 / 91)",
     "sweep": "minority cosine against the imbalance ratio R (Fig. 3 data)",
     "threshold": "every regime change in R, to the requested digits",
-    "train": "train the paper's networks on imbalanced FashionMNIST / CIFAR10",
+    "train": "train the paper's networks on imbalanced FashionMNIST / CIFAR10 (needs torch)",
     "status": "finished / running / failed / pending runs of a (shared) run store",
 }
 
+#: How to get an optional dependency that a subcommand imports (named in the one-line error).
+INSTALL_HINTS: dict[str, str] = {
+    "torch": "pip install torch==2.13.0 (or any torch >= 2.4), then pip install -e '.[experiments]'",
+    "torchvision": "pip install -e '.[torchvision]'",
+    "matplotlib": "pip install matplotlib",
+    "cvxpy": "pip install cvxpy clarabel",
+    "submitit": "pip install -e '.[cluster]'",
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lpm_verify", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+_BAD_INPUT = (LPMInputError, DataNotFoundError, SolverNotInstalledError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``error: --R must be ...``) and exit status 2,
+    raised as :class:`LPMInputError` instead of printing the usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.match(r"argument (\S+?)(?:/\S+)?: (must be .*)", message, re.S)
+        raise LPMInputError(f"{match.group(1)} {match.group(2)}" if match else f"{self.prog}: {message}")
+
+
+class _MissingDependency(Exception):
+    """A subcommand's module could not import an optional dependency."""
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first token not starting with '-'), if it is one."""
+    for token in argv:
+        if not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--R -1:100:5`` -> ``--R=-1:100:5``: argparse takes a value starting with '-' that is not a
+    plain number for an option and says "expected one argument"; attached, the value reaches its check."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and re.match(r"-[0-9.]", token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _missing_dependency(exc: ImportError, command: str) -> _MissingDependency:
+    name = (exc.name or "").split(".")[0] or str(exc)
+    hint = INSTALL_HINTS.get(name, f"pip install {name}")
+    return _MissingDependency(f"`{command}` needs the Python package {name!r}, which cannot be imported here; "
+                              f"install it with: {hint}")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the arguments of ``command`` only (of every subcommand when it is None)."""
+    parser = _Parser(prog="python -m lpm_verify",
+                     description="Verify the Layer-Peeled Model paper (Fang et al., PNAS 2021): checks, solvers, report.")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"lpm_verify.commands.{name}")
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(cmd)
+        cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show the Python traceback of an error")
+        if command is not None and name != command:
+            continue
+        try:
+            module = importlib.import_module(f"lpm_verify.commands.{name}")
+            module.add_arguments(cmd)
+        except ImportError as exc:
+            raise _missing_dependency(exc, name) from exc
         cmd.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    command = _command_of(argv)
     try:
+        args = build_parser(command or "").parse_args(_attach_negative_values(argv))  # "": no subcommand's arguments (top-level help)
         return int(args._run(args))
-    except (LPMInputError, DataNotFoundError, SolverNotInstalledError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except _MissingDependency as exc:
+        return _fail(str(exc), 2, debug)
+    except _BAD_INPUT as exc:
+        return _fail(str(exc), 2, debug)
+    except ImportError as exc:
+        return _fail(str(_missing_dependency(exc, command or "lpm_verify")), 2, debug)
+    except SolverError as exc:
+        return _fail(f"solver failure: {exc}", 1, debug)
+    except MemoryError:
+        return _fail("out of memory; use a smaller instance (see the limits in --help)", 1, debug)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130, debug)
+    except OSError as exc:
+        return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1, debug)
+    except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, never a traceback
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback "
+                     f"and report it", 1, debug)
+
+
+def _fail(message: str, status: int, debug: bool) -> int:
+    if debug:
+        import traceback
+        traceback.print_exc()
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return status

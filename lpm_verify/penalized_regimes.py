@@ -30,9 +30,7 @@ from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.regimes import Transition, _event_between, _event_name, _n_blocks_changed, _solve_threshold
 from lpm_verify.solvers.penalized_symmetric import PenalizedSystem, refine_mp, solve_float
-from lpm_verify.solvers.symmetric.kkt import newton
-from lpm_verify.solvers.symmetric.profile import Profile, parse_regime, regime_name
-from lpm_verify.solvers.symmetric.switching import Point
+from lpm_verify.solvers.symmetric import Point, Profile, newton, parse_regime, regime_name
 
 
 def _profile(K: int, K_A: int, R: float) -> Profile:

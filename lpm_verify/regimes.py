@@ -34,10 +34,9 @@ import numpy as np
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok
-from lpm_verify.solvers.symmetric.continuation import balanced_point, bisect_step, solve_float
+from lpm_verify.solvers.symmetric.continuation import Point, balanced_point, bisect_step, convert, solve_float, step
 from lpm_verify.solvers.symmetric.kkt import System, equilibrate, jacobian, newton
 from lpm_verify.solvers.symmetric.profile import GROUP_NAMES, Profile, Regime, parse_regime, regime_name
-from lpm_verify.solvers.symmetric.switching import Point, convert, step
 
 
 @dataclass

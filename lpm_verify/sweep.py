@@ -4,7 +4,9 @@
 list of R (``math.inf`` allowed) and returns one row per R with the keys of :data:`COLUMNS`.
 ``method="symmetric"`` walks the list by warm-started Newton on the reduced KKT system (regime
 switches detected by the certificate); "sdp" / "nuclear" solve Eq. 15 / Eq. 91 with cvxpy per point;
-"nonconvex" solves Eq. 7 directly (class weights R carry the imbalance, ``p = 2K``).
+"nonconvex" solves Eq. 7 directly (class weights R carry the imbalance, ``p = 2K``).  ``geometry_resolved``
+is False where a conic solver fixed the loss but not the geometry
+(:func:`lpm_verify.solvers.base.geometry_resolution`): that row's cosines and regime are not meaningful.
 """
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from lpm_verify.errors import require
+from lpm_verify.errors import LPMInputError, require
 from lpm_verify.io import write_bytes_atomic, write_text_atomic
 from lpm_verify.problem import LPMProblem, two_size_fractions
 from lpm_verify.solvers.base import summarize
 
 COLUMNS = ("K", "K_A", "R", "E_W", "E_H", "cos_minority", "cos_majority", "cos_all", "norm_minority",
-           "norm_majority", "regime", "objective", "seconds", "method")
+           "norm_majority", "regime", "objective", "seconds", "method", "geometry_resolved")
 METHODS = ("symmetric", "sdp", "nuclear", "nonconvex")
 
 
@@ -56,9 +58,8 @@ def sweep(K: int, K_A: int, E_W: float, E_H: float, R_values: Iterable[float], m
 
 
 def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: Any) -> tuple[dict, Any]:
-    from lpm_verify.solvers.symmetric import Profile, System, regime_name, solve_float, summary_from_point
-    from lpm_verify.solvers.symmetric.continuation import bisect_step
-    from lpm_verify.solvers.symmetric.switching import step, try_regime
+    from lpm_verify.solvers.symmetric import (Profile, System, bisect_step, regime_name, solve_float, step,
+                                              summary_from_point, try_regime)
     prof = Profile.two_size(K, K_A, R, E_W, E_H)
     pi = prof.fractions()
     tau = math.log(R) if math.isfinite(R) else None
@@ -90,7 +91,7 @@ def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: An
     objective = float(np.sum(np.array(prof.counts) * pi * np.log1p(Dm1[0])))
     return {"cos_minority": s["cos_B"], "cos_majority": s["cos_A"], "cos_all": s["cos_all"],
             "norm_minority": s["norm_B"], "norm_majority": s["norm_A"], "regime": regime_name(point.regime),
-            "objective": objective}, point
+            "objective": objective, "geometry_resolved": True}, point
 
 
 def _generic_row(K: int, K_A: int, R: float, E_W: float, E_H: float, method: str, solver: str) -> dict:
@@ -111,7 +112,7 @@ def _generic_row(K: int, K_A: int, R: float, E_W: float, E_H: float, method: str
     s = summarize(sol, K_A)
     return {"cos_minority": s["cos_minority"], "cos_majority": s["cos_majority"], "cos_all": s["cos_all"],
             "norm_minority": s["norm_minority"], "norm_majority": s["norm_majority"], "regime": s["regime"],
-            "objective": s["objective"]}
+            "objective": s["objective"], "geometry_resolved": s["geometry_resolved"]}
 
 
 def write_sweep_csv(rows: Sequence[dict[str, Any]], path: str) -> None:
@@ -128,12 +129,15 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: str) -> None:
     """Minority cosine vs R (log x-axis), one curve per K_A, with the ``-1/(K-1)`` line of Eq. 10.
 
     ``R = inf`` is drawn as a marker at the right edge; R where the cosine is undefined (the minority
-    classifiers are zero, or ``K_B = 1``) are marked on the axis and named in the legend.
+    classifiers are zero, or ``K_B = 1``) are marked on the axis and named in the legend; rows whose
+    geometry the solver did not resolve are left out (their number is in the title).
     """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    dropped = sum(1 for r in rows if not r.get("geometry_resolved", True))
+    rows = [r for r in rows if r.get("geometry_resolved", True)]  # unresolved geometry is not drawn
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     finite = [r["R"] for r in rows if math.isfinite(r["R"])]
     right = max(finite) * 3 if finite else 10.0
@@ -160,7 +164,8 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: str) -> None:
     ax.set_ylabel("average cosine between minority classifiers")
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Layer-Peeled Model, Eq. 15 (x marks: cosine undefined)", fontsize=9)
+    ax.set_title("Layer-Peeled Model, Eq. 15 (x marks: cosine undefined)" +
+                 (f"; {dropped} points with unresolved geometry not drawn" if dropped else ""), fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
@@ -168,12 +173,19 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: str) -> None:
     write_bytes_atomic(path, buf.getvalue())
 
 
+#: Most R values ``log_grid`` makes per curve (a symmetric point takes milliseconds, an SDP point seconds).
+MAX_GRID_POINTS = 1000
+
+
 def log_grid(spec: str) -> list[float]:
-    """``"start:stop:num"`` -> ``num`` log-spaced R from start to stop (inclusive)."""
+    """``"start:stop:num"`` -> ``num`` log-spaced R from start to stop (inclusive), all finite."""
+    accepted = (f"start:stop:num with finite 0 < start <= stop and 1 <= num <= {MAX_GRID_POINTS}, "
+                f"e.g. 1:10000:41 (R = inf is added by itself)")
     try:
         a, b, n = spec.split(":")
         start, stop, num = float(a), float(b), int(n)
     except ValueError:
-        require(False, "--R", "start:stop:num, e.g. 1:10000:41", spec)
-    require(0 < start <= stop and num >= 1, "--R", "start:stop:num with 0 < start <= stop and num >= 1", spec)
+        raise LPMInputError(f"--R must be {accepted}; got {spec!r}") from None
+    require(math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and 1 <= num <= MAX_GRID_POINTS,
+            "--R", accepted, spec)
     return np.geomspace(start, stop, num).tolist()

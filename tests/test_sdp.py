@@ -137,3 +137,56 @@ def test_bad_fractions(fractions, kw, match):
 def test_unknown_solver_in_solve_sdp():
     with pytest.raises(SolverNotInstalledError, match="installed"):
         solve_sdp([0.5, 0.5], E_W=1.0, E_H=1.0, solver="cplex")
+
+
+# -- issue 9 item 8 / issue 11 item 7: a conic solution at near-zero loss does not fix the geometry --------------
+
+@pytest.mark.parametrize("K,K_A,R,E_W,E_H", [
+    (10, 1, math.inf, 3.0, 10.0),   # SDP minority cosine 0.065, exact 1 (issue 9)
+    (20, 1, math.inf, 1.0, 1.0),    # SDP 0.57, exact 1 (issue 9)
+    (10, 5, 100.0, 1e4, 5.0),       # E_W slack ~1% of the budget at loss ~1e-108 (issue 11)
+])
+def test_unresolved_geometry_is_flagged(K, K_A, R, E_W, E_H):
+    from lpm_verify.solvers.base import summarize
+    from lpm_verify.solvers.nuclear import solve_nuclear
+    for solve in (solve_sdp, solve_nuclear):
+        sol = solve(two_size_fractions(K, K_A, R), E_W=E_W, E_H=E_H)
+        stats = summarize(sol, K_A)
+        assert sol.status == "optimal" and stats["geometry_resolved"] is False
+        assert "geometry not resolved" in stats["geometry_note"]
+
+
+@pytest.mark.parametrize("K,K_A,R,E_W,E_H", [(6, 3, 4.0, 1.0, 2.0), (10, 3, 1e4, 1.0, 5.0), (6, 3, math.inf, 1.0, 2.0)])
+def test_resolved_geometry_agrees_with_the_reduced_solver(K, K_A, R, E_W, E_H):
+    """Negative control of the flag: where it says resolved, the SDP cosine is the exact one."""
+    from lpm_verify.solvers.base import summarize
+    from lpm_verify.solvers.symmetric import Profile, solve_symmetric
+    sol = solve_sdp(two_size_fractions(K, K_A, R), E_W=E_W, E_H=E_H)
+    stats = summarize(sol, K_A)
+    exact = summarize(solve_symmetric(Profile.two_size(K, K_A, R, E_W, E_H)), K_A)
+    assert stats["geometry_resolved"] is True
+    # GEOMETRY_ACCURACY (1e-3) is the accuracy the flag promises for a resolved cosine
+    assert abs(stats["cos_minority"] - exact["cos_minority"]) < base.GEOMETRY_ACCURACY
+
+
+def test_unresolved_examples_are_wrong_without_the_flag():
+    """Why the flag exists: the flagged SDP cosine is far from the exact one (symmetric solver)."""
+    from lpm_verify.solvers.base import summarize
+    from lpm_verify.solvers.symmetric import Profile, solve_symmetric
+    sol = solve_sdp(two_size_fractions(10, 1, math.inf), E_W=3.0, E_H=10.0)
+    exact = summarize(solve_symmetric(Profile.two_size(10, 1, math.inf, 3.0, 10.0)), 1)
+    assert abs(summarize(sol, 1)["cos_minority"] - exact["cos_minority"]) > 0.5
+
+
+def test_geometry_resolution_criterion():
+    ok = base.geometry_resolution(0.5, 1e-8, {"E_W": 0.0, "E_H": 1e-9}, "optimal")
+    assert ok["resolved"] and ok["note"] == ""
+    assert not base.geometry_resolution(1e-6, 1e-8, {"E_W": 0.0}, "optimal")["resolved"]  # eps/f = 1e-2
+    assert not base.geometry_resolution(0.5, 1e-8, {"E_W": 0.01}, "optimal")["resolved"]  # budget unused
+    assert not base.geometry_resolution(0.5, 1e-8, {"E_W": 0.0}, "optimal_inaccurate")["resolved"]
+    assert not base.geometry_resolution(0.0, 1e-8, {"E_W": 0.0}, "optimal")["resolved"]
+
+
+def test_geometry_resolution_flags_a_violated_budget():
+    assert not base.geometry_resolution(0.5, 1e-8, {"E_W": -0.01}, "optimal")["resolved"]
+    assert base.geometry_resolution(0.5, 1e-8, {"E_W": -1e-4}, "optimal")["resolved"]

@@ -114,8 +114,8 @@ def test_sweep_command(tmp_path, capsys):
     (["solve", "--EH", "-2"], "--EH must be a finite number > 0"),
     (["solve", "--method", "sdp", "--solver", "gurobi"], "unknown solver 'gurobi'.*installed: clarabel, scs"),
     (["solve", "--method", "sdp", "--solver", "mosek"], "mosek is not installed"),
-    (["sweep", "--KA", "12", "--out", "x"], "K_A must be an integer in"),
-    (["threshold", "--KA", "0"], "K_A must be an integer in"),
+    (["sweep", "--KA", "12", "--out", "x"], "--KA must be integers in"),
+    (["threshold", "--KA", "0"], "--KA must be an integer in"),
 ])
 def test_bad_input_exits_2_with_a_message(argv, match, capsys, monkeypatch, tmp_path):
     from lpm_verify.cli import main

@@ -30,10 +30,10 @@ def _classifier_summary(X_ww: np.ndarray, K_A: int, tol: float) -> dict[str, Any
 
 def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) -> dict[str, Any]:
     """The ``solve`` record of the penalized model (keys as for Eq. 7, plus the penalties)."""
-    from lpm_verify.commands.solve import _fractions
+    from lpm_verify.commands.solve import validate
     from lpm_verify.penalized import PenalizedLPM
-    pi, sizes, K_A = _fractions(args)
-    K = len(pi)
+    inst = validate(args, budgets=False)
+    pi, sizes, K_A, K = inst["pi"], inst["sizes"], inst["K_A"], inst["K"]
     require(args.method != "sdp", "--method", "symmetric, nuclear or nonconvex for the penalized model", args.method)
     require(args.digits is None or (args.method == "symmetric" and args.digits >= 15), "--digits",
             "an integer >= 15, with --method symmetric", args.digits)
@@ -46,8 +46,7 @@ def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) 
     if args.method == "symmetric":
         from lpm_verify.solvers.penalized_symmetric import (objective_value, penalized_profile, refine_mp,
                                                              solve_float, system)
-        from lpm_verify.solvers.symmetric.rebuild import blocks, rebuild_X
-        from lpm_verify.solvers.symmetric.profile import regime_name
+        from lpm_verify.solvers.symmetric import blocks, rebuild_X, regime_name
         prof = penalized_profile(pi.tolist())
         point = solve_float(prof, lambda_W, lambda_H)
         A, B, t, _, _ = system(prof, point.regime, point.info["pi"], lambda_W, lambda_H).unpack(point.x[None, :])
@@ -85,7 +84,7 @@ def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) 
 def thresholds_penalized(K: int, K_A: int, lambda_W: float, lambda_H: float, digits: int) -> dict[str, Any]:
     """The ``threshold --json`` report of the penalized model (same shape as Eq. 7's)."""
     from lpm_verify.penalized_regimes import find_penalized_thresholds, point_at
-    from lpm_verify.solvers.symmetric.profile import regime_name
+    from lpm_verify.solvers.symmetric import regime_name
     t0 = time.perf_counter()
     transitions = find_penalized_thresholds(K, K_A, lambda_W, lambda_H, digits=digits)
     ends = {f"R={R:g}": regime_name(point_at(K, K_A, R, lambda_W, lambda_H).regime) for R in (1.0, 1e8)}

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from lpm_verify.claims import RESULTS
+from lpm_verify.commands.args import check_output_dir
 from lpm_verify.errors import require
-from lpm_verify.report.build import ReportOptions, build_report
+from lpm_verify.sweep import MAX_GRID_POINTS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,16 +34,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-slow", action="store_true",
                         help="leave out the checks marked slow (by default the report runs them: about 15 s in all)")
     parser.add_argument("--sweep-points", type=int, default=40,
-                        help="log-spaced R values per LPM curve, thresholds and R = inf added (default 40)")
+                        help=f"log-spaced R values per LPM curve, 2..{MAX_GRID_POINTS}, thresholds and R = inf "
+                        "added (default 40)")
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every input checked before any work (the output folder must be writable)."""
+    require(args.jobs >= 1, "--jobs", "an integer >= 1", args.jobs)
+    require(2 <= args.sweep_points <= MAX_GRID_POINTS, "--sweep-points", f"an integer in [2, {MAX_GRID_POINTS}]",
+            args.sweep_points)
+    for name in args.only or []:
+        require(bool(name.strip()), "--only", f"a result ({RESULTS[0]!r}, ...) or a check-id prefix", name)
+    require(not Path(args.runs).is_file(), "--runs", "a folder (the experiments store)", args.runs)
+    require(args.data_root is None or Path(args.data_root).is_dir(), "--data-root", "an existing folder",
+            args.data_root)
+    check_output_dir(args.out, "--out")
 
 
 def run(args: argparse.Namespace) -> int:
-    require(args.jobs >= 1, "--jobs", "an integer >= 1", args.jobs)
-    require(args.sweep_points >= 2, "--sweep-points", "an integer >= 2", args.sweep_points)
+    validate(args)
+    from lpm_verify.report.build import ReportOptions, build_report  # matplotlib: imported only here
     options = ReportOptions(out=Path(args.out), fresh=args.fresh, jobs=args.jobs, train=not args.no_train,
                             runs=Path(args.runs), data_root=Path(args.data_root) if args.data_root else None,
                             only=args.only, include_slow=not args.skip_slow, sweep_points=args.sweep_points,
-                            progress=sys.stderr.isatty(),
+                            progress=sys.stderr.isatty(), log_lines=not sys.stderr.isatty(),
                             imagenet_checkpoint=Path(args.imagenet_checkpoint) if args.imagenet_checkpoint else None,
                             command="python -m lpm_verify report " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2
                             else "python -m lpm_verify report")

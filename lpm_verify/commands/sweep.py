@@ -12,8 +12,10 @@ import argparse
 import math
 from pathlib import Path
 
+from lpm_verify.commands.args import add_budget_arguments, check_budgets, check_output_dir
+from lpm_verify.commands.solve import MAX_K
 from lpm_verify.errors import require
-from lpm_verify.sweep import METHODS, log_grid, plot_sweep, sweep, write_sweep_csv
+from lpm_verify.sweep import MAX_GRID_POINTS, METHODS, log_grid, plot_sweep, sweep, write_sweep_csv
 
 
 def _int_list(text: str) -> list[int]:
@@ -24,22 +26,39 @@ def _int_list(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--K", type=int, default=10, help="number of classes (default 10)")
-    parser.add_argument("--KA", type=_int_list, default=[3, 5, 7], help="majority counts K_A, e.g. 3,5,7")
-    parser.add_argument("--EW", type=float, default=1.0, help="classifier budget E_W (default 1)")
-    parser.add_argument("--EH", type=float, default=5.0, help="feature budget E_H (default 5)")
-    parser.add_argument("--R", default="1:10000:41", help="log grid start:stop:num (default 1:10000:41), plus inf")
-    parser.add_argument("--method", choices=METHODS, default="symmetric", help="solver (default symmetric)")
+    instance = parser.add_argument_group("instance")
+    instance.add_argument("--K", type=int, default=10, help="number of classes, >= 2 (default 10)")
+    instance.add_argument("--KA", type=_int_list, default=[3, 5, 7], help="majority counts K_A, each 1..K-1, e.g. 3,5,7")
+    add_budget_arguments(instance)
+    instance.add_argument("--R", default="1:10000:41",
+                          help=f"log grid start:stop:num, finite 0 < start <= stop, num <= {MAX_GRID_POINTS} "
+                          "(default 1:10000:41); R = inf is added")
+    parser.add_argument("--method", choices=METHODS, default="symmetric",
+                        help="solver (default symmetric); K <= " + ", ".join(f"{MAX_K[m]} ({m})" for m in METHODS))
     parser.add_argument("--solver", default="clarabel", help="cvxpy solver for sdp/nuclear")
-    parser.add_argument("--out", required=True, help="output directory for sweep.csv and sweep.png")
+    parser.add_argument("--out", required=True, help="output folder for sweep.csv and sweep.png (created if needed)")
 
 
-def run(args: argparse.Namespace) -> int:
+def validate(args: argparse.Namespace) -> list[float]:
+    """Every input (all K_A, the grid, the budgets, the output folder) checked before any work;
+    returns the R values."""
+    require(args.K >= 2, "--K", "an integer >= 2", args.K)
+    require(args.K <= MAX_K[args.method], "--K", f"<= {MAX_K[args.method]} for --method {args.method} "
+            f"(see `solve --help`); use --method symmetric (K <= {MAX_K['symmetric']})", args.K)
     require(len(args.KA) >= 1, "--KA", "at least one integer", args.KA)
+    for K_A in args.KA:
+        require(0 < K_A < args.K, "--KA", f"integers in [1, K-1] = [1, {args.K - 1}]", K_A)
+    check_budgets(args.K, args.EW, args.EH)
     R_values = log_grid(args.R) + ([] if args.method == "nonconvex" else [math.inf])
     if args.method in ("sdp", "nuclear"):
         from lpm_verify.solvers.base import resolve_solver
         resolve_solver(args.solver)
+    check_output_dir(args.out, "--out")
+    return R_values
+
+
+def run(args: argparse.Namespace) -> int:
+    R_values = validate(args)
     rows = []
     for K_A in args.KA:
         rows += sweep(args.K, K_A, args.EW, args.EH, R_values, method=args.method, solver=args.solver,
@@ -49,8 +68,13 @@ def run(args: argparse.Namespace) -> int:
     plot_sweep(rows, str(out / "sweep.png"))
     total = sum(r["seconds"] for r in rows)
     print(f"{len(rows)} points ({args.method}) in {total:.2f} s -> {out / 'sweep.csv'}, {out / 'sweep.png'}")
+    unresolved = [r["R"] for r in rows if not r["geometry_resolved"]]
+    if unresolved:
+        print(f"geometry not resolved by {args.method} at {len(unresolved)} points (R = "
+              f"{', '.join(f'{R:.4g}' for R in unresolved)}): their cosines and regimes are not meaningful "
+              f"(column geometry_resolved); use --method symmetric")
     for K_A in args.KA:
-        sel = [r for r in rows if r["K_A"] == K_A]
+        sel = [r for r in rows if r["K_A"] == K_A and r["geometry_resolved"]]
         changes = [(a["R"], b["R"], b["regime"]) for a, b in zip(sel, sel[1:]) if a["regime"] != b["regime"]]
         text = "; ".join(f"{b} between R={lo:.4g} and {hi:.4g}" for lo, hi, b in changes) or "no regime change"
         print(f"K_A={K_A}: {text}")

@@ -12,18 +12,37 @@ import json
 import math
 import time
 
-from lpm_verify.commands import _energies, _penalized
+from lpm_verify.commands import _energies
+from lpm_verify.commands.args import add_budget_arguments, check_budgets
 from lpm_verify.errors import require
 
 
+#: ``--digits`` range of :func:`lpm_verify.regimes.find_thresholds` (2 s at 200 digits, K = 10).
+MIN_DIGITS, MAX_DIGITS = 15, 200
+#: Largest K (2.5 s at K = 10000, K_A = 5000; K = 1e11 ran out of memory).
+MAX_K = 10000
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--K", type=int, default=10, help="number of classes (default 10)")
-    parser.add_argument("--KA", type=int, default=5, help="number of majority classes K_A (default 5)")
-    parser.add_argument("--EW", type=float, default=1.0, help="classifier budget E_W (default 1)")
-    parser.add_argument("--EH", type=float, default=5.0, help="feature budget E_H (default 5)")
-    parser.add_argument("--digits", type=int, default=30, help="significant digits of each threshold (default 30)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    instance = parser.add_argument_group("instance")
+    instance.add_argument("--K", type=int, default=10, help=f"number of classes, 2..{MAX_K} (default 10)")
+    instance.add_argument("--KA", type=int, default=5, help="number of majority classes K_A, 1..K-1 (default 5)")
+    add_budget_arguments(instance)
+    parser.add_argument("--digits", type=int, default=30,
+                        help=f"significant digits of each threshold, {MIN_DIGITS}..{MAX_DIGITS} (default 30)")
     _energies.add_penalty_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def validate(args: argparse.Namespace, budgets: bool = True) -> None:
+    """Every input checked before any work, with the CLI's flag names (``budgets=False``: the
+    penalized model, which has no --EW/--EH)."""
+    require(2 <= args.K <= MAX_K, "--K", f"an integer in [2, {MAX_K}]", args.K)
+    require(0 < args.KA < args.K, "--KA", f"an integer in [1, K-1] = [1, {args.K - 1}]", args.KA)
+    if budgets:
+        check_budgets(args.K, args.EW, args.EH)
+    require(MIN_DIGITS <= args.digits <= MAX_DIGITS, "--digits", f"an integer in [{MIN_DIGITS}, {MAX_DIGITS}]",
+            args.digits)
 
 
 def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict:
@@ -43,10 +62,13 @@ def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    if (lambdas := _energies.penalties(args)) is not None:
+    if (lambdas := _energies.penalties(args)) is not None:  # --lambda-W/--lambda-H: the penalized model
+        from lpm_verify.commands import _penalized
+        validate(args, budgets=False)
         report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits)
         print(json.dumps(report, indent=2, default=str)) if args.json else _penalized.print_thresholds(report)
         return 0 if report["certified"] else 1
+    validate(args)
     report = thresholds_report(args.K, args.KA, args.EW, args.EH, args.digits)
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 
 from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error, load_all, run_checks
+from lpm_verify.commands.args import check_output_file
 from lpm_verify.errata import audit, load_errata, root_ids
 from lpm_verify.errors import LPMInputError
 from lpm_verify.io import write_json_atomic
@@ -34,7 +35,7 @@ def format_table(records: list[CheckRecord]) -> str:
     """Fixed-width table of records, one per line, with a verdict count at the end."""
     rows = [("result", "check", "method", "verdict", "error", "tolerance", "seconds")]
     for r in records:
-        rows.append((r.result, r.id.split("/", 1)[-1], r.method, r.verdict, fmt_error(r.error),
+        rows.append((r.result, r.id[len(r.result) + 1:], r.method, r.verdict, fmt_error(r.error),
                      f"{r.tolerance:.1e}", f"{r.seconds:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
@@ -58,23 +59,34 @@ def format_summary(records: list[CheckRecord]) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    from experiments.claims_data import experiment_inputs
-    with experiment_inputs(args.runs, args.imagenet_checkpoint):
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
+def validate(args: argparse.Namespace) -> None:
+    """Every input checked before any check runs (the --json path included)."""
+    if args.jobs < 1:
+        raise LPMInputError(f"--jobs must be an integer >= 1; got {args.jobs}")
+    for name in args.only or []:
+        if not name.strip():
+            raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check id; got {name!r}")
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     load_all()
     if args.only:
         known = set(RESULTS) | {c.id for c in REGISTRY.checks()}
         for name in args.only:
             if name not in known and not any(c.id.startswith(name) for c in REGISTRY.checks()):
                 raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check id; got {name!r}")
-    if args.jobs < 1:
-        raise LPMInputError(f"--jobs must be an integer >= 1; got {args.jobs}")
+
+
+def run(args: argparse.Namespace) -> int:
+    validate(args)
+    from experiments.claims_data import experiment_inputs  # the run store the experiment checks read
+    with experiment_inputs(args.runs, args.imagenet_checkpoint):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     checks = REGISTRY.checks(args.only, include_slow=args.slow)
-    records = run_checks(checks, jobs=args.jobs, progress=sys.stderr.isatty())
+    # a bar on a terminal, one line per finished result in a log (claims.run_checks)
+    records = run_checks(checks, jobs=args.jobs, progress=True)
     print(format_table(records))
     print()
     print(format_summary(records))

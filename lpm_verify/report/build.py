@@ -83,6 +83,7 @@ class ReportOptions:
     lpm_method: str = "symmetric"
     fig8_energies: tuple[tuple[float, float], ...] = FIG8_ENERGIES
     progress: bool = False
+    log_lines: bool = False                # progress as one line per finished step (stderr is a log)
     registry: Registry | None = None       # tests: a private registry instead of theorems/
     command: str = "python -m lpm_verify report"
     imagenet_checkpoint: Path | None = None  # Fig. 9's state dict (default: $LPM_VERIFY_IMAGENET_CHECKPOINT)
@@ -109,7 +110,7 @@ class _Timer:
 
 
 def _log(options: ReportOptions, text: str) -> None:
-    if options.progress:
+    if options.progress or options.log_lines:
         print(text, file=sys.stderr, flush=True)
 
 
@@ -174,7 +175,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     _log(options, "report: checks")
     t = _Timer()
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
-                             progress=options.progress, registry=options.registry)
+                             progress=options.progress or options.log_lines, registry=options.registry)
     records = gathered.records
     files.append(write_json_atomic(out / "data" / "checks.json",
                                    {"summary": summary_json(records, root_ids(load_errata())),
@@ -187,12 +188,14 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     t = _Timer()
     beyond = t.stop(beyond_section(records))
 
+    _log(options, f"report: checks done ({len(records)} records, {time.perf_counter() - start:.1f} s)")
     _log(options, "report: LPM sweeps and thresholds")
     t = _Timer()
     lpm_source = _LPMSource(cache, options)
     figs = lpm_source(fig3_configs() + fig8_configs(options.fig8_energies))
     lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits))
 
+    _log(options, f"report: LPM sweeps and thresholds done ({time.perf_counter() - start:.1f} s)")
     _log(options, "report: network experiments")
     t = _Timer()
     nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
@@ -208,6 +211,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     files.append(write_json_atomic(out / "data" / "runs.json",
                                    [{"config": jsonable(g.config), "seeds": g.seeds, "paths": g.paths,
                                      "metrics": jsonable(g.metrics)} for g in runs.groups]))
+    _log(options, f"report: network experiments done ({len(runs.groups)} run groups, "
+                  f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
     theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))  # issue 10

@@ -116,7 +116,7 @@ def _config_value(g: RunGroup, key: str) -> float:
 def _optimum_cos(K_A: int, R: float, lw: float, lh: float) -> float:
     from lpm_verify.penalized_regimes import point_at
     from lpm_verify.solvers.penalized_symmetric import reduced_summary
-    from lpm_verify.solvers.symmetric.profile import Profile
+    from lpm_verify.solvers.symmetric import Profile
     point = point_at(10, K_A, R, lw, lh)
     return reduced_summary(Profile.two_size(10, K_A, R, 1.0, 1.0), point, lw, lh)["cos_1"]
 

@@ -140,6 +140,56 @@ TIGHT: dict[str, float] = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas
 INTERIOR_POINT_NORM_ZERO_TOL = 1e-3
 
 
+#: Default stopping tolerances of the conic solvers (absolute and relative duality gap): the loss of a
+#: returned ``X`` is within ``abs + rel * |f|`` of the minimum and no closer.
+GAP_TOLERANCE: dict[str, tuple[float, float]] = {"clarabel": (1e-8, 1e-8), "mosek": (1e-8, 1e-8),
+                                                 "scs": (1e-4, 1e-4)}
+
+#: Relative accuracy a cosine or norm must have to be shown as a number (a cosine off by more than
+#: 1e-3 already reads as a different geometry in Fig. 3's terms).
+GEOMETRY_ACCURACY = 1e-3
+
+
+def geometry_resolution(objective: float, gap_tolerance: float, relative_slacks: dict[str, float],
+                        status: str) -> dict[str, Any]:
+    """Whether a conic solution determines the geometry of ``X`` (cosines, norms, regime) or only its loss.
+
+    An interior-point solver stops once the loss is within ``eps = gap_tolerance`` of the minimum.
+    Near the minimum the loss reacts to a change of the geometry of relative size ``delta`` by about
+    ``f * delta`` (the gradient ``G = pi (softmax - e_k)`` of Eq. 15 is itself of the size of the
+    loss ``f`` when ``f`` is small), so the solver fixes the geometry only to ``delta ~ eps / f``.
+    We show the geometry iff ``eps / f <= GEOMETRY_ACCURACY``, and iff every budget is used up to
+    that accuracy: Eq. 15's minimum uses both budgets (scaling ``X`` up lowers every positive loss),
+    so a slack larger than ``GEOMETRY_ACCURACY`` times the budget means the solver stopped where the
+    loss no longer responds at its accuracy (issue 11: an SDP solution with E_W slack 113 of 1e4), and
+    a violation that large (the feasibility tolerance is absolute: tiny budgets) is as bad.
+    Also unresolved when the status is not ``optimal``.  Returns ``{"resolved", "note",
+    "loss_resolution"}`` with ``loss_resolution = eps / f``.
+    """
+    ratio = gap_tolerance / objective if objective > 0 else math.inf
+    reasons = []
+    if status not in STATUS_OPTIMAL:
+        reasons.append(f"status {status!r}")
+    if not ratio <= GEOMETRY_ACCURACY:
+        reasons.append(f"the optimal loss {objective:.3g} is within {1 / GEOMETRY_ACCURACY:.0f}x of the "
+                       f"solver's gap tolerance {gap_tolerance:.1g}")
+    for name, rel in relative_slacks.items():
+        if not abs(rel) <= GEOMETRY_ACCURACY:
+            reasons.append(f"{name} budget {'left' if rel > 0 else 'exceeded by'} {abs(rel):.3g} (relative), "
+                           f"while the minimum uses exactly all of it")
+    note = "" if not reasons else ("geometry not resolved at this accuracy (" + "; ".join(reasons) +
+                                   "): cosines, norms and regime are not meaningful; use --method symmetric")
+    return {"resolved": not reasons, "note": note, "loss_resolution": ratio}
+
+
+def conic_gap_tolerance(solver: str, objective: float, solver_options: dict[str, Any]) -> float:
+    """``abs + rel * |f|`` from ``solver_options`` (Clarabel's names) or the solver's defaults."""
+    abs_tol, rel_tol = GAP_TOLERANCE.get(solver, GAP_TOLERANCE["clarabel"])
+    abs_tol = float(solver_options.get("tol_gap_abs", solver_options.get("eps_abs", abs_tol)))
+    rel_tol = float(solver_options.get("tol_gap_rel", solver_options.get("eps_rel", rel_tol)))
+    return abs_tol + rel_tol * abs(objective)
+
+
 def solve_conic(problem: Any, solver: ConicSolver, what: str, **solver_options: Any) -> float:
     """Solve the cvxpy ``problem`` with ``solver`` (from :func:`resolve_solver`) and check its status
     (:func:`check_status`; ``what`` names the program in messages).  Returns the solve's seconds."""
@@ -192,7 +242,9 @@ def group_stats(Gw: np.ndarray, idx: Sequence[int], zero_tol: float = 1e-9) -> t
     The cosine is NaN for fewer than two classes (e.g. ``K_B = 1``) or when one of them is zero
     (norm below ``zero_tol`` times the largest classifier norm): the average cosine is undefined.
     """
-    idx = np.asarray(idx)
+    idx = np.asarray(idx, dtype=int)
+    if len(idx) == 0:
+        return math.nan, math.nan
     norms = np.sqrt(np.clip(np.diag(Gw), 0.0, None))
     avg_norm = float(norms[idx].mean())
     if len(idx) < 2 or np.min(norms[idx]) <= zero_tol * max(float(norms.max()), 1e-300):
@@ -203,18 +255,29 @@ def group_stats(Gw: np.ndarray, idx: Sequence[int], zero_tol: float = 1e-9) -> t
 
 
 def summarize(solution: LPMSolution, K_A: int) -> dict[str, Any]:
-    """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` classes).
+    """Cosines and norms of the classifiers of a two-size solution (majority = first ``K_A`` classes);
+    see :func:`summarize_groups`."""
+    K = classifier_gram(solution).shape[0]
+    return summarize_groups(solution, range(K_A), range(K_A, K))
+
+
+def summarize_groups(solution: LPMSolution, majority: Sequence[int], minority: Sequence[int]) -> dict[str, Any]:
+    """Cosines and norms of the classifiers in the classes ``majority`` and ``minority``, and of all.
 
     ``cos_*`` is the average pairwise cosine (Fig. 3), NaN where undefined (see :func:`group_stats`;
     ``detail["norm_zero_tol"]`` is the solver's resolution of a classifier norm, default 1e-9);
-    ``norm_*`` the average classifier norm.
+    ``norm_*`` the average classifier norm (NaN for an empty group).  ``geometry_resolved`` is False
+    when the solver did not determine the geometry (``detail["geometry"]``, see
+    :func:`geometry_resolution`); the numbers are then not meaningful.
     """
     Gw = classifier_gram(solution)  # (K, K)
     K = Gw.shape[0]
     tol = solution.detail.get("norm_zero_tol", 1e-9)
     cos_all, _ = group_stats(Gw, range(K), tol)
-    cos_A, norm_A = group_stats(Gw, range(K_A), tol)
-    cos_B, norm_B = group_stats(Gw, range(K_A, K), tol)
+    cos_A, norm_A = group_stats(Gw, majority, tol)
+    cos_B, norm_B = group_stats(Gw, minority, tol)
+    geometry = solution.detail.get("geometry", {"resolved": True, "note": ""})
     return {"cos_all": cos_all, "cos_majority": cos_A, "cos_minority": cos_B, "norm_majority": norm_A,
             "norm_minority": norm_B, "regime": solution.detail.get("regime", "unknown"),
-            "objective": float(solution.objective)}
+            "objective": float(solution.objective), "geometry_resolved": bool(geometry["resolved"]),
+            "geometry_note": geometry["note"]}

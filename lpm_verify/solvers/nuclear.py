@@ -20,7 +20,8 @@ import numpy as np
 from lpm_verify.errors import require
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
-from lpm_verify.solvers.base import INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, resolve_solver, solve_conic
+from lpm_verify.solvers.base import (INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, conic_gap_tolerance,
+                                    geometry_resolution, resolve_solver, solve_conic)
 from lpm_verify.solvers.sdp import _weights
 
 
@@ -55,9 +56,13 @@ def solve_nuclear(problem: LPMProblem | Sequence[float], *, E_W: float | None = 
     detail: dict[str, Any] = {"Z": Zv, "nuclear_norm": float(np.linalg.svd(Zv, compute_uv=False).sum()),
                               "budget": budget, "fractions": pi.tolist(), "solver_objective": float(prob.value),
                               "norm_zero_tol": INTERIOR_POINT_NORM_ZERO_TOL}
+    objective = eq91_objective(Zv, pi)
+    detail["geometry"] = geometry_resolution(
+        objective, conic_gap_tolerance(spec.name, objective, solver_options),
+        {"nuclear-norm": (budget - detail["nuclear_norm"]) / budget}, prob.status)
     if note:
         detail["solver_note"] = note
-    return LPMSolution(method="nuclear", solver=spec.name, status=prob.status, objective=eq91_objective(Zv, pi),
+    return LPMSolution(method="nuclear", solver=spec.name, status=prob.status, objective=objective,
                        X=F @ F.T, W=W, Hbar=Hbar, seconds=seconds, detail=detail)
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from lpm_verify.errors import require
 from lpm_verify.geometry import partial_orthogonal
 from lpm_verify.problem import LPMProblem
-from lpm_verify.solvers.base import INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, resolve_solver, solve_conic
+from lpm_verify.solvers.base import (INTERIOR_POINT_NORM_ZERO_TOL, LPMSolution, conic_gap_tolerance,
+                                    geometry_resolution, resolve_solver, solve_conic)
 
 
 def _weights(problem: LPMProblem | Sequence[float], E_W: float | None, E_H: float | None
@@ -113,11 +114,16 @@ def solve_sdp(problem: LPMProblem | Sequence[float], *, E_W: float | None = None
                                         "E_W": float(constraints[1].dual_value)},
                               "solver_objective": float(prob.value),
                               "norm_zero_tol": INTERIOR_POINT_NORM_ZERO_TOL}
+    objective = eq15_objective(Xv, pi)
+    slacks = detail["slacks"]
+    detail["geometry"] = geometry_resolution(
+        objective, conic_gap_tolerance(spec.name, objective, solver_options),
+        {"E_W": slacks["E_W"] / E_W_, "E_H": slacks["E_H"] / E_H_}, prob.status)
     if note:
         detail["solver_note"] = note
     if isinstance(problem, LPMProblem) and problem.p is not None and problem.p >= 2 * K:
         detail["eq7"] = lemma1_evaluate(problem, Xv)
-    return LPMSolution(method="sdp", solver=spec.name, status=prob.status, objective=eq15_objective(Xv, pi),
+    return LPMSolution(method="sdp", solver=spec.name, status=prob.status, objective=objective,
                        X=Xv, W=W, Hbar=Hbar, seconds=seconds, detail=detail)
 
 

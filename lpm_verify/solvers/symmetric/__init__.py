@@ -22,22 +22,23 @@ and the optimal ``X`` is recovered as ``X_M = [[a A A^T, A B^T], [B A^T, B B^T /
 ``S_g = s_g [[a, 1], [1, 1/a]]`` with ``Z_M = A B^T`` balanced (``A^T A = B^T B``) and
 ``a = sqrt(E_H / E_W)``, which saturates both budgets.
 
-Modules (one job each): :mod:`.profile` (class groups, regimes), :mod:`.arith` (float64 / mpmath
-arithmetic), :mod:`.kkt` (the reduced KKT system of a regime, its Jacobian, Newton),
-:mod:`.certificate` (margins, dual blocks, certificate), :mod:`.rebuild` (the full ``X`` from the
-reduced variables), :mod:`.switching` (one warm-started solve with regime switching),
-:mod:`.fallback` (cvxpy on the reduced program), :mod:`.continuation` (homotopy from the balanced
-closed form, mpmath refinement), :mod:`.solution` (:func:`solve_symmetric`, summaries).
+Modules: :mod:`.profile` (class groups, regimes and their names), :mod:`.kkt` (the reduced KKT system
+of a regime, its Jacobian, Newton, the float64 / mpmath arithmetic they share, and the full ``X`` rebuilt
+from the reduced variables), :mod:`.certificate` (margins, dual blocks, certificate),
+:mod:`.continuation` (one warm-started solve with regime switching, cvxpy on the reduced program as a
+last resort, the homotopy from the balanced closed form, mpmath refinement), :mod:`.solution`
+(:func:`solve_symmetric`, summaries).
 """
-from lpm_verify.solvers.symmetric.arith import log1p
 from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok, margins, quick_certificate
-from lpm_verify.solvers.symmetric.continuation import balanced_point, refine_mp, solve_float
-from lpm_verify.solvers.symmetric.kkt import System
+from lpm_verify.solvers.symmetric.continuation import (FLOAT_TOL, Point, balanced_point, bisect_step, convert,
+                                                       fallback, gauge_fix, refine_mp, solve_float, step,
+                                                       try_regime)
+from lpm_verify.solvers.symmetric.kkt import System, blocks, equilibrate, jacobian, log1p, newton, rebuild_X
 from lpm_verify.solvers.symmetric.profile import GROUP_NAMES, Profile, Regime, parse_regime, regime_name
-from lpm_verify.solvers.symmetric.rebuild import rebuild_X
 from lpm_verify.solvers.symmetric.solution import solution_from_point, solve_symmetric, summary_from_point
-from lpm_verify.solvers.symmetric.switching import FLOAT_TOL, Point
 
-__all__ = ["FLOAT_TOL", "GROUP_NAMES", "Point", "Profile", "Regime", "System", "balanced_point", "certificate",
-           "certificate_ok", "log1p", "margins", "parse_regime", "quick_certificate", "rebuild_X", "refine_mp",
-           "regime_name", "solution_from_point", "solve_float", "solve_symmetric", "summary_from_point"]
+__all__ = ["FLOAT_TOL", "GROUP_NAMES", "Point", "Profile", "Regime", "System", "balanced_point", "bisect_step",
+           "blocks", "certificate", "certificate_ok", "convert", "equilibrate", "fallback", "gauge_fix", "jacobian",
+           "log1p", "margins", "newton", "parse_regime", "quick_certificate", "rebuild_X", "refine_mp",
+           "regime_name", "solution_from_point", "solve_float", "solve_symmetric", "step", "summary_from_point",
+           "try_regime"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from lpm_verify.solvers.symmetric.kkt import System, complement_gram
 from lpm_verify.solvers.symmetric.profile import GROUP_NAMES
-from lpm_verify.solvers.symmetric.rebuild import blocks
+from lpm_verify.solvers.symmetric.kkt import blocks
 
 
 def _singular_values(M: np.ndarray) -> list[Any]:

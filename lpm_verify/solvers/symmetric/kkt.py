@@ -1,4 +1,7 @@
-"""The reduced KKT system of Eq. 15 in one regime, its Jacobian, and Newton (float64 or mpmath).
+"""The reduced KKT system of Eq. 15 in one regime, its Jacobian and Newton (float64 or mpmath), the
+arithmetic they share, and the full ``X`` rebuilt from the reduced variables.
+
+The reduced KKT system of Eq. 15 in one regime, its Jacobian, and Newton (float64 or mpmath).
 
 In the symmetry-reduced variables Eq. 15 is the nuclear-norm program (Eq. 91 on the invariant
 subspace; see :mod:`lpm_verify.solvers.symmetric`) ::
@@ -13,22 +16,112 @@ the rotation gauge) and the KKT conditions are the square(-plus-gauge) system ::
 
 with ``G_M = df/dZ_M``.  Newton's Jacobian is taken by the complex-step derivative (exact to
 rounding at any precision).
+
+Arithmetic: Arithmetic of the symmetry-reduced solver of Eq. 15 that works alike on float64 / complex128
+arrays and on numpy object arrays of mpmath numbers (batched inverse and determinant, ``log1p``,
+the imaginary part used by the complex-step derivative of the KKT residual).
+
+Rebuild: The full invariant ``X`` of Eq. 15 from the reduced variables.
+
+With ``Z_M = A B^T`` balanced (``A^T A = B^T B``) and ``a = sqrt(E_H / E_W)`` the blocks are
+``X_M = [[a A A^T, A B^T], [B A^T, B B^T / a]]`` and ``S_g = s_g [[a, 1], [1, 1/a]]``, which
+saturate both budgets; ``X  # (2K, 2K)`` is ``X_M`` on the normalized group indicators plus
+``S_g`` on each group's contrasts.
 """
 from __future__ import annotations
 
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import mpmath
 import numpy as np
 
 from lpm_verify import backend as bk
-from lpm_verify.solvers.symmetric.arith import det_batched, inv_batched, mp_im
 from lpm_verify.solvers.symmetric.profile import Profile, Regime
 
+# -- arithmetic alike on float64 / complex128 arrays and object arrays of mpmath numbers --------------------------
+mp_im = np.frompyfunc(mpmath.im, 1, 1)  # imaginary part of an mpc array (complex-step derivative)
+_mp_log1p = np.frompyfunc(mpmath.log1p, 1, 1)
 
+
+def log1p(x: np.ndarray) -> np.ndarray:
+    """``log(1 + x)`` elementwise, float64 or mpmath (accurate for tiny x, i.e. tiny losses)."""
+    return _mp_log1p(x) if x.dtype == object else np.log1p(x)
+
+
+def inv_batched(M: np.ndarray) -> np.ndarray:
+    """Inverse of each ``(r, r)`` matrix of a batch ``(b, r, r)``."""
+    if M.dtype != object:
+        return np.linalg.inv(M)
+    out = np.empty_like(M)
+    for i in range(M.shape[0]):
+        out[i] = np.array(mpmath.inverse(mpmath.matrix(M[i].tolist())).tolist(), dtype=object)
+    return out
+
+
+def _det_obj(M: np.ndarray) -> Any:
+    """Determinant by Gaussian elimination with partial pivoting and no singularity cut-off.
+
+    (``mpmath.det`` returns exactly 0 for a nearly singular matrix, which would hide the small
+    values and the complex-step derivatives of the regime-boundary equation.)
+    """
+    M = M.copy()
+    n = M.shape[0]
+    det: Any = 1
+    for j in range(n):
+        p = max(range(j, n), key=lambda i: abs(M[i, j]))
+        if M[p, j] == 0:
+            return M[p, j]
+        if p != j:
+            M[[j, p]] = M[[p, j]]
+            det = -det
+        det = det * M[j, j]
+        M[j + 1:, j:] = M[j + 1:, j:] - np.outer(M[j + 1:, j] / M[j, j], M[j, j:])
+    return det
+
+
+def det_batched(M: np.ndarray) -> np.ndarray:
+    if M.dtype != object:
+        return np.linalg.det(M)
+    return np.array([_det_obj(M[i]) for i in range(M.shape[0])], dtype=object)
+
+
+# -- the full invariant X from the reduced variables -----------------------------------------------------------------
+def blocks(prof: Profile, A: np.ndarray, B: np.ndarray, s: np.ndarray, a: Any) -> tuple[np.ndarray, list]:
+    """``X_M  # (2G, 2G)`` and the ``S_g  # (2, 2)`` blocks of the balanced factorization."""
+    G = A.shape[0]
+    XM = np.zeros((2 * G, 2 * G), dtype=object if A.dtype == object else float)
+    XM[:G, :G], XM[:G, G:] = a * (A @ A.T), A @ B.T
+    XM[G:, :G], XM[G:, G:] = B @ A.T, (B @ B.T) / a
+    Sg = [np.array([[a * s[g], s[g]], [s[g], s[g] / a]], dtype=XM.dtype) for g in range(prof.G)]
+    return XM, Sg
+
+
+def rebuild_X(prof: Profile, XM: np.ndarray, Sg: Sequence[np.ndarray]) -> np.ndarray:
+    """Full invariant ``X  # (2K, 2K)`` from the mean block and the contrast blocks (class order kept)."""
+    K, G = prof.K, prof.G
+    mp = XM.dtype == object
+    sqrt = mpmath.sqrt if mp else math.sqrt
+    U = np.zeros((K, G), dtype=XM.dtype)
+    for k, g in enumerate(prof.class_groups):
+        U[k, g] = 1 / sqrt(mpmath.mpf(prof.counts[g]) if mp else prof.counts[g])
+    X = np.zeros((2 * K, 2 * K), dtype=XM.dtype)
+    for i in range(2):
+        for j in range(2):
+            X[i * K:(i + 1) * K, j * K:(j + 1) * K] = U @ XM[i * G:(i + 1) * G, j * G:(j + 1) * G] @ U.T
+    for g in range(G):
+        idx = np.array([k for k in range(K) if prof.class_groups[k] == g])
+        c = mpmath.mpf(prof.counts[g]) if mp else float(prof.counts[g])
+        P = np.eye(len(idx)) - np.full((len(idx), len(idx)), 1 / c, dtype=XM.dtype)  # contrast projector
+        for i in range(2):
+            for j in range(2):
+                X[np.ix_(i * K + idx, j * K + idx)] += Sg[g][i, j] * P
+    return X
+
+
+# -- the reduced KKT system of one regime ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class System:
     """A regime's KKT system; with ``event`` it is augmented by one unknown ``tau = log R`` (two-size
@@ -81,7 +174,7 @@ class System:
         return np.concatenate([F[:self.n_grad] / mu, F[self.n_grad:]])
 
     def pack(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: Any, tau: Any = None) -> np.ndarray:
-        G, r = self.G, self.regime.rank
+        r = self.regime.rank
         parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], np.array([mu])]
         if self.event is not None:
             parts.append(np.array([tau]))

@@ -16,13 +16,10 @@ from lpm_verify.errors import SolverError, require
 from lpm_verify.problem import LPMProblem
 from lpm_verify.solvers.base import LPMSolution
 from lpm_verify.solvers.sdp import lemma1_factors
-from lpm_verify.solvers.symmetric.arith import log1p
 from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok
-from lpm_verify.solvers.symmetric.continuation import refine_mp, solve_float
-from lpm_verify.solvers.symmetric.kkt import System
+from lpm_verify.solvers.symmetric.continuation import Point, refine_mp, solve_float
+from lpm_verify.solvers.symmetric.kkt import System, blocks, log1p, rebuild_X
 from lpm_verify.solvers.symmetric.profile import GROUP_NAMES, Profile, Regime, regime_name
-from lpm_verify.solvers.symmetric.rebuild import blocks, rebuild_X
-from lpm_verify.solvers.symmetric.switching import Point
 
 
 def _group_cosines(prof: Profile, B: np.ndarray, s: np.ndarray, a: Any, X: np.ndarray) -> dict[str, Any]:
