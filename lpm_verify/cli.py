@@ -18,6 +18,7 @@ import re
 import sys
 from typing import NoReturn, Sequence
 
+from lpm_verify.commands.args import missing_dependency_message
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverError, SolverNotInstalledError
 
 COMMANDS: dict[str, str] = {
@@ -28,15 +29,6 @@ COMMANDS: dict[str, str] = {
     "threshold": "every regime change in R, to the requested digits",
     "train": "train the paper's networks on imbalanced FashionMNIST / CIFAR10 (needs torch)",
     "status": "finished / running / failed / pending runs of a (shared) run store",
-}
-
-#: How to get an optional dependency that a subcommand imports (named in the one-line error).
-INSTALL_HINTS: dict[str, str] = {
-    "torch": "pip install torch==2.13.0 (or any torch >= 2.4), then pip install -e '.[experiments]'",
-    "torchvision": "pip install -e '.[torchvision]'",
-    "matplotlib": "pip install matplotlib",
-    "cvxpy": "pip install cvxpy clarabel",
-    "submitit": "pip install -e '.[cluster]'",
 }
 
 _BAD_INPUT = (LPMInputError, DataNotFoundError, SolverNotInstalledError)
@@ -76,10 +68,7 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
 
 
 def _missing_dependency(exc: ImportError, command: str) -> _MissingDependency:
-    name = (exc.name or "").split(".")[0] or str(exc)
-    hint = INSTALL_HINTS.get(name, f"pip install {name}")
-    return _MissingDependency(f"`{command}` needs the Python package {name!r}, which cannot be imported here; "
-                              f"install it with: {hint}")
+    return _MissingDependency(missing_dependency_message((exc.name or "").split(".")[0] or str(exc), command))
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

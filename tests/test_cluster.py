@@ -363,7 +363,7 @@ def test_status_and_train_import_no_torch(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "train needs torch" in lines[0] and "pip install" in lines[0]
+    assert len(lines) == 1 and "`train` needs the Python package 'torch'" in lines[0] and "pip install" in lines[0]
 
 
 def test_dry_run_estimates_device_hours(tmp_path, capsys):

@@ -104,3 +104,19 @@ def check_output_file(path: str, flag: str) -> Path:
         raise LPMInputError(f"{flag} must be a file path; {path!r} is a folder")
     _probe_dir(_existing_ancestor(p.parent, flag), flag, p)
     return p
+
+
+#: How to get an optional dependency that a subcommand imports (named in its one-line error).
+INSTALL_HINTS: dict[str, str] = {
+    "torch": "pip install torch==2.13.0 (or any torch >= 2.4), then pip install -e '.[experiments]'",
+    "torchvision": "pip install -e '.[torchvision]'",
+    "matplotlib": "pip install matplotlib",
+    "cvxpy": "pip install cvxpy clarabel",
+    "submitit": "pip install -e '.[cluster]'",
+}
+
+
+def missing_dependency_message(name: str, command: str) -> str:
+    """One line: subcommand ``command`` needs package ``name``, and how to install it."""
+    hint = INSTALL_HINTS.get(name, f"pip install {name}")
+    return f"`{command}` needs the Python package {name!r}, which cannot be imported here; install it with: {hint}"

@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from lpm_verify.commands.args import missing_dependency_message
 from lpm_verify.errors import LPMInputError
 
-TORCH_HOW = ("pip install 'lpm-verify[experiments]' "
-             "(CPU wheels: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
 PRESET_NAMES = "cpu-smoke, cpu-report, paper (experiments/presets.py)"
 
 
@@ -149,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import torch  # noqa: F401  (checked here so that a missing torch is one line, not a traceback)
     except ImportError:
-        raise LPMInputError(f"train needs torch, which is not installed: {TORCH_HOW}") from None
+        raise LPMInputError(missing_dependency_message("torch", "train")) from None
     from experiments.presets import PRESETS
     if args.preset not in PRESETS:
         raise LPMInputError(f"--preset must be one of {sorted(PRESETS)}; got {args.preset!r}")
