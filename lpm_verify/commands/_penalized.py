@@ -28,11 +28,11 @@ def _classifier_summary(X_ww: np.ndarray, K_A: int, tol: float) -> dict[str, Any
     return {k: stats[k] for k in ("cos_all", "cos_majority", "cos_minority", "norm_majority", "norm_minority")}
 
 
-def solve_penalized(args: argparse.Namespace, lambda_W: float, lambda_H: float) -> dict[str, Any]:
-    """The ``solve`` record of the penalized model (keys as for Eq. 7, plus the penalties)."""
-    from lpm_verify.commands.solve import validate
+def solve_penalized(args: argparse.Namespace, inst: dict[str, Any], lambda_W: float, lambda_H: float
+                    ) -> dict[str, Any]:
+    """The ``solve`` record of the penalized model (keys as for Eq. 7, plus the penalties) for the
+    validated instance ``inst`` (:func:`lpm_verify.commands.solve.validate`)."""
     from lpm_verify.penalized import PenalizedLPM
-    inst = validate(args, budgets=False)
     pi, sizes, K_A, K = inst["pi"], inst["sizes"], inst["K_A"], inst["K"]
     require(args.method != "sdp", "--method", "symmetric, nuclear or nonconvex for the penalized model", args.method)
     require(args.digits is None or (args.method == "symmetric" and args.digits >= 15), "--digits",
