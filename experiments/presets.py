@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -186,11 +187,17 @@ def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None
     record_submission(out, name, [run_dir(out, c.to_dict()) for c in configs])
     job = RunJob(str(out), None if data_root is None else str(data_root), resume, preset.lpm, preset.threads,
                  progress=progress and workers == 1 and executor == "pool")
-    bar = tqdm(total=len(configs), desc=f"preset {name} ({workers} {'worker' if workers == 1 else 'workers'})",
-               disable=not progress, dynamic_ncols=True)
+    desc = f"preset {name} ({workers} {'worker' if workers == 1 else 'workers'})"
+    log_lines = progress and not sys.stderr.isatty()  # a log file gets one line per run, not a bar
+    bar = tqdm(total=len(configs), desc=desc, disable=not progress or log_lines, dynamic_ncols=True)
+    finished = [0]
 
     def done(outcome: JobOutcome) -> None:
         bar.update(1)
+        finished[0] += 1
+        if log_lines:
+            print(f"{desc}: {finished[0]}/{len(configs)} runs done ({outcome.status}: {Path(outcome.path).name})",
+                  file=sys.stderr, flush=True)
         if on_done is not None:
             on_done(outcome)
     if executor == "pool":

@@ -350,3 +350,12 @@ def test_train_R_nan_names_the_value(capsys):
     from lpm_verify.cli import main
     assert main(["train", "--preset", "cpu-smoke", "--R", "nan"]) == 2  # one line, no usage dump
     assert "--R: 'nan' is not a valid value" in capsys.readouterr().err  # was "expected a comma-separated list"
+
+
+def test_train_into_a_log_prints_one_line_per_finished_run(tmp_path, capsys):
+    """stderr is not a terminal here (captured): no progress bar, one line per run (issue 9 item 9)."""
+    from lpm_verify.cli import main
+    assert main(["train", "--preset", "cpu-smoke", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "runs done" in ln]
+    assert [ln.split(": ")[1].split(" ")[0] for ln in lines] == ["1/2", "2/2"]
+    assert not any("\r" in ln for ln in lines)

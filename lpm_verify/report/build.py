@@ -171,7 +171,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
 
     # The store first: an empty one is trained before the experiment checks read it.
     _log(options, "report: experiments store")
-    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root, progress=options.progress)
+    runs = gather_runs(options.runs, train=options.train, data_root=options.data_root,
+                       progress=options.progress or options.log_lines)
     _log(options, "report: checks")
     t = _Timer()
     gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
