@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lpm_verify.report import figures
-from lpm_verify.report.document import Figure, Heading, Section, note, para, rich, table
+from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
 from lpm_verify.report.networks import RunGroup, RunsGathered
 
 REPORT_PRESET = "cpu-report"
@@ -59,8 +59,8 @@ def group_predictions(groups: list[RunGroup], norms: Callable[[str], dict[str, f
     from experiments.predictions import log10_ratio, observed_collapse, predictions
     families: dict[tuple, list[RunGroup]] = {}
     for g in groups:
-        if g.config.get("preset") != REPORT_PRESET or g.oversample != 1:
-            continue
+        if g.config.get("preset") != REPORT_PRESET or g.oversample != 1 or int(g.config["K_A"]) < 2:
+            continue  # (K_A = 1: the Fig. 7 two-class runs, which have no minority group to collapse)
         families.setdefault((int(g.config["K_A"]), float(g.config["wd"])), []).append(g)
     rows = []
     for (K_A, wd), fam in sorted(families.items()):
@@ -253,7 +253,8 @@ def theory_gap_section(runs: RunsGathered, runs_root: str, out: Path,
         sec.add(para(f"Predicted collapse point R_c = {_fmt_R(c1['predicted'])} (exact); with features >= 0 "
                      f"{_obs(c1['nonneg_observed'])} (cos >= 0.9); observed in the networks {_obs(c1['observed'])}."))
     else:
-        sec.add(note(f"No {CONTROL1_PRESET} runs: `python -m lpm_verify train --preset {CONTROL1_PRESET}`."))
+        sec.add(note(f"No {CONTROL1_PRESET} runs in the store; train them with ",
+                     Code(f"python -m lpm_verify train --preset {CONTROL1_PRESET} --out {runs_root}"), "."))
 
     c2 = control2(Path(runs_root) / FREE_FEATURES_FILE, runs.groups)
     sec.add(Heading("Control 2: free features trained like the networks (dynamics)"))
@@ -277,7 +278,8 @@ def theory_gap_section(runs: RunsGathered, runs_root: str, out: Path,
                         _fmt_R(f["first_optimum_collapse"]), f"{f['train_acc']:.3f}", str(f["runs"]),
                         f"{f['seconds']:.0f}"] for f in fams]))
     else:
-        sec.add(note("No free-features results: `python -m experiments.free_features --out runs/controls`."))
+        sec.add(note("No free-features results in the store; compute them with ",
+                     Code(f"python -m experiments.free_features --out {Path(runs_root) / 'controls'}"), "."))
     sec.add(Heading("Conclusion"))
     for text in conclusions(rows, c1, c2):
         sec.add(para(text))
