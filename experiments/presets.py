@@ -185,10 +185,10 @@ def run_preset(name: str, out: str | Path = "runs", data_root: str | Path | None
     for d in {c.dataset for c in configs}:  # fail fast, in this process, if a dataset is missing
         load_data(d, None if data_root is None else str(data_root))
     record_submission(out, name, [run_dir(out, c.to_dict()) for c in configs])
-    job = RunJob(str(out), None if data_root is None else str(data_root), resume, preset.lpm, preset.threads,
-                 progress=progress and workers == 1 and executor == "pool")
-    desc = f"preset {name} ({workers} {'worker' if workers == 1 else 'workers'})"
     log_lines = progress and not sys.stderr.isatty()  # a log file gets one line per run, not a bar
+    job = RunJob(str(out), None if data_root is None else str(data_root), resume, preset.lpm, preset.threads,
+                 progress=progress and not log_lines and workers == 1 and executor == "pool")
+    desc = f"preset {name} ({workers} {'worker' if workers == 1 else 'workers'})"
     bar = tqdm(total=len(configs), desc=desc, disable=not progress or log_lines, dynamic_ncols=True)
     finished = [0]
 
