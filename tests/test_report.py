@@ -399,11 +399,16 @@ def test_an_empty_store_trains_the_report_preset_or_says_how_to_get_the_data(tmp
 
     def trains(name, out, data_root=None, **kw):
         calls.append((name, data_root))
-        write_run(Path(out), K_A=3, R=10)
+        if name == "cpu-report":
+            write_run(Path(out), K_A=3, R=10)
     monkeypatch.setattr(presets, "run_preset", trains)
+    import experiments.free_features as free_features
+    monkeypatch.setattr(free_features, "run_grid", lambda configs, out, progress=True: calls.append(("free", str(out))))
     got = gather_runs(tmp_path / "runs", train=True, data_root=tmp_path / "data")
-    assert got.trained and got.runs == 1 and calls == [("cpu-report", str(tmp_path / "data"))]
-    assert gather_runs(tmp_path / "runs", train=True).runs == 1 and len(calls) == 1  # a full store trains nothing
+    assert got.trained and got.runs == 1
+    assert calls == [("cpu-report", str(tmp_path / "data")), ("cpu-control-penalized", str(tmp_path / "data")),
+                     ("free", str(tmp_path / "runs" / "controls"))]  # the report preset and both controls
+    assert gather_runs(tmp_path / "runs", train=True).runs == 1 and len(calls) == 3  # a full store trains nothing
 
     def no_data(name, out, data_root=None, **kw):
         raise DataNotFoundError("train-images-idx3-ubyte not found")

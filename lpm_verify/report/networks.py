@@ -15,6 +15,11 @@ from lpm_verify.errors import DataNotFoundError
 
 #: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
 REPORT_PRESET = "cpu-report"
+#: The two controls of "Why theory and practice differ", trained with it (about 3 minutes on 2 cores):
+#: networks with the penalized model's explicit penalties, and free features trained by SGD
+#: (:mod:`experiments.free_features`, written to ``<runs>/controls/``).
+CONTROL1_PRESET = "cpu-control-penalized"
+FREE_FEATURES_DIR = "controls"
 #: How to get the data when it is missing (Debian package shipping the IDX files).
 DATA_HINT = "apt-get install dataset-fashion-mnist"
 #: A group of runs that differ only in their seed (one class for the report and the experiment checks).
@@ -32,19 +37,23 @@ class RunsGathered:
 
 def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None,
                 progress: bool = False) -> RunsGathered:
-    """Runs in the store at ``runs_root``; trains :data:`REPORT_PRESET` first when it is empty and ``train``."""
+    """Runs in the store at ``runs_root``; when it is empty and ``train``, first trains :data:`REPORT_PRESET`
+    and the two controls (:data:`CONTROL1_PRESET`, free features into ``<runs_root>/controls``)."""
     out = RunsGathered()
     runs, out.skipped = read_store(runs_root)
     if not runs and train:
         try:  # the trainer needs torch, an optional dependency (extra "experiments")
+            from experiments import free_features
             from experiments.presets import run_preset
         except ImportError as exc:
             out.notes.append(f"The store is empty and the trainer cannot be imported ({exc}): install it with "
                              "`pip install torch==2.13.0 && pip install -e '.[experiments]'`, then rerun the report.")
         else:
             try:
-                run_preset(REPORT_PRESET, out=str(runs_root), data_root=None if data_root is None else str(data_root),
-                           progress=progress)
+                for preset in (REPORT_PRESET, CONTROL1_PRESET):
+                    run_preset(preset, out=str(runs_root), data_root=None if data_root is None else str(data_root),
+                               progress=progress)
+                free_features.run_grid(free_features.grid(), Path(runs_root) / FREE_FEATURES_DIR, progress=progress)
                 out.trained = True
             except DataNotFoundError as exc:
                 out.notes.append(f"The store is empty and FashionMNIST was not found ({exc}). Get it with "

@@ -20,11 +20,10 @@ from typing import Any, Callable
 
 from lpm_verify.report import figures
 from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
-from lpm_verify.report.networks import RunGroup, RunsGathered
+from lpm_verify.report.networks import CONTROL1_PRESET, FREE_FEATURES_DIR, RunGroup, RunsGathered
 
 REPORT_PRESET = "cpu-report"
-CONTROL1_PRESET = "cpu-control-penalized"
-FREE_FEATURES_FILE = Path("controls") / "free_features.json"
+FREE_FEATURES_FILE = Path(FREE_FEATURES_DIR) / "free_features.json"
 
 
 def _fmt_R(x: float | None) -> str:
