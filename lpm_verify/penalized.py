@@ -38,12 +38,7 @@ import numpy as np
 
 from lpm_verify.errors import require
 from lpm_verify.losses import cross_entropy
-
-
-def _positive(name: str, value: float) -> float:
-    require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0,
-            name, "a finite number > 0", value)
-    return float(value)
+from lpm_verify.problem import check_dimension, class_sizes, positive
 
 
 @dataclass(frozen=True)
@@ -60,15 +55,10 @@ class PenalizedLPM:
     p: int | None = None
 
     def __post_init__(self) -> None:
-        sizes = tuple(self.sizes)
-        require(len(sizes) >= 2, "K (number of classes)", ">= 2", len(sizes))
-        for k, n in enumerate(sizes):
-            _positive(f"n_{k + 1} (class size)", n)
-        object.__setattr__(self, "sizes", sizes)
-        _positive("lambda_W", self.lambda_W)
-        _positive("lambda_H", self.lambda_H)
-        if self.p is not None:
-            require(isinstance(self.p, int) and self.p >= 1, "p", "an integer >= 1", self.p)
+        object.__setattr__(self, "sizes", class_sizes(self.sizes))
+        positive("lambda_W", self.lambda_W)
+        positive("lambda_H", self.lambda_H)
+        check_dimension(self.p)
 
     @classmethod
     def two_size(cls, K: int, K_A: int, R: float, lambda_W: float, lambda_H: float, n_B: float = 1.0,
@@ -145,7 +135,7 @@ def balance_lambda_H(lambda_W: float, classifier_sq_norm: float, mean_feature_sq
     of ``(lambda_W/2) t^2 ||W||^2 + (lambda_H/2) t^-2 mean_i ||h_i||^2`` gives
     ``lambda_W ||W||_F^2 = lambda_H mean_i ||h_i||^2``.
     """
-    _positive("lambda_W", lambda_W)
-    _positive("||W||_F^2", classifier_sq_norm)
-    _positive("mean ||h||^2", mean_feature_sq_norm)
+    positive("lambda_W", lambda_W)
+    positive("||W||_F^2", classifier_sq_norm)
+    positive("mean ||h||^2", mean_feature_sq_norm)
     return lambda_W * classifier_sq_norm / mean_feature_sq_norm

@@ -28,9 +28,9 @@ import numpy as np
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
-from lpm_verify.regimes import Transition, _event_between, _event_name, _n_blocks_changed, _solve_threshold
+from lpm_verify.regimes import Transition, _event_between, _n_blocks_changed, _solve_threshold, certified_transition
 from lpm_verify.solvers.penalized_symmetric import PenalizedSystem, refine_mp, solve_float
-from lpm_verify.solvers.symmetric import Point, Profile, newton, parse_regime, regime_name
+from lpm_verify.solvers.symmetric import Point, Profile, newton, parse_regime
 
 
 def _profile(K: int, K_A: int, R: float) -> Profile:
@@ -132,13 +132,8 @@ def find_penalized_thresholds(K: int, K_A: int, lambda_W: float, lambda_H: float
         R, cert, _ = _solve_threshold(_profile(K, K_A, R_lo), small, ev, R_lo, p_lo, R_hi, p_hi, digits, make)
         with mpmath.workdps(digits + 15):
             inside = bool(R_lo < R < R_hi)
-        cert.update({"smaller_regime": small.label(), "event_key": list(ev), "bracket": [R_lo, R_hi],
-                     "root_inside_bracket": inside,
-                     "sides": _side(K, K_A, lambda_W, lambda_H, R, p_lo.regime, p_hi.regime, digits)})
-        cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in cert["sides"].values())
-                                 and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
-        cert["seconds"] = time.perf_counter() - t0
-        out.append(Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert))
+        sides = _side(K, K_A, lambda_W, lambda_H, R, p_lo.regime, p_hi.regime, digits)
+        out.append(certified_transition(R, cert, small, ev, (R_lo, R_hi), inside, sides, p_lo, p_hi, t0))
     return out
 
 

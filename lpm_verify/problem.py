@@ -22,10 +22,26 @@ from lpm_verify.errors import require
 from lpm_verify.losses import SoftmaxLoss, cross_entropy
 
 
-def _positive(name: str, value: float) -> float:
+def positive(name: str, value: float) -> float:
+    """``value`` if it is a finite number > 0; else LPMInputError naming ``name``."""
     require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0,
             name, "a finite number > 0", value)
     return value
+
+
+def class_sizes(sizes: Any) -> tuple[float, ...]:
+    """The class sizes ``n_1..n_K`` as a tuple, checked: K >= 2, every size finite and > 0."""
+    sizes = tuple(sizes)
+    require(len(sizes) >= 2, "K (number of classes)", ">= 2", len(sizes))
+    for k, n in enumerate(sizes):
+        positive(f"n_{k + 1} (class size)", n)
+    return sizes
+
+
+def check_dimension(p: int | None) -> None:
+    """The feature dimension ``p``: None (as large as needed) or an integer >= 1."""
+    if p is not None:
+        require(isinstance(p, int) and p >= 1, "p", "an integer >= 1", p)
 
 
 @dataclass(frozen=True)
@@ -45,20 +61,16 @@ class LPMProblem:
     weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        sizes = tuple(self.sizes)
-        require(len(sizes) >= 2, "K (number of classes)", ">= 2", len(sizes))
-        for k, n in enumerate(sizes):
-            _positive(f"n_{k + 1} (class size)", n)
+        sizes = class_sizes(self.sizes)
         object.__setattr__(self, "sizes", sizes)
-        _positive("E_W", self.E_W)
-        _positive("E_H", self.E_H)
-        if self.p is not None:
-            require(isinstance(self.p, int) and self.p >= 1, "p", "an integer >= 1", self.p)
+        positive("E_W", self.E_W)
+        positive("E_H", self.E_H)
+        check_dimension(self.p)
         if self.weights is not None:
             w = tuple(self.weights)
             require(len(w) == len(sizes), "weights", f"a list of K = {len(sizes)} numbers", w)
             for k, wk in enumerate(w):
-                _positive(f"weights[{k}]", wk)
+                positive(f"weights[{k}]", wk)
             object.__setattr__(self, "weights", w)
 
     # -- constructors -------------------------------------------------------------------------

@@ -313,16 +313,21 @@ def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, 
         lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi
         with mpmath.workdps(digits + 15):
             inside = (R > lo_b) and (math.isinf(hi_b) or R < hi_b)
-        cert["smaller_regime"] = small.label()
-        cert["event_key"] = list(ev)
-        cert["bracket"] = [R_lo, R_hi]
-        cert["root_inside_bracket"] = bool(inside)
-        cert["sides"] = _side_certificates(prof, R, p_lo.regime, p_hi.regime, at_R, digits)
-        cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in cert["sides"].values())
-                                 and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
-        cert["seconds"] = time.perf_counter() - t0
-        out.append(Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert))
+        sides = _side_certificates(prof, R, p_lo.regime, p_hi.regime, at_R, digits)
+        out.append(certified_transition(R, cert, small, ev, (R_lo, R_hi), bool(inside), sides, p_lo, p_hi, t0))
     return out
+
+
+def certified_transition(R: Any, cert: dict, small: Any, ev: tuple, bracket: tuple[float, float], inside: bool,
+                         sides: dict, p_lo: Any, p_hi: Any, t0: float) -> Transition:
+    """The :class:`Transition` at root ``R``: its certificate completed with the bracket, the regimes on
+    both sides, and the verdict (converged, inside the bracket, both sides certified, nonzero slope)."""
+    cert.update({"smaller_regime": small.label(), "event_key": list(ev), "bracket": list(bracket),
+                 "root_inside_bracket": inside, "sides": sides})
+    cert["certified"] = bool(cert["converged"] and inside and all(v["ok"] for v in sides.values())
+                             and abs(cert["event_slope_dlogR"]) > mpmath.mpf(10) ** (-6))
+    cert["seconds"] = time.perf_counter() - t0
+    return Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert)
 
 
 def event_at(K: int, K_A: int, E_W: float, E_H: float, R: Any, smaller_regime: str, event_key: Any,

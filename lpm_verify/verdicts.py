@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from lpm_verify.claims import (BEYOND_RESULTS, EMPIRICAL_RESULTS, RESULTS, CheckRecord, Method, Origin, Part,
                                Verdict)
@@ -121,8 +121,9 @@ def _misprints(records: list[CheckRecord], roots: Mapping[str, str]) -> tuple[tu
     return tuple(dict.fromkeys(roots.get(r.id, r.id) for r in errata)), len(errata)
 
 
-def statement_verdict(records: list[CheckRecord], roots: Mapping[str, str]) -> PartVerdict:
-    """Holds / fails / not checked from a result's statement records (see the module docstring)."""
+def _part_verdict(records: list[CheckRecord], roots: Mapping[str, str], held: Callable[[tuple[str, ...]], str]
+                  ) -> PartVerdict:
+    """Fails (a check failed) / not checked (none ran) / ``held(misprints)`` from one part's records."""
     ran = [r for r in records if r.verdict in _RAN]
     skipped = sum(1 for r in records if r.verdict == Verdict.SKIPPED.value)
     misprints, n = _misprints(ran, roots)
@@ -131,20 +132,17 @@ def statement_verdict(records: list[CheckRecord], roots: Mapping[str, str]) -> P
         return PartVerdict(FAILS, misprints, n, failed, skipped)
     if not ran:
         return PartVerdict(NOT_CHECKED, skipped=skipped)
-    return PartVerdict(HOLDS, misprints, n, skipped=skipped)
+    return PartVerdict(held(misprints), misprints, n, skipped=skipped)
+
+
+def statement_verdict(records: list[CheckRecord], roots: Mapping[str, str]) -> PartVerdict:
+    """Holds / fails / not checked from a result's statement records (see the module docstring)."""
+    return _part_verdict(records, roots, lambda misprints: HOLDS)
 
 
 def derivation_verdict(records: list[CheckRecord], roots: Mapping[str, str]) -> PartVerdict:
     """Exact / N misprints / fails / not checked from a result's derivation records."""
-    ran = [r for r in records if r.verdict in _RAN]
-    skipped = sum(1 for r in records if r.verdict == Verdict.SKIPPED.value)
-    misprints, n = _misprints(ran, roots)
-    failed = tuple(r.id for r in ran if r.verdict == Verdict.FAIL.value)
-    if failed:
-        return PartVerdict(FAILS, misprints, n, failed, skipped)
-    if not ran:
-        return PartVerdict(NOT_CHECKED, skipped=skipped)
-    return PartVerdict(MISPRINTS if misprints else EXACT, misprints, n, skipped=skipped)
+    return _part_verdict(records, roots, lambda misprints: MISPRINTS if misprints else EXACT)
 
 
 def experiment_verdict(records: list[CheckRecord]) -> PartVerdict:
