@@ -6,8 +6,9 @@ tolerance and the reason for that tolerance, working precision).  It returns an 
 computed in one place, :func:`verdict_for`:
 
 * ``pass``     the error is within tolerance;
-* ``erratum``  the formula *as printed* misses, but the corrected form the check also evaluated
-               is within tolerance (the record carries printed form, corrected form and evidence);
+* ``erratum``  the formula *as printed* was evaluated and misses (a finite error above tolerance), and the
+               corrected form the check also evaluated is within tolerance (the record carries printed
+               form, corrected form and evidence); a non-finite printed error is ``fail``, never an erratum;
 * ``fail``     anything else, including an exception or a NaN error;
 * ``skipped``  the check could not run here, with the reason (an input is absent);
 * ``inconclusive``  (experiment checks) the runs are not in the regime the claim is about, with the reason.
@@ -220,7 +221,9 @@ def verdict_for(outcome: Outcome, tolerance: float, method: "Method | str | None
         return Verdict.PASS
     if method is not None and Method(method) is Method.EXPERIMENT:
         return Verdict.NOT_REPRODUCED if math.isfinite(error) else Verdict.FAIL
-    if outcome.corrected_error is not None:
+    if outcome.corrected_error is not None and math.isfinite(error):
+        # An erratum is a printed form evaluated and refuted: its error finite and above tolerance (a NaN or
+        # inf printed error says nothing about the printed form), and the corrected form finite and within it.
         corrected = _as_float(outcome.corrected_error)
         if math.isfinite(corrected) and corrected <= tolerance:
             return Verdict.ERRATUM

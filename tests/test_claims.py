@@ -135,6 +135,22 @@ def test_a_comparison_with_a_non_finite_entry_fails(expected, observed):
     assert _run(lambda: compare(expected, observed, relative=True)).verdict == "fail"
 
 
+@pytest.mark.parametrize("printed_value", [NAN, math.inf, -math.inf, mpmath.mpf("nan"), mpmath.mpf("inf")])
+def test_a_non_finite_printed_value_is_a_failure_never_an_erratum(printed_value):
+    """An erratum needs the printed form evaluated and refuted; the corrected form matching proves nothing
+    about a printed form that evaluates to NaN or inf."""
+    out = printed_vs_derived(printed_value, 1.0, 1.0, printed="p", corrected="c", evidence="e")
+    assert out.corrected_error == 0.0 and verdict_for(out, 1e-12) is Verdict.FAIL
+    assert verdict_for(Outcome(1, 2, NAN, corrected_error=0.0), 1e-12) is Verdict.FAIL
+    assert verdict_for(Outcome(1, 2, math.inf, corrected_error=0.0), 1e-12) is Verdict.FAIL
+
+
+@pytest.mark.parametrize("corrected_value", [NAN, math.inf])
+def test_a_refuted_printed_form_with_a_non_finite_correction_fails(corrected_value):
+    out = printed_vs_derived(3.0, 2.0, corrected_value, printed="3", corrected="c", evidence="e")
+    assert verdict_for(out, 1e-12) is Verdict.FAIL
+
+
 def test_a_printed_formula_with_a_non_finite_derived_value_is_no_erratum():
     out = printed_vs_derived([1.0, 2.0], [1.0, NAN], [1.0, NAN], printed="p", corrected="c", evidence="e")
     assert verdict_for(out, 1e-12) is Verdict.FAIL
