@@ -21,7 +21,8 @@ import numpy as np
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome
+from lpm_verify.records import Outcome
+from lpm_verify.verdict_rule import as_float
 
 #: The preset that trains every run the experiment checks need on a CPU.
 CHECK_PRESET = "cpu-report"
@@ -71,14 +72,6 @@ def inputs_digest(inputs: CheckInputs) -> str:
         st = ckpt.stat() if ckpt.is_file() else None
         digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
     return digest.hexdigest()
-
-
-def as_float(value: Any) -> float:
-    """A stored number as float (None / absent / non-numeric -> NaN)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _key_value(value: Any) -> Any:

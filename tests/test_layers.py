@@ -132,7 +132,7 @@ def violations(graph: Graph) -> list[str]:
 # -- the project -----------------------------------------------------------------------------
 def test_the_graph_sees_function_level_and_package_imports() -> None:
     graph = import_graph()
-    assert "lpm_verify.claims" in graph["theorems.definition1_etf"]
+    assert "lpm_verify.registry" in graph["theorems.definition1_etf"]
     assert "lpm_verify.solvers.nonconvex" in graph["theorems.lemma7_nuclear_norm"]  # imported inside a function
     assert "lpm_verify.geometry" in graph["theorems._etf"]                           # ``from lpm_verify import geometry``
 
@@ -159,7 +159,7 @@ def test_a_cycle_is_detected() -> None:
 
 
 @pytest.mark.parametrize("src, dst, message", [
-    ("lpm_verify.claims", "theorems.theorem1_balanced_ce", "core module"),
+    ("lpm_verify.registry", "theorems.theorem1_balanced_ce", "core module"),
     ("lpm_verify.solvers.sdp", "lpm_verify.report.build", "core module"),
     ("experiments.runner", "lpm_verify.commands.train", "result module"),
     ("theorems.lemma5_limit_problem", "theorems.lemma6_limit_bound", "share it through"),
@@ -170,7 +170,7 @@ def test_a_wrong_way_import_is_reported(src: str, dst: str, message: str) -> Non
 
 
 def test_allowed_imports_are_not_reported() -> None:
-    graph = {"lpm_verify.report.build": {"theorems.lemma1_sdp_relaxation", "lpm_verify.claims"},
+    graph = {"lpm_verify.report.build": {"theorems.lemma1_sdp_relaxation", "lpm_verify.records"},
              "theorems.lemma7_nuclear_norm": {"theorems._nuclear", "lpm_verify.solvers.sdp"},
              "experiments.trainer": {"lpm_verify.losses"}}
     assert violations(graph) == []

@@ -25,7 +25,9 @@ import numpy as np
 import sympy as sp
 from scipy.special import softmax
 
-from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import decide_identity, printed_identity_outcome
 
 
@@ -191,7 +193,7 @@ _Z_REASON = ("Monte Carlo z-score (estimate minus claim over its standard error,
 
 
 # -- checks --------------------------------------------------------------------------------------------
-@check("Appendix C/eq86-eq88", expect="pass", origin="paper", part="derivation",
+@check("Appendix C/eq86-eq88", origin="paper", part="derivation",
        claim="Eqs. 86 and 88: the conditional means and second moments of v_w (Eq. 85) "
        "and v_s (Eq. 87), and both sampling laws sum to one", method="symbolic", tolerance=0,
        reason="exact sympy simplification on a symbolic population (4 majority, 2 minority gradients in R^2)",
@@ -208,7 +210,7 @@ def _eq86_88() -> Outcome:
                    proved=all(r == 0 for r in residuals))  # sympy reduced every residual to 0
 
 
-@check("Appendix C/step-size", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/step-size", origin="paper", part="derivation",
        claim="'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s' makes "
        "eta_w E[v_w] = eta_s E[v_s]", method="symbolic", tolerance=0, reason="exact sympy solve", digits=None)
 def _step_size() -> Outcome:
@@ -226,7 +228,7 @@ def _step_size() -> Outcome:
         derived=str(derived))
 
 
-@check("Appendix C/second-moment-order", expect="pass", origin="paper", part="statement",
+@check("Appendix C/second-moment-order", origin="paper", part="statement",
        claim="With eta_w from the means, equal gradient norms a and w_r = R = "
        "n_A/n_B: E||eta_w v_w||^2 / E||eta_s v_s||^2 = N (n_A K_A + w_r^2 n_B K_B)/N'^2, which is ~ w_r (the ratio "
        "over w_r tends to K_A K_B/(K_A+K_B)^2 as R -> inf), and equals the printed order "
@@ -263,7 +265,7 @@ def second_moment_ratio(n_A: int, K_A: int, n_B: int, K_B: int, w_r: int) -> sp.
     return sp.Rational(N * (n_A * K_A + w_r**2 * n_B * K_B), Np**2)
 
 
-@check("Appendix C/comparison-direction", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/comparison-direction", origin="paper", part="derivation",
        claim="'by comparing Eq. 86 with Eq. 88, the second moment of eta_w v_w "
        "is much smaller than that of eta_s v_s since the order of w_r for the latter is larger by 1'",
        method="proof-step", tolerance=0, reason="sign of an exact rational ratio minus one")
@@ -288,7 +290,7 @@ def _direction() -> Outcome:
                  f"corrected direction", ratio=float(ratio), ratio_printed_eta=float(ratio_printed_eta))
 
 
-@check("Appendix C/mc-means", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/mc-means", origin="paper", part="derivation",
        claim="Monte Carlo: eta_w v_w and eta_s v_s have equal means when eta_w/eta_s = N/N' "
        "(printed: N'/N)", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_means() -> Outcome:
@@ -305,7 +307,7 @@ def _mc_means() -> Outcome:
                  f"(|z| <= 5 passes)", draws=mc.draws)
 
 
-@check("Appendix C/mc-second-moments", expect="pass", origin="paper", part="derivation",
+@check("Appendix C/mc-second-moments", origin="paper", part="derivation",
        claim="Monte Carlo second moments E||v_w||^2 and E||v_s||^2 match Eqs. 86 "
        "and 88 evaluated on the population", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_second() -> Outcome:
@@ -322,7 +324,7 @@ def exact_variance_ratio(pop: Population) -> float:
     return (N / Np) ** 2 * (sw - float(mw @ mw)) / (ss - float(ms @ ms))
 
 
-@check("Appendix C/mc-variance-ratio", expect="pass", origin="paper", part="statement",
+@check("Appendix C/mc-variance-ratio", origin="paper", part="statement",
        claim="Monte Carlo: Var(eta_w v_w)/Var(eta_s v_s) (eta_w = N/N' eta_s) "
        "matches the value from Eqs. 86/88 and exceeds 1 (oversampling has the smaller variance)",
        method="numeric", tolerance=_Z_TOL, reason=_Z_REASON + "; ratio standard error by the delta method")

@@ -29,7 +29,9 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.lq import LqSolution, lq_objective, solve_lq
 
 
@@ -131,7 +133,7 @@ def pattern_gaps(W: np.ndarray, H: np.ndarray, q: float, E_W: float, E_H: float)
 
 
 # -- checks ----------------------------------------------------------------------------------------------
-@check("Lemma 3/constants", expect="pass", origin="paper", part="statement",
+@check("Lemma 3/constants", origin="paper", part="statement",
        claim="With C_1..C_4 as printed, h_1 = C_2 s (s in {+-1}^p), w_1 = h_1/C_1 (q > 2) and "
        "h_1 = C_4 e_i, w_1 = h_1/C_3 (1 < q < 2), with h_2 = -h_1, w_2 = -w_1, meet both constraints of "
        "Eq. 33 with equality", method="symbolic", tolerance=0, reason="exact sympy simplification", digits=None)
@@ -229,7 +231,7 @@ _PRODUCT_REASON = ("relative gap to a numeric maximum: SLSQP (ftol 1e-15) on smo
                    "boundary maximiser to ~1e-12 relative; 1e-6 leaves room, and the printed forms miss by > 0.2")
 
 
-@check("Lemma 3/eq41-product-bound", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq41-product-bound", origin="paper", part="derivation",
        claim="Eq. 41 (1 < q < 2): ||h_1-h_2|| ||w_1-w_2|| <= sqrt(2^{4-4/q} E_W E_H^{2/q}), the bound being the "
              "maximum of the product over the feasible set of Eq. 33",
        method="numeric", tolerance=1e-6, reason=_PRODUCT_REASON, digits=15)
@@ -237,7 +239,7 @@ def eq41_product_bound() -> Outcome:
     return product_bound_outcome("q<2")
 
 
-@check("Lemma 3/eq43-product-bound", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq43-product-bound", origin="paper", part="derivation",
        claim="Eq. 43 (q > 2): ||h_1-h_2|| ||w_1-w_2|| <= sqrt(2^{4-4/q} p^{1-2/q} E_W E_H^{2/q}), the bound being "
              "the maximum of the product over the feasible set of Eq. 33",
        method="numeric", tolerance=1e-6, reason=_PRODUCT_REASON, digits=15)
@@ -257,7 +259,7 @@ def points(seed: int = 33, count: int = 400) -> tuple[dict[str, Any], ...]:
                  for i in range(count))
 
 
-@check("Lemma 3/proof-steps", expect="pass", origin="paper", part="derivation",
+@check("Lemma 3/proof-steps", origin="paper", part="derivation",
        claim="Eqs. 37 (identity and Cauchy-Schwarz), 38, 39 (power mean), 40 (q < 2) and "
        "42 (q > 2, Jensen) hold at random feasible points of Eq. 33", method="proof-step", tolerance=_FLOAT_TOL,
        reason=_FLOAT_REASON)
@@ -270,7 +272,7 @@ def _steps() -> Outcome:
     return compare(0, max(per_step.values()), per_step=per_step)
 
 
-@check("Lemma 3/eq41-eq43-tight", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq41-eq43-tight", origin="paper", part="derivation",
        claim="Eqs. 41 and 43 as printed reduce to equalities at the claimed minimizers "
        "(the bound equals the minimum of Eq. 33)", method="proof-step", tolerance=1e-12,
        reason="float64 closed forms of size O(1)")
@@ -295,7 +297,7 @@ def _eq41_43_tight() -> Outcome:
                  f"corrected ones equal it to {corrected:.1g}", printed_bound_valid=valid)
 
 
-@check("Lemma 3/solver-patterns", expect="pass", origin="paper", part="statement",
+@check("Lemma 3/solver-patterns", origin="paper", part="statement",
        claim="Eq. 33 solved (E_W = 1.3, E_H = 0.7, p in {2, 3, 5}): for q = 3 the minimizer "
        "is h_1 = -h_2 = C_1 w_1 = C_2 (+-1_p); for q = 1.5 it is one-sparse with ||h_1|| = C_4, h_1 = C_3 w_1; the "
        "value is the closed-form minimum", method="solver", tolerance=1e-5,

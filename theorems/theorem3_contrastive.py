@@ -21,8 +21,10 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.losses import supervised_contrastive
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.contrastive import solve_contrastive
 
 K_, n_, tau_, E_H_, E_W_ = sp.symbols("K n tau E_H E_W", positive=True)
@@ -77,7 +79,7 @@ def minimum_value_error(candidate: Callable[[int, int, Any, Any], Any],
 VALUE_CASES = [(2, 1, "1", "1"), (3, 2, "0.5", "2"), (4, 3, "2", "0.3"), (5, 2, "0.1", "1"), (6, 1, "1.7", "4")]
 
 
-@check("Theorem 3/minimum-value", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/minimum-value", origin="paper", part="statement",
        method="numeric", digits=50, tolerance=1e-45,
        claim="The value of Eq. 12 at Eq. 13 is L* = log n + log(1 + (K-1) exp(-K E_H/((K-1) tau))): "
              "sympy derives it from the ETF Gram entries and it equals Eq. 11's own code at the ETF.",
@@ -114,7 +116,7 @@ def corrected_gram(K: int) -> sp.Matrix:
     return sp.Rational(K, K - 1) * (sp.eye(K) - sp.ones(K, K) / K)
 
 
-@check("Theorem 3/gram-matrix", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/gram-matrix", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        claim="The Gram matrix concluding the proof, E_H [K/(K-1) (I_K - 1 1^T)], is that of Eq. 13.",
        reason="exact rational/radical arithmetic in sympy")
@@ -256,7 +258,7 @@ STEP_REASON = ("30-digit arithmetic; sums of at most ~150 terms of size <= 1e3 r
                "so 1e-20 separates rounding from a genuine violation")
 
 
-@check("Theorem 3/eq44-jensen", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/eq44-jensen", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (a) Jensen on log and (b) the rearrangement into C_d hold at random feasible points "
              "(printed and corrected C_a, C_b).")
@@ -285,7 +287,7 @@ def eq44c_violation(points: Sequence[tuple], member: str) -> Any:
     return worst
 
 
-@check("Theorem 3/eq44c-second-jensen", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq44c-second-jensen", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (c): C_c sum_{k'!=k} log E_{k,i,k'} >= (C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k,l}/tau, as printed.")
 def eq44c_second_jensen() -> Outcome:
@@ -304,7 +306,7 @@ def eq44c_second_jensen() -> Outcome:
         detail_points=len(pts))
 
 
-@check("Theorem 3/eq45-objective-identity", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq45-objective-identity", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The equality in Eq. 45 as printed (objective with denominator sum exp(h_{k,i}.h_{k',l}), no /tau) "
              "equals the E_{k,i,k'} form plus log n.")
@@ -327,7 +329,7 @@ def eq45_objective_identity() -> Outcome:
                  f"matches it to {mpmath.nstr(corrected_gap, 3)}; the two agree only at tau = 1")
 
 
-@check("Theorem 3/eq45-eq47-bounds", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/eq45-eq47-bounds", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The inequality of Eq. 45 and the bound Eq. 47 hold at random feasible points "
              "(for the printed C_a, C_b with E_W in {E_H, 1} and for the corrected ones).")
@@ -361,7 +363,7 @@ EQ46_PRINTED = "==>=="  # s0 = s1 =(a) s2 =(b) s3 >= s4 =(c) -N E_H, as displaye
 EQ46_CORRECTED = "=>=>>"  # (a) and (c) are inequalities, as the sentence after Eq. 46 says
 
 
-@check("Theorem 3/eq46-chain", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq46-chain", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 46 as displayed: s0 = s1 =(a) -1/2 sum||h||^2 - 1/2 sum||h_{k,i} - hbar_i||^2 =(b) ... >= "
              "-sum||h||^2 =(c) -N E_H at feasible points.")
@@ -397,7 +399,7 @@ def equality_gaps(H: Any, tau: Any, E_H: Any) -> list[Any]:
             abs(objective(H, tau) - eq47_bound(K, n, tau, E_H, *C))]
 
 
-@check("Theorem 3/equality-at-minimizer", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/equality-at-minimizer", origin="paper", part="derivation",
        method="proof-step", digits=40, tolerance=1e-30,
        claim="At Eq. 13 every inequality of Eqs. 44-47 (corrected constants) is an equality, and Eq. 48 holds.",
        reason="40-digit arithmetic; exact equalities up to rounding of sums of <= 100 terms (< 1e-36)")
@@ -417,7 +419,7 @@ def eq48_collapsed_gap(K: int, n: int, tau: Any, E_H: Any, divide_by_tau: bool) 
     return abs(mpmath.exp(own) / (C_a * (K - 1)) - mpmath.exp(cross) / C_b)
 
 
-@check("Theorem 3/eq48-collapsed", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq48-collapsed", origin="paper", part="derivation",
        method="proof-step", digits=40, tolerance=1e-30,
        claim="The line after Eq. 49 as printed, exp(||h_k||^2)/(C_a(K-1)) = exp(h_k.h_k')/C_b, holds at Eq. 13.",
        reason="40-digit arithmetic on a handful of exponentials")
@@ -436,7 +438,7 @@ def eq48_collapsed_form() -> Outcome:
                  "(all ||h_k||^2 equal) is unaffected")
 
 
-@check("Theorem 3/eq47-tight-at-minimizer", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq47-tight-at-minimizer", origin="paper", part="derivation",
        method="numeric", digits=50, tolerance=1e-40,
        claim="Eq. 47 with the printed constants C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W)) "
              "equals the value at Eq. 13 ('the equality for Eq. (47) is reachable').",
@@ -512,7 +514,7 @@ def _solved() -> dict[str, float]:
     return solve_cases_gap(SOLVE_CASES, minimum_value)
 
 
-@check("Theorem 3/solver-never-beats", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-never-beats", origin="paper", part="statement",
        method="solver", tolerance=1e-9,
        claim="Numeric solves of Eq. 12 (6 random starts, 7 settings of K, n, p = K-1..2K, tau, E_H) never go "
              "below L* and reach it.",
@@ -524,7 +526,7 @@ def solver_never_beats_contrastive_minimum() -> Outcome:
                    error=max(-res["beats"], res["value"]), detail=res)
 
 
-@check("Theorem 3/solver-lands-on-etf", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-lands-on-etf", origin="paper", part="statement",
        method="numeric", tolerance=1e-5,
        claim="The solver's features satisfy Eq. 13: within-class collapse and class-mean Gram E_H K/(K-1)(I - 11^T/K).",
        reason="features converge like the square root of the objective gap (~1e-14), so ~1e-7; 1e-5 leaves "
@@ -538,7 +540,7 @@ GRID_CASES = [(K, n, p, tau, E_H) for K in (2, 3, 4, 6) for n in (1, 3) for p in
               for tau, E_H in ((0.1, 0.5), (1.0, 3.0), (4.0, 10.0))]
 
 
-@check("Theorem 3/solver-grid", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-grid", origin="paper", part="statement",
        method="solver", tolerance=1e-9, slow=True,
        claim="On a wider grid (K in {2, 3, 4, 6}, n in {1, 3}, p in {K-1, K, 2K}, (tau, E_H) in {(0.1, 0.5), (1, 3), "
              "(4, 10)}) numeric solves of Eq. 12 never go below L* and reach it.",
