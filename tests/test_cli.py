@@ -234,3 +234,40 @@ def test_the_imagenet_flag_and_its_environment_default_give_the_same_answer(tmp_
     monkeypatch.setenv("LPM_VERIFY_IMAGENET_CHECKPOINT", absent)
     assert main(["verify", "--only", "Figure 9"]) == 2
     assert capsys.readouterr().err == by_flag and "--imagenet-checkpoint must be an existing state-dict file" in by_flag
+
+
+# -- an import that fails: a missing optional package, or a bug --------------------------------------
+def _break_import(monkeypatch, exc: ImportError) -> None:
+    """Make importing the ``verify`` subcommand's module raise ``exc``."""
+    import importlib
+    real = importlib.import_module
+
+    def fake(name, *args, **kwargs):
+        if name == "lpm_verify.commands.verify":
+            raise exc
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(importlib, "import_module", fake)
+
+
+@pytest.mark.parametrize("exc", [
+    ImportError("cannot import name 'REGISTRY' from 'lpm_verify.claims'", name="lpm_verify.claims"),
+    ModuleNotFoundError("No module named 'lpm_verify.claims'", name="lpm_verify.claims"),
+    ModuleNotFoundError("No module named 'theorems._gone'", name="theorems._gone"),
+    ImportError("cannot import name 'tqdm' from 'tqdm'", name="tqdm"),  # a package present but broken
+])
+def test_a_broken_internal_import_is_an_internal_error_not_a_missing_package(exc, monkeypatch, capsys):
+    _break_import(monkeypatch, exc)
+    assert main(["verify", "--only", "Definition 1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "report it" in err
+    assert "pip install" not in err and "needs the Python package" not in err and "Traceback" not in err
+    _break_import(monkeypatch, exc)
+    assert main(["--debug", "verify", "--only", "Definition 1"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_missing_optional_third_party_package_gets_the_install_hint(monkeypatch, capsys):
+    _break_import(monkeypatch, ModuleNotFoundError("No module named 'torch'", name="torch"))
+    assert main(["verify", "--only", "Definition 1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `verify` needs the Python package 'torch'") and "pip install torch" in err
