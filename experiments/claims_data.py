@@ -29,7 +29,7 @@ CHECK_PRESET = "cpu-report"
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
 CLAIM_PRESETS: tuple[str, ...] = ("paper", CHECK_PRESET)
-#: Seeds a configuration needs before a check decides on it (issue: >= 3 per configuration).
+#: Seeds a configuration needs before a check decides on it: a seed-to-seed spread needs at least three.
 MIN_SEEDS = 3
 #: Settings of a family of runs: everything but K_A, R, n_A (n_B), wd, w_r and the seed.
 SETTING_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "bias", "lr", "batch_size",

@@ -31,7 +31,7 @@ def test_unknown_result_is_one_line_and_exit_2():
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-# -- issue 11: one-line errors, exit 2 for bad input and 1 for a failure, inputs checked before work ---------------
+# -- one-line errors, exit 2 for bad input and 1 for a failure, inputs checked before work ------------------------
 
 def run_cli(argv, capsys):
     """``(status, stdout, stderr)`` of ``main(argv)`` in-process."""
@@ -77,7 +77,7 @@ def test_bad_input_and_failures_are_one_line(argv, status, pattern, capsys, monk
 
 
 def test_tiny_budgets_are_solved_like_the_sdp(capsys):
-    """issue 11 item 6: E_W = 1e-6 raised an uncaught SolverError in solve and threshold."""
+    """E_W = 1e-6 once raised an uncaught SolverError in solve and threshold: now a one-line error."""
     rc, out, err = run_cli(["solve", "--EW", "1e-6", "--R", "100", "--json"], capsys)
     assert rc == 0, err
     sym = json.loads(out)
@@ -134,7 +134,7 @@ def test_size_limits_refuse_with_the_limit_and_the_method_that_can(capsys):
 
 def test_conic_memory_estimate_matches_the_observed_abort():
     from lpm_verify.commands.solve import conic_memory_bytes
-    # issue 11: K = 200 aborted allocating 51 GB; the dense PSD block estimate gives the same size
+    # K = 200 once aborted allocating 51 GB; the dense PSD block estimate gives the same size
     assert 50e9 < conic_memory_bytes(200) < 52e9
 
 
@@ -187,7 +187,7 @@ def test_verify_prints_one_line_per_result_when_stderr_is_a_log(tmp_path):
     assert "\r" not in proc.stderr  # no progress bar in a log
 
 
-# -- issue 9 item 8: one regime vocabulary; majority / minority of a general size profile --------------------------
+# -- one regime vocabulary; majority / minority of a general size profile ----------------------------------------
 
 def test_solve_and_threshold_name_the_R1_regime_alike(capsys):
     rc, out, _ = run_cli(["solve", "--K", "10", "--KA", "5", "--R", "1", "--json"], capsys)

@@ -1,4 +1,4 @@
-"""Fuzz every subcommand's parser and entry point in-process (issue 11, Fuzz).
+"""Fuzz every subcommand's parser and entry point in-process.
 
 Hypothesis generates argument lists with numbers at and beyond their limits, NaN/inf, empty and
 malformed lists and ranges, and existing / unwritable output paths, and runs ``lpm_verify.cli.main``.

@@ -217,7 +217,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                   f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
-    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))  # issue 10
+    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))
     body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
