@@ -221,7 +221,8 @@ def _step_size() -> Outcome:
         decide_identity(eta_w_corrected(*_SYM), derived, points=points),
         printed_form="eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s",
         corrected_form="eta_w = (n_A K_A + n_B K_B)/(n_A K_A + w_r n_B K_B) eta_s",
-        evidence=f"paper line 1305: 'we assume eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s. Then "
+        evidence="SI Appendix C, the step-size relation after Eq. 88: 'we assume eta_w = (n_A K_A + w_r n_B "
+                 "K_B)/(n_A K_A + n_B K_B) eta_s. Then "
                  f"eta_w E[v_w] = eta_s E[v_s]'.  E[v_w] = S/N and E[v_s] = S/N' with the same S = sum grad_A + w_r sum grad_B (Eqs. 86, 88), "
                  f"so eta_w/N = eta_s/N'; sympy solve gives eta_w = {derived}. The printed ratio is inverted "
                  f"(the later asymptotics use only eta_w ~ eta_s, which both satisfy when w_r n_B << n_A)",
@@ -279,7 +280,8 @@ def _direction() -> Outcome:
         -1, derived, 1, printed="E||eta_w v_w||^2 << E||eta_s v_s||^2 (weight adjusting smaller), 'since the order "
                                 "of w_r for the latter [Eq. 88] is larger by 1'",
         corrected="E||eta_s v_s||^2 << E||eta_w v_w||^2 (oversampling smaller; Eq. 86 carries w_r^2, Eq. 88 w_r)",
-        evidence=f"paper line 1305, fourth sentence: the comparison and its reason are both reversed (Eq. 86, "
+        evidence="SI Appendix C, the sentence comparing Eq. 86 with Eq. 88: the comparison and its reason are both "
+                 "reversed (Eq. 86, "
                  f"weight adjusting, has w_r^2; Eq. 88, oversampling, has w_r).  With equal gradient norms, K_A=3, "
                  f"K_B=7, n_A=1000, n_B=1, w_r=1000 the ratio E||eta_w v_w||^2/E||eta_s v_s||^2 is "
                  f"{float(ratio):.4g} > 1 with the step-size relation from the means (and {float(ratio_printed_eta):.3g} "
@@ -300,7 +302,7 @@ def _mc_means() -> Outcome:
     return printed_vs_derived(
         z_printed, 0.0, z_corrected, printed="eta_w/eta_s = N'/N", corrected="eta_w/eta_s = N/N'",
         evidence=f"a Monte Carlo consequence of the same misprint as Appendix C/step-size (the inverted ratio in "
-                 f"'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s', paper line 1305).  Softmax "
+                 f"'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s', after Eq. 88).  Softmax "
                  f"regression, K_A = K_B = 2, n_A = 20, n_B = 2, w_r = 10 (N = {N}, N' = {Np:g}), "
                  f"{mc.draws} draws per scheme: max |z| over the 12 coordinates of eta_w mean(v_w) - eta_s mean(v_s) "
                  f"is {z_printed:.1f} with the printed relation and {z_corrected:.2f} with the corrected one "

@@ -157,7 +157,7 @@ def footnote_orthogonal_matrix() -> Outcome:
         float(printed), 0.0, float(max(corrected, etf)),
         printed="[P^T, 1_K] is an orthogonal matrix",
         corrected="[P^T, 1_K/sqrt(K)] is an orthogonal matrix (then M* = sqrt(K/(K-1)) P (I - 11^T/K) is an ETF)",
-        evidence=f"footnote to Definition 1 (paper md line 117): the column 1_K has squared norm K, so the (K, K) entry "
+        evidence=f"footnote § to Definition 1 (Section 1): the column 1_K has squared norm K, so the (K, K) entry "
                  f"of Q^T Q, Q = [P^T, 1_K], is K != 1 for every P: Q is never orthogonal (largest |Q^T Q - I| over "
                  f"K = 2..6, exact sympy: {printed} = K - 1 at K = 6). With 1_K/sqrt(K) and P the exact orthonormal "
                  f"basis of 1_K's complement, Q^T Q = I exactly and M* is an exact ETF (Gram error {etf}). A "

@@ -261,7 +261,8 @@ def lemma2_proof_steps() -> Outcome:
                               printed="plugging h_k = h_{k,i} = sqrt(E_W/E_H) w_k into Eq. (30)",
                               corrected="h_k = h_{k,i} = sqrt(E_H/E_W) w_k (as Eq. 28 with hbar_i = 0 gives, and as "
                                         "the next display sqrt(E_H/E_W)||w_k||^2 = h_k.w_k uses)",
-                              evidence="paper md line 611; the display just before it (md line 603, W = sqrt(E_W/E_H) "
+                              evidence="proof of Lemma 2 after Eq. 31 (SI Appendix A.1); the display just before it "
+                                       "(W = sqrt(E_W/E_H) "
                                        "[h_1..h_K]^T) and Eq. 28 with hbar_i = 0 both give h_k = sqrt(E_H/E_W) w_k, so the "
                                        "printed ratio is inverted (harmless only when E_W = E_H). On 14 inputs satisfying "
                                        "Eqs. 28-30 (Eq. 9 with random rotations, K in {2,3,5,8}, p in {K-1, K, 2K}, and "

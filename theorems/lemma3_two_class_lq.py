@@ -216,7 +216,7 @@ def product_bound_outcome(q_case: str, printed: Callable[[float], float] = print
         np.array(printed_v) / truth_a, np.ones(len(truth)), np.array(corrected_v) / truth_a,
         printed=f"{name}: ||h_1-h_2|| ||w_1-w_2|| <= {text}",
         corrected=f"{name}: ... <= {text.replace('2^(4-4/q)', '16')}",
-        evidence=f"paper lines 708 (Eq. 41) and 722 (Eq. 43): the radicand under -C_b/(C_a+C_b) sqrt(...) bounds "
+        evidence=f"Eq. 41 and Eq. 43 (SI Appendix A.1): the radicand under -C_b/(C_a+C_b) sqrt(...) bounds "
                  f"(||h_1-h_2|| ||w_1-w_2||)^2 in Eq. 37.  Maximising the product over the feasible set of Eq. 33 "
                  f"numerically (E_W = {PRODUCT_E_W}, E_H = {PRODUCT_E_H}, (p, q) in {PRODUCT_CASES[q_case]}, SLSQP "
                  f"from 20 starts) gives {[round(t, 6) for t in truth]}, which is 16 E_W E_H^(2/q) (x p^(1-2/q)) "
@@ -288,9 +288,9 @@ def _eq41_43_tight() -> Outcome:
         corrected="Eq. 41: >= -C_b/(C_a+C_b) sqrt(16 E_W E_H^{2/q}) + 2 C_d; Eq. 43: >= -C_b/(C_a+C_b) "
                   "sqrt(16 p^{1-2/q} E_W E_H^{2/q}) + 2 C_d (C_d of Eq. 23 at K = 2; Eq. 33 sums two losses)",
         evidence=f"two misprints combine here: the radicand 2^(4-4/q) of Eqs. 41/43 (root: Lemma 3/eq41-product-bound) "
-                 f"and the constant '+ C_d' carried from Eq. 36 (line 677): Eq. 33 is the SUM of two cross-entropies, "
+                 f"and the constant '+ C_d' carried from Eq. 36: Eq. 33 is the SUM of two cross-entropies, "
                  f"and Eq. 23's bound applied to each gives C_b/(C_a+C_b)[...] + 2 C_d.  (The left sides printed at "
-                 f"lines 708 and 722 also have exp(w_1.h_2) in the second numerator where Eq. 33, line 654, has "
+                 f"Eqs. 41 and 43 also have exp(w_1.h_2) in the second numerator where Eq. 33 has "
                  f"exp(w_2.h_2); the corrected bound is for Eq. 33's objective.)  Over {len(cases)} (p, q, E_W, E_H) "
                  f"the printed right sides miss the minimum 2 log(1 + e^(-2 h_1.w_1)) "
                  f"by up to {printed:.3g} (printed bound {'valid but never attained' if valid else 'violated'}); the "

@@ -194,7 +194,7 @@ def eq55_own_class_sum_bounded() -> Outcome:
     c_tight, c_over = eq55_error(printed=False)
     return printed_vs_derived(
         max(p_tight, p_over), 0, max(c_tight, c_over),
-        printed="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(i) <= L(0)/N  (Eq. 55, paper md line 852)",
+        printed="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(i) <= L(0)/N  (Eq. 55, SI Appendix A.2)",
         corrected="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(k) <= L(0)/N  (as Eq. 59 and Eq. 51 have it)",
         evidence="with the class index (i) replaced by the example index the printed sum is (a) not tight at Eq. 9: "
                  f"it is below L(0)/N by up to {mpmath.nstr(p_tight, 6)} at (K, n, s) in {EQ55_TIGHT}, so Eq. 56 "
@@ -233,7 +233,8 @@ def eq53_g0_second_derivative() -> Outcome:
         formula_gap(g0_second_derivative_corrected(x_, C_), truth, (x_, C_), points),
         printed_form="g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4",
         corrected_form="g0''(x) = C exp(x)(C exp(x) - 1) / (1 + C exp(x))^3",
-        evidence="paper md line 835, g0(x) = 1/(1 + C e^x), C = K - 1: sympy simplifies printed/derived to 1/C, i.e. "
+        evidence="Eq. 53 (SI Appendix A.2), g0(x) = 1/(1 + C e^x), C = K - 1: sympy simplifies printed/derived to "
+                 "1/C, i.e. "
                  "the printed form lacks the factor C (equal only for K = 2; at (x, C) = (1/2, 4) the difference is "
                  "0.063); its sign, and so the concavity region x < log(1/(K-1)) used in Eq. 61, is unaffected")
 

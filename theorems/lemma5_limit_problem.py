@@ -331,7 +331,8 @@ def _chain0() -> Outcome:
     printed, corrected = chain_mismatches("premise_printed", grid), chain_mismatches("premise_corrected", grid)
     return printed_vs_derived(printed, 0, corrected, printed="1/K_R - C_f^2 - C_f^4/(C_e(2-C_f)) > 0",
                               corrected="1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) > 0 (the coefficient of Eq. 72 b)",
-                              evidence=f"paper line 1156 prints C_e(2-C_f) (twice) where Eq. 72 b (line 1115) and Eq. 78 b "
+                              evidence="the case (ii) premise before Eq. 75 prints C_e(2-C_f) (twice) where Eq. 72 b "
+                                       "and Eq. 78 b "
                                        f"have C_e(2-C_e): a typo-level misprint.  The printed premise disagrees with "
                                        f"the coefficient's sign at {printed}/{len(grid)} seeded (K_R, C_b/C_c) points; "
                                        f"the corrected premise (the coefficient of Eq. 72 b written out) at {corrected}.  The case "
@@ -349,7 +350,7 @@ def _chain1() -> Outcome:
     printed, corrected = chain_mismatches("line1_printed", grid), chain_mismatches("line1_corrected", grid)
     return printed_vs_derived(printed, 0, corrected, printed="1/K_R > C_f^2 - C_f^4/(C_e(2-C_e))",
                               corrected="1/K_R > C_f^2 + C_f^4/(C_e(2-C_e))",
-                              evidence=f"paper line 1158: the sign of the C_f^4 term is flipped (moving "
+                              evidence=f"chain after Eq. 75, line 1: the sign of the C_f^4 term is flipped (moving "
                                        f"-C_f^4/(C_e(2-C_e)) across '>' gives +).  The printed line disagrees with the "
                                        f"coefficient's sign at {printed}/{len(grid)} seeded (K_R, C_b/C_c) points; "
                                        f"corrected at {corrected}",
@@ -368,7 +369,8 @@ def _chain2() -> Outcome:
                               corrected="C_f < sqrt(1/(1+K_R)), C_f = K_B C_c/(K_A C_b + K_B C_c) (the printed "
                                         "parenthesis gives C_f's formula; since C_e(2-C_e) = 1-C_f^2 the coefficient is "
                                         "1/K_R - C_f^2/(1-C_f^2))",
-                              evidence=f"paper line 1160: C_e and C_f are swapped (the parenthesis quotes C_f's "
+                              evidence="chain after Eq. 75, line 2: C_e and C_f are swapped (the parenthesis quotes "
+                                       "C_f's "
                                        f"definition) and, read through that formula, '>' should be '<'.  The printed "
                                        f"line disagrees with the claim at {printed}/{len(grid)} seeded points "
                                        f"(reading C_e through the parenthesis' formula instead: {other}/{len(grid)}, "

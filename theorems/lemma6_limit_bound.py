@@ -348,7 +348,7 @@ def _eq83_printed() -> Outcome:
                   " + (C_f^2 + C_f^4/(C_e(2-C_e)))||w_B||^2 <= K/K_A E_W - (1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)))"
                   "||w_B||^2 - (1/K_A)sum_{k>K_A}||w_k - w_B||^2  (E_W not squared; C_e(2-C_e); the second "
                   "relation drops -C_e(2-C_e)||...||^2 <= 0, so it is <=, not =)",
-        evidence=f"paper lines 1253-1256 (Eq. 83): three typo-level misprints in one display -- E_W^2 for E_W "
+        evidence=f"Eq. 83 (SI Appendix B.2): three typo-level misprints in one display -- E_W^2 for E_W "
                  f"(twice; the constraint is sum ||w_k||^2 <= K E_W), C_e(2-C_f) for C_e(2-C_e) in front of the "
                  f"completed square, and '=' where dropping that square gives '<='.  Eq. 78 b, which Eq. 83 is "
                  f"plugged into, has the corrected form (K E_W, C_e(2-C_e)).  On {len(pts)} seeded random feasible "
@@ -381,7 +381,7 @@ def _eq81_equality() -> Outcome:
     return printed_vs_derived(
         E_H, majority, (K_A + K_B) * E_H, printed="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = E_H",
         corrected="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = K E_H (the constraint is (1/K) sum_{k<=K} ... <= E_H)",
-        evidence=f"paper line 1244, the sentence after Eq. 81: a typo-level misprint (K missing).  The constraint "
+        evidence=f"the sentence after Eq. 81 (SI Appendix B.2): a typo-level misprint (K missing).  The constraint "
                  f"(1/K) sum_{{k<=K}} ... <= E_H bounds the majority sum by K E_H, and it reaches K E_H only if the "
                  f"minority features vanish; with E_H as printed the implication is false (K = 5, E_H = 1: majority "
                  f"sum 1 and minority sum 4 is feasible with nonzero minority features).  At the solver's minimizer "

@@ -83,7 +83,7 @@ _FACTOR_PRINTED = ("Sigma_1*(i,i) = sqrt(E_W/E_H) sqrt|Sigma*(i,i)|, "
                    "Sigma_2*(i,i) = sqrt(E_H/E_W) Sigma*(i,i)/sqrt|Sigma*(i,i)|")
 _FACTOR_CORRECTED = ("Sigma_1*(i,i) = (E_W/E_H)^(1/4) sqrt(Sigma*(i,i)), "
                      "Sigma_2*(i,i) = (E_H/E_W)^(1/4) sqrt(Sigma*(i,i))")
-_FACTOR_EVIDENCE = ("paper line 1328 (statement of Lemma 7): the ratios carry exponent 1/2 where 1/4 is needed, so "
+_FACTOR_EVIDENCE = ("SI Appendix C, statement of Lemma 7: the ratios carry exponent 1/2 where 1/4 is needed, so "
                     "(1/K) sum Sigma_1*(i,i)^2 = (E_W/E_H)||Z*||_*/K instead of sqrt(E_W/E_H)||Z*||_*/K.  The "
                     "printed energies are (E_W/E_H)||Z*||_*/K = E_W sqrt(E_W/E_H) and E_H sqrt(E_H/E_W) at "
                     "||Z*||_* = K sqrt(E_H E_W): one constraint of Eq. 7 is violated unless E_H = E_W "

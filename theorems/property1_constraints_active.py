@@ -39,8 +39,8 @@ PRINTED_CONSTANT = sp.sqrt(E_H * E_W)
 CORRECTED_CONSTANT = K * sp.sqrt(E_H * E_W)
 _I_PRINTED = "||Z*||_* = sqrt(E_H E_W)"
 _I_CORRECTED = "||Z*||_* = K sqrt(E_H E_W)"
-_I_EVIDENCE = ("paper line 1356, Property 1 (i) (and again in the proof of (ii), line 1374, '||Z*||_* < sqrt(E_H "
-               "E_W)'): the factor K is missing, a typo-level misprint; Eq. 91 (line 1323) prints the radius "
+_I_EVIDENCE = ("SI Appendix C, Property 1 (i) (and again in the proof of (ii), '||Z*||_* < sqrt(E_H "
+               "E_W)'): the factor K is missing, a typo-level misprint; Eq. 91 prints the radius "
                "K sqrt(E_H E_W) itself.  Eq. 91's radius is K sqrt(E_H E_W) (min over a of Eq. 89's bound, Lemma 7) and the KKT step puts "
                "Z* on it; the computed minimizers of Eq. 91 have ||Z*||_* = K sqrt(E_H E_W), e.g. 5 for K = 5, "
                "E_H E_W = 1, not 1")

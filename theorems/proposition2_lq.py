@@ -158,7 +158,8 @@ def _gprime() -> Outcome:
         printed_form="g'(K-1) = 2K^4 / ([(K-1)^2 + (K-1)][(K-1)^q + K - 1]^{2/q+1}) [(K-1) - (K-1)^{q-1}]",
         corrected_form="g'(K-1) = 2K^3 / ([(K-1)^2 + (K-1)][(K-1)^q + K - 1]^{2/q+1}) [(K-1) - (K-1)^{q-1}] "
                   "= 2K^2 (1 - (K-1)^{q-2}) / ((K-1)^q + K - 1)^{2/q+1}",
-        evidence=f"paper line 644: sympy: printed / derived simplifies to {sp.simplify(rel_p + 1)} (= K); the sign, and so the "
+        evidence=f"g'(K-1) after Eq. 32: sympy: printed / derived simplifies to {sp.simplify(rel_p + 1)} (= K); the "
+                 "sign, and so the "
                  "proposition, is unaffected", printed_over_derived=str(sp.simplify(rel_p + 1)))
 
 
@@ -262,7 +263,8 @@ def _sr_feasible() -> Outcome:
         printed="S_R with |B_1| <= sqrt(E_H) and any P in R^{p x K}, P^T P = I_K",
         corrected="|B_1| <= E_H^{1/q} and P a signed coordinate embedding (K distinct axes): then "
                   "(1/K) sum ||h_k||_q^q = |B_1|^q b^q [a^q + K - 1] = |B_1|^q <= E_H",
-        evidence=f"paper lines 624-626: S_R copies the q = 2 constraints (|B_1| <= sqrt(E_H), any partial orthogonal "
+        evidence="the set S_R (proof of Prop. 2): S_R copies the q = 2 constraints (|B_1| <= sqrt(E_H), any partial "
+                 "orthogonal "
                  f"P) and the text says it 'admits the constraints of Eq. (7)' where Eq. 20's l_q constraint is meant.  "
                  f"At 200 seeded S_R points (E_H = {E_H}, B_1 = sqrt(E_H), Haar P) the feature constraint "
                  f"(1/K) sum ||h_k||_q^q <= E_H is exceeded by up to {printed:.3g}: ||P m||_q != ||m||_q for a "

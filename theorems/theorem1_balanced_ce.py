@@ -433,7 +433,7 @@ def printed_l0_shortfall(K: int, s: Any) -> Any:
 
 def _evidence_cb() -> str:
     examples = "; ".join(f"K={K}, s=1: {mpmath.nstr(printed_l0_shortfall(K, 1), 4)}" for K in (2, 3, 10))
-    return ("Root misprint: C_b in the proof of Theorem 1 (paper md line 531). "
+    return ("Root misprint: C_b in the proof of Theorem 1 (after Eq. 22). "
             "Jensen's inequality (Eq. 22) is tight iff all its arguments agree; at Eq. 9 the exp-logits are "
             "z_k = e^s, z_k' = e^{-s/(K-1)} and the weights force (C_a+C_b) z_k / C_a = z_k'/C_c, i.e. "
             "C_b/C_a = (K-1) e^{-Ks/(K-1)}; the printed C_b = exp(-s/(K-1)) gives C_b/C_a = e^{-Ks/(K-1)}, "
@@ -507,8 +507,8 @@ def _logit_gap() -> Outcome:
     return printed_identity_outcome(logit_gap_error(printed_C_b), logit_gap_error(corrected_C_b),
                               printed_form="log(C_a (K-1)/C_b) with C_b = exp(-s/(K-1)), i.e. K s/(K-1) + log(K-1)",
                               corrected_form="log(C_a (K-1)/C_b) with C_b = (K-1) exp(-s/(K-1)), i.e. K s/(K-1)",
-                              evidence="consequence of the C_b misprint (paper md line 531; see Theorem 1/minimum-value) "
-                                       "in the display at md line 569: at Eq. 9 the logit gap is s - (-s/(K-1)) = "
+                              evidence="consequence of the C_b misprint (after Eq. 22; see Theorem 1/minimum-value) "
+                                       "in the display after Eq. 27: at Eq. 9 the logit gap is s - (-s/(K-1)) = "
                                        "K s/(K-1) (Definition 1 Gram); the printed constant exceeds it by log(K-1) "
                                        "(largest over exact samples K = 2..12, s in {1/10, 1, 5/2, 7}: log 11)")
 
@@ -629,7 +629,7 @@ def _tightest() -> Outcome:
     corrected = max(abs(corrected_C_b(K, s, np) / math.exp(s) / b - 1) for (K, s), b in zip(cases, best))
     return printed_vs_derived(printed, 0.0, corrected, printed="C_b/C_a = exp(-K s/(K-1))",
                               corrected="C_b/C_a = (K-1) exp(-K s/(K-1))",
-                              evidence="the claim 'which shall lead to the tightest lower bound' (paper md line 531) "
+                              evidence="the claim 'which shall lead to the tightest lower bound' (after Eq. 22) "
                                        "tested against the root misprint there (C_b, see Theorem 1/minimum-value): "
                                        "numerical maximiser of L0 over the ratio C_b/C_a at K in {2,3,5,10}, s in "
                                        f"{{0.3, 1, 3}}; largest relative deviation of the printed ratio {printed:.3e} "
@@ -729,9 +729,9 @@ def _jensen_display() -> Outcome:
                               corrected="(C_a+C_b) exp(h^T w_k) / C_a = exp(h^T w_k') / C_c with C_b = (K-1) exp(-s/(K-1)) "
                                         "(the arguments z(k) of Eq. 22 are exponentiated logits; the next display "
                                         "'taking the logarithm' presupposes the exponentials)",
-                              evidence="display at paper md line 565 (Jensen's equality case, md line 561, has the "
+                              evidence="display after Eq. 27 (Jensen's equality case, just before it, has the "
                                        "exp-logits z(k)); two misprints meet here: the missing exponentials (own misprint "
-                                       "of this display) and C_b (root misprint at md line 531, see Theorem 1/minimum-value). "
+                                       "of this display) and C_b (root misprint after Eq. 22, see Theorem 1/minimum-value). "
                                        f"Largest relative residual at Eq. 9 over K in {{2,3,5,10}}, s in {{0.5, 2}}: printed "
                                        f"{printed:.3e}, corrected {corrected:.1e}; exponentials with the printed C_b: "
                                        f"{max(jensen_condition_residual(K, s, printed_C_b, True) for K, s in cases):.3e}; "
@@ -766,7 +766,8 @@ def _nc4() -> Outcome:
     corrected = max(nc4_disagreement(K, p, 2000, rng, nearest=np.argmin) for K, p in cases)
     return printed_vs_derived(printed, 0.0, corrected, printed="argmax_k ||h_k* - h||^2",
                               corrected="argmin_k ||h_k* - h||^2 (nearest class mean, NC4)",
-                              evidence="paper md line 190: since ||h_k*|| is the same for all k, ||h_k* - h||^2 = "
+                              evidence="(NC4) display after Eq. 10: since ||h_k*|| is the same for all k, ||h_k* - "
+                                       "h||^2 = "
                                        "const - 2 h_k*.h, so the largest inner product is the smallest distance; the "
                                        f"printed argmax disagrees on a fraction {printed:.3f} of 2000 Gaussian h per "
                                        f"(K, p), argmin on {corrected:.1f}. CONVERSION CAVEAT: our markdown copy renders "

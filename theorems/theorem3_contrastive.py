@@ -126,7 +126,8 @@ def closing_gram_matrix() -> Outcome:
         printed, 0.0, corrected, proved=printed > 0 and corrected == 0,  # exact arithmetic decides both
         printed="[h_1..h_K]^T [h_1..h_K] = E_H [K/(K-1) (I_K - 1_K 1_K^T)]",
         corrected="[h_1..h_K]^T [h_1..h_K] = E_H [K/(K-1) (I_K - 1_K 1_K^T / K)]",
-        evidence="paper md line 802: the printed matrix has diagonal 0 and off-diagonal -K/(K-1) E_H; ||h_k||^2 = E_H "
+        evidence="Gram display before Eq. (13) is implied: the printed matrix has diagonal 0 and off-diagonal "
+                 "-K/(K-1) E_H; ||h_k||^2 = E_H "
                  "and h_k.h_k' = -E_H/(K-1) (both stated just above it) give diagonal E_H and off-diagonal -E_H/(K-1), "
                  "i.e. the 1_K 1_K^T/K of Definition 1 (exact sympy, K = 2..6, E_H = 1: every printed entry is off "
                  "by exactly 1, diagonal 0 vs 1 and off-diagonal -K/(K-1) vs -1/(K-1))")
@@ -297,7 +298,7 @@ def eq44c_second_jensen() -> Outcome:
         printed, 0, corrected,
         printed="(C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k,l}/tau",
         corrected="(C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k',l}/tau  (Jensen on log E_{k,i,k'})",
-        evidence="last member of Eq. 44 (paper md line 753; a dropped prime, which a PDF-to-markdown conversion "
+        evidence="last member of Eq. 44 (a dropped prime, which a PDF-to-markdown conversion "
                  "could also cause: check the typeset page). Evaluated at 24 seeded feasible points (K = 2..4, "
                  "n = 1..3, tau in {0.3, 0.7, 1.6, 2.5}, a quarter near the ETF) with C_a, C_b chosen tight at Eq. 13 "
                  "(step (c) is Jensen for any positive constants): the printed member exceeds the previous one by up "
@@ -323,7 +324,7 @@ def eq45_objective_identity() -> Outcome:
         printed_gap, 0, corrected_gap,
         printed="-log(exp(h_{k,i}.h_{k,j}/tau) / sum_{k',l} exp(h_{k,i}.h_{k',l}))",
         corrected="-log(exp(h_{k,i}.h_{k,j}/tau) / sum_{k',l} exp(h_{k,i}.h_{k',l}/tau))  (Eq. 11)",
-        evidence="left side of Eq. 45 (paper md line 759; Eq. 11 and Eq. 47 both have the /tau): at the 24 seeded "
+        evidence="left side of Eq. 45 (Eq. 11 and Eq. 47 both have the /tau): at the 24 seeded "
                  f"feasible points (tau in {{0.3, 0.7, 1.6, 2.5}}) it differs from the E_{{k,i,k'}} form plus log n by up "
                  f"to {mpmath.nstr(printed_gap, 6)}, while Eq. 11's loss (lpm_verify.losses.supervised_contrastive) "
                  f"matches it to {mpmath.nstr(corrected_gap, 3)}; the two agree only at tau = 1")
@@ -375,8 +376,8 @@ def eq46_chain() -> Outcome:
         printed, 0, corrected,
         printed="display of Eq. 46 with '=' at (a) and (c)",
         corrected="(a) '>=' (2ab <= a^2 + b^2) and (c) '>=' (the constraint of Eq. 12, cited as Eq. 11)",
-        evidence="display of Eq. 46 (paper md lines 770 and 774) prints '=' over (a) and (c); the sentence after it "
-                 "(md line 776) calls them '>=' (and cites the constraint as Eq. 11; it is Eq. 12), so the misprint is "
+        evidence="display of Eq. 46 prints '=' over (a) and (c); the sentence after it "
+                 "calls them '>=' (and cites the constraint as Eq. 11; it is Eq. 12), so the misprint is "
                  "in the display. (a) is 2ab <= a^2 + b^2, strict unless h_{k,i} = h_{k,j} - hbar_j, and (c) is "
                  "strict inside the constraint: at the 24 seeded feasible points (two thirds strictly inside) the "
                  f"displayed equalities miss by up to {mpmath.nstr(printed, 6)}; read as inequalities the chain holds "
@@ -431,7 +432,7 @@ def eq48_collapsed_form() -> Outcome:
         printed, 0, corrected,
         printed="exp(||h_k||^2)/(C_a(K-1)) = exp(h_k.h_k')/C_b",
         corrected="exp(||h_k||^2/tau)/(C_a(K-1)) = exp(h_k.h_k'/tau)/C_b  (Eq. 48 with E_{k,i,k'} = exp(h_k.h_k'/tau))",
-        evidence="line after Eq. 49 (paper md line 794; Eq. 48 itself, with E_{k,i,k'} = (1/n) sum_j exp(h.h/tau), "
+        evidence="display after Eq. 49 (Eq. 48 itself, with E_{k,i,k'} = (1/n) sum_j exp(h.h/tau), "
                  "is right): at Eq. 13 for (K, n, tau, E_H) in "
                  f"{[c for c in VALUE_CASES if c[2] != '1']} the printed equality misses by up to "
                  f"{mpmath.nstr(printed, 6)}, with /tau by {mpmath.nstr(corrected, 3)}; the conclusion drawn from it "
@@ -460,7 +461,7 @@ def eq47_tight_with_printed_constants() -> Outcome:
         printed="C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W))",
         corrected="C_a = exp(E_H/tau), C_b = (K-1) exp(-E_H/((K-1) tau)) (only C_a/C_b matters; the printed "
                   "pair is tight only if sqrt(E_H E_W) = K E_H/(2 (K-1) tau))",
-        evidence="constants at paper md line 743 (copied from a Theorem 1 setting: E_W does not occur in Eq. 12, "
+        evidence="constants before Eq. 44 (copied from a Theorem 1 setting: E_W does not occur in Eq. 12, "
                  "so they are not even determined by the problem). Eq. 47 is tight iff Jensen's step (a) is, iff Eq. 48 "
                  "holds at Eq. 13, iff C_b/C_a = (K-1) exp(-K E_H/((K-1) tau)); the printed ratio is (K-1) "
                  "exp(-2 sqrt(E_H E_W)). At the 5 cases (K, n, tau, E_H) in "

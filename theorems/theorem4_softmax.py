@@ -148,7 +148,7 @@ def eq56_minimum_value() -> Outcome:
         printed="L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1)))  (Eqs. 50, 51, 56)",
         corrected="L_0 = g1(L(0)/N) + (K-1) g2((1 - L(0)/N)/(K-1)): the mean of the K-1 other softmax "
                   "entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1)",
-        evidence="Eq. 56 (paper md line 857) inherits the root misprint of Eq. 50 (md line 811, see Theorem "
+        evidence="Eq. 56 inherits the root misprint of Eq. 50 (step a, see Theorem "
                  "4/eq50-convexity-of-g2). Evaluated at Eq. 9 for K = 2..5, cross-entropy and q = 2, 3, sqrt(E_H E_W) in "
                  "{3, 6.5} against Eq. 7's own code (LPMProblem.objective, 50 digits): for K >= 3 and g2 != 0 the "
                  f"printed L_0 exceeds the objective at Eq. 9, worst at (K, loss, s) = {worst}: printed "
@@ -200,7 +200,7 @@ def eq50_convexity_of_g2() -> Outcome:
         printed, 0, corrected,
         printed="(K-1) g2(1 - S(z)(k)/(K-1))",
         corrected="(K-1) g2((1 - S(z)(k))/(K-1))",
-        evidence="step (a) of Eq. 50 (paper md line 811): sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean of the "
+        evidence="step (a) of Eq. 50: sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean of the "
                  "other K-1 entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1) (equal only for K = 2). At 40 seeded "
                  "logit vectors (K = 3..5, N(0, 4) entries), g2 = x^2, x^3, every k: the printed right side exceeds the "
                  f"left by up to {mpmath.nstr(printed, 6)}; the corrected one never does (largest excess "
@@ -245,7 +245,7 @@ def eq51_first_line() -> Outcome:
     return printed_vs_derived(
         printed_gap, 0, corrected_gap,
         printed="sum_{k'!=k} g2(S(z_{k',i})(k'))", corrected="sum_{k'!=k} g2(S(z_{k,i})(k'))  (Eq. 14)",
-        evidence="first line of Eq. 51 (paper md line 818): the printed sum evaluates g2 at the other classes' "
+        evidence="first line of Eq. 51: the printed sum evaluates g2 at the other classes' "
                  "examples' own-class probabilities S(z_{k',i})(k') instead of the entries S(z_{k,i})(k') of the same "
                  "example (Eq. 14). At 6 seeded feasible points (K = 3..5, n = 1..3, p = K + 1, E_W = E_H = 2, half "
                  f"near the ETF), g2 = x^2: it misses Eq. 7's objective by up to {mpmath.nstr(printed_gap, 6)}; "
@@ -269,8 +269,8 @@ def eq51_jensen_chain() -> Outcome:
         printed, 0, corrected,
         printed="... >= (1/N) sum [g1(S) + (K-1) g2(1 - S/(K-1))] >= g1(mean) + (K-1) g2(1 - mean/(K-1))",
         corrected="... >= (1/N) sum [g1(S) + (K-1) g2((1 - S)/(K-1))] >= g1(mean) + (K-1) g2((1 - mean)/(K-1))",
-        evidence="the two inequalities of Eq. 51 (paper md lines 820, 822) carry the root misprint of Eq. 50 "
-                 "(md line 811, see Theorem 4/eq50-convexity-of-g2). At the 6 seeded feasible points of Theorem "
+        evidence="the two inequalities of Eq. 51 carry the root misprint of Eq. 50 "
+                 "(step a, see Theorem 4/eq50-convexity-of-g2). At the 6 seeded feasible points of Theorem "
                  "4/eq51-first-line, g2 = x^2, x^3: the printed chain is violated by up to "
                  f"{mpmath.nstr(printed, 6)}; the corrected one holds (largest violation {mpmath.nstr(corrected, 3)}; "
                  "convexity of g2 and of x -> g1(x) + (K-1) g2((1-x)/(K-1)))")

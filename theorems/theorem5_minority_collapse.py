@@ -374,8 +374,8 @@ def _eq71_step_a() -> Outcome:
     return printed_vs_derived(printed_res, np.zeros_like(printed_res), corrected_res,
                               printed="L_B(H*, W*) = L_B(H^B, W^B)  (Eq. 71, step a, typeset with \\stackrel{a}{=})",
                               corrected="L_B(H*, W*) >= L_B(H^B, W^B)  (as the text says: 'where >= uses ...')",
-                              evidence="typo-level misprint in the display of Eq. 71 (paper line 1103): step a "
-                                       "is printed '=' while the sentence after it (line 1105, 'where >= [a] uses "
+                              evidence="typo-level misprint in the display of Eq. 71: step a "
+                                       "is printed '=' while the sentence after it ('where >= [a] uses "
                                        "(H^B, W^B) is the minimizer of Eq. 68'; our copy is a markdown conversion of "
                                        "the PDF and renders that label 'a' as a circle) states >=, and the next '=' "
                                        "(substituting L_A(H*) >= L_A + eps_2 from Lemma 5) must also be >=.  At "
