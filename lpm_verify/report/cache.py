@@ -166,7 +166,8 @@ def validate_check_record(value: Any) -> None:
     _require(not unknown, f"the check record has unknown fields {', '.join(unknown)}")
     text = ("id", "result", "claim", "method", "verdict", "tolerance_reason")
     bad = [n for n in text if not isinstance(value[n], str)]
-    bad += [n for n in ("printed", "corrected", "evidence", "skip_reason", "expect", "criterion", "origin", "part")
+    bad += [n for n in ("printed", "corrected", "evidence", "skip_reason", "criterion", "origin", "part",
+                        "inconclusive_reason", "citation")
             if value.get(n) is not None and not isinstance(value[n], str)]
     bad += [n for n in ("tolerance", "seconds") if not _is_number(value[n])]
     bad += [n for n in ("error",) if value[n] is not None and not _is_numeric_text(value[n])]
