@@ -123,3 +123,10 @@ def test_a_fixed_width_table_counts_many_statement_misprints_instead_of_naming_t
                         ROOTS)
     assert v.statement.text(max_names=1) == "holds (with 2 misprints corrected)"
     assert v.statement.text() == "holds (with misprints theorem1-Cb, theorem1-exp corrected)"
+
+
+def test_verify_counts_inconclusive_records_apart_from_findings():
+    from lpm_verify.commands.verify import format_table
+    records = [rec("Figure 2/cosine", "inconclusive", method="experiment"), rec("Figure 2/wd", "pass", method="experiment")]
+    counts = format_table(records).splitlines()[-1]
+    assert "1 inconclusive" in counts and "0 not-reproduced" in counts and "1 pass" in counts
