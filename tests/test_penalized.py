@@ -134,3 +134,35 @@ def test_nonnegative_features_are_feasible_and_cost_at_least_the_free_optimum():
     nonneg = solve_penalized_nonconvex(problem, starts=2, nonnegative_features=True)
     assert min(float(h.min()) for h in nonneg.H) >= 0.0
     assert nonneg.objective >= free.objective - 1e-12
+
+
+def test_penalized_thresholds_re_check_with_the_one_event_function():
+    """The engine's independent re-check (regimes.event_at) accepts the penalized family: 0 at each certified
+    root, ~slope * 1e-20 at R*(1 + 1e-20)."""
+    from lpm_verify.penalized_regimes import PenalizedFamily
+    from lpm_verify.regimes import event_at
+    family = PenalizedFamily(10, 7, 0.1, 0.5)
+    for t in pl.thresholds(10, 7, 0.1, 0.5):
+        c = t.certificate
+        with mpmath.workdps(45):
+            at = event_at(family, t.R, c["smaller_regime"], c["event_key"])
+            off = event_at(family, t.R * (1 + mpmath.mpf(10) ** -20), c["smaller_regime"], c["event_key"])
+        assert abs(at) < mpmath.mpf(10) ** -35 and abs(off) > mpmath.mpf(10) ** -25
+
+
+def test_penalized_model_is_a_family_of_the_one_engine_not_a_copy():
+    """The penalized thresholds come from regimes.transitions through a Family; no function of the engine
+    (scan, refinement, bisection, side certificates, event re-check) or of the CLI printer is defined twice."""
+    import inspect
+
+    from lpm_verify import penalized_regimes, regimes
+    from lpm_verify.commands import _penalized, threshold
+    engine = {n for n, f in inspect.getmembers(regimes, inspect.isfunction) if f.__module__ == regimes.__name__}
+    own = {n for n, f in inspect.getmembers(penalized_regimes, inspect.isfunction)
+           if f.__module__ == penalized_regimes.__name__}
+    assert not engine & own, engine & own
+    assert not {n for n in vars(penalized_regimes) if n.startswith("_") and n in vars(regimes)} - {
+        "__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__", "__package__", "__spec__",
+        "annotations"}
+    assert issubclass(penalized_regimes.PenalizedFamily, regimes.Family)
+    assert not hasattr(_penalized, "print_thresholds") and callable(threshold.print_thresholds)

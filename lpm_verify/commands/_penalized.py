@@ -82,26 +82,10 @@ def solve_penalized(args: argparse.Namespace, inst: dict[str, Any], lambda_W: fl
 
 
 def thresholds_penalized(K: int, K_A: int, lambda_W: float, lambda_H: float, digits: int) -> dict[str, Any]:
-    """The ``threshold --json`` report of the penalized model (same shape as Eq. 7's)."""
-    from lpm_verify.penalized_regimes import find_penalized_thresholds, point_at
-    from lpm_verify.solvers.symmetric import regime_name
-    t0 = time.perf_counter()
-    transitions = find_penalized_thresholds(K, K_A, lambda_W, lambda_H, digits=digits)
-    ends = {f"R={R:g}": regime_name(point_at(K, K_A, R, lambda_W, lambda_H).regime) for R in (1.0, 1e8)}
-    return {"model": "penalized", "normalization": NORMALIZATION, "K": K, "K_A": K_A, "lambda_W": lambda_W,
-            "lambda_H": lambda_H, "digits": digits, "transitions": [t.as_dict(digits) for t in transitions],
-            "regimes": ends, "certified": all(t.certificate["certified"] for t in transitions),
-            "seconds": time.perf_counter() - t0}
-
-
-def print_thresholds(report: dict[str, Any]) -> None:
-    print(f"penalized LPM K={report['K']} K_A={report['K_A']} lambda_W={report['lambda_W']:g} "
-          f"lambda_H={report['lambda_H']:g}: regime at R=1 {report['regimes']['R=1']}, "
-          f"at R=1e8 {report['regimes']['R=1e+08']}")
-    for t in report["transitions"]:
-        c = t["certificate"]
-        print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "
-              f"certified {c['certified']}]")
-    if not report["transitions"]:
-        print("no regime change for R in [1, 1e8]")
-    print(f"({report['seconds']:.2f} s)")
+    """The ``threshold --json`` report of the penalized model (:func:`threshold.thresholds_report` of its
+    two-size family, ``R in [1, 10^8]``)."""
+    from lpm_verify.commands.threshold import thresholds_report
+    from lpm_verify.penalized_regimes import PenalizedFamily
+    return thresholds_report(PenalizedFamily(K, K_A, lambda_W, lambda_H), digits, 1e8,
+                             {"model": "penalized", "normalization": NORMALIZATION, "K": K, "K_A": K_A,
+                              "lambda_W": lambda_W, "lambda_H": lambda_H})
