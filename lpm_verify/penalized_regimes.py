@@ -16,11 +16,13 @@ of (P) vanishes there); the scan stops at ``10^log10_range``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from lpm_verify.errors import require
 from lpm_verify.problem import positive
 from lpm_verify.regimes import Family, Transition, transitions
 from lpm_verify.solvers.penalized_symmetric import PenalizedSystem, solve_float
@@ -37,23 +39,29 @@ class PenalizedFamily(Family):
     K_A: int
     lambda_W: float
     lambda_H: float
+    lambda_b: float | None = None
 
     def __post_init__(self) -> None:
         positive("lambda_W", self.lambda_W)
         positive("lambda_H", self.lambda_H)
+        if self.lambda_b is not None:
+            require(isinstance(self.lambda_b, (int, float)) and math.isfinite(self.lambda_b) and self.lambda_b >= 0,
+                    "lambda_b", "None (no bias), 0 (free bias) or a finite number > 0", self.lambda_b)
         self.profile  # noqa: B018 -- Profile.two_size checks K and K_A before any solve
 
     def start(self) -> Point:
         return self.at(1.0, None)
 
     def at(self, R: float, warm: Point | None) -> Point:
-        return solve_float(Profile.two_size(self.K, self.K_A, R, 1.0, 1.0), self.lambda_W, self.lambda_H, warm)
+        return solve_float(Profile.two_size(self.K, self.K_A, R, 1.0, 1.0), self.lambda_W, self.lambda_H, warm,
+                           self.lambda_b)
 
     def fresh(self, R: float) -> Point:
         return self.at(R, None)
 
     def system(self, regime: Regime, pi: Any, event: tuple | None = None) -> PenalizedSystem:
-        return PenalizedSystem(self.profile, regime, pi, event, lambda_W=self.lambda_W, lambda_H=self.lambda_H)
+        return PenalizedSystem(self.profile, regime, pi, event, lambda_W=self.lambda_W, lambda_H=self.lambda_H,
+                               lambda_b=self.lambda_b)
 
     def certify(self, system: PenalizedSystem, x: np.ndarray) -> dict[str, Any]:
         return quick_certificate(system, x)
@@ -65,7 +73,8 @@ def point_at(K: int, K_A: int, R: float, lambda_W: float, lambda_H: float, warm:
 
 
 def find_penalized_thresholds(K: int, K_A: int, lambda_W: float, lambda_H: float, digits: int = 30,
-                              log10_range: float = 8.0, per_decade: int = 6) -> list[Transition]:
+                              log10_range: float = 8.0, per_decade: int = 6, lambda_b: float | None = None
+                              ) -> list[Transition]:
     """Every regime change of (P) for the two-size family with ``R in [1, 10^log10_range]``, sorted,
     each to ``digits`` digits with its certificate (:func:`lpm_verify.regimes.transitions`)."""
-    return transitions(PenalizedFamily(K, K_A, lambda_W, lambda_H), digits, log10_range, per_decade)
+    return transitions(PenalizedFamily(K, K_A, lambda_W, lambda_H, lambda_b), digits, log10_range, per_decade)
