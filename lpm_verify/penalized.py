@@ -53,6 +53,7 @@ class PenalizedLPM:
     lambda_W: float
     lambda_H: float
     p: int | None = None
+    lambda_b: float | None = None  # last-layer bias: None none, 0 free, > 0 penalty (lambda_b/2)||b||^2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", class_sizes(self.sizes))

@@ -166,3 +166,18 @@ def test_penalized_model_is_a_family_of_the_one_engine_not_a_copy():
         "annotations"}
     assert issubclass(penalized_regimes.PenalizedFamily, regimes.Family)
     assert not hasattr(_penalized, "print_thresholds") and callable(threshold.print_thresholds)
+
+
+def test_bias_independence_fails_when_the_bias_moves_the_same_group_logits():
+    wrong = pl.bias_independence(sp.exp(-pl.eps))  # a bias that is not constant on the group
+    assert sp.simplify(wrong["at_zero_any_bias"]) != 0
+    out = pl.identities_outcome({k: pl.decide_zero(v) for k, v in wrong.items()})
+    assert judge("Penalized LPM/collapse-bias-independent", out) is Verdict.FAIL
+
+
+def test_bias_transitions_fail_for_a_bias_independent_second_threshold():
+    """Claiming the second threshold ignores the bias (the no-bias root 8.13 at lambda_b = 0.01, where the
+    certified one is 4.73) is refuted by the convex program with the bias."""
+    no_bias = [t for t in pl.thresholds(10, 5, 0.1, 0.5) if t.to_regime.startswith("minority-collapse-zero")]
+    rows = pl.bias_rows((0.01,), zero_R={0.01: float(no_bias[0].R)})
+    assert judge("Penalized LPM/bias-transitions", Outcome(None, rows, max(r["error"] for r in rows))) is Verdict.FAIL

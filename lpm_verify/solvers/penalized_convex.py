@@ -2,6 +2,9 @@
 
     min_Z  sum_k pi_k (lse(Z[:, k]) - Z[k, k]) + sqrt(lambda_W lambda_H) ||Z diag(sqrt(pi))||_*,
 
+(with a last-layer bias ``b`` the logits are ``Z[:, k] + b``, plus ``(lambda_b/2)||b||^2`` when penalized;
+``objective`` then is the solver's value),
+
 with the conic solver named explicitly (default Clarabel, exponential + PSD cones).  ``W``/``Hbar``
 are the balanced factors of the variational identity (V) with ``p = K``, so the returned point is
 feasible for the penalized model and attains (P)'s value there (exact for ``p >= K``).
@@ -26,17 +29,20 @@ def solve_penalized_convex(problem: PenalizedLPM, *, solver: str = "clarabel", *
     pi = problem.fractions()
     K = problem.K
     Z = cp.Variable((K, K))
-    loss = cp.sum(cp.hstack([pi[k] * (cp.log_sum_exp(Z[:, k]) - Z[k, k]) for k in range(K)]))
+    b = np.zeros(K) if problem.lambda_b is None else cp.Variable(K)  # logits W h + b
+    loss = cp.sum(cp.hstack([pi[k] * (cp.log_sum_exp(Z[:, k] + b) - Z[k, k] - b[k]) for k in range(K)]))
     penalty = problem.nuclear_weight * cp.normNuc(Z @ np.diag(np.sqrt(pi)))
+    if problem.lambda_b:
+        penalty = penalty + problem.lambda_b / 2 * cp.sum_squares(b)
     prob = cp.Problem(cp.Minimize(loss + penalty))
     seconds = solve_conic(prob, spec, f"penalized LPM (P) (K={K})", **solver_options)
     Zv = np.asarray(Z.value)
     W, Hbar = problem.factor(Zv)
     F = np.vstack([Hbar, W])
-    detail: dict[str, Any] = {"Z": Zv, "solver_objective": float(prob.value), "fractions": pi.tolist(),
+    detail: dict[str, Any] = {"Z": Zv, "bias": None if problem.lambda_b is None else np.asarray(b.value), "solver_objective": float(prob.value), "fractions": pi.tolist(),
                               "norm_zero_tol": INTERIOR_POINT_NORM_ZERO_TOL}
     if note:
         detail["solver_note"] = note
     return LPMSolution(method="penalized-convex", solver=spec.name, status=prob.status,
-                       objective=problem.convex_objective(Zv), X=F @ F.T, W=W, Hbar=Hbar, seconds=seconds,
+                       objective=problem.convex_objective(Zv) if problem.lambda_b is None else float(prob.value), X=F @ F.T, W=W, Hbar=Hbar, seconds=seconds,
                        detail=detail)
