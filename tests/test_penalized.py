@@ -181,3 +181,50 @@ def test_bias_transitions_fail_for_a_bias_independent_second_threshold():
     no_bias = [t for t in pl.thresholds(10, 5, 0.1, 0.5) if t.to_regime.startswith("minority-collapse-zero")]
     rows = pl.bias_rows((0.01,), zero_R={0.01: float(no_bias[0].R)})
     assert judge("Penalized LPM/bias-transitions", Outcome(None, rows, max(r["error"] for r in rows))) is Verdict.FAIL
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["threshold", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "foo"], "--bias must be free, none or"),
+    (["threshold", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "-1"], "--bias must be free, none or"),
+    (["solve", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "nan"], "--bias must be free, none or"),
+    (["threshold", "--bias", "free"], "--bias must be given only with --lambda-W/--lambda-H"),
+    (["solve", "--lambda-W", "0.05", "--lambda-H", "0.5", "--bias", "free", "--method", "nonconvex"],
+     "--bias must be none with --method nonconvex"),
+])
+def test_cli_rejects_bad_bias_in_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_threshold_with_a_penalized_bias_certifies_both_transitions(capsys):
+    assert main(["threshold", "--K", "10", "--KA", "5", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "0.01",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    first, second = report["transitions"]
+    assert report["certified"] and report["lambda_b"] == 0.01
+    assert first["R"].startswith("38.99999999999999916") and second["R"].startswith("66.010693551178047")
+
+
+def test_cli_solve_with_a_free_bias_matches_the_convex_program(capsys):
+    values = []
+    for method in ("symmetric", "nuclear"):
+        assert main(["solve", "--K", "4", "--KA", "2", "--R", "5", "--lambda-W", "0.05", "--lambda-H", "0.5",
+                     "--bias", "free", "--method", method, "--json"]) == 0
+        values.append(json.loads(capsys.readouterr().out)["objective"])
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+def test_threshold_explains_why_no_transition_when_every_classifier_is_zero(capsys):
+    """lambda_W lambda_H = 1/K puts R = 1 on the boundary: one line says so, no silent exit 1."""
+    assert main(["threshold", "--lambda-W", "0.2", "--lambda-H", "0.5", "--K", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "R = 1 is itself the boundary, so there is no transition R > 1" in out
+
+
+def test_huge_penalty_leaks_no_runtime_warning(capsys):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert main(["threshold", "--lambda-W", "1e300", "--lambda-H", "0.5"]) == 0
+    assert "never separate" in capsys.readouterr().out

@@ -46,13 +46,15 @@ def validate(args: argparse.Namespace, budgets: bool = True) -> None:
             args.digits)
 
 
-def thresholds_report(family: Any, digits: int, top: float, params: dict[str, Any]) -> dict[str, Any]:
+def thresholds_report(family: Any, digits: int, top: float, params: dict[str, Any], scan: bool = True
+                      ) -> dict[str, Any]:
     """The JSON-ready report of a two-size ``family`` (:class:`lpm_verify.regimes.Family`): ``params``
-    (the instance), transitions with certificates, and the regimes at R = 1 and R = ``top``."""
+    (the instance), transitions with certificates (none without ``scan``: R = 1 is itself a boundary), and
+    the regimes at R = 1 and R = ``top``."""
     from lpm_verify.regimes import transitions
     from lpm_verify.solvers.symmetric import regime_name
     t0 = time.perf_counter()
-    found = transitions(family, digits)
+    found = transitions(family, digits) if scan else []
     ends = {f"R={R}": regime_name(family.fresh(R).regime) for R in (1.0, top)}
     return {**params, "digits": digits, "transitions": [t.as_dict(digits) for t in found], "regimes": ends,
             "certified": all(t.certificate["certified"] for t in found), "seconds": time.perf_counter() - t0}
@@ -72,6 +74,8 @@ def print_thresholds(report: dict[str, Any], title: str) -> None:
     both ends, one line per transition."""
     (lo, reg_lo), (hi, reg_hi) = report["regimes"].items()
     print(f"{title}: regime at {lo} {reg_lo}, at {hi} {reg_hi}")
+    if report.get("note"):
+        print(report["note"])
     for t in report["transitions"]:
         c = t["certificate"]
         print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "
@@ -85,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if (lambdas := _energies.penalties(args)) is not None:  # --lambda-W/--lambda-H: the penalized model
         from lpm_verify.commands import _penalized
         validate(args, budgets=False)
-        report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits)
-        title = (f"penalized LPM K={args.K} K_A={args.KA} lambda_W={lambdas[0]:g} lambda_H={lambdas[1]:g}")
+        lambda_b = _energies.bias(args)
+        report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits, lambda_b)
+        title = (f"penalized LPM K={args.K} K_A={args.KA} lambda_W={lambdas[0]:g} lambda_H={lambdas[1]:g} "
+                 f"bias={'none' if lambda_b is None else 'free' if lambda_b == 0 else f'lambda_b={lambda_b:g}'}")
     else:
         validate(args)
         report = eq7_report(args.K, args.KA, args.EW, args.EH, args.digits)
