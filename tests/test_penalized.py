@@ -127,6 +127,12 @@ def test_convex_collapse_sides_fail_at_a_misplaced_threshold():
     assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL
 
 
+def test_convex_collapse_sides_fail_when_the_side_above_is_still_open():
+    got = pl.convex_collapse_sides(10, 5, 0.01, 0.5, 0.5 * 39.0)  # both sides open
+    assert not got["reduced_collapsed"] and got["above"] < 1 - got["clarabel_bound"]
+    assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL
+
+
 def test_nonnegative_features_are_feasible_and_cost_at_least_the_free_optimum():
     from lpm_verify.solvers.penalized_nonconvex import solve_penalized_nonconvex
     problem = PenalizedLPM((6, 6, 1, 1), 0.05, 0.4, p=6)
