@@ -11,6 +11,7 @@ import sympy as sp
 from lpm_verify.claims import Outcome, Verdict, judge
 from lpm_verify.cli import main
 from lpm_verify.penalized import PenalizedLPM, balance_lambda_H
+from lpm_verify.symbolic import decide_zero, identities_outcome
 from theorems import penalized_lpm as pl
 
 
@@ -234,3 +235,23 @@ def test_huge_penalty_leaks_no_runtime_warning(capsys):
         warnings.simplefilter("error", RuntimeWarning)
         assert main(["threshold", "--lambda-W", "1e300", "--lambda-H", "0.5"]) == 0
     assert "never separate" in capsys.readouterr().out
+
+
+def test_explicit_curve_fails_with_a_wrong_minority_term():
+    assert judge("Penalized LPM/zero-curve-derivation", pl._zero_curve_derivation()) is Verdict.PASS
+    wrong = pl.curve_residuals(pl.explicit_curve(minority_power=1))
+    assert judge("Penalized LPM/zero-curve-derivation",
+                 identities_outcome({k: decide_zero(v) for k, v in wrong.items()})) is Verdict.FAIL
+    rows = pl.curve_errors(minority_power=1)
+    assert min(r["relative_error"] for r in rows) > 1
+    assert judge("Penalized LPM/zero-curve", Outcome(None, rows, max(r["relative_error"] for r in rows))) is Verdict.FAIL
+
+
+def test_penalized_model_in_the_sum_normalization_is_the_mean_one_with_n_lambda_H():
+    mean, total = PenalizedLPM((3, 1), 0.1, 0.8), PenalizedLPM((3, 1), 0.1, 0.2, feature_penalty="sum")
+    rng = np.random.default_rng(0)
+    W, H = rng.standard_normal((2, 3)), [rng.standard_normal((3, 3)), rng.standard_normal((1, 3))]
+    assert total.objective(W, H) == pytest.approx(mean.objective(W, H), rel=1e-14)
+    assert total.nuclear_weight == pytest.approx(mean.nuclear_weight, rel=1e-15)
+    with pytest.raises(Exception, match="feature_penalty"):
+        PenalizedLPM((3, 1), 0.1, 0.2, feature_penalty="median")

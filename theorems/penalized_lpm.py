@@ -16,8 +16,10 @@ Findings checked here:
   so stationarity ``|gamma_g| / sqrt(pi_g) = c`` needs ``c < sqrt(pi_g)``.  For the two-size family:
   ``R_collapse = (1/(lambda_W lambda_H) - K_B) / K_A`` (e.g. 39 for K = 10, K_A = 5, 0.01, 0.5).
 * A second change, minority classifiers exactly zero (mean block rank 1 -> 0), when it exists in
-  ``[1, 10^8]``: no closed form; its certified root is compared with the root of the two equations
-  derived here for that boundary (majority stationarity and ``sigma_max = c`` at ``Z_M = 0``).
+  ``[1, 10^8]``: its certified root is compared with the root of the two equations derived here for that
+  boundary (majority stationarity and ``sigma_max = c`` at ``Z_M = 0``).  Eliminating ``c^2`` between them
+  gives the boundary as an explicit curve ``(R(s), c^2(s))`` in the majority contrast ``s``; only ``s*`` with
+  ``c^2(s*) = lambda_W lambda_H`` (a polynomial equation in ``u = e^{-s/K_A}``) has no closed form.
 """
 from __future__ import annotations
 
@@ -416,6 +418,106 @@ def zero_errors(with_minority: bool = True, digits: int = 30) -> list[dict[str, 
 def _zero_threshold() -> Outcome:
     rows = zero_errors()
     return Outcome("certified root = two-equation root", rows, max(r["relative_error"] for r in rows))
+
+
+# -- the zero-classifier threshold in explicit form ----------------------------------------------------
+sA = sp.Symbol("s", positive=True)
+e_, e1_, c2_ = sp.symbols("e e1 c2", positive=True)
+
+
+def boundary_equations(R: sp.Expr, c2: sp.Expr, minority_power: int = 2) -> tuple[sp.Expr, sp.Expr]:
+    """The two equations of :func:`zero_boundary` (majority stationarity, mean-block margin; each ``= 0`` on the
+    boundary) as rational functions of ``e = e^-s`` and ``e1 = e^{-s(1-1/K_A)}``, taken as independent symbols
+    (so an identity in them holds for every ``s``).  ``minority_power`` is the power of ``K`` under the minority
+    term ``pi_B K_A / K^2`` (another value is a wrong variant)."""
+    K = KA_ + KB_
+    D = 1 + (KA_ - 1) * e_ + KB_ * e1_
+    piA, piB = R / (KA_ * R + KB_), 1 / (KA_ * R + KB_)
+    stat = piA * ((KA_ * e_ + KB_ * e1_) / D) ** 2 - c2
+    mean = K * (piA * KB_ * e1_**2 / D**2 + piB * KA_ / K**minority_power) - c2
+    return stat, mean
+
+
+def explicit_curve(minority_power: int = 2) -> tuple[sp.Expr, sp.Expr]:
+    """``(R, c^2)`` on the boundary as explicit functions of ``(e, e1)``, i.e. of the majority contrast ``s``.
+
+    Subtracting the two boundary equations removes ``c^2 = lambda_W lambda_H`` and leaves an equation linear
+    in ``R``::
+
+        R(s) = D^2 / (K (K_A e^2 + 2 K_B e e1 - K_B e1^2)),   c^2(s) = R/(K_A R + K_B) ((K_A e + K_B e1)/D)^2,
+
+    ``D = 1 + (K_A - 1) e + K_B e1``; with ``u = e/e1 = e^{-s/K_A}`` both are rational in ``u``.
+    """
+    stat, mean = boundary_equations(R_, c2_, minority_power)
+    (R_s,) = sp.solve(sp.Eq(stat, mean), R_)
+    R_s = sp.factor(R_s)
+    return R_s, sp.factor((stat + c2_).subs(R_, R_s))
+
+
+def curve_residuals(curve: tuple[sp.Expr, sp.Expr]) -> dict[str, sp.Expr]:
+    """Both boundary equations on ``curve`` (0 iff the curve lies on the boundary for every s)."""
+    stat, mean = boundary_equations(*curve)
+    return {"stationarity": sp.cancel(sp.together(stat)), "mean_margin": sp.cancel(sp.together(mean))}
+
+
+@check("Penalized LPM/zero-curve-derivation", method="symbolic", digits=None, tolerance=0.0, part="derivation",
+       reason="exact sympy identities", expect="pass", **BEYOND,
+       claim="eliminating lambda_W lambda_H between the two boundary equations of the zero-classifier transition "
+             "gives an explicit curve R(s) = D^2/(K(K_A e^2 + 2 K_B e e1 - K_B e1^2)), lambda_W lambda_H(s) = "
+             "R/(K_A R + K_B) ((K_A e + K_B e1)/D)^2 (e = e^-s, e1 = e^{-s(1-1/K_A)}, D = 1 + (K_A-1)e + K_B e1) "
+             "in the majority contrast s, on which both equations vanish identically (" + LOOKED + ")")
+def _zero_curve_derivation() -> Outcome:
+    return identities_outcome({k: decide_zero(v) for k, v in curve_residuals(explicit_curve()).items()})
+
+
+def curve_pole(K_A: Any, K_B: Any) -> Any:
+    """``s_inf = K_A log(K_A / (sqrt(K K_B) - K_B))``, where ``R(s)`` has its pole (its denominator
+    ``K_A u^2 + 2 K_B u - K_B``, ``u = e^{-s/K_A}``, times ``e1^2``, vanishes): the curve runs over
+    ``0 < s < s_inf`` from ``(R, c^2) = (1, 1/K)`` to ``R = inf``."""
+    K = K_A + K_B
+    return K_A * mpmath.log(mpmath.mpf(K_A) / (mpmath.sqrt(mpmath.mpf(K * K_B)) - K_B))
+
+
+#: Cases of the explicit-curve check: the zero-threshold cases and two more products lambda_W lambda_H.
+CURVE_CASES = ZERO_CASES + ((10, 5, 0.05, 0.5), (10, 7, 0.02, 0.5))
+
+
+def curve_errors(minority_power: int = 2, digits: int = 30) -> list[dict[str, Any]]:
+    """Per case: the root ``s*`` of ``c^2(s) = lambda_W lambda_H`` on ``(0, s_inf)`` (``c^2`` falls monotonically
+    there; Illinois bracketing) and ``|R(s*)/R_certified - 1|`` (inf when the certified root is missing)."""
+    R_s, c2_s = explicit_curve(minority_power)
+    out = []
+    for K, K_A, lw, lh in CURVE_CASES:
+        found = [tr for tr in thresholds(K, K_A, lw, lh, digits) if tr.to_regime.startswith("minority-collapse-zero")]
+        in_s = {KA_: K_A, KB_: K - K_A, e_: sp.exp(-sA), e1_: sp.exp(-sA * (1 - sp.Rational(1, K_A)))}
+        with mpmath.workdps(digits + 15):
+            f_R = sp.lambdify(sA, R_s.subs(in_s), "mpmath")
+            f_c2 = sp.lambdify(sA, c2_s.subs(in_s), "mpmath")
+            target = mpmath.mpf(lw) * mpmath.mpf(lh)
+            pole = curve_pole(K_A, K - K_A)
+            tiny = mpmath.mpf(10) ** (-digits)
+            try:
+                s_star = mpmath.findroot(lambda x: f_c2(x) - target, (tiny, pole - tiny), solver="illinois")
+                R_curve = f_R(s_star)
+            except (ValueError, ZeroDivisionError):
+                s_star, R_curve = mpmath.nan, mpmath.nan
+            ok = len(found) == 1 and found[0].certificate["certified"] and mpmath.isfinite(R_curve)
+            err = float(abs(R_curve / found[0].R - 1)) if ok else math.inf
+            out.append({"case": [K, K_A, lw, lh], "s_star": mpmath.nstr(s_star, 20),
+                        "curve_R": mpmath.nstr(R_curve, digits),
+                        "certified_root": mpmath.nstr(found[0].R, digits) if found else None, "relative_error": err})
+    return out
+
+
+@check("Penalized LPM/zero-curve", method="numeric", digits=30, tolerance=1e-25, expect="pass", **BEYOND,
+       reason="the certified roots have 30 significant digits and the curve is evaluated at 45 working digits",
+       claim="the explicit curve (R(s), lambda_W lambda_H(s)), 0 < s < s_inf = K_A log(K_A/(sqrt(K K_B) - K_B)), "
+             "passes through every certified zero-classifier threshold of a grid of (K_A, lambda_W lambda_H); "
+             "what has no closed form is only s* solving lambda_W lambda_H(s) = lambda_W lambda_H, a polynomial "
+             "equation in u = e^(-s/K_A) (" + LOOKED + ")")
+def _zero_curve() -> Outcome:
+    rows = curve_errors()
+    return Outcome("R(s*) = certified root", rows, max(r["relative_error"] for r in rows))
 
 
 def zero_sides(K: int, K_A: int, lw: float, lh: float, R: float, delta: float = 0.05) -> dict[str, Any]:
