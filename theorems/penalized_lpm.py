@@ -34,20 +34,7 @@ import sympy as sp
 from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.penalized import PenalizedLPM
 from lpm_verify.symbolic import decide_zero, identities_outcome
-
-#: Where the suite looked before calling a finding its own (``origin="beyond"``).
-LOOKED = ("not stated in the abstracts we could read of Hong & Ling (arXiv 2309.09725), Thrampoulidis et al. "
-          "(arXiv 2208.05512) and Dang et al. (arXiv 2301.00437, 2401.02058)")
-BEYOND = dict(origin="beyond")
-#: The published minority-collapse threshold of this model.  Read: the abstract only (contribution (c),
-#: "the sharp threshold on which the minority collapse ... will take place"; (a), within-class collapse),
-#: through public abstract pages; the theorem's own statement, normalization and bias term could not be read.
-HONG_LING = dict(origin="literature", citation=(
-    "W. Hong, S. Ling, 'Neural collapse for unconstrained feature model under cross-entropy loss with imbalanced "
-    "data', arXiv 2309.09725 (JMLR 2024): the sharp minority-collapse threshold (abstract, contribution (c)) and "
-    "within-class collapse ((a)); only the abstract could be read, so the statement checked is the threshold in "
-    "the normalization of this suite (feature penalty on the mean; lambda_H(ours) = N lambda_H(theirs) for their "
-    "sum penalty)"))
+from theorems._literature import BEYOND, HONG_LING, LOOKED
 
 #: (K, K_A, lambda_W, lambda_H) cases of the threshold checks: the CLI's target case (collapse only)
 #: and two with a second, zero-classifier change.

@@ -102,16 +102,14 @@ def all_zero_note(K: int, K_A: int, lambda_W: float, lambda_H: float) -> tuple[s
     return head + f"; the majority classes separate where n_A/N = lambda_W lambda_H, at R = {R_A:.15g}", True
 
 
-def thresholds_penalized(K: int, K_A: int, lambda_W: float, lambda_H: float, digits: int,
-                         lambda_b: float | None = None) -> dict[str, Any]:
-    """The ``threshold --json`` report of the penalized model (:func:`threshold.thresholds_report` of its
-    two-size family, ``R in [1, 10^8]``), with :func:`all_zero_note` where it applies."""
-    from lpm_verify.commands.threshold import thresholds_report
+def threshold_instance(K: int, K_A: int, lambda_W: float, lambda_H: float, lambda_b: float | None = None
+                       ) -> tuple[Any, dict[str, Any], bool]:
+    """``(family, params, scan)`` for :func:`threshold.thresholds_report` of the penalized model (its two-size
+    family, ``R in [1, 10^8]``), with :func:`all_zero_note` in ``params`` where it applies."""
     from lpm_verify.penalized_regimes import PenalizedFamily
     params = {"model": "penalized", "normalization": NORMALIZATION, "K": K, "K_A": K_A, "lambda_W": lambda_W,
               "lambda_H": lambda_H, "lambda_b": lambda_b}
     note, engine = all_zero_note(K, K_A, lambda_W, lambda_H)
     if note:
         params["note"] = note
-    return thresholds_report(PenalizedFamily(K, K_A, lambda_W, lambda_H, lambda_b), digits, 1e8, params,
-                             scan=engine)
+    return PenalizedFamily(K, K_A, lambda_W, lambda_H, lambda_b), params, engine

@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         from lpm_verify.commands import _penalized
         validate(args, budgets=False)
         lambda_b = _energies.bias(args)
-        report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits, lambda_b)
+        family, params, scan = _penalized.threshold_instance(args.K, args.KA, *lambdas, lambda_b)
+        report = thresholds_report(family, args.digits, 1e8, params, scan=scan)
         title = (f"penalized LPM K={args.K} K_A={args.KA} lambda_W={lambdas[0]:g} lambda_H={lambdas[1]:g} "
                  f"bias={'none' if lambda_b is None else 'free' if lambda_b == 0 else f'lambda_b={lambda_b:g}'}")
     else:

@@ -30,6 +30,7 @@ from scipy.optimize import minimize
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError
+from lpm_verify.solvers.symmetric.kkt import blocks, rebuild_X
 from lpm_verify.solvers.symmetric import (Point, Profile, Regime, System, certificate_ok, gauge_fix, log1p, newton,
                                           quick_certificate)
 
@@ -267,3 +268,18 @@ def reduced_summary(prof: Profile, point: Point, lambda_W: float, lambda_H: floa
         out[f"cos_{g}"] = float((BB[g, g] - t[g]) / den) if k >= 2 and den > 1e-14 else math.nan
         out[f"norm2_{g}"] = float(den / k)
     return out
+
+
+def class_logits(prof: Profile, point: Point, lambda_W: float, lambda_H: float) -> np.ndarray:
+    """``Z  # (K, K)`` of (P) at a reduced point (no bias): column k = the logits of class k's feature.
+
+    The invariant Gram of ``[features; classifiers]`` in the variables ``Y = Z diag(sqrt(pi))`` is rebuilt from
+    the blocks (:func:`~lpm_verify.solvers.symmetric.kkt.rebuild_X`, ``a = 1``); its off-diagonal block is
+    ``diag(sqrt(pi)) Z^T``."""
+    pi = point.info.get("pi", prof.fractions())
+    sys_ = system(prof, point.regime, pi, lambda_W, lambda_H)
+    A, B, t, _, _ = sys_.unpack(point.x[None, :])
+    X = rebuild_X(prof, *blocks(prof, A[0], B[0], t[0, :prof.G], 1.0))
+    K = prof.K
+    pik = np.array([float(pi[g]) for g in prof.class_groups])
+    return (np.asarray(X[:K, K:], dtype=float) / np.sqrt(pik)[:, None]).T
