@@ -95,3 +95,28 @@ def test_mse_closed_form_minimum_is_attained_by_the_balanced_factors():
     assert problem.zero_classes() == [s == 0 for s in sig]
     with pytest.raises(LPMInputError, match="sizes"):
         PenalizedMSE((3, 1.5), 0.1, 0.1)
+
+
+def _record(check_id: str, verdict: str, origin: str = "paper", citation: str | None = None):
+    from lpm_verify.claims import CheckRecord
+    return CheckRecord(check_id, check_id.split("/", 1)[0], "claim of " + check_id, "numeric", verdict, 0, 0, 0.0,
+                       1e-12, "reason", 15, 0.1, {}, origin=origin, citation=citation)
+
+
+def test_related_rows_group_literature_by_citation_and_list_each_finding():
+    from lpm_verify.report.related_section import related_rows, related_section, split_citation
+    from lpm_verify.report.document import Document
+    from lpm_verify.report.render import to_markdown
+    cite = "A. B, 'Title: with a colon', arXiv 2208.05512 (NeurIPS 2022): the limit is SEL"
+    records = [_record("Theorem 5/a", "pass"),
+               _record("Penalized LPM/x", "pass", "literature", cite),
+               _record("Penalized LPM/y", "fail", "literature", cite),
+               _record("Penalized LPM/z", "pass", "beyond")]
+    rows = related_rows(records)
+    assert [(r.source, r.verdict) for r in rows] == [
+        ("literature: A. B, 'Title: with a colon', arXiv 2208.05512 (NeurIPS 2022)", "fail"),
+        ("beyond (this suite's finding)", "pass")]
+    assert rows[0].result == "the limit is SEL" and "Penalized LPM/y (numeric)" in rows[0].checked
+    assert split_citation("no arXiv id here") == ("no arXiv id here", "")
+    text = to_markdown(Document("T", "s", [related_section(records)]))
+    assert "1 published result" in text and "1 finding" in text and "Theorem 5/a" not in text

@@ -30,7 +30,7 @@ from lpm_verify.report.document import Badge, Code, Document, Section, note, par
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import NO_CHECK, summarize_result
 
-SECTIONS = ("summary", "errata", "beyond", "lpm-figures", "theory-gap", "networks", "checks", "provenance")
+SECTIONS = ("summary", "errata", "beyond", "related", "lpm-figures", "theory-gap", "networks", "checks", "provenance")
 
 CHECKS_A = '''
 from lpm_verify.claims import check, compare, printed_vs_derived
