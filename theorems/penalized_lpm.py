@@ -465,6 +465,16 @@ def curve_pole(K_A: Any, K_B: Any) -> Any:
     return K_A * mpmath.log(mpmath.mpf(K_A) / (mpmath.sqrt(mpmath.mpf(K * K_B)) - K_B))
 
 
+def curve_end(K_A: int, K_B: int) -> Any:
+    """``c^2`` at the curve's far end ``s -> s_inf`` (``R -> inf``, ``pi_A -> 1/K_A``):
+    ``(1/K_A)((K_A e + K_B e1)/D)^2`` at ``u = e^{-s_inf/K_A} = (sqrt(K K_B) - K_B)/K_A``.  The curve joins
+    ``c^2 = 1/K`` (at R = 1) to this value, so a zero-classifier transition in R > 1 exists exactly for
+    ``lambda_W lambda_H`` strictly between them (e.g. 0.00606 for K = 10, K_A = 5)."""
+    u = (mpmath.sqrt(mpmath.mpf((K_A + K_B) * K_B)) - K_B) / K_A
+    e, e1 = u**K_A, u ** (K_A - 1)
+    return ((K_A * e + K_B * e1) / (1 + (K_A - 1) * e + K_B * e1)) ** 2 / K_A
+
+
 #: Cases of the explicit-curve check: the zero-threshold cases and two more products lambda_W lambda_H.
 CURVE_CASES = ZERO_CASES + ((10, 5, 0.05, 0.5), (10, 7, 0.02, 0.5))
 
@@ -496,15 +506,32 @@ def curve_errors(minority_power: int = 2, digits: int = 30) -> list[dict[str, An
     return out
 
 
+def existence_errors(digits: int = 30) -> list[dict[str, Any]]:
+    """Per case of :data:`COLLAPSE_CASES` and :data:`CURVE_CASES`: whether ``lambda_W lambda_H`` lies strictly
+    between ``1/K`` and :func:`curve_end` and whether the engine found a zero-classifier transition in
+    ``[1, 10^8]``; ``error`` 0 when they agree, inf when not."""
+    out = []
+    for K, K_A, lw, lh in dict.fromkeys(COLLAPSE_CASES + CURVE_CASES):
+        end = curve_end(K_A, K - K_A)
+        c2 = mpmath.mpf(lw) * mpmath.mpf(lh)
+        inside = min(end, mpmath.mpf(1) / K) < c2 < max(end, mpmath.mpf(1) / K)
+        found = any(tr.to_regime.startswith("minority-collapse-zero") for tr in thresholds(K, K_A, lw, lh, digits))
+        out.append({"case": [K, K_A, lw, lh], "curve_end_c2": mpmath.nstr(end, 15), "inside": bool(inside),
+                    "engine_found": found, "error": 0.0 if inside == found else math.inf})
+    return out
+
+
 @check("Penalized LPM/zero-curve", method="numeric", digits=30, tolerance=1e-25, expect="pass", **BEYOND,
        reason="the certified roots have 30 significant digits and the curve is evaluated at 45 working digits",
        claim="the explicit curve (R(s), lambda_W lambda_H(s)), 0 < s < s_inf = K_A log(K_A/(sqrt(K K_B) - K_B)), "
-             "passes through every certified zero-classifier threshold of a grid of (K_A, lambda_W lambda_H); "
-             "what has no closed form is only s* solving lambda_W lambda_H(s) = lambda_W lambda_H, a polynomial "
+             "passes through every certified zero-classifier threshold of a grid of (K_A, lambda_W lambda_H), and "
+             "the transition exists exactly for lambda_W lambda_H between 1/K and the curve's end c^2(s_inf) (in "
+             "closed form; agrees with the engine on every case); what has no closed form is only s* solving lambda_W lambda_H(s) = lambda_W lambda_H, a polynomial "
              "equation in u = e^(-s/K_A) (" + LOOKED + ")")
 def _zero_curve() -> Outcome:
-    rows = curve_errors()
-    return Outcome("R(s*) = certified root", rows, max(r["relative_error"] for r in rows))
+    rows, exist = curve_errors(), existence_errors()
+    return Outcome("R(s*) = certified root", {"roots": rows, "existence": exist},
+                   max([r["relative_error"] for r in rows] + [r["error"] for r in exist]))
 
 
 def zero_sides(K: int, K_A: int, lw: float, lh: float, R: float, delta: float = 0.05) -> dict[str, Any]:
