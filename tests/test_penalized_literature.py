@@ -120,3 +120,12 @@ def test_related_rows_group_literature_by_citation_and_list_each_finding():
     assert split_citation("no arXiv id here") == ("no arXiv id here", "")
     text = to_markdown(Document("T", "s", [related_section(records)]))
     assert "1 published result" in text and "1 finding" in text and "Theorem 5/a" not in text
+
+
+def test_nonconvex_solve_in_the_sum_form_equals_the_mean_form_with_n_lambda_H():
+    from lpm_verify.penalized import PenalizedLPM
+    from lpm_verify.solvers.penalized_nonconvex import solve_penalized_nonconvex
+    sizes = (4, 4, 1, 1)
+    total = solve_penalized_nonconvex(PenalizedLPM(sizes, 0.05, 0.02, p=6, feature_penalty="sum"), starts=1)
+    mean = solve_penalized_nonconvex(PenalizedLPM(sizes, 0.05, 0.02 * sum(sizes), p=6), starts=1)
+    assert total.objective == pytest.approx(mean.objective, rel=1e-9)
