@@ -6,7 +6,9 @@ Eq. 7.  With class sizes ``n_k`` and ``N = sum_k n_k``::
                + (lambda_H/2) (1/N) sum_k sum_i ||h_{k,i}||^2
 
 (the feature penalty is the per-example average, as weight decay on a per-example feature would be;
-this is the only normalization used in the CLI and the records).
+the CLI's normalization).  Hong & Ling (arXiv 2309.09725) and Dang et al. (arXiv 2301.00437) put it on
+the sum, ``(lambda_H/2) sum ||h||^2``: ``feature_penalty="sum"`` takes that form, which is the mean form with
+``lambda_H(mean) = N lambda_H(sum)`` (:attr:`PenalizedLPM.mean_lambda_H`).
 
 Convex form.  For any ``Y`` and ``p >= rank Y``,
 
@@ -53,12 +55,20 @@ class PenalizedLPM:
     lambda_W: float
     lambda_H: float
     p: int | None = None
+    lambda_b: float | None = None  # last-layer bias: None none, 0 free, > 0 penalty (lambda_b/2)||b||^2
+    feature_penalty: str = "mean"  # "mean": (lambda_H/2)(1/N) sum ||h||^2; "sum": (lambda_H/2) sum ||h||^2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", class_sizes(self.sizes))
         positive("lambda_W", self.lambda_W)
         positive("lambda_H", self.lambda_H)
         check_dimension(self.p)
+        require(self.feature_penalty in ("mean", "sum"), "feature_penalty", "'mean' or 'sum'", self.feature_penalty)
+
+    @property
+    def mean_lambda_H(self) -> float:
+        """``lambda_H`` of the mean form: itself for ``"mean"``, ``N lambda_H`` for ``"sum"``."""
+        return self.lambda_H * (self.N if self.feature_penalty == "sum" else 1.0)
 
     @classmethod
     def two_size(cls, K: int, K_A: int, R: float, lambda_W: float, lambda_H: float, n_B: float = 1.0,
@@ -85,7 +95,7 @@ class PenalizedLPM:
     @property
     def nuclear_weight(self) -> float:
         """``c = sqrt(lambda_W lambda_H)``, the weight of ``||Z diag(sqrt(pi))||_*`` in (P)."""
-        return math.sqrt(self.lambda_W * self.lambda_H)
+        return math.sqrt(self.lambda_W * self.mean_lambda_H)
 
     def objective(self, W: np.ndarray, H: list[np.ndarray]) -> float:
         """The penalized objective for ``W  # (K, p)`` and features ``H[k]  # (n_k, p)``."""
@@ -98,7 +108,7 @@ class PenalizedLPM:
                     f"an array of shape (n_{k + 1} = {self.sizes[k]:g}, p)", getattr(Hk, "shape", None))
             total += float(np.sum(loss(Hk @ W.T, np.full(Hk.shape[0], k))))
             sq += float(np.sum(Hk * Hk))
-        return total / self.N + self.lambda_W / 2 * float(np.sum(W * W)) + self.lambda_H / 2 * sq / self.N
+        return total / self.N + self.lambda_W / 2 * float(np.sum(W * W)) + self.mean_lambda_H / 2 * sq / self.N
 
     def objective_means(self, W: np.ndarray, Hbar: np.ndarray) -> float:
         """The objective when every feature of class k equals ``Hbar[k]  # (K, p)``."""
@@ -106,7 +116,7 @@ class PenalizedLPM:
         loss = cross_entropy()
         ce = loss(Hbar @ W.T, np.arange(self.K))
         return float(np.sum(pi * ce) + self.lambda_W / 2 * np.sum(W * W)
-                     + self.lambda_H / 2 * np.sum(pi * np.sum(Hbar * Hbar, axis=1)))
+                     + self.mean_lambda_H / 2 * np.sum(pi * np.sum(Hbar * Hbar, axis=1)))
 
     def convex_objective(self, Z: np.ndarray) -> float:
         """(P) at ``Z  # (K, K)`` (column k = logits of class k)."""
@@ -122,7 +132,7 @@ class PenalizedLPM:
         penalty ``c ||Z diag(sqrt(pi))||_*`` (``p = K``; classifiers are the rows of ``W``)."""
         pi = self.fractions()
         U, S, Vt = np.linalg.svd(Z * np.sqrt(pi)[None, :])
-        scale = (self.lambda_H / self.lambda_W) ** 0.25
+        scale = (self.mean_lambda_H / self.lambda_W) ** 0.25
         W = U * (scale * np.sqrt(S))[None, :]
         Htil = (np.sqrt(S) / scale)[:, None] * Vt  # (K, K) columns sqrt(pi_k) h_k
         return W, (Htil / np.sqrt(pi)[None, :]).T.copy()

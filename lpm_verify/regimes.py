@@ -23,10 +23,11 @@ certificates of the two regimes at ``R*(1 -+ delta)``, each passing with positiv
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -98,33 +99,113 @@ def _pi_two(K_A: int, K_B: int, R: float) -> np.ndarray:
     return np.array([R, 1.0]) / (K_A * R + K_B)
 
 
-def _continue(prof: Profile, pi: np.ndarray, start: Point) -> Point:
-    """Float64 solution at class-group fractions ``pi`` continued from ``start`` (one warm-started step,
-    else bisection in the fractions from ``start.info["pi"]``), with ``info["pi"] = pi``."""
-    with np.errstate(all="ignore"):
-        got = step(prof, pi, start)
-    point = got if got is not None else bisect_step(prof, start.info["pi"], pi, start, 0)
-    point.info["pi"] = pi
-    return point
+def _pi_two_mp(K_A: int, K_B: int, R: Any) -> np.ndarray:
+    """``_pi_two`` at a finite ``R`` in the working mpmath precision."""
+    Rm = mpmath.mpf(R)
+    return np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
 
 
-def scan(K: int, K_A: int, E_W: float, E_H: float, log10_range: float = 8.0, per_decade: int = 6,
-         below_one: bool = False) -> list[tuple[float, Point]]:
-    """Float64 continuation over ``R = 1 .. 10^L, inf`` (and ``10^-L .. 1, 0`` with ``below_one``)
-    from the balanced optimum at R = 1."""
-    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
-    K_B = K - K_A
+class Family:
+    """A two-size family of reduced KKT problems indexed by ``R``: what the threshold engine accepts.
+
+    ``K_A`` classes of weight ``R``, ``K_B = K - K_A`` of weight 1.  A model enters the engine by
+    mapping itself onto the reduced symmetric KKT system (:class:`~lpm_verify.solvers.symmetric.kkt.System`
+    or a subclass, packed alike) and onto certified float64 points: Eq. 15 here (:class:`Eq7Family`), the
+    penalized model in :mod:`lpm_verify.penalized_regimes`.  ``unbounded``: whether the problems at
+    ``R = 0`` and ``R = inf`` (one group of weight 0) are scanned.
+    """
+
+    K: int
+    K_A: int
+    unbounded: bool = False
+
+    @functools.cached_property
+    def profile(self) -> Profile:
+        """The two groups' profile (two groups also at ``R = 1``); its weights are unused: the fractions
+        reach every system explicitly."""
+        return Profile.two_size(self.K, self.K_A, 1.0, *self.budgets)
+
+    @property
+    def budgets(self) -> tuple[float, float]:
+        return (1.0, 1.0)
+
+    def pi(self, R: float) -> np.ndarray:
+        return _pi_two(self.K_A, self.K - self.K_A, R)
+
+    def start(self) -> Point:
+        """Certified float64 point at ``R = 1`` with ``info["pi"]``."""
+        raise NotImplementedError
+
+    def at(self, R: float, warm: Point) -> Point:
+        """Certified float64 point at ``R`` continued from ``warm``, with ``info["pi"]``."""
+        raise NotImplementedError
+
+    def fresh(self, R: float) -> Point:
+        """Certified float64 point at ``R`` solved from scratch (an independent start)."""
+        raise NotImplementedError
+
+    def system(self, regime: Regime, pi: Any, event: tuple | None = None) -> System:
+        """The regime's KKT system at fractions ``pi`` (or augmented by ``event``, ``pi = None``)."""
+        raise NotImplementedError
+
+    def certify(self, system: System, x: np.ndarray) -> dict[str, Any]:
+        """The certificate of a KKT point (``kkt_residual``, ``min_margin``, ...)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Eq7Family(Family):
+    """Eq. 15 for the two-size family with budgets ``E_W, E_H`` (continuation from Theorem 1's closed form)."""
+
+    K: int
+    K_A: int
+    E_W: float
+    E_H: float
+    unbounded: bool = True
+
+    @property
+    def budgets(self) -> tuple[float, float]:
+        return (self.E_W, self.E_H)
+
+    def start(self) -> Point:
+        point = balanced_point(self.profile)
+        point.info["pi"] = self.pi(1.0)
+        return point
+
+    def at(self, R: float, warm: Point) -> Point:
+        """One warm-started step, else bisection in the fractions from ``warm.info["pi"]``."""
+        pi = self.pi(R)
+        with np.errstate(all="ignore"):
+            got = step(self.profile, pi, warm)
+        point = got if got is not None else bisect_step(self.profile, warm.info["pi"], pi, warm, 0)
+        point.info["pi"] = pi
+        return point
+
+    def fresh(self, R: float) -> Point:
+        return solve_float(Profile.two_size(self.K, self.K_A, R, self.E_W, self.E_H))
+
+    def system(self, regime: Regime, pi: Any, event: tuple | None = None) -> System:
+        return System(self.profile, regime, pi, event)
+
+    def certify(self, system: System, x: np.ndarray) -> dict[str, Any]:
+        return certificate(system, x)
+
+
+def scan(family: Family, log10_range: float = 8.0, per_decade: int = 6, below_one: bool = False
+         ) -> list[tuple[float, Point]]:
+    """Float64 continuation over ``R = 1 .. 10^L`` (and ``inf`` for an unbounded family), and
+    ``10^-L .. 1`` (and 0) with ``below_one``, from the family's point at R = 1."""
     n = int(round(log10_range * per_decade))
-    up = [10 ** (i / per_decade) for i in range(1, n + 1)] + [math.inf]
-    down = [10 ** (-i / per_decade) for i in range(1, n + 1)] + [0.0]
-    start = balanced_point(prof)
-    start.info["pi"] = _pi_two(K_A, K_B, 1.0)
+    tail = [math.inf] if family.unbounded else []
+    up = [10 ** (i / per_decade) for i in range(1, n + 1)] + tail
+    down = [10 ** (-i / per_decade) for i in range(1, n + 1)] + ([0.0] if family.unbounded else [])
+    start = family.start()
     out = [(1.0, start)]
     for grid, sign in ((up, 1), (down, -1))[:2 if below_one else 1]:
         point = start
         branch = []
         for R in grid:
-            point = _continue(prof, _pi_two(K_A, K_B, R), point)
+            point = family.at(R, point)
             branch.append((R, point))
         out = (out + branch) if sign > 0 else (branch[::-1] + out)
     return out
@@ -134,14 +215,12 @@ def _n_blocks_changed(a: Regime, b: Regime) -> int:
     return abs(a.rank - b.rank) + sum(x != y for x, y in zip(a.active, b.active))
 
 
-def _refine(prof: Profile, points: list[tuple[float, Point]], depth: int = 30) -> list[tuple[float, Point]]:
+def _refine(family: Family, points: list[tuple[float, Point]], depth: int = 30) -> list[tuple[float, Point]]:
     """Insert grid points wherever adjacent regimes differ in more than one block (geometric
     midpoints), or differ next to R = 0 / R = inf (factors of 1e3 towards it), until every change
     sits in a finite interval holding a single block change (or ``depth`` insertions)."""
-    K_A, K_B = prof.counts
     out = [points[0]]
     for (R_hi, p_hi) in points[1:]:
-        R_lo, p_lo = out[-1]
         stack = [(R_hi, p_hi)]
         level = 0
         while stack:
@@ -158,12 +237,12 @@ def _refine(prof: Profile, points: list[tuple[float, Point]], depth: int = 30) -
                 mid = R_a * 1e3
             else:
                 mid = math.sqrt(R_a * R_b)
-            stack.append((mid, _continue(prof, _pi_two(K_A, K_B, mid), p_a)))
+            stack.append((mid, family.at(mid, p_a)))
             level += 1
     return out
 
 
-def _narrow(prof: Profile, R_lo: float, p_lo: Point, R_hi: float, p_hi: Point, rel: float = 1e-3
+def _narrow(family: Family, R_lo: float, p_lo: Point, R_hi: float, p_hi: Point, rel: float = 1e-3
             ) -> tuple[float, Point, float, Point]:
     """Bisect a finite bracket in float64 (continuation from its lower end) until ``R_hi / R_lo - 1 <= rel``.
 
@@ -172,10 +251,9 @@ def _narrow(prof: Profile, R_lo: float, p_lo: Point, R_hi: float, p_hi: Point, r
     same equation (seen for K = 10, K_A = 7, E_W = E_H = 1, bracket [1, 1.47]).  A point whose regime
     is neither end's stops the bisection; the side certificates then report the bracket honestly.
     """
-    K_A, K_B = prof.counts
     while 0 < R_lo and not math.isinf(R_hi) and R_hi / R_lo - 1 > rel:
         mid = math.sqrt(R_lo * R_hi)
-        point = _continue(prof, _pi_two(K_A, K_B, mid), p_lo)
+        point = family.at(mid, p_lo)
         if point.regime == p_lo.regime:
             R_lo, p_lo = mid, point
         elif point.regime == p_hi.regime:
@@ -208,33 +286,29 @@ def _event_name(ev: tuple) -> str:
     return "mean-block rank" if ev[0] == "rank" else f"group {GROUP_NAMES[ev[1]]} contrast"
 
 
-def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo: Point, R_hi: float,
-                     p_hi: Point, digits: int, make_system: Callable[..., System] = System
-                     ) -> tuple[Any, dict, Point]:
-    """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath).
-
-    ``make_system(prof, regime, pi[, event])`` builds the KKT system (default Eq. 15's; the penalized
-    model passes its own, :mod:`lpm_verify.penalized_regimes`)."""
-    K_A, K_B = prof.counts
+def _solve_threshold(family: Family, small: Regime, ev: tuple, R_lo: float, p_lo: Point, R_hi: float,
+                     p_hi: Point, digits: int) -> tuple[Any, dict, Point]:
+    """``R*`` where the smaller regime's ``ev`` dual margin vanishes (augmented Newton, mpmath)."""
+    prof = family.profile
     ref = p_lo if p_lo.regime == small else p_hi
     # smaller regime at both brackets (it is a smooth KKT branch on both sides of the threshold)
     taus, vals, xs = [], [], []
     for R in (R_lo, R_hi):
         R_eff = min(max(R, 1e-300), 1e300)  # finite after _refine; clipped only at depth exhaustion
-        pi = _pi_two(K_A, K_B, R_eff)
-        sysR = make_system(prof, small, pi)
+        pi = family.pi(R_eff)
+        sysR = family.system(small, pi)
         with np.errstate(all="ignore"):
             x, info = newton(sysR, ref.x.copy(), tol=1e-12 * prof.K * math.sqrt(prof.E_H * prof.E_W))
         A, B, s, mu, _ = sysR.unpack(x[None, :])
         GM, gamma, _ = sysR.gradient(A, B, s, pi[None])
-        aug = make_system(prof, small, None, ev)
+        aug = family.system(small, None, ev)
         taus.append(math.log(R_eff))
         vals.append(float(aug.event_value(A, B, GM, gamma, mu)[0]))
         xs.append(x)
     t0 = taus[0] - vals[0] * (taus[1] - taus[0]) / (vals[1] - vals[0]) if vals[1] != vals[0] else sum(taus) / 2
     t0 = min(max(t0, min(taus)), max(taus))
     w = (t0 - taus[0]) / (taus[1] - taus[0]) if taus[1] != taus[0] else 0.5
-    aug = make_system(prof, small, None, ev)
+    aug = family.system(small, None, ev)
     x0 = np.append((1 - w) * xs[0] + w * xs[1], t0)
     with np.errstate(all="ignore"):
         xf, info_f = newton(aug, x0, tol=1e-13)
@@ -252,11 +326,11 @@ def _solve_threshold(prof: Profile, small: Regime, ev: tuple, R_lo: float, p_lo:
                 "last_step": info["last_step"], "converged": info["converged"],
                 "event_slope_dlogR": slope, "float_start_residual": info_f["residual"]}
         R = mpmath.exp(tau)  # an mpf keeps the precision it was made with
-    point = Point(small, xf[:-1].copy(), {"pi": _pi_two(K_A, K_B, math.exp(float(xf[-1])))})
+    point = Point(small, xf[:-1].copy(), {"pi": family.pi(math.exp(float(xf[-1])))})
     return R, cert, point
 
 
-def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: Point, digits: int
+def _side_certificates(family: Family, R: Any, lo: Regime, hi: Regime, ref: Point, digits: int
                        ) -> dict[str, Any]:
     """Certify regime ``lo`` at ``R(1 - delta)`` and ``hi`` at ``R(1 + delta)`` in mpmath, ``delta = 1e-4``.
 
@@ -265,57 +339,55 @@ def _side_certificates(prof: Profile, R: Any, lo: Regime, hi: Regime, ref: Point
     float rounding) and small enough that the certified regimes are those adjacent to ``R``.
     """
     out: dict[str, Any] = {}
-    K_A, K_B = prof.counts
+    K_A, K_B = family.K_A, family.K - family.K_A
     delta = 1e-4
     for name, reg, Rs in (("below", lo, float(R) * (1 - delta)), ("above", hi, float(R) * (1 + delta))):
-        pi_f = _pi_two(K_A, K_B, Rs)
-        with np.errstate(all="ignore"):
-            fl = step(prof, pi_f, ref)
-        if fl is None or fl.regime != reg:
-            fl = solve_float(Profile.two_size(prof.K, K_A, Rs, prof.E_W, prof.E_H))
-        entry: dict[str, Any] = {"R": Rs, "regime": reg.label(), "ok": False}
+        fl = family.at(Rs, ref)
+        if fl.regime != reg:
+            fl = family.fresh(Rs)
+        entry: dict[str, Any] = {"R": Rs, "regime": reg.label(), "float_regime": fl.regime.label(), "ok": False}
         if fl.regime == reg:
             with mpmath.workdps(digits + 15):
-                Rm = mpmath.mpf(Rs)
-                pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
-                system = System(prof, reg, pi)
+                system = family.system(reg, _pi_two_mp(K_A, K_B, Rs))
                 x, info = newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in fl.x]),
                                  tol=mpmath.mpf(10) ** (-(digits + 8)))
-                cert = certificate(system, x)
-                entry.update({"ok": bool(info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-(digits + 5)))),
-                              "kkt_residual": cert["kkt_residual"], "min_margin": cert["min_margin"],
-                              "gap_bound": cert["gap_bound"]})
+                cert = family.certify(system, x)
+                entry["ok"] = bool(info["converged"] and certificate_ok(cert, mpmath.mpf(10) ** (-(digits + 5))))
+                entry.update({k: cert[k] for k in ("kkt_residual", "min_margin", "gap_bound") if k in cert})
         out[name] = entry
     return out
 
 
-def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, log10_range: float = 8.0,
-                    per_decade: int = 6, below_one: bool = False) -> list[Transition]:
-    """Every regime change of the two-size LPM for ``R in [1, inf]`` (the paper's ``R = n_A/n_B >= 1``;
-    ``below_one=True`` adds ``(0, 1)``, the mirror image of the problem with ``K_A, K_B`` swapped),
-    each to ``digits`` digits, sorted by R.
-
-    The float64 scan covers ``10^(i/per_decade)`` up to ``10^L`` (``L = log10_range``) and ``inf``.
-    """
-    require(isinstance(K, int) and K >= 2, "K", "an integer >= 2", K)
-    require(isinstance(K_A, int) and 0 < K_A < K, "K_A", f"an integer in [1, K-1] = [1, {K - 1}]", K_A)
+def transitions(family: Family, digits: int = 30, log10_range: float = 8.0, per_decade: int = 6,
+                below_one: bool = False) -> list[Transition]:
+    """Every regime change of ``family`` for ``R in [1, 10^L]`` (and ``inf`` for an unbounded family;
+    ``below_one=True`` adds ``(0, 1)``), each to ``digits`` digits with its certificate, sorted by R."""
     require(isinstance(digits, int) and 15 <= digits <= 200, "digits", "an integer in [15, 200]", digits)
-    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
-    points = _refine(prof, scan(K, K_A, E_W, E_H, log10_range, per_decade, below_one))
+    points = _refine(family, scan(family, log10_range, per_decade, below_one))
     out = []
     for (R_lo, p_lo), (R_hi, p_hi) in zip(points, points[1:]):
         if p_lo.regime == p_hi.regime:
             continue
         t0 = time.perf_counter()
-        R_lo, p_lo, R_hi, p_hi = _narrow(prof, R_lo, p_lo, R_hi, p_hi)
+        R_lo, p_lo, R_hi, p_hi = _narrow(family, R_lo, p_lo, R_hi, p_hi)
         small, ev = _event_between(p_lo.regime, p_hi.regime)
-        R, cert, at_R = _solve_threshold(prof, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
+        R, cert, at_R = _solve_threshold(family, small, ev, R_lo, p_lo, R_hi, p_hi, digits)
         lo_b, hi_b = (R_lo if R_lo > 0 else 0.0), R_hi
         with mpmath.workdps(digits + 15):
             inside = (R > lo_b) and (math.isinf(hi_b) or R < hi_b)
-        sides = _side_certificates(prof, R, p_lo.regime, p_hi.regime, at_R, digits)
+        sides = _side_certificates(family, R, p_lo.regime, p_hi.regime, at_R, digits)
         out.append(certified_transition(R, cert, small, ev, (R_lo, R_hi), bool(inside), sides, p_lo, p_hi, t0))
     return out
+
+
+def find_thresholds(K: int, K_A: int, E_W: float, E_H: float, digits: int = 30, log10_range: float = 8.0,
+                    per_decade: int = 6, below_one: bool = False) -> list[Transition]:
+    """Every regime change of the two-size LPM (Eq. 15) for ``R in [1, inf]`` (the paper's
+    ``R = n_A/n_B >= 1``; ``below_one=True`` adds ``(0, 1)``, the mirror image of the problem with
+    ``K_A, K_B`` swapped), each to ``digits`` digits, sorted by R (:func:`transitions`)."""
+    require(isinstance(K, int) and K >= 2, "K", "an integer >= 2", K)
+    require(isinstance(K_A, int) and 0 < K_A < K, "K_A", f"an integer in [1, K-1] = [1, {K - 1}]", K_A)
+    return transitions(Eq7Family(K, K_A, E_W, E_H), digits, log10_range, per_decade, below_one)
 
 
 def certified_transition(R: Any, cert: dict, small: Any, ev: tuple, bracket: tuple[float, float], inside: bool,
@@ -330,32 +402,27 @@ def certified_transition(R: Any, cert: dict, small: Any, ev: tuple, bracket: tup
     return Transition(R, regime_name(p_lo.regime), regime_name(p_hi.regime), _event_name(ev), cert)
 
 
-def event_at(K: int, K_A: int, E_W: float, E_H: float, R: Any, smaller_regime: str, event_key: Any,
-             digits: int = 30) -> Any:
-    """The regime-boundary function at a candidate ``R`` (independent re-check of a threshold).
+def event_at(family: Family, R: Any, smaller_regime: str, event_key: Any, digits: int = 30) -> Any:
+    """The regime-boundary function of ``family`` at a candidate ``R`` (independent re-check of a threshold).
 
     Solves the KKT system of ``smaller_regime`` at ``R`` in mpmath (``digits + 15`` working digits)
-    and returns the event's value (``1 + gamma_g / mu`` for ``("contrast", g)``,
-    ``det(I - G_M^T G_M / mu^2)`` off the active subspace for ``("rank",)``): 0 at a true threshold,
-    about ``slope * (R - R*)/R*`` near it.
+    from an independent float64 solve, and returns the event's value (``1 + gamma_g / mu`` for
+    ``("contrast", g)``, ``det(I - G_M^T G_M / mu^2)`` off the active subspace for ``("rank",)``): 0 at
+    a true threshold, about ``slope * (R - R*)/R*`` near it.
     """
-    prof = Profile.two_size(K, K_A, 1.0, E_W, E_H)
     small = parse_regime(smaller_regime)
     ev = tuple(event_key)
-    K_B = K - K_A
     Rf = float(R)
-    pi_f = _pi_two(K_A, K_B, Rf)
-    point = solve_float(Profile.two_size(K, K_A, Rf, E_W, E_H))
-    x0 = point.x if point.regime == small else convert(point, point.regime, small, prof, pi_f)
+    point = family.fresh(Rf)
+    x0 = point.x if point.regime == small else convert(point, point.regime, small, family.profile, family.pi(Rf))
     with mpmath.workdps(digits + 15):
-        Rm = mpmath.mpf(R)
-        pi = np.array([Rm / (K_A * Rm + K_B), 1 / (K_A * Rm + K_B)], dtype=object)
-        system = System(prof, small, pi)
+        pi = _pi_two_mp(family.K_A, family.K - family.K_A, R)
+        system = family.system(small, pi)
         x, info = newton(system, bk.mp_array([mpmath.mpf(float(v)) for v in x0]),
                          tol=mpmath.mpf(10) ** (-(digits + 8)))
         if not info["converged"]:
             raise SolverError(f"event_at: no KKT point of regime {smaller_regime} near R = {Rf:g}")
         A, B, s, mu, _ = system.unpack(x[None, :])
         GM, gamma, _ = system.gradient(A, B, s, pi[None, :])
-        value = System(prof, small, None, ev).event_value(A, B, GM, gamma, mu)[0]
+        value = family.system(small, None, ev).event_value(A, B, GM, gamma, mu)[0]
     return +value

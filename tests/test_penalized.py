@@ -12,6 +12,7 @@ from lpm_verify.cli import main
 from lpm_verify.penalized import PenalizedLPM, balance_lambda_H
 from lpm_verify.records import Outcome, Verdict
 from lpm_verify.registry import judge
+from lpm_verify.symbolic import decide_zero, identities_outcome
 from theorems import penalized_lpm as pl
 
 
@@ -128,6 +129,12 @@ def test_convex_collapse_sides_fail_at_a_misplaced_threshold():
     assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL
 
 
+def test_convex_collapse_sides_fail_when_the_side_above_is_still_open():
+    got = pl.convex_collapse_sides(10, 5, 0.01, 0.5, 0.5 * 39.0)  # both sides open
+    assert not got["reduced_collapsed"] and got["above"] < 1 - got["clarabel_bound"]
+    assert judge("Penalized LPM/collapse-sides", Outcome(None, got, got["error"])) is Verdict.FAIL
+
+
 def test_nonnegative_features_are_feasible_and_cost_at_least_the_free_optimum():
     from lpm_verify.solvers.penalized_nonconvex import solve_penalized_nonconvex
     problem = PenalizedLPM((6, 6, 1, 1), 0.05, 0.4, p=6)
@@ -135,3 +142,117 @@ def test_nonnegative_features_are_feasible_and_cost_at_least_the_free_optimum():
     nonneg = solve_penalized_nonconvex(problem, starts=2, nonnegative_features=True)
     assert min(float(h.min()) for h in nonneg.H) >= 0.0
     assert nonneg.objective >= free.objective - 1e-12
+
+
+def test_penalized_thresholds_re_check_with_the_one_event_function():
+    """The engine's independent re-check (regimes.event_at) accepts the penalized family: 0 at each certified
+    root, ~slope * 1e-20 at R*(1 + 1e-20)."""
+    from lpm_verify.penalized_regimes import PenalizedFamily
+    from lpm_verify.regimes import event_at
+    family = PenalizedFamily(10, 7, 0.1, 0.5)
+    for t in pl.thresholds(10, 7, 0.1, 0.5):
+        c = t.certificate
+        with mpmath.workdps(45):
+            at = event_at(family, t.R, c["smaller_regime"], c["event_key"])
+            off = event_at(family, t.R * (1 + mpmath.mpf(10) ** -20), c["smaller_regime"], c["event_key"])
+        assert abs(at) < mpmath.mpf(10) ** -35 and abs(off) > mpmath.mpf(10) ** -25
+
+
+def test_penalized_model_is_a_family_of_the_one_engine_not_a_copy():
+    """The penalized thresholds come from regimes.transitions through a Family; no function of the engine
+    (scan, refinement, bisection, side certificates, event re-check) or of the CLI printer is defined twice."""
+    import inspect
+
+    from lpm_verify import penalized_regimes, regimes
+    from lpm_verify.commands import _penalized, threshold
+    engine = {n for n, f in inspect.getmembers(regimes, inspect.isfunction) if f.__module__ == regimes.__name__}
+    own = {n for n, f in inspect.getmembers(penalized_regimes, inspect.isfunction)
+           if f.__module__ == penalized_regimes.__name__}
+    assert not engine & own, engine & own
+    assert not {n for n in vars(penalized_regimes) if n.startswith("_") and n in vars(regimes)} - {
+        "__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__", "__package__", "__spec__",
+        "annotations"}
+    assert issubclass(penalized_regimes.PenalizedFamily, regimes.Family)
+    assert not hasattr(_penalized, "print_thresholds") and callable(threshold.print_thresholds)
+
+
+def test_bias_independence_fails_when_the_bias_moves_the_same_group_logits():
+    wrong = pl.bias_independence(sp.exp(-pl.eps))  # a bias that is not constant on the group
+    assert sp.simplify(wrong["at_zero_any_bias"]) != 0
+    out = pl.identities_outcome({k: pl.decide_zero(v) for k, v in wrong.items()})
+    assert judge("Penalized LPM/collapse-bias-independent", out) is Verdict.FAIL
+
+
+def test_bias_transitions_fail_for_a_bias_independent_second_threshold():
+    """Claiming the second threshold ignores the bias (the no-bias root 8.13 at lambda_b = 0.01, where the
+    certified one is 4.73) is refuted by the convex program with the bias."""
+    no_bias = [t for t in pl.thresholds(10, 5, 0.1, 0.5) if t.to_regime.startswith("minority-collapse-zero")]
+    rows = pl.bias_rows((0.01,), zero_R={0.01: float(no_bias[0].R)})
+    assert judge("Penalized LPM/bias-transitions", Outcome(None, rows, max(r["error"] for r in rows))) is Verdict.FAIL
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["threshold", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "foo"], "--bias must be free, none or"),
+    (["threshold", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "-1"], "--bias must be free, none or"),
+    (["solve", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "nan"], "--bias must be free, none or"),
+    (["threshold", "--bias", "free"], "--bias must be given only with --lambda-W/--lambda-H"),
+    (["solve", "--lambda-W", "0.05", "--lambda-H", "0.5", "--bias", "free", "--method", "nonconvex"],
+     "--bias must be none with --method nonconvex"),
+])
+def test_cli_rejects_bad_bias_in_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_threshold_with_a_penalized_bias_certifies_both_transitions(capsys):
+    assert main(["threshold", "--K", "10", "--KA", "5", "--lambda-W", "0.01", "--lambda-H", "0.5", "--bias", "0.01",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    first, second = report["transitions"]
+    assert report["certified"] and report["lambda_b"] == 0.01
+    assert first["R"].startswith("38.99999999999999916") and second["R"].startswith("66.010693551178047")
+
+
+def test_cli_solve_with_a_free_bias_matches_the_convex_program(capsys):
+    values = []
+    for method in ("symmetric", "nuclear"):
+        assert main(["solve", "--K", "4", "--KA", "2", "--R", "5", "--lambda-W", "0.05", "--lambda-H", "0.5",
+                     "--bias", "free", "--method", method, "--json"]) == 0
+        values.append(json.loads(capsys.readouterr().out)["objective"])
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+def test_threshold_explains_why_no_transition_when_every_classifier_is_zero(capsys):
+    """lambda_W lambda_H = 1/K puts R = 1 on the boundary: one line says so, no silent exit 1."""
+    assert main(["threshold", "--lambda-W", "0.2", "--lambda-H", "0.5", "--K", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "R = 1 is itself the boundary, so there is no transition R > 1" in out
+
+
+def test_huge_penalty_leaks_no_runtime_warning(capsys):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert main(["threshold", "--lambda-W", "1e300", "--lambda-H", "0.5"]) == 0
+    assert "never separate" in capsys.readouterr().out
+
+
+def test_explicit_curve_fails_with_a_wrong_minority_term():
+    assert judge("Penalized LPM/zero-curve-derivation", pl._zero_curve_derivation()) is Verdict.PASS
+    wrong = pl.curve_residuals(pl.explicit_curve(minority_power=1))
+    assert judge("Penalized LPM/zero-curve-derivation",
+                 identities_outcome({k: decide_zero(v) for k, v in wrong.items()})) is Verdict.FAIL
+    rows = pl.curve_errors(minority_power=1)
+    assert min(r["relative_error"] for r in rows) > 1
+    assert judge("Penalized LPM/zero-curve", Outcome(None, rows, max(r["relative_error"] for r in rows))) is Verdict.FAIL
+
+
+def test_penalized_model_in_the_sum_normalization_is_the_mean_one_with_n_lambda_H():
+    mean, total = PenalizedLPM((3, 1), 0.1, 0.8), PenalizedLPM((3, 1), 0.1, 0.2, feature_penalty="sum")
+    rng = np.random.default_rng(0)
+    W, H = rng.standard_normal((2, 3)), [rng.standard_normal((3, 3)), rng.standard_normal((1, 3))]
+    assert total.objective(W, H) == pytest.approx(mean.objective(W, H), rel=1e-14)
+    assert total.nuclear_weight == pytest.approx(mean.nuclear_weight, rel=1e-15)
+    with pytest.raises(Exception, match="feature_penalty"):
+        PenalizedLPM((3, 1), 0.1, 0.2, feature_penalty="median")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lpm_verify.problem import two_size_fractions
-from lpm_verify.regimes import event_at, find_thresholds, regime_of_X
+from lpm_verify.regimes import Eq7Family, event_at, find_thresholds, regime_of_X
 from lpm_verify.solvers.symmetric import Profile, Regime, parse_regime, solve_float
 
 DIGITS = 30
@@ -37,8 +37,9 @@ def test_event_recheck_and_negative_control():
     for t in thresholds(7, 1.0, 5.0):
         c = t.certificate
         with mpmath.workdps(DIGITS + 15):
-            at = event_at(10, 7, 1.0, 5.0, t.R, c["smaller_regime"], c["event_key"])
-            off = event_at(10, 7, 1.0, 5.0, t.R * (1 + mpmath.mpf(10) ** -20), c["smaller_regime"], c["event_key"])
+            at = event_at(Eq7Family(10, 7, 1.0, 5.0), t.R, c["smaller_regime"], c["event_key"])
+            off = event_at(Eq7Family(10, 7, 1.0, 5.0), t.R * (1 + mpmath.mpf(10) ** -20), c["smaller_regime"],
+                           c["event_key"])
         assert abs(at) < mpmath.mpf(10) ** -(DIGITS + 5)
         assert abs(off) > mpmath.mpf(10) ** -(DIGITS - 5)
 

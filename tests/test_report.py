@@ -31,7 +31,7 @@ from lpm_verify.report.lpm_section import fig3_configs
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import NO_CHECK, summarize_result
 
-SECTIONS = ("summary", "errata", "beyond", "lpm-figures", "theory-gap", "networks", "checks", "provenance")
+SECTIONS = ("summary", "errata", "beyond", "related", "lpm-figures", "theory-gap", "networks", "checks", "provenance")
 
 CHECKS_A = '''
 from lpm_verify.outcomes import compare, printed_vs_derived

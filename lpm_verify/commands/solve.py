@@ -140,7 +140,7 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
     """Validate, solve and summarize (pure apart from the solve; used by ``run`` and the tests)."""
     if (lambdas := _energies.penalties(args)) is not None:  # --lambda-W/--lambda-H: the penalized model
         from lpm_verify.commands import _penalized
-        return _penalized.solve_penalized(args, validate(args, budgets=False), *lambdas)
+        return _penalized.solve_penalized(args, validate(args, budgets=False), *lambdas, _energies.bias(args))
     inst = validate(args)
     import mpmath
 

@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import time
+from typing import Any
 
 from lpm_verify.commands import _energies
 from lpm_verify.commands.args import add_budget_arguments, check_budgets
@@ -45,41 +46,57 @@ def validate(args: argparse.Namespace, budgets: bool = True) -> None:
             args.digits)
 
 
-def thresholds_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict:
-    """The JSON-ready report: transitions with certificates, and the regimes at R = 1 and R = inf."""
+def thresholds_report(family: Any, digits: int, top: float, params: dict[str, Any], scan: bool = True
+                      ) -> dict[str, Any]:
+    """The JSON-ready report of a two-size ``family`` (:class:`lpm_verify.regimes.Family`): ``params``
+    (the instance), transitions with certificates (none without ``scan``: R = 1 is itself a boundary), and
+    the regimes at R = 1 and R = ``top``."""
+    from lpm_verify.regimes import transitions
+    from lpm_verify.solvers.symmetric import regime_name
+    t0 = time.perf_counter()
+    found = transitions(family, digits) if scan else []
+    ends = {f"R={R}": regime_name(family.fresh(R).regime) for R in (1.0, top)}
+    return {**params, "digits": digits, "transitions": [t.as_dict(digits) for t in found], "regimes": ends,
+            "certified": all(t.certificate["certified"] for t in found), "seconds": time.perf_counter() - t0}
+
+
+def eq7_report(K: int, K_A: int, E_W: float, E_H: float, digits: int) -> dict[str, Any]:
+    """:func:`thresholds_report` of Eq. 7's two-size family, ``R in [1, inf]``."""
     require(math.isfinite(E_W) and E_W > 0, "--EW", "a finite number > 0", E_W)
     require(math.isfinite(E_H) and E_H > 0, "--EH", "a finite number > 0", E_H)
-    from lpm_verify.regimes import find_thresholds
-    from lpm_verify.solvers.symmetric import Profile, regime_name, solve_float
-    t0 = time.perf_counter()
-    transitions = find_thresholds(K, K_A, E_W, E_H, digits=digits)
-    ends = {f"R={R}": regime_name(solve_float(Profile.two_size(K, K_A, R, E_W, E_H)).regime)
-            for R in (1.0, math.inf)}
-    return {"K": K, "K_A": K_A, "E_W": E_W, "E_H": E_H, "digits": digits,
-            "transitions": [t.as_dict(digits) for t in transitions], "regimes": ends,
-            "certified": all(t.certificate["certified"] for t in transitions),
-            "seconds": time.perf_counter() - t0}
+    from lpm_verify.regimes import Eq7Family
+    return thresholds_report(Eq7Family(K, K_A, E_W, E_H), digits, math.inf,
+                             {"K": K, "K_A": K_A, "E_W": E_W, "E_H": E_H})
+
+
+def print_thresholds(report: dict[str, Any], title: str) -> None:
+    """The human-readable form of a :func:`thresholds_report`: ``title`` (the instance), the regimes at
+    both ends, one line per transition."""
+    (lo, reg_lo), (hi, reg_hi) = report["regimes"].items()
+    print(f"{title}: regime at {lo} {reg_lo}, at {hi} {reg_hi}")
+    if report.get("note"):
+        print(report["note"])
+    for t in report["transitions"]:
+        c = t["certificate"]
+        print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "
+              f"certified {c['certified']}]")
+    if not report["transitions"]:
+        print(f"no regime change for R in [1, {hi[2:]}]")
+    print(f"({report['seconds']:.2f} s)")
 
 
 def run(args: argparse.Namespace) -> int:
     if (lambdas := _energies.penalties(args)) is not None:  # --lambda-W/--lambda-H: the penalized model
         from lpm_verify.commands import _penalized
         validate(args, budgets=False)
-        report = _penalized.thresholds_penalized(args.K, args.KA, *lambdas, args.digits)
-        print(json.dumps(report, indent=2, default=str)) if args.json else _penalized.print_thresholds(report)
-        return 0 if report["certified"] else 1
-    validate(args)
-    report = thresholds_report(args.K, args.KA, args.EW, args.EH, args.digits)
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-        return 0 if report["certified"] else 1
-    print(f"K={args.K} K_A={args.KA} E_W={args.EW:g} E_H={args.EH:g}: regime at R=1 {report['regimes']['R=1.0']}, "
-          f"at R=inf {report['regimes']['R=inf']}")
-    for t in report["transitions"]:
-        c = t["certificate"]
-        print(f"R = {t['R']}  {t['from']} -> {t['to']}  [{t['event']}; residual {c['augmented_residual']}, "
-              f"certified {c['certified']}]")
-    if not report["transitions"]:
-        print("no regime change for R in [1, inf]")
-    print(f"({report['seconds']:.2f} s)")
+        lambda_b = _energies.bias(args)
+        family, params, scan = _penalized.threshold_instance(args.K, args.KA, *lambdas, lambda_b)
+        report = thresholds_report(family, args.digits, 1e8, params, scan=scan)
+        title = (f"penalized LPM K={args.K} K_A={args.KA} lambda_W={lambdas[0]:g} lambda_H={lambdas[1]:g} "
+                 f"bias={'none' if lambda_b is None else 'free' if lambda_b == 0 else f'lambda_b={lambda_b:g}'}")
+    else:
+        validate(args)
+        report = eq7_report(args.K, args.KA, args.EW, args.EH, args.digits)
+        title = f"K={args.K} K_A={args.KA} E_W={args.EW:g} E_H={args.EH:g}"
+    print(json.dumps(report, indent=2, default=str)) if args.json else print_thresholds(report, title)
     return 0 if report["certified"] else 1

@@ -64,6 +64,7 @@ from lpm_verify.report.networks import RunsGathered, gather_runs
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import (beyond_section, checks_section, errata_section, provenance_section,
                                         summary_rows, summary_section, summary_text)
+from lpm_verify.report.related_section import related_section
 from lpm_verify.report.theory_gap_section import theory_gap_section
 from lpm_verify.sweep import write_sweep_csv
 from lpm_verify.verdicts import summary_json
@@ -189,6 +190,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     errata = t.stop(errata_section(records, cache=cache, registered=registered))
     t = _Timer()
     beyond = t.stop(beyond_section(records))
+    t = _Timer()
+    related = t.stop(related_section(records))
 
     _log(options, f"report: checks done ({len(records)} records, {time.perf_counter() - start:.1f} s)")
     _log(options, "report: LPM sweeps and thresholds")
@@ -218,7 +221,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     t = _Timer()
     checks = t.stop(checks_section(records))
     theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))
-    body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
+    body = ([summary, errata, beyond, related, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,

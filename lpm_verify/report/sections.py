@@ -180,7 +180,7 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
                   [[r.result, verdict_cell(r.verdicts.statement), verdict_cell(r.verdicts.derivation), r.counts,
                     r.evidence, r.worst, "-" if r.seconds is None else f"{r.seconds:.2f}"] for r in rows],
                   caption=_VERDICT_RULES + "Only the paper's own claims (origin paper) judge its results; the "
-                          "suite's own findings are in Beyond the paper. Strongest evidence: the strongest method "
+                          "suite's own findings are in Beyond the paper, the published results it confirms in Related results. Strongest evidence: the strongest method "
                           "among checks that held (symbolic > proof steps > numeric > solver > experiment) with its "
                           "working precision. Worst error: the largest error/tolerance among checks measured "
                           "against their claim (an erratum's printed-form error is in Errata)."))

@@ -211,8 +211,9 @@ def theory_gap_section(runs: RunsGathered, runs_root: str, out: Path,
         "(the form Eqs. 3-4 start from before the Lagrangian argument) equals the convex program "
         "`min_Z sum_k pi_k CE(Z_k) + sqrt(lambda_W lambda_H) ||Z diag(sqrt(pi))||_*` and collapses exactly: the "
         "minority classifiers are identical iff `n_B/N <= lambda_W lambda_H`, i.e. "
-        "`R >= R_c = (1/(lambda_W lambda_H) - K_B)/K_A` (certified against the reduced KKT solver at 30 digits, "
-        "`python -m lpm_verify verify --only \"Penalized LPM\"`).")))
+        "`R >= R_c = (1/(lambda_W lambda_H) - K_B)/K_A`, the sharp threshold of W. Hong and S. Ling, arXiv "
+        "2309.09725 (their sum feature penalty converted, lambda_H = N lambda_H(theirs)), here certified against "
+        "the reduced KKT solver at 30 digits, `python -m lpm_verify verify --only \"Penalized LPM\"`.")))
     rows = group_predictions(runs.groups, norms if norms is not None else remeasured_norms())
     sec.add(Heading("Predicted vs observed collapse point (cpu-report)"))
     if rows:

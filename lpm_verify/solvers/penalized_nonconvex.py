@@ -47,7 +47,7 @@ def solve_penalized_nonconvex(problem: PenalizedLPM, *, starts: int = 4, seed: i
     K, p, N = problem.K, problem.p, sum(sizes)
     labels = np.repeat(np.arange(K), sizes)
     rows = np.arange(N)
-    lw, lh = problem.lambda_W, problem.lambda_H
+    lw, lh = problem.lambda_W, problem.mean_lambda_H
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         W, H = x[:K * p].reshape(K, p), x[K * p:].reshape(N, p)

@@ -33,7 +33,7 @@ from lpm_verify.errors import SolverError
 from lpm_verify.solvers.symmetric import Profile, Regime
 from lpm_verify.solvers.symmetric.certificate import certificate_ok, quick_certificate
 from lpm_verify.solvers.symmetric.continuation import Point, gauge_fix
-from lpm_verify.solvers.symmetric.kkt import System, log1p, newton
+from lpm_verify.solvers.symmetric.kkt import System, blocks, log1p, newton, rebuild_X
 
 #: Float64 Newton tolerance on the (c-scaled) KKT residual; the reduced problem has O(1) entries.
 FLOAT_TOL = 1e-13
@@ -45,10 +45,17 @@ _ZERO = 1e-5
 @dataclass(frozen=True)
 class PenalizedSystem(System):
     """The reduced KKT system of (P) in one regime (see the module docstring); ``x`` packs
-    ``(A, B, t_active, mu)`` like :class:`System` (``mu`` is pinned to ``c`` by the last row)."""
+    ``(A, B, t_active, beta, mu)`` like :class:`System` (``mu`` is pinned to ``c`` by the last row).
+
+    ``lambda_b``: the last-layer bias ``b`` (logits ``W h + b``): ``None`` none, ``0`` free, ``> 0`` with
+    the penalty ``(lambda_b/2)||b||^2``.  An invariant bias is constant on each group; adding a constant to
+    every logit changes nothing, so (free: by the gauge; penalized: at the optimum) ``sum_g K_g b_g = 0``
+    and ``b = P beta`` with ``G - 1`` parameters ``beta`` (the columns ``G ..`` of ``s``).
+    """
 
     lambda_W: float = 1.0
     lambda_H: float = 1.0
+    lambda_b: float | None = None
 
     def weight(self, dtype: Any) -> Any:
         """``c = sqrt(lambda_W lambda_H)`` in the working precision."""
@@ -56,18 +63,56 @@ class PenalizedSystem(System):
             return mpmath.sqrt(mpmath.mpf(self.lambda_W) * mpmath.mpf(self.lambda_H))
         return math.sqrt(self.lambda_W * self.lambda_H)
 
-    def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray
+    @property
+    def n_extra(self) -> int:
+        return 0 if self.lambda_b is None else self.G - 1
+
+    def bias_basis(self, dtype: Any) -> np.ndarray:
+        """``P  # (G, G-1)``: column j is ``e_j - (K_j / K_last) e_last`` (so ``sum_g K_g b_g = 0``)."""
+        counts, _ = self._counts(dtype)
+        P = np.zeros((self.G, self.G - 1), dtype=counts.dtype)
+        for j in range(self.G - 1):
+            P[j, j] = 1
+            P[-1, j] = -counts[j] / counts[-1]
+        return P
+
+    def bias(self, s: np.ndarray) -> np.ndarray | None:
+        """Per-group bias ``b  # (b, G)`` from the packed ``s`` (``None`` without a bias)."""
+        return None if self.lambda_b is None else s[:, self.G:] @ self.bias_basis(s.dtype).T
+
+    def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray, bias: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Gradient in ``(Y_M, t)``: ``(diag(pi)^{-1/2} G_M, gamma / sqrt(pi), D - 1)``."""
+        """Gradient in ``(Y_M, t)``: ``(diag(pi)^{-1/2} G_M, gamma / sqrt(pi), D - 1)`` (the bias from ``s``)."""
         root = bk.sqrt(pi)  # (b, G)
-        GM, gamma, Dm1 = super().gradient(A / root[:, :, None], B, s / root, pi)
+        G = self.G
+        GM, gamma, Dm1 = super().gradient(A / root[:, :, None], B, s[:, :G] / root, pi, self.bias(s))
         return GM / root[:, :, None], gamma / root, Dm1
 
-    def residual(self, X: np.ndarray) -> np.ndarray:
-        F = super().residual(X)
-        mu = self.unpack(X)[3]
-        F[:, self.n_grad] = mu - self.weight(X.dtype if X.dtype == object else float)
-        return F
+    def extra_rows(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray) -> np.ndarray:
+        """``P^T (dL/db + lambda_b K_g b_g)``: ``dL/db_g' = sum_g sqrt(K_g K_g') dL/dZ_M[g, g']`` (the bias
+        enters the logits as ``Z_M[g, g'] / sqrt(K_g K_g')`` does)."""
+        if self.lambda_b is None:
+            return super().extra_rows(A, B, s, pi)
+        counts, sq = self._counts(A.dtype)
+        GM, _, _ = self.gradient(A, B, s, pi)
+        dL = np.sum(GM * bk.sqrt(pi)[:, :, None] * sq, axis=1)  # (b, G)
+        lb = mpmath.mpf(self.lambda_b) if A.dtype == object else self.lambda_b
+        return (dL + lb * counts * self.bias(s)) @ self.bias_basis(A.dtype)
+
+    def constraint_row(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: np.ndarray, pi: np.ndarray
+                       ) -> np.ndarray:
+        """``mu = c``: the penalty in place of Eq. 15's budget."""
+        return mu - self.weight(A.dtype if A.dtype == object else float)
+
+    def penalty(self, A: np.ndarray, B: np.ndarray, s: np.ndarray) -> Any:
+        """``c (||Y_M||_* + sum_g (K_g - 1) t_g) + (lambda_b/2) sum_g K_g b_g^2`` at one balanced point."""
+        counts, _ = self._counts(A.dtype)
+        nuc = (np.sum(A * A) + np.sum(B * B)) / 2 + np.sum(s[0, :self.G] * (counts - 1))
+        out = self.weight(A.dtype if A.dtype == object else float) * nuc
+        if self.lambda_b:
+            lb = mpmath.mpf(self.lambda_b) if A.dtype == object else self.lambda_b
+            out = out + lb / 2 * np.sum(counts * self.bias(s)[0] ** 2)
+        return out
 
 
 def penalized_profile(pi: Any) -> Profile:
@@ -76,47 +121,45 @@ def penalized_profile(pi: Any) -> Profile:
 
 
 def system(prof: Profile, regime: Regime, pi: Any, lambda_W: float, lambda_H: float,
-           event: tuple | None = None) -> PenalizedSystem:
-    return PenalizedSystem(prof, regime, pi, event, lambda_W=lambda_W, lambda_H=lambda_H)
+           event: tuple | None = None, lambda_b: float | None = None) -> PenalizedSystem:
+    return PenalizedSystem(prof, regime, pi, event, lambda_W=lambda_W, lambda_H=lambda_H, lambda_b=lambda_b)
 
 
 def objective_value(sys_: PenalizedSystem, x: np.ndarray) -> Any:
-    """(P)'s value at a packed point ``x`` (loss + ``c`` times the reduced nuclear norm)."""
+    """(P)'s value at a packed point ``x`` (loss + ``c`` times the reduced nuclear norm + bias penalty)."""
     A, B, s, mu, tau = sys_.unpack(x[None, :])
     pi = sys_.fractions(tau, 1, x.dtype)
     _, _, Dm1 = sys_.gradient(A, B, s, pi)
     counts = np.array(sys_.profile.counts, dtype=float)
-    loss = np.sum(counts * pi[0] * log1p(Dm1[0]))
-    if x.dtype == object:
-        counts = np.array([mpmath.mpf(c) for c in sys_.profile.counts], dtype=object)
-    nuc = (np.sum(A * A) + np.sum(B * B)) / 2 + np.sum(s[0] * (counts - 1))
-    return loss + sys_.weight(x.dtype) * nuc
+    return np.sum(counts * pi[0] * log1p(Dm1[0])) + sys_.penalty(A, B, s)
 
 
 def _lbfgs(prof: Profile, pi: np.ndarray, lambda_W: float, lambda_H: float, x0: np.ndarray | None,
-           seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Smooth float64 solve over ``A, B  # (G, G)`` and ``t >= 0``: returns ``(Y_M, t, value)``."""
+           seed: int = 0, lambda_b: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smooth float64 solve over ``A, B  # (G, G)``, ``t >= 0`` and the bias parameters: returns
+    ``(Y_M, t  # (G + n_extra,), x)``."""
     G = prof.G
     full = Regime(G, tuple(None if c == 1 else True for c in prof.counts))
-    sys_ = system(prof, full, pi, lambda_W, lambda_H)
+    sys_ = system(prof, full, pi, lambda_W, lambda_H, lambda_b=lambda_b)
+    nb = sys_.n_extra
     c = sys_.weight(float)
     counts = np.array(prof.counts, dtype=float)
-    has = counts >= 2
+    has = np.concatenate([counts >= 2, np.ones(nb, dtype=bool)])
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         A, B, t = x[:G * G].reshape(1, G, G), x[G * G:2 * G * G].reshape(1, G, G), x[2 * G * G:][None]
         t = np.where(has, t, 0.0)
         GM, gamma, Dm1 = sys_.gradient(A, B, t, pi[None])
-        f = float(np.sum(counts * pi * np.log1p(Dm1[0]))) + c * (
-            (np.sum(A * A) + np.sum(B * B)) / 2 + float(np.sum(t[0] * (counts - 1))))
+        f = float(np.sum(counts * pi * np.log1p(Dm1[0]))) + float(sys_.penalty(A, B, t))
         gA, gB = GM[0] @ B[0] + c * A[0], GM[0].T @ A[0] + c * B[0]
-        gt = np.where(has, (gamma[0] + c) * (counts - 1), 0.0)
-        return f, np.concatenate([gA.ravel(), gB.ravel(), gt])
+        gt = np.where(has[:G], (gamma[0] + c) * (counts - 1), 0.0)
+        gb = sys_.extra_rows(A, B, t, pi[None])[0]
+        return f, np.concatenate([gA.ravel(), gB.ravel(), gt, gb])
 
     if x0 is None:
         rng = np.random.default_rng(seed)
-        x0 = np.concatenate([rng.standard_normal(2 * G * G), np.ones(G)])
-    bounds = [(None, None)] * (2 * G * G) + [(0.0, None)] * G
+        x0 = np.concatenate([rng.standard_normal(2 * G * G), np.ones(G), np.zeros(nb)])
+    bounds = [(None, None)] * (2 * G * G) + [(0.0, None)] * G + [(None, None)] * nb
     res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 20000, "gtol": 1e-13, "ftol": 1e-16, "maxcor": 30})
     A, B = res.x[:G * G].reshape(G, G), res.x[G * G:2 * G * G].reshape(G, G)
@@ -124,25 +167,28 @@ def _lbfgs(prof: Profile, pi: np.ndarray, lambda_W: float, lambda_H: float, x0: 
 
 
 def _pack(sys_: PenalizedSystem, Y: np.ndarray, t: np.ndarray, c: float) -> np.ndarray:
-    """Packed ``x`` of ``sys_``'s regime from a float ``(Y_M, t)`` (balanced factors of ``Y_M``)."""
+    """Packed ``x`` of ``sys_``'s regime from a float ``(Y_M, t)`` (balanced factors of ``Y_M``; ``t`` carries
+    the bias parameters after the contrasts)."""
     U, S, Vt = np.linalg.svd(Y)
     r = sys_.regime.rank
     A, B = gauge_fix(U[:, :r] * np.sqrt(S[:r]), Vt[:r].T * np.sqrt(S[:r]))
-    t = np.array([t[g] if a else 0.0 for g, a in enumerate(sys_.regime.active)])
+    G = sys_.G
+    t = np.concatenate([[t[g] if a else 0.0 for g, a in enumerate(sys_.regime.active)], t[G:]])
     return sys_.pack(A, B, t, c)
 
 
 def _guess(prof: Profile, Y: np.ndarray, t: np.ndarray) -> Regime:
     sv = np.linalg.svd(Y, compute_uv=False)
+    t = t[:prof.G]
     top = max(float(sv.max(initial=0.0)), float(t.max(initial=0.0)), 1e-300)
     return Regime(int(np.sum(sv > _ZERO * top)),
                   tuple(None if c == 1 else bool(t[g] > _ZERO * top) for g, c in enumerate(prof.counts)))
 
 
 def newton_point(prof: Profile, pi: np.ndarray, lambda_W: float, lambda_H: float, regime: Regime,
-                 x0: np.ndarray) -> Point | None:
+                 x0: np.ndarray, lambda_b: float | None = None) -> Point | None:
     """Newton in ``regime`` from ``x0``; a :class:`Point` only if its float certificate passes."""
-    sys_ = system(prof, regime, pi, lambda_W, lambda_H)
+    sys_ = system(prof, regime, pi, lambda_W, lambda_H, lambda_b=lambda_b)
     with np.errstate(all="ignore"):
         try:
             x, info = newton(sys_, x0, tol=FLOAT_TOL)
@@ -158,36 +204,39 @@ def newton_point(prof: Profile, pi: np.ndarray, lambda_W: float, lambda_H: float
     return Point(regime, x, info)
 
 
-def solve_float(prof: Profile, lambda_W: float, lambda_H: float, warm: Point | None = None) -> Point:
+def solve_float(prof: Profile, lambda_W: float, lambda_H: float, warm: Point | None = None,
+                lambda_b: float | None = None) -> Point:
     """Certified float64 KKT point of (P) at ``prof``'s fractions: Newton from ``warm`` (same regime),
     else L-BFGS-B, its regime and the neighbouring regimes."""
     pi = prof.fractions()
     c = math.sqrt(lambda_W * lambda_H)
     if warm is not None:
-        got = newton_point(prof, pi, lambda_W, lambda_H, warm.regime, warm.x)
+        got = newton_point(prof, pi, lambda_W, lambda_H, warm.regime, warm.x, lambda_b)
         if got is not None:
             return got
-    Y, t, _ = _lbfgs(prof, pi, lambda_W, lambda_H, None)
+    with np.errstate(all="ignore"):  # huge penalties overflow inside L-BFGS-B's line search; Newton decides
+        Y, t, _ = _lbfgs(prof, pi, lambda_W, lambda_H, None, lambda_b=lambda_b)
     first = _guess(prof, Y, t)
     tried = []
     for reg in [first] + first.neighbours(prof.G) + [replace(first, rank=r) for r in range(prof.G + 1)]:
         if reg in tried:
             continue
         tried.append(reg)
-        got = newton_point(prof, pi, lambda_W, lambda_H, reg, _pack(system(prof, reg, pi, lambda_W, lambda_H), Y, t, c))
+        sys_ = system(prof, reg, pi, lambda_W, lambda_H, lambda_b=lambda_b)
+        got = newton_point(prof, pi, lambda_W, lambda_H, reg, _pack(sys_, Y, t, c), lambda_b)
         if got is not None:
             return got
     raise SolverError(f"penalized symmetric solver: no certified KKT point near the L-BFGS-B solution "
                       f"(regimes tried: {[r.label() for r in tried]})")
 
 
-def refine_mp(prof: Profile, point: Point, lambda_W: float, lambda_H: float, digits: int
-              ) -> tuple[np.ndarray, dict]:
+def refine_mp(prof: Profile, point: Point, lambda_W: float, lambda_H: float, digits: int,
+              lambda_b: float | None = None) -> tuple[np.ndarray, dict]:
     """Newton in mpmath at ``digits + 15`` working digits from a float point; ``info["certificate"]``
     is the residual-and-margins certificate, ``info["ok"]`` whether it passes at ``10^-(digits+5)``."""
     with mpmath.workdps(digits + 15):
         pi = prof.fractions(mp=True)
-        sys_ = system(prof, point.regime, pi, lambda_W, lambda_H)
+        sys_ = system(prof, point.regime, pi, lambda_W, lambda_H, lambda_b=lambda_b)
         x, info = newton(sys_, bk.mp_array([mpmath.mpf(float(v)) for v in point.x]),
                          tol=mpmath.mpf(10) ** (-(digits + 8)))
         cert = quick_certificate(sys_, x)
@@ -197,22 +246,41 @@ def refine_mp(prof: Profile, point: Point, lambda_W: float, lambda_H: float, dig
     return x, info
 
 
-def reduced_summary(prof: Profile, point: Point, lambda_W: float, lambda_H: float) -> dict[str, Any]:
-    """Objective of (P), ``Z_M`` and contrasts ``s_g`` (unscaled), and the within-group classifier cosine.
+def reduced_summary(prof: Profile, point: Point, lambda_W: float, lambda_H: float,
+                    lambda_b: float | None = None) -> dict[str, Any]:
+    """Objective of (P), ``Z_M`` and contrasts ``s_g`` (unscaled), the per-group bias, and the within-group
+    classifier cosine.
 
     Classifier Gram in the group basis: with the balanced factors the classifier side of ``Y`` is
     ``B``, so within group g ``cos = (BB_gg - t_g) / (BB_gg + (K_g - 1) t_g)`` (NaN for a one-class group
     or a zero classifier).
     """
     pi = point.info.get("pi", prof.fractions())
-    sys_ = system(prof, point.regime, pi, lambda_W, lambda_H)
+    sys_ = system(prof, point.regime, pi, lambda_W, lambda_H, lambda_b=lambda_b)
     A, B, t, _, _ = sys_.unpack(point.x[None, :])
-    A, B, t = A[0], B[0], t[0]
+    bias = sys_.bias(t)
+    A, B, t = A[0], B[0], t[0, :prof.G]
     BB = B @ B.T
     out: dict[str, Any] = {"objective": float(objective_value(sys_, point.x)), "regime": point.regime,
-                           "Z_M": (A @ B.T) / np.sqrt(pi)[:, None], "s": t / np.sqrt(pi)}
+                           "Z_M": (A @ B.T) / np.sqrt(pi)[:, None], "s": t / np.sqrt(pi),
+                           "bias": None if bias is None else bias[0]}
     for g, k in enumerate(prof.counts):
         den = BB[g, g] + (k - 1) * t[g]
         out[f"cos_{g}"] = float((BB[g, g] - t[g]) / den) if k >= 2 and den > 1e-14 else math.nan
         out[f"norm2_{g}"] = float(den / k)
     return out
+
+
+def class_logits(prof: Profile, point: Point, lambda_W: float, lambda_H: float) -> np.ndarray:
+    """``Z  # (K, K)`` of (P) at a reduced point (no bias): column k = the logits of class k's feature.
+
+    The invariant Gram of ``[features; classifiers]`` in the variables ``Y = Z diag(sqrt(pi))`` is rebuilt from
+    the blocks (:func:`~lpm_verify.solvers.symmetric.kkt.rebuild_X`, ``a = 1``); its off-diagonal block is
+    ``diag(sqrt(pi)) Z^T``."""
+    pi = point.info.get("pi", prof.fractions())
+    sys_ = system(prof, point.regime, pi, lambda_W, lambda_H)
+    A, B, t, _, _ = sys_.unpack(point.x[None, :])
+    X = rebuild_X(prof, *blocks(prof, A[0], B[0], t[0, :prof.G], 1.0))
+    K = prof.K
+    pik = np.array([float(pi[g]) for g in prof.class_groups])
+    return (np.asarray(X[:K, K:], dtype=float) / np.sqrt(pik)[:, None]).T

@@ -137,13 +137,19 @@ class System:
         return self.profile.G
 
     @property
+    def n_extra(self) -> int:
+        """Unknowns of a reduced model beyond Eq. 15's (none here; e.g. a last-layer bias), packed after
+        the contrasts and returned as the columns ``G ..`` of ``s``."""
+        return 0
+
+    @property
     def mu_index(self) -> int:
         """Position of ``mu`` in ``x``."""
         r = self.regime.rank
-        return (self.G * r - r * (r - 1) // 2) + self.G * r + len(self.regime.active_groups)
+        return (self.G * r - r * (r - 1) // 2) + self.G * r + len(self.regime.active_groups) + self.n_extra
 
     def unpack(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
-        """Batch ``X  # (b, n)`` -> ``A, B  # (b, G, r)``, ``s  # (b, G)``, ``mu  # (b,)``, ``tau``."""
+        """Batch ``X  # (b, n)`` -> ``A, B  # (b, G, r)``, ``s  # (b, G + n_extra)``, ``mu  # (b,)``, ``tau``."""
         G, r = self.G, self.regime.rank
         b = X.shape[0]
         A = np.zeros((b, G, r), dtype=X.dtype)
@@ -153,11 +159,13 @@ class System:
             i += G - j
         B = X[:, i:i + G * r].reshape(b, G, r)
         i += G * r
-        s = np.zeros((b, G), dtype=X.dtype)
+        s = np.zeros((b, G + self.n_extra), dtype=X.dtype)
         act = self.regime.active_groups
         if act:
             s[:, act] = X[:, i:i + len(act)]
         i += len(act)
+        s[:, G:] = X[:, i:i + self.n_extra]
+        i += self.n_extra
         mu = X[:, i]
         tau = X[:, i + 1] if self.event is not None else None
         return A, B, s, mu, tau
@@ -165,7 +173,7 @@ class System:
     @property
     def n_grad(self) -> int:
         """Number of stationarity rows (they lead the residual)."""
-        return 2 * self.G * self.regime.rank + len(self.regime.active_groups)
+        return 2 * self.G * self.regime.rank + len(self.regime.active_groups) + self.n_extra
 
     def scaled(self, F: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Residual with the stationarity rows divided by ``mu``: relative accuracy also when the
@@ -175,7 +183,8 @@ class System:
 
     def pack(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: Any, tau: Any = None) -> np.ndarray:
         r = self.regime.rank
-        parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], np.array([mu])]
+        parts = [A[j:, j] for j in range(r)] + [B.reshape(-1), s[self.regime.active_groups], s[self.G:],
+                                                np.array([mu])]
         if self.event is not None:
             parts.append(np.array([tau]))
         dtype = object if any(p.dtype == object for p in parts) else float
@@ -202,13 +211,14 @@ class System:
         counts = np.array(self.profile.counts, dtype=float)
         return counts, np.sqrt(np.outer(counts, counts))
 
-    def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray
+    def gradient(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray, bias: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``G_M  # (b, G, G)``, ``gamma  # (b, G)`` (contrast eigenvalue of dL/dZ) and ``D - 1  # (b, G)``
-        (the loss of a class of group g is ``log D = log1p(D - 1)``)."""
+        (the loss of a class of group g is ``log D = log1p(D - 1)``); ``bias  # (b, G)`` adds ``bias[g']``
+        to every logit of a class of group g'."""
         counts, sq = self._counts(A.dtype)
         Z = A @ np.swapaxes(B, 1, 2)  # (b, G, G)
-        C = Z / sq
+        C = Z / sq if bias is None else Z / sq + bias[:, None, :]
         Cd = np.diagonal(C, axis1=1, axis2=2)  # (b, G)
         own = Cd + s * (1 - 1 / counts)
         off = 1 - np.eye(self.G)
@@ -231,17 +241,28 @@ class System:
         pi = self.fractions(tau, b, X.dtype)
         GM, gamma, _ = self.gradient(A, B, s, pi)
         counts, _ = self._counts(X.dtype)
-        T = self.profile.K * math.sqrt(self.profile.E_H * self.profile.E_W) if X.dtype != object else \
-            self.profile.K * mpmath.sqrt(mpmath.mpf(self.profile.E_H) * mpmath.mpf(self.profile.E_W))
         FA = GM @ B + mu[:, None, None] * A
         FB = np.swapaxes(GM, 1, 2) @ A + mu[:, None, None] * B
         act = self.regime.active_groups
         Fs = gamma[:, act] * (counts[act] - 1) + mu[:, None] * (counts[act] - 1)
-        used = (np.sum(A * A, axis=(1, 2)) + np.sum(B * B, axis=(1, 2))) / 2 + np.sum(s * (counts - 1), axis=1)
-        parts = [FA.reshape(b, -1), FB.reshape(b, -1), Fs, (used - T)[:, None]]
+        parts = [FA.reshape(b, -1), FB.reshape(b, -1), Fs, self.extra_rows(A, B, s, pi),
+                 self.constraint_row(A, B, s, mu, pi)[:, None]]
         if self.event is not None:
             parts.append(self.event_value(A, B, GM, gamma, mu)[:, None])
         return np.concatenate(parts, axis=1)
+
+    def extra_rows(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, pi: np.ndarray) -> np.ndarray:
+        """Stationarity rows of the :attr:`n_extra` unknowns  # (b, n_extra) (none for Eq. 15)."""
+        return np.zeros((A.shape[0], 0), dtype=A.dtype)
+
+    def constraint_row(self, A: np.ndarray, B: np.ndarray, s: np.ndarray, mu: np.ndarray, pi: np.ndarray
+                       ) -> np.ndarray:
+        """The row that fixes ``mu``: Eq. 15's budget ``||Z_M||_* + sum_g (K_g - 1) s_g = T``  # (b,)."""
+        counts, _ = self._counts(A.dtype)
+        T = self.profile.K * math.sqrt(self.profile.E_H * self.profile.E_W) if A.dtype != object else \
+            self.profile.K * mpmath.sqrt(mpmath.mpf(self.profile.E_H) * mpmath.mpf(self.profile.E_W))
+        used = (np.sum(A * A, axis=(1, 2)) + np.sum(B * B, axis=(1, 2))) / 2 + np.sum(s * (counts - 1), axis=1)
+        return used - T
 
     def event_value(self, A: np.ndarray, B: np.ndarray, GM: np.ndarray, gamma: np.ndarray, mu: np.ndarray
                     ) -> np.ndarray:
