@@ -188,4 +188,6 @@ def log_grid(spec: str) -> list[float]:
         raise LPMInputError(f"--R must be {accepted}; got {spec!r}") from None
     require(math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and 1 <= num <= MAX_GRID_POINTS,
             "--R", accepted, spec)
+    # One point cannot span an interval: a stop different from the start would be silently dropped.
+    require(num > 1 or start == stop, "--R", "start:stop:1 with start = stop (one point), or num >= 2", spec)
     return np.geomspace(start, stop, num).tolist()

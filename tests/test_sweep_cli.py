@@ -5,6 +5,7 @@ import argparse
 import csv
 import json
 import math
+import re
 
 import pytest
 
@@ -125,3 +126,27 @@ def test_bad_input_exits_2_with_a_message(argv, match, capsys, monkeypatch, tmp_
     assert err.startswith("error: ")
     import re
     assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["sweep", "--KA", "5,5,5", "--out", "x"], r"^error: --KA must be distinct integers \(repeated: 5\)"),
+    (["sweep", "--R", "10:100:1", "--out", "x"], r"^error: --R must be start:stop:1 with start = stop"),
+])
+def test_sweep_refuses_duplicate_KA_and_a_one_point_interval(argv, match, capsys, monkeypatch, tmp_path):
+    from lpm_verify.cli import main
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+    assert not (tmp_path / "x").exists()
+
+
+def test_log_grid_one_point():
+    assert log_grid("10:10:1") == [10.0]
+
+
+def test_regime_summary_reads_along_increasing_R():
+    """Rows in any order (here R = inf first) give changes from smaller to larger R, never backwards."""
+    rows = [{"R": R, "regime": regime, "geometry_resolved": True}
+            for R, regime in ((math.inf, "b"), (1.0, "a"), (10.0, "b"), (3.0, "a"))]
+    assert sweep_cmd.regime_changes(rows) == "b between R=3 and 10"
