@@ -1,0 +1,57 @@
+"""``status`` on hostile or odd stores: paths inside store files are data, ``--lines 0`` means none, and any
+run name prints on an ASCII terminal.  Store files only: no torch."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lpm_verify.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def failed_run(store: Path, name: str, job_id: str | None = None) -> Path:
+    run = store / name
+    run.mkdir(parents=True)
+    (run / "log.jsonl").write_text(json.dumps({"epoch": 1, "loss": 1.0}) + "\n")
+    (run / "failed.json").write_text(json.dumps({"error": "RuntimeError: boom", "traceback": ["tb-line"],
+                                                 "job_id": job_id}))
+    return run
+
+
+def test_lines_zero_prints_no_log_line(tmp_path, capsys):
+    failed_run(tmp_path, "R10")
+    assert main(["status", "--out", str(tmp_path), "--lines", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "failed      R10" in out and "|" not in out and "tb-line" not in out
+    assert main(["status", "--out", str(tmp_path), "--lines", "1"]) == 0
+    assert "| tb-line" in capsys.readouterr().out  # control: one line is shown
+
+
+def test_a_job_id_outside_the_store_is_not_read(tmp_path, capsys):
+    foreign = tmp_path / "elsewhere"
+    foreign.mkdir()
+    (foreign / "x_log.err").write_text("SECRET foreign file\n")
+    store = tmp_path / "store"
+    failed_run(store, "R10", job_id=str(foreign))
+    failed_run(store, "R20", job_id="../../elsewhere")
+    own = store / ".submitit" / "77"
+    own.mkdir(parents=True)
+    (own / "77_0_log.err").write_text("own job log line\n")
+    failed_run(store, "R30", job_id="77")
+    assert main(["status", "--out", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "SECRET" not in out
+    assert "77_0_log.err: own job log line" in out  # control: the store's own job log is shown
+
+
+def test_status_with_a_non_ascii_run_name_on_an_ascii_stdout(tmp_path):
+    failed_run(tmp_path, "R10-é")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "lpm_verify", "status", "--out", str(tmp_path)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, encoding="ascii", errors="strict", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "R10-\\xe9" in proc.stdout
