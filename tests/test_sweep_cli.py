@@ -117,6 +117,8 @@ def test_sweep_command(tmp_path, capsys):
     (["solve", "--method", "sdp", "--solver", "mosek"], "mosek is not installed"),
     (["sweep", "--KA", "12", "--out", "x"], "--KA must be integers in"),
     (["threshold", "--KA", "0"], "--KA must be an integer in"),
+    (["solve", "--method", "sdp", "--digits", "30"], "^error: --digits needs --method symmetric"),
+    (["solve", "--digits", "5"], r"^error: --digits must be an integer in \[15, 2000\]"),
 ])
 def test_bad_input_exits_2_with_a_message(argv, match, capsys, monkeypatch, tmp_path):
     from lpm_verify.cli import main

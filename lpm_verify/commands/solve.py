@@ -124,9 +124,11 @@ def validate(args: argparse.Namespace, budgets: bool = True) -> dict[str, Any]:
                             + (f"use --method {able[0]} (K <= {MAX_K[able[0]]})" if able else
                                f"no method accepts K > {max(MAX_K.values())}"))
     if args.digits is not None:
-        require(args.method == "symmetric" and 15 <= args.digits <= MAX_DIGITS, "--digits",
-                f"an integer in [15, {MAX_DIGITS}] with --method symmetric (time grows like digits^2: "
-                f"46 s at 10000)", args.digits)
+        if args.method != "symmetric":
+            raise LPMInputError(f"--digits needs --method symmetric (only it refines in mpmath; {args.method} "
+                                f"works in float64); got --method {args.method}")
+        require(15 <= args.digits <= MAX_DIGITS, "--digits",
+                f"an integer in [15, {MAX_DIGITS}] (time grows like digits^2: 46 s at 10000)", args.digits)
         require(K <= MAX_K_DIGITS, "--K", f"<= {MAX_K_DIGITS} with --digits (the mpmath X has (2K)^2 entries)", K)
     if budgets:
         check_budgets(K, args.EW, args.EH)
