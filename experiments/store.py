@@ -122,17 +122,36 @@ def _check_schema(obj: Any, schema: dict[str, Any], where: str, optional: dict[s
             raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
 
 
+#: Largest run file read (config.json, metrics.json, log.jsonl, a submission record).  A finished run's
+#: metrics.json holds about 1.6 KB and its log ~130 bytes per epoch (350 epochs: ~50 KB); 16 MiB is
+#: 300 times the largest legitimate file, and a larger one would be copied whole into the report's data.
+MAX_RUN_FILE_BYTES = 16 * 2 ** 20
+
+
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of a run file, refused (named, with its size) above :data:`MAX_RUN_FILE_BYTES`
+    before more than that is read."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_RUN_FILE_BYTES + 1)
+    if len(data) > MAX_RUN_FILE_BYTES:
+        raise StoreError(f"{path}: {path.stat().st_size} bytes, above the {MAX_RUN_FILE_BYTES}-byte limit of a run "
+                         f"file (a run file holds a few KB), so it is not read")
+    return data.decode("utf-8")
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = _read_text(path)
     except FileNotFoundError:
         raise StoreError(f"{path}: missing") from None
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
-    except ValueError:
-        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
     except OSError as exc:
         raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -157,7 +176,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_text(path).splitlines()
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
     except OSError as exc:

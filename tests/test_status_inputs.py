@@ -55,3 +55,23 @@ def test_status_with_a_non_ascii_run_name_on_an_ascii_stdout(tmp_path):
                           env=env, capture_output=True, text=True, encoding="ascii", errors="strict", timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "R10-\\xe9" in proc.stdout
+
+
+def test_a_run_file_above_the_cap_is_skipped_and_named(tmp_path, monkeypatch):
+    """A metrics.json larger than the cap is not read (nor copied into a report): the run is skipped with
+    the file and its size.  The cap is lowered here so that the test writes kilobytes, not 16 MiB."""
+    from experiments import store
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({
+        "dataset": "fashion-mnist", "arch": "mlp", "preset": "cpu-smoke", "K_A": 5, "R": 10, "n_majority": 100,
+        "epochs": 6, "seed": 0, "wd": 5e-4, "oversample": 1, "bias": False, "lr": 0.1, "batch_size": 128,
+        "device": "cpu"}))
+    metrics = {"cos_minority": 0.5, "train_acc": 1.0, "test_acc": 0.8, "padding": "x" * 4000}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert store.scan_runs(tmp_path).runs  # control: under the default cap it is read
+    monkeypatch.setattr(store, "MAX_RUN_FILE_BYTES", 2048)
+    scan = store.scan_runs(tmp_path)
+    assert not scan.runs
+    ((path, reason),) = scan.skipped
+    assert path == run and "metrics.json: " in reason and "above the 2048-byte limit of a run file" in reason
