@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,21 +275,28 @@ def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> P
     return path
 
 
+#: The folder name :func:`run_dir` gives a run: dataset, architecture, K_A, R (``{R:g}`` or inf) and the
+#: 12-digit config hash.  A name in a submission record is data: anything else is not a run.
+RUN_NAME = re.compile(r"[a-z0-9-]+_[a-z0-9-]+_KA\d+_R(?:inf|[0-9.e+-]+)_[0-9a-f]{12}")
+
+
 def submitted_runs(root: str | Path) -> tuple[dict[str, set[str]], list[tuple[Path, str]]]:
     """``{preset: run folder names}`` over every recorded submission, and ``(path, reason)`` for each
-    unreadable record."""
+    unreadable record and for each name in a record that is not a run folder name (:data:`RUN_NAME`),
+    which is ignored."""
     grids: dict[str, set[str]] = {}
     skipped: list[tuple[Path, str]] = []
     folder = Path(root) / SUBMITTED_DIR
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             data = _read_json(path)
-            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list)
-                  and all(isinstance(n, str) and "/" not in n for n in data["runs"]))
+            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list))
             if not ok:
                 raise StoreError(f"{path}: expected {{'preset': str, 'runs': [folder names]}}")
         except StoreError as exc:
             skipped.append((path, str(exc)))
             continue
-        grids.setdefault(data["preset"], set()).update(data["runs"])
+        names = [n for n in data["runs"] if isinstance(n, str) and RUN_NAME.fullmatch(n)]
+        skipped += [(path, f"{n!r:.80} is not a run folder name; ignored") for n in data["runs"] if n not in names]
+        grids.setdefault(data["preset"], set()).update(names)
     return grids, skipped

@@ -75,3 +75,16 @@ def test_a_run_file_above_the_cap_is_skipped_and_named(tmp_path, monkeypatch):
     assert not scan.runs
     ((path, reason),) = scan.skipped
     assert path == run and "metrics.json: " in reason and "above the 2048-byte limit of a run file" in reason
+
+
+def test_submitted_names_that_are_not_run_names_are_ignored_with_a_line(tmp_path, capsys):
+    good = "fashion-mnist_mlp_KA3_R1_3ded95b31ed9"
+    (tmp_path / ".submitted").mkdir()
+    (tmp_path / ".submitted" / "cpu-report-x.json").write_text(json.dumps(
+        {"preset": "cpu-report", "runs": [good, "../../etc", "/abs/path", 5, "R10\u0000"]}))
+    assert main(["status", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"pending     {good}  submitted, not started" in out
+    assert "preset cpu-report: 1 runs: 1 pending" in out
+    for bad in ("'../../etc'", "'/abs/path'", "5", "'R10\\x00'"):
+        assert f"cpu-report-x.json: {bad} is not a run folder name; ignored" in out, bad
