@@ -13,12 +13,16 @@ submitit is an optional dependency (extra ``cluster``), imported only by the sub
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from experiments.run_locks import STALE_AFTER, RunClaimedError
 from lpm_verify.errors import LPMInputError, require
@@ -183,24 +187,117 @@ def run_local_submitit(configs: Sequence[TrainConfig], job: RunJob, out: str | P
     return [results[i] for i in range(len(configs))]
 
 
+class PoolStopped(KeyboardInterrupt):
+    """The pool's process received SIGTERM or SIGINT; its workers were stopped, their claims released and
+    their runs left to ``--resume`` (a KeyboardInterrupt, so the CLI reports it as an interruption)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}; continue the runs with train --resume")
+
+
+class _WorkerStopped(BaseException):
+    """Raised in a pool worker by SIGTERM while it trains, so that the run's claim is released on the way
+    out (a BaseException: the run is interrupted, not failed, so no failed.json is written)."""
+
+
+#: Seconds a stopped worker gets to release its claim (it leaves the training step it is in: well under
+#: a second for the CPU presets) before it is killed (its claim then reads as stale: its pid is gone).
+STOP_GRACE_SECONDS = 30.0
+_IN_JOB = False  # in a pool worker: whether it is running a job now
+
+
+def _worker_signal(signum: int, frame: Any) -> None:
+    if _IN_JOB:
+        raise _WorkerStopped(signum)
+    os._exit(128 + signum)  # idle between jobs: nothing to release
+
+
+def _worker_init() -> None:
+    """In each pool worker: SIGTERM stops the worker (releasing its run's claim); SIGINT is left to the parent,
+    which forwards it as SIGTERM; and on Linux the worker gets SIGTERM when the parent dies, even by SIGKILL."""
+    signal.signal(signal.SIGTERM, _worker_signal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() == 1:  # the parent died before the call above
+            os._exit(128 + signal.SIGTERM)
+
+
+def _pool_task(job: RunJob, cfg: TrainConfig) -> JobOutcome:
+    """``job(cfg)`` in a pool worker; a worker stopped by SIGTERM exits once its claim is released (staying
+    alive, it would wait forever for work from a parent that is gone)."""
+    global _IN_JOB
+    _IN_JOB = True
+    try:
+        return job(cfg)
+    except _WorkerStopped:
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _IN_JOB = False
+
+
+@contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`PoolStopped` in this (main) thread for the body; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise PoolStopped(signum)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM to every live worker, then wait up to :data:`STOP_GRACE_SECONDS` and kill what is left."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the executor's own table of workers
+    for proc in processes:
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5.0)
+
+
 def run_pool(configs: Sequence[TrainConfig], job: RunJob, workers: int,
              on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
-    """Run the configs in ``workers`` spawned processes (in this process if ``workers == 1``)."""
-    if workers <= 1:
-        outcomes = []
-        for cfg in configs:
-            outcomes.append(job(cfg))
-            if on_done is not None:
-                on_done(outcomes[-1])
-        return outcomes
-    results: dict[int, JobOutcome] = {}
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(job, c): i for i, c in enumerate(configs)}
-        for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            if on_done is not None:
-                on_done(results[futures[fut]])
-    return [results[i] for i in range(len(configs))]
+    """Run the configs in ``workers`` spawned processes (in this process if ``workers == 1``).
+
+    SIGTERM or SIGINT stops the pool: each worker releases its run's claim and exits (a worker whose parent
+    dies gets SIGTERM too), and :class:`PoolStopped` is raised here; the runs continue with ``--resume``."""
+    with _stopping_on_signals():
+        if workers <= 1:
+            outcomes = []
+            for cfg in configs:
+                outcomes.append(job(cfg))
+                if on_done is not None:
+                    on_done(outcomes[-1])
+            return outcomes
+        results: dict[int, JobOutcome] = {}
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init)
+        try:
+            futures = {pool.submit(_pool_task, job, c): i for i, c in enumerate(configs)}
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if on_done is not None:
+                    on_done(results[futures[fut]])
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [results[i] for i in range(len(configs))]
 
 
 def default_workers(requested: int | None, preset_workers: int, n_configs: int, cuda: bool) -> int:

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,17 +59,41 @@ def angle_stats(W: np.ndarray) -> AngleStats:
                       float(ang.std()), etf_angle(W.shape[0]))
 
 
+#: Largest memory :func:`angle_stats` may ask for.  An ImageNet classifier (K = 1000, p <= 4096) needs
+#: about 0.1 GiB; a tensor's shape, not the file's size, sets the need (an expanded tensor of a 320 KB
+#: file can claim K = 40000, 12 GiB for the Gram matrix alone), so the shape is checked before any copy.
+MAX_ANGLE_BYTES = 2 * 2 ** 30
+
+
+def angle_memory_bytes(K: int, p: int) -> int:
+    """Peak float64 memory of :func:`angle_stats` on ``W  # (K, p)``: ``W`` and its normalised copy
+    (``2 K p``), the Gram matrix, its upper-triangle indices and angles (about ``3 K^2``), 8 bytes each."""
+    return 8 * (2 * K * p + 3 * K * K)
+
+
+def _as_classifier(key: str, tensor: Any) -> tuple[str, np.ndarray]:
+    """``(key, W)`` in float64 once ``tensor`` is real floating point and its angles fit the memory limit."""
+    require(tensor.is_floating_point(), "checkpoint", f"a real floating-point classifier {key!r} (the angles of "
+            f"complex or integer weights are not the paper's)", str(tensor.dtype))
+    K, p = tensor.shape
+    need = angle_memory_bytes(int(K), int(p))
+    require(need <= MAX_ANGLE_BYTES, "checkpoint", f"a classifier whose angles fit in {MAX_ANGLE_BYTES / 2 ** 30:.0f} "
+            f"GiB; {key!r} has shape ({K}, {p}), which needs {need / 2 ** 30:.3g} GiB", (int(K), int(p)))
+    return key, tensor.detach().double().cpu().numpy()
+
+
 def classifier_weight(state: dict) -> tuple[str, np.ndarray]:
-    """``(key, W)``: the last layer of a torchvision state dict (a known key, else the last 2-D ``*.weight``)."""
+    """``(key, W)``: the last layer of a torchvision state dict (a known key, else the last 2-D ``*.weight``),
+    refused unless real floating point and within :data:`MAX_ANGLE_BYTES` (checked before any copy)."""
     require(isinstance(state, dict) and state, "checkpoint", "a non-empty state dict (name -> tensor)", type(state))
     if "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     for key in CLASSIFIER_KEYS:
         if key in state and getattr(state[key], "ndim", 0) == 2:
-            return key, state[key].detach().double().cpu().numpy()
+            return _as_classifier(key, state[key])
     two_d = [k for k, v in state.items() if k.endswith(".weight") and getattr(v, "ndim", 0) == 2]
     require(bool(two_d), "checkpoint", "a state dict with a 2-D '*.weight' (the classifier)", sorted(state)[:5])
-    return two_d[-1], state[two_d[-1]].detach().double().cpu().numpy()
+    return _as_classifier(two_d[-1], state[two_d[-1]])
 
 
 def architecture(state: dict) -> str | None:

@@ -21,7 +21,7 @@ from experiments.executors import (FINISHED_BEFORE, RUNNING_ELSEWHERE, JobOutcom
                                    run_local_submitit, run_pool, submit, submitit_executor)
 from experiments.store import Run, load_run, record_submission, run_dir
 from experiments.trainer import TrainConfig
-from lpm_verify.errors import require
+from lpm_verify.errors import LPMInputError, require
 
 INF = math.inf
 # Seeds of every configuration an experiment check decides on (>= 3, see theorems/figure*/table*).
@@ -137,22 +137,52 @@ def _expand(grid: dict[str, list]) -> list[dict[str, Any]]:
 
 
 def preset_configs(name: str, **overrides: Any) -> list[TrainConfig]:
-    """The configs of preset ``name`` with ``overrides`` (list values sweep; ``None`` is ignored)."""
+    """The configs of preset ``name`` with ``overrides`` (list values sweep; ``None`` is ignored).
+
+    A sub-grid that an override makes invalid (``K_A = 7`` in the two-class grid) is left out, and
+    :func:`inapplicable_grids` names it; when every sub-grid is, the first one's error is raised with its name.
+    """
     require(name in PRESETS, "preset", f"one of {tuple(PRESETS)}", name)
-    preset = PRESETS[name]
-    rows = [{**preset.base, **row, "preset": name} for grid in preset.grids for row in _expand(grid)]
+    configs, seen, errors = [], set(), []
+    for index, grid in enumerate(PRESETS[name].grids, 1):
+        try:
+            grid_configs = _grid_configs(name, grid, overrides)
+        except LPMInputError as exc:
+            errors.append(LPMInputError(f"{exc} (in sub-grid {index} of preset {name}: {_describe(grid)})"))
+            continue
+        for cfg in grid_configs:
+            if cfg not in seen:
+                seen.add(cfg)
+                configs.append(cfg)
+    if not configs and errors:
+        raise errors[0]
+    return configs
+
+
+def inapplicable_grids(name: str, **overrides: Any) -> list[str]:
+    """One line per sub-grid of preset ``name`` that ``overrides`` make invalid (left out by
+    :func:`preset_configs`): its number, its axes and the reason."""
+    out = []
+    for index, grid in enumerate(PRESETS[name].grids, 1):
+        try:
+            _grid_configs(name, grid, overrides)
+        except LPMInputError as exc:
+            out.append(f"sub-grid {index} of preset {name} ({_describe(grid)}): {exc}")
+    return out
+
+
+def _describe(grid: dict[str, list]) -> str:
+    return ", ".join(f"{key} in {values}" for key, values in grid.items() if key != "seed")
+
+
+def _grid_configs(name: str, grid: dict[str, list], overrides: dict[str, Any]) -> list[TrainConfig]:
+    rows = [{**PRESETS[name].base, **row, "preset": name} for row in _expand(grid)]
     for key, value in overrides.items():
         if value is None:
             continue
         values = value if isinstance(value, (list, tuple)) else [value]
         rows = [{**row, key: v} for row in rows for v in values]
-    configs, seen = [], set()
-    for row in rows:
-        cfg = TrainConfig(**row)
-        if cfg not in seen:
-            seen.add(cfg)
-            configs.append(cfg)
-    return configs
+    return [TrainConfig(**row) for row in rows]
 
 
 class GridFailedError(RuntimeError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,17 +123,36 @@ def _check_schema(obj: Any, schema: dict[str, Any], where: str, optional: dict[s
             raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
 
 
+#: Largest run file read (config.json, metrics.json, log.jsonl, a submission record).  A finished run's
+#: metrics.json holds about 1.6 KB and its log ~130 bytes per epoch (350 epochs: ~50 KB); 16 MiB is
+#: 300 times the largest legitimate file, and a larger one would be copied whole into the report's data.
+MAX_RUN_FILE_BYTES = 16 * 2 ** 20
+
+
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of a run file, refused (named, with its size) above :data:`MAX_RUN_FILE_BYTES`
+    before more than that is read."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_RUN_FILE_BYTES + 1)
+    if len(data) > MAX_RUN_FILE_BYTES:
+        raise StoreError(f"{path}: {path.stat().st_size} bytes, above the {MAX_RUN_FILE_BYTES}-byte limit of a run "
+                         f"file (a run file holds a few KB), so it is not read")
+    return data.decode("utf-8")
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = _read_text(path)
     except FileNotFoundError:
         raise StoreError(f"{path}: missing") from None
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
-    except ValueError:
-        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
     except OSError as exc:
         raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -157,7 +177,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_text(path).splitlines()
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
     except OSError as exc:
@@ -255,21 +275,28 @@ def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> P
     return path
 
 
+#: The folder name :func:`run_dir` gives a run: dataset, architecture, K_A, R (``{R:g}`` or inf) and the
+#: 12-digit config hash.  A name in a submission record is data: anything else is not a run.
+RUN_NAME = re.compile(r"[a-z0-9-]+_[a-z0-9-]+_KA\d+_R(?:inf|[0-9.e+-]+)_[0-9a-f]{12}")
+
+
 def submitted_runs(root: str | Path) -> tuple[dict[str, set[str]], list[tuple[Path, str]]]:
     """``{preset: run folder names}`` over every recorded submission, and ``(path, reason)`` for each
-    unreadable record."""
+    unreadable record and for each name in a record that is not a run folder name (:data:`RUN_NAME`),
+    which is ignored."""
     grids: dict[str, set[str]] = {}
     skipped: list[tuple[Path, str]] = []
     folder = Path(root) / SUBMITTED_DIR
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             data = _read_json(path)
-            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list)
-                  and all(isinstance(n, str) and "/" not in n for n in data["runs"]))
+            ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list))
             if not ok:
                 raise StoreError(f"{path}: expected {{'preset': str, 'runs': [folder names]}}")
         except StoreError as exc:
             skipped.append((path, str(exc)))
             continue
-        grids.setdefault(data["preset"], set()).update(data["runs"])
+        names = [n for n in data["runs"] if isinstance(n, str) and RUN_NAME.fullmatch(n)]
+        skipped += [(path, f"{n!r:.80} is not a run folder name; ignored") for n in data["runs"] if n not in names]
+        grids.setdefault(data["preset"], set()).update(names)
     return grids, skipped

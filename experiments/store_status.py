@@ -36,12 +36,31 @@ def _last_epoch(path: Path) -> str:
     return str(log[-1]["epoch"]) if log else "0"
 
 
+def last(items: tuple | list, lines: int) -> tuple:
+    """The last ``lines`` items (none for 0: a plain ``items[-0:]`` would be all of them)."""
+    return tuple(items[len(items) - lines:]) if lines > 0 else ()
+
+
+def job_folder(root: Path, job_id: str) -> Path | None:
+    """``root/.submitit/job_id`` when it resolves inside the store's own ``.submitit`` folder, else None:
+    ``job_id`` comes from failed.json, which is data (an absolute path or ``..`` must not reach a foreign file)."""
+    base = (root / ".submitit").resolve()
+    try:
+        folder = (base / job_id).resolve()
+    except (ValueError, OSError):  # a NUL byte or a loop of links: no such folder
+        return None
+    return folder if folder != base and folder.is_relative_to(base) else None
+
+
 def _job_log_tail(root: Path, job_id: str | None, lines: int) -> tuple[str, ...]:
-    if not job_id:
+    folder = job_folder(root, job_id) if job_id else None
+    if folder is None:
         return ()
-    for err in sorted((root / ".submitit" / job_id).glob("*_log.err")):
+    for err in sorted(folder.glob("*_log.err")):
+        if not err.resolve().is_relative_to(folder):
+            continue
         text = err.read_text(errors="replace").splitlines()
-        return tuple(f"{err.name}: {line}" for line in text[-lines:])
+        return tuple(f"{err.name}: {line}" for line in last(text, lines))
     return ()
 
 
@@ -69,10 +88,10 @@ def run_status(root: Path, path: Path, preset_of: dict[str, str], lines: int = 3
         try:
             info = json.loads(failed.read_text())
             error, job_id = str(info.get("error", "?")), info.get("job_id")
-            tail = tuple(str(t) for t in info.get("traceback", []))[-lines:]
+            tail = last(tuple(str(t) for t in info.get("traceback", [])), lines)
         except (ValueError, OSError, AttributeError):
             error, job_id, tail = f"{failed} is unreadable", None, ()
-        log_tail = tuple(json.dumps(row) for row in _safe_log(path)[-lines:])
+        log_tail = tuple(json.dumps(row) for row in last(_safe_log(path), lines))
         job_id = job_id if isinstance(job_id, str) else None
         return RunStatus(path.name, preset, "failed",
                          f"{error.splitlines()[0][:200] if error else '?'} at epoch {_last_epoch(path)}{stale}",

@@ -6,7 +6,9 @@ list of R (``math.inf`` allowed) and returns one row per R with the keys of :dat
 switches detected by the certificate); "sdp" / "nuclear" solve Eq. 15 / Eq. 91 with cvxpy per point;
 "nonconvex" solves Eq. 7 directly (class weights R carry the imbalance, ``p = 2K``).  ``geometry_resolved``
 is False where a conic solver fixed the loss but not the geometry
-(:func:`lpm_verify.solvers.base.geometry_resolution`): that row's cosines and regime are not meaningful.
+(:func:`lpm_verify.solvers.base.geometry_resolution`), or where the solver's regime disagrees with the
+certified thresholds or R is too close to one for its tolerance (:mod:`lpm_verify.certified_labels`; the
+row's ``certified_regime`` says which regime holds): that row's cosines and regime are not meaningful.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from lpm_verify.certified_labels import label_verdict
 from lpm_verify.errors import LPMInputError, require
 from lpm_verify.io import write_bytes_atomic, write_text_atomic
 from lpm_verify.problem import LPMProblem, two_size_fractions
@@ -111,9 +114,11 @@ def _generic_row(K: int, K_A: int, R: float, E_W: float, E_H: float, method: str
     prof = Profile.two_size(K, K_A, R, E_W, E_H)
     sol.detail["regime"] = regime_name(regime_of_X(sol.X, prof))
     s = summarize(sol, K_A)
+    held = label_verdict(s["regime"], method, sol.detail, K, K_A, E_W, E_H, R)
     return {"cos_minority": s["cos_minority"], "cos_majority": s["cos_majority"], "cos_all": s["cos_all"],
             "norm_minority": s["norm_minority"], "norm_majority": s["norm_majority"], "regime": s["regime"],
-            "objective": s["objective"], "geometry_resolved": s["geometry_resolved"]}
+            "objective": s["objective"], "geometry_resolved": s["geometry_resolved"] and held["consistent"],
+            "certified_regime": held["certified_regime"]}
 
 
 def write_sweep_csv(rows: Sequence[dict[str, Any]], path: str) -> None:
@@ -189,4 +194,6 @@ def log_grid(spec: str) -> list[float]:
         raise LPMInputError(f"--R must be {accepted}; got {spec!r}") from None
     require(math.isfinite(start) and math.isfinite(stop) and 0 < start <= stop and 1 <= num <= MAX_GRID_POINTS,
             "--R", accepted, spec)
+    # One point cannot span an interval: a stop different from the start would be silently dropped.
+    require(num > 1 or start == stop, "--R", "start:stop:1 with start = stop (one point), or num >= 2", spec)
     return np.geomspace(start, stop, num).tolist()

@@ -119,3 +119,17 @@ def test_proof_facts_check_fails_for_an_uncentred_frame() -> None:
     assert judge("Definition 1/proof-facts", d1.proof_facts_outcome(Ks=(3,))) == Verdict.PASS
     uncentred = d1.proof_facts_outcome(lambda K, P: d1.etf_exact(K, P, centre=sp.Integer(0)), Ks=(3,))
     assert judge("Definition 1/proof-facts", uncentred) == Verdict.FAIL
+
+
+@pytest.mark.parametrize("frame", [
+    lambda K, p, rng: d1.etf_float(K, p, rng, scale=1.0),                 # no normalisation: norms 1 - 1/K
+    lambda K, p, rng: d1.etf_float(K, p, rng, centre=-1.0 / (K - 1)),     # wrong centring
+])
+def test_packing_sdp_rejects_wrong_frame(frame: Callable) -> None:
+    assert judge("Definition 1/gram-equals-packing-sdp", d1.packing_outcome(frame, Ks=(3, 5))) == Verdict.FAIL
+
+
+def test_packing_sdp_gram_is_the_etf_gram() -> None:
+    """The SDP alone (no Definition 1) returns unit diagonal and off-diagonal -1/(K-1)."""
+    G = d1.packing_sdp_gram(4)
+    assert np.allclose(np.diag(G), 1, atol=1e-7) and np.allclose(G[~np.eye(4, dtype=bool)], -1 / 3, atol=1e-7)

@@ -104,3 +104,24 @@ def test_every_configuration_has_three_seeds_and_the_new_runs_are_there():
     fig2 = {(c.R, c.seed) for c in paper if c.wd == 5e-3}
     assert {c.dataset for c in paper if c.wd == 5e-3} == {"cifar10"} and len(fig2) == 5 * 3
     assert {(c.arch, c.n_majority) for c in paper if c.class_order == (0, 1)} == {("vgg11", 6000)}
+
+
+@pytest.mark.parametrize("weight", ["complex", "integer"])
+def test_a_classifier_must_be_real_floating_point(weight):
+    import torch
+    W = torch.randn(5, 3, dtype=torch.complex64) if weight == "complex" else torch.ones(5, 3, dtype=torch.int64)
+    with pytest.raises(LPMInputError, match="real floating-point classifier 'fc.weight'"):
+        classifier_weight({"fc.weight": W})
+    assert classifier_weight({"fc.weight": torch.randn(5, 3)})[1].dtype == np.float64  # control
+
+
+def test_a_classifier_too_large_for_its_angles_is_refused_before_any_copy(tmp_path):
+    """An expanded tensor: a small file (one stored row) whose shape claims K = 40000 (12 GiB of angles)."""
+    import torch
+
+    from experiments.imagenet_angles import load_classifier
+    path = tmp_path / "big.pt"
+    torch.save({"fc.weight": torch.randn(1, 2).expand(40000, 2)}, path)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(LPMInputError, match=r"shape \(40000, 2\), which needs 35.8 GiB"):
+        load_classifier(path)

@@ -459,6 +459,29 @@ def test_run_config_text_is_escaped_in_the_markdown_report(tmp_path, fake_lpm):
     assert not [line for line in md.splitlines() if line.startswith(("# heading", "- item"))]
 
 
+INVISIBLE = "mlp\x00\u202egpj.exe\u2066x\x1b[31m"
+
+
+def test_nul_and_bidi_controls_from_data_are_escaped_in_both_renderings():
+    from lpm_verify.report.render import to_html
+    sec = Section("s", "t")
+    sec.add(Heading(INVISIBLE), para(INVISIBLE), table(["a"], [[(INVISIBLE, Code(INVISIBLE))]]), CodeBlock(INVISIBLE))
+    doc = Document("d", "s", [sec])
+    for text in (to_markdown(doc), to_html(doc)):
+        assert not set("\x00\u202e\u2066\x1b") & set(text)
+        assert "\\u202egpj" in text.replace("\\\\", "\\")  # shown as an escape, not applied
+
+
+def test_run_config_controls_are_escaped_in_the_report(tmp_path, fake_lpm):
+    store = tmp_path / "runs"
+    for R in (1, 10, 100):
+        write_run(store, K_A=3, R=R, arch=INVISIBLE)
+    build_report(options(tmp_path, make_registry(tmp_path / "checks"), store))
+    for name in ("index.md", "index.html"):
+        text = (tmp_path / "report" / name).read_text()
+        assert "gpj.exe" in text and not set("\x00\u202e\u2066\x1b") & set(text), name
+
+
 # -- provenance ----------------------------------------------------------------------------------
 def test_provenance_names_the_git_revision_and_a_dirty_tree(tmp_path):
     repo = tmp_path / "repo"

@@ -5,6 +5,7 @@ import argparse
 import csv
 import json
 import math
+import re
 
 import pytest
 
@@ -116,6 +117,8 @@ def test_sweep_command(tmp_path, capsys):
     (["solve", "--method", "sdp", "--solver", "mosek"], "mosek is not installed"),
     (["sweep", "--KA", "12", "--out", "x"], "--KA must be integers in"),
     (["threshold", "--KA", "0"], "--KA must be an integer in"),
+    (["solve", "--method", "sdp", "--digits", "30"], "^error: --digits needs --method symmetric"),
+    (["solve", "--digits", "5"], r"^error: --digits must be an integer in \[15, 2000\]"),
 ])
 def test_bad_input_exits_2_with_a_message(argv, match, capsys, monkeypatch, tmp_path):
     from lpm_verify.cli import main
@@ -125,3 +128,61 @@ def test_bad_input_exits_2_with_a_message(argv, match, capsys, monkeypatch, tmp_
     assert err.startswith("error: ")
     import re
     assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["sweep", "--KA", "5,5,5", "--out", "x"], r"^error: --KA must be distinct integers \(repeated: 5\)"),
+    (["sweep", "--R", "10:100:1", "--out", "x"], r"^error: --R must be start:stop:1 with start = stop"),
+])
+def test_sweep_refuses_duplicate_KA_and_a_one_point_interval(argv, match, capsys, monkeypatch, tmp_path):
+    from lpm_verify.cli import main
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+    assert not (tmp_path / "x").exists()
+
+
+def test_log_grid_one_point():
+    assert log_grid("10:10:1") == [10.0]
+
+
+def test_regime_summary_reads_along_increasing_R():
+    """Rows in any order (here R = inf first) give changes from smaller to larger R, never backwards."""
+    rows = [{"R": R, "regime": regime, "geometry_resolved": True}
+            for R, regime in ((math.inf, "b"), (1.0, "a"), (10.0, "b"), (3.0, "a"))]
+    assert sweep_cmd.regime_changes(rows) == "b between R=3 and 10"
+
+
+@pytest.mark.parametrize("R,certified", [("245.5", "minority-collapse (M1 A+ B0)"), ("245.4969", "distinct (M1 A+ B+)")])
+def test_a_conic_label_near_a_certified_threshold_is_unresolved(R, certified, capsys):
+    """R0 = 245.49693 (K = 10, K_A = 3, E_W = 1, E_H = 5): an SDP label this close to it is not trusted."""
+    args = parse(solve_cmd, ["--K", "10", "--KA", "3", "--R", R, "--EW", "1", "--EH", "5", "--method", "sdp", "--json"])
+    assert solve_cmd.run(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["geometry_resolved"] is False and out["certified_regime"] == certified
+    assert "from the certified threshold R* = 245.4969306" in out["geometry_note"]
+
+
+def test_a_conic_label_far_from_thresholds_stands(capsys):
+    args = parse(solve_cmd, ["--K", "10", "--KA", "3", "--R", "100", "--EW", "1", "--EH", "5", "--method", "sdp",
+                             "--json"])
+    assert solve_cmd.run(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["geometry_resolved"] is True and out["regime"] == out["certified_regime"] == "distinct (M1 A+ B+)"
+
+
+def test_a_label_that_contradicts_the_certificate_is_flagged():
+    """Negative control: a wrong label far from every threshold (R = 1000, certified: collapse)."""
+    from lpm_verify.certified_labels import label_verdict
+    held = label_verdict("distinct (M1 A+ B+)", "sdp", {"geometry": {"loss_resolution": 1e-9}}, 10, 3, 1.0, 5.0, 1000.0)
+    assert not held["consistent"] and "differs from the certified 'minority-collapse (M1 A+ B0)'" in held["note"]
+    right = label_verdict("minority-collapse (M1 A+ B0)", "sdp", {"geometry": {"loss_resolution": 1e-9}}, 10, 3, 1.0,
+                          5.0, 1000.0)
+    assert right["consistent"]
+
+
+def test_sweep_rows_near_a_threshold_are_unresolved():
+    rows = sweep(10, 3, 1.0, 5.0, [100.0, 245.4969], method="sdp")
+    assert [r["geometry_resolved"] for r in rows] == [True, False]
+    assert rows[1]["certified_regime"] == "distinct (M1 A+ B+)"

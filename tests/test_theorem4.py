@@ -4,6 +4,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -179,3 +180,17 @@ def test_solver_grid_fails_against_a_wrong_reference() -> None:
     res = t4.solver_gaps(problems, lambda p: t4.etf_objective(p) + 1e-3, starts=1)
     err = max(-res["beats"], res["value"])  # the error of Theorem 4/solver-grid
     assert judge("Theorem 4/solver-grid", Outcome("", res, err)) == Verdict.FAIL
+
+
+def test_eq56_attained_is_proved() -> None:
+    outcome = t4.eq56_attained_outcome()
+    assert outcome.detail["proved"] is True and judge("Theorem 4/eq56-attained-at-eq9", outcome) == Verdict.PASS
+
+
+@pytest.mark.parametrize("wrong", [
+    {"L0_over_N": 1 - 1 / (1 + sp.exp(t4.K_SYM / (t4.K_SYM - 1) * sp.sqrt(t4.E_H_sym * t4.E_W_sym)))},  # no log(K-1)
+    {"feature_scale": t4.E_H_sym},                                                                   # h = E_H m_k
+])
+def test_eq56_attained_rejects_wrong_forms(wrong: dict) -> None:
+    outcome = t4.eq56_attained_outcome(**wrong)
+    assert outcome.detail["proved"] is False and judge("Theorem 4/eq56-attained-at-eq9", outcome) == Verdict.FAIL

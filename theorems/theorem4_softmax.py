@@ -10,6 +10,8 @@ Checked here:
   an mpmath root at 50 digits; the assumption holds exactly for ``s > s*`` (``phi(0) < 0``, ``phi``
   convex);
 * the proof's Eq. 50, 51 and the minimum value Eq. 56 as printed, on random points and at Eq. 9;
+* proved by sympy for symbolic K, n, E_H, E_W and any g1, g2: Eq. 56's bound is attained at Eq. 9, whose
+  own-class softmax probability is L(0)/N (Eq. 54 at t = 0);
 * numeric solves of Eq. 7 (:func:`lpm_verify.solvers.nonconvex.solve_lpm`) above the boundary for
   cross-entropy and ``g1 = (1-x)^q, g2 = x^q`` (q = 2, 3), K in {3, 4, 5}, several p;
 * below the boundary the assumption cannot simply be dropped: explicit one-versus-rest points beat the
@@ -33,6 +35,8 @@ from lpm_verify.problem import LPMProblem
 from lpm_verify.records import Outcome
 from lpm_verify.registry import check
 from lpm_verify.solvers.nonconvex import solve_lpm
+from lpm_verify.symbolic import decide_identity, identities_outcome
+from theorems._etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients
 from theorems._softmax_bounds import (LINEAR, SOLVER_REASON, STEP_REASON, STEP_TOL, assumption_gap, boundary_lambert,
                                       etf_objective, etf_point_mp, etf_probability, one_vs_rest_point,
                                       random_feasible_point, solver_gaps)
@@ -156,6 +160,50 @@ def eq56_minimum_value() -> Outcome:
                  f"corrected form off by {mpmath.nstr(max(abs(a - b) for a, b in zip(corrected, truth)), 3)}; printed = "
                  "corrected for K = 2 or g2 = 0",
         cases=len(EQ56_CASES))
+
+
+E_W_sym, E_H_sym, n_sym = sp.symbols("E_W E_H n", positive=True)
+
+
+def eq54_L0_over_N(K: Any = K_SYM, s: Any = sp.sqrt(E_H_sym * E_W_sym), n: Any = n_sym) -> sp.Expr:
+    """``L(0)/N`` of Eq. 54 at ``t = 0``: ``1 - K n / (N (1 + exp(K s/(K-1) - log(K-1))))``, ``N = K n``."""
+    return 1 - K * n / (K * n * (1 + sp.exp(K / (K - 1) * s - sp.log(K - 1))))
+
+
+def eq9_softmax(feature_scale: Any = sp.sqrt(E_H_sym)) -> tuple[sp.Expr, sp.Expr]:
+    """``(S(z)(k), S(z)(k'))`` at Eq. 9, ``w_k = sqrt(E_W) m_k``, ``h_{k,i} = feature_scale m_k``, with the
+    Gram of Definition 1's M* in the algebra span{I, J} (symbolic K): ``m_k . m_k = a + b``, ``m_k . m_k' = b``."""
+    a, b = etf_gram_coefficients(PRINTED_SCALE, PRINTED_CENTRE)
+    own, other = sp.sqrt(E_W_sym) * feature_scale * (a + b), sp.sqrt(E_W_sym) * feature_scale * b
+    total = sp.exp(own) + (K_SYM - 1) * sp.exp(other)
+    return sp.exp(own) / total, sp.exp(other) / total
+
+
+def eq56_attained_outcome(L0_over_N: sp.Expr | None = None, feature_scale: Any = sp.sqrt(E_H_sym)) -> Outcome:
+    """The equality case of Eq. 56 at Eq. 9, decided by sympy for symbolic ``K, n, E_H, E_W`` and undefined
+    ``g1, g2``; unproved identities are evaluated at an exact point (``K = 3, n = 2, E_W = 1, E_H = 2``)."""
+    P = eq54_L0_over_N() if L0_over_N is None else L0_over_N
+    own, other = eq9_softmax(feature_scale)
+    g1, g2 = sp.Function("g1"), sp.Function("g2")
+    point = [{K_SYM: 3, n_sym: 2, E_W_sym: sp.Integer(1), E_H_sym: sp.Integer(2)}]
+    return identities_outcome({
+        "S(z)(k) = L(0)/N": decide_identity(own, P, points=point),
+        "S(z)(k') = (1 - L(0)/N)/(K-1)": decide_identity(other, (1 - P) / (K_SYM - 1), points=point),
+        "objective = g1(L(0)/N) + (K-1) g2((1 - L(0)/N)/(K-1))": decide_identity(
+            g1(own) + (K_SYM - 1) * g2(other), g1(P) + (K_SYM - 1) * g2((1 - P) / (K_SYM - 1)), points=point),
+    }, note="Eq. 56's g2 argument is taken as Eq. 14's other-class mean (1 - P)/(K-1); the printed "
+            "1 - P/(K-1) is Theorem 4/eq56-minimum-value's erratum")
+
+
+@check("Theorem 4/eq56-attained-at-eq9", origin="paper", part="derivation",
+       method="symbolic", digits=None, tolerance=0.0,
+       claim="'The equality for Eq. 56 is reachable when (H, W) satisfies Eq. 9': for symbolic K, n, E_H, E_W and any "
+             "g1, g2, the own-class softmax probability at Eq. 9 is L(0)/N (Eq. 54 at t = 0), every other entry is "
+             "(1 - L(0)/N)/(K-1), so the objective of Eq. 7 at Eq. 9 is g1(L(0)/N) + (K-1) g2((1 - L(0)/N)/(K-1)).",
+       reason="decided exactly by sympy (undefined g1, g2; Definition 1's Gram in span{I, J}); an unproved "
+              "identity is evaluated at an exact point and fails unless it is 0")
+def eq56_attained_at_eq9() -> Outcome:
+    return eq56_attained_outcome()
 
 
 # -- proof steps, Eqs. 50-51 -------------------------------------------------------------------

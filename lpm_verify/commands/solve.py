@@ -9,7 +9,9 @@ classifier norms, the regime (names of :func:`lpm_verify.solvers.symmetric.regim
 of the largest size, minority = the classes of the smallest size (classes of other sizes are in
 neither; with all sizes equal there is no minority).  ``--digits`` (symmetric only) refines in mpmath
 and prints the certificate.  A conic solution whose geometry the solver did not resolve (near-zero
-loss, unused budget) is flagged: ``geometry_resolved`` false and ``geometry_note`` says why.
+loss, unused budget) is flagged: ``geometry_resolved`` false and ``geometry_note`` says why; so is one whose
+regime disagrees with the certified thresholds (``--KA``/``--R`` instances; ``certified_regime`` is printed
+beside it) or whose R is too close to a certified threshold for the solver's tolerance.
 
 Limits (checked before any work, see :data:`MAX_K`): K <= 2000 (symmetric), 100 (nonconvex), 40 (sdp,
 nuclear: the interior point's dense PSD block needs about 8 (K(2K+1))^2 bytes and time grows like K^6);
@@ -124,9 +126,11 @@ def validate(args: argparse.Namespace, budgets: bool = True) -> dict[str, Any]:
                             + (f"use --method {able[0]} (K <= {MAX_K[able[0]]})" if able else
                                f"no method accepts K > {max(MAX_K.values())}"))
     if args.digits is not None:
-        require(args.method == "symmetric" and 15 <= args.digits <= MAX_DIGITS, "--digits",
-                f"an integer in [15, {MAX_DIGITS}] with --method symmetric (time grows like digits^2: "
-                f"46 s at 10000)", args.digits)
+        if args.method != "symmetric":
+            raise LPMInputError(f"--digits needs --method symmetric (only it refines in mpmath; {args.method} "
+                                f"works in float64); got --method {args.method}")
+        require(15 <= args.digits <= MAX_DIGITS, "--digits",
+                f"an integer in [15, {MAX_DIGITS}] (time grows like digits^2: 46 s at 10000)", args.digits)
         require(K <= MAX_K_DIGITS, "--K", f"<= {MAX_K_DIGITS} with --digits (the mpmath X has (2K)^2 entries)", K)
     if budgets:
         check_budgets(K, args.EW, args.EH)
@@ -169,8 +173,17 @@ def solve_instance(args: argparse.Namespace) -> dict[str, Any]:
         sol = solve_lpm(problem).as_lpm_solution()
         sol.detail["regime"] = regime_name(regime_of_X(sol.X, prof))
     stats = summarize_groups(sol, inst["majority"], inst["minority"])
+    held = None
+    if args.method != "symmetric" and not inst["sizes"]:  # the symmetric solver's label is certified itself
+        from lpm_verify.certified_labels import label_verdict
+        held = label_verdict(stats["regime"], args.method, sol.detail, K, inst["K_A"], args.EW, args.EH, args.R)
+        if not held["consistent"]:
+            stats["geometry_note"] = "; ".join(n for n in (stats["geometry_note"], held["note"]) if n)
+            stats["geometry_resolved"] = False
     out.update({k: stats[k] for k in ("cos_all", "cos_majority", "cos_minority", "norm_majority", "norm_minority",
                                        "regime", "geometry_resolved")})
+    if held is not None and held["certified_regime"] is not None:
+        out["certified_regime"] = held["certified_regime"]
     if not stats["geometry_resolved"]:
         out["geometry_note"] = stats["geometry_note"]
     out.update({"solver": sol.solver, "status": sol.status, "seconds": time.perf_counter() - t0})

@@ -6,6 +6,7 @@ login node, and without torch.  Exit status 0.
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,5 +20,12 @@ def run(args: argparse.Namespace) -> int:
     if args.lines < 0:
         raise LPMInputError(f"--lines must be an integer >= 0; got {args.lines}")
     statuses, skipped = store_status(args.out, lines=args.lines)
-    print(format_status(args.out, statuses, skipped))
+    print(printable(format_status(args.out, statuses, skipped), sys.stdout.encoding))
     return 0
+
+
+def printable(text: str, encoding: str | None) -> str:
+    """``text`` with the characters ``encoding`` cannot write escaped (a run folder may be named in any
+    script while the terminal or pipe is ASCII)."""
+    encoding = encoding or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)

@@ -48,6 +48,9 @@ def validate(args: argparse.Namespace) -> list[float]:
     require(len(args.KA) >= 1, "--KA", "at least one integer", args.KA)
     for K_A in args.KA:
         require(0 < K_A < args.K, "--KA", f"integers in [1, K-1] = [1, {args.K - 1}]", K_A)
+    duplicates = sorted({K_A for K_A in args.KA if args.KA.count(K_A) > 1})
+    require(not duplicates, "--KA", f"distinct integers (repeated: {', '.join(map(str, duplicates))})",
+            ",".join(map(str, args.KA)))
     check_budgets(args.K, args.EW, args.EH)
     R_values = log_grid(args.R) + ([] if args.method == "nonconvex" else [math.inf])
     if args.method in ("sdp", "nuclear"):
@@ -74,8 +77,12 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(f'{R:.4g}' for R in unresolved)}): their cosines and regimes are not meaningful "
               f"(column geometry_resolved); use --method symmetric")
     for K_A in args.KA:
-        sel = [r for r in rows if r["K_A"] == K_A and r["geometry_resolved"]]
-        changes = [(a["R"], b["R"], b["regime"]) for a, b in zip(sel, sel[1:]) if a["regime"] != b["regime"]]
-        text = "; ".join(f"{b} between R={lo:.4g} and {hi:.4g}" for lo, hi, b in changes) or "no regime change"
-        print(f"K_A={K_A}: {text}")
+        print(f"K_A={K_A}: {regime_changes([r for r in rows if r['K_A'] == K_A])}")
     return 0
+
+
+def regime_changes(rows: list[dict]) -> str:
+    """The regime changes along increasing R among the rows whose geometry is resolved, as one line."""
+    sel = sorted((r for r in rows if r["geometry_resolved"]), key=lambda r: r["R"])
+    changes = [(a["R"], b["R"], b["regime"]) for a, b in zip(sel, sel[1:]) if a["regime"] != b["regime"]]
+    return "; ".join(f"{b} between R={lo:.4g} and {hi:.4g}" for lo, hi, b in changes) or "no regime change"

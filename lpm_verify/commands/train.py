@@ -119,6 +119,14 @@ def _overrides(args: argparse.Namespace) -> dict:
             "feature_penalty": args.feature_penalty}
 
 
+def _note_left_out(args: argparse.Namespace) -> None:
+    """One stderr line per sub-grid of the preset that the overrides do not apply to (its runs are left out)."""
+    from experiments.presets import inapplicable_grids, preset_configs
+    preset_configs(args.preset, **_overrides(args))  # no sub-grid left: its error, before any note
+    for line in inapplicable_grids(args.preset, **_overrides(args)):
+        print(f"note: the overrides do not apply to {line}; its runs are left out", file=sys.stderr)
+
+
 def _dry_run(args: argparse.Namespace) -> int:
     from experiments.run_locks import read_claim, stale_reason
     from experiments.presets import preset_configs
@@ -156,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         raise LPMInputError(f"--device must be 'cpu' or 'cuda[:i]'; got {args.device!r}")
     if args.workers is not None and args.workers < 1:
         raise LPMInputError(f"--workers must be an integer >= 1 (parallel processes); got {args.workers}")
+    _note_left_out(args)
     if args.dry_run:  # reads the store only
         return _dry_run(args)
     _check_out(args.out)

@@ -18,13 +18,25 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~])")
 _MD_LIST_START = re.compile(r"^([ \t]*)([-+]|\d{1,9}[.)])(?=[ \t]|$)")
 
 
+#: Characters that are invisible or reorder the text around them: the C0 and C1 controls other than tab
+#: and line feed (NUL included) and the Unicode bidirectional controls (U+061C, U+200E, U+200F,
+#: U+202A..U+202E, U+2066..U+2069).  In text from data (a run's config) they could hide or reverse what a
+#: reader sees, so both renderers print them as escapes (``\x00``, ``\u202e``).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with every :data:`_INVISIBLE` character written as its Python escape."""
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 # -- Markdown ---------------------------------------------------------------------------------
 def _md_text(text: str) -> str:
     """Plain text as Markdown that renders as the text itself: every character that could start inline
     markup (emphasis, code, links, images, raw HTML, entities, table cells) backslash-escaped, a leading
     list marker escaped, and each line break a space, so that text from data cannot start a block
     (heading, list, quote, table row) or end the one it is in."""
-    text = " ".join(str(text).splitlines())
+    text = " ".join(_visible(text).splitlines())
     return _MD_LIST_START.sub(_escape_list_marker, _MD_SPECIAL.sub(r"\\\1", text))
 
 
@@ -39,7 +51,7 @@ def _md_url(filename: str) -> str:
 
 
 def _md_code(text: str) -> str:
-    text = text.replace("\n", " ")
+    text = _visible(text).replace("\n", " ")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -81,9 +93,10 @@ def _md_block(block: Block) -> str:
     if isinstance(block, Figure):
         return f"![{_md_text(block.caption)}]({_md_url(block.filename)})\n\n*{_md_text(block.caption)}*"
     if isinstance(block, CodeBlock):
-        longest = max((len(m) for m in re.findall(r"`+", block.text)), default=0)
+        text = _visible(block.text)
+        longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
         fence = "`" * max(3, longest + 1)
-        return f"{fence}\n{block.text}\n{fence}"
+        return f"{fence}\n{text}\n{fence}"
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
@@ -128,7 +141,7 @@ svg.math{vertical-align:middle;max-width:100%;height:auto}
 
 
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(_visible(text), quote=True)
 
 
 def _html_inline(part: Inline) -> str:
