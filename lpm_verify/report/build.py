@@ -7,13 +7,15 @@
     <out>/data/thresholds.json           every regime threshold with its certificate
     <out>/data/runs.json                 the runs the network section used (config + metrics)
     <out>/.manifest.json                 every file above with the SHA-256 of what was written
-    <out>/.cache/                        results keyed by their inputs (see cache.py)
+
+Results keyed by their inputs (see cache.py) live outside ``<out>``, in ``<runs>/.cache/report/`` or the
+folder ``--cache`` names, so that a report into another ``<out>`` reuses them.
 
 Safety of ``<out>``, which may hold the user's own files:
 
 * The report is built in a staging folder inside ``<out>`` (``.report-staging-*``, so on the same
   filesystem as the files it replaces) and swapped in only when complete.  Until the swap, nothing
-  in ``<out>`` changes but ``.cache/`` (verified entries, see cache.py), the lock file and the
+  in ``<out>`` changes but the lock file and the
   staging folder; any failure before it (an exception, a kill, a full disk) leaves the previous
   report as it was, and :class:`ReportNotWritten` says so in one line.
 * The swap renames each file into place (``os.replace``, atomic per file: a reader sees the old
@@ -75,6 +77,7 @@ class ReportOptions:
     jobs: int = 1
     train: bool = True
     runs: Path = Path("runs")
+    cache: Path | None = None              # default: <runs>/.cache/report (cache_dir)
     data_root: Path | None = None
     only: list[str] | None = None          # results / check-id prefixes (default: all)
     include_slow: bool = True              # checks marked slow too (they are slow for pytest, not here)
@@ -133,6 +136,12 @@ class _LPMSource:
         return sorted({e for d in self.data for e in (d.sweep_error, d.threshold_error) if e})
 
 
+def cache_dir(options: ReportOptions) -> Path:
+    """The report's cache: ``options.cache``, by default beside the run store (``<runs>/.cache/report``, a
+    hidden folder the store's scan skips), so that every ``--out`` built from one store shares it."""
+    return Path(options.cache) if options.cache is not None else Path(options.runs) / ".cache" / "report"
+
+
 def build_report(options: ReportOptions) -> ReportResult:
     """Write the report to ``options.out``; returns what was written and the summary text.
 
@@ -166,7 +175,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     """Gather, compute and render the whole report into the (staging) folder ``out``."""
     start = time.perf_counter()
     (out / "data").mkdir(parents=True, exist_ok=True)
-    cache = Cache(Path(options.out) / ".cache", fresh=options.fresh)
+    cache = Cache.open(cache_dir(options), fresh=options.fresh)
     files: list[Path] = []
 
     # The store first: an empty one is trained before the experiment checks read it.
@@ -243,7 +252,7 @@ def add_input_problems(provenance: Section, networks: Section, cache: Cache, run
     """Tables naming every cache entry recomputed and every run file skipped, each with the reason
     (and a note in the network section pointing to the latter)."""
     if cache.rejected:
-        provenance.add(table(["Cache entry (under .cache/)", "Why it was recomputed"],
+        provenance.add(table([f"Cache entry (under {cache.root})", "Why it was recomputed"],
                              [[Code(path), reason] for path, reason in cache.rejected],
                              caption="Entries that failed verification (content hash over kind, key and value, "
                                      "then the schema of their kind); each result was computed again."))
