@@ -48,12 +48,15 @@ from pathlib import Path
 from typing import Iterator
 
 from experiments.claims_data import experiment_inputs
+from experiments.theory_gap import (CONTROL1_PRESET, FREE_FEATURES_DIR, FREE_FEATURES_FILE, read_free_features,
+                                    remeasured_norms, theory_gap)
+from experiments.theory_gap import inputs_digest as theory_gap_inputs
 from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
 from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
 from lpm_verify.report import lpm as lpm_data
-from lpm_verify.report.cache import Cache
+from lpm_verify.report.cache import Cache, input_key
 from lpm_verify.report.document import Code, Document, Section, note, table
 from lpm_verify.report.empirical_section import empirical_section
 from lpm_verify.report.gather import gather_checks
@@ -225,7 +228,10 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                   f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
-    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))  # issue 10
+    t = _Timer()
+    theory_gap = t.stop(theory_gap_section(theory_gap_data(cache, runs, Path(options.runs)), str(options.runs), out,
+                                           control1_preset=CONTROL1_PRESET,
+                                           free_features_folder=str(Path(options.runs) / FREE_FEATURES_DIR)))
     body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
@@ -244,6 +250,18 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     return ReportResult(doc, summary_text(summary_rows(records, gathered.not_run)), files, cache,
                         time.perf_counter() - start,
                         sum(1 for r in records if r.verdict == Verdict.FAIL.value), errors)
+
+
+def theory_gap_data(cache: Cache, runs: RunsGathered, runs_root: Path) -> dict:
+    """:func:`experiments.theory_gap.theory_gap` of the store's runs (its KKT and nonconvex solves take
+    seconds to minutes), stored in the cache keyed by the runs, the free-features file and the sources."""
+    path = runs_root / FREE_FEATURES_DIR / FREE_FEATURES_FILE
+    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path)}, ["experiments.theory_gap"])
+    data = cache.get("theory_gap", key)
+    if data is None:
+        data = json.loads(json.dumps(theory_gap(runs.found, read_free_features(path), remeasured_norms())))
+        cache.put("theory_gap", key, data)
+    return data
 
 
 # -- what the report could not use: cache entries, run files, the previous manifest ----------------

@@ -240,9 +240,21 @@ def validate_sweep(value: Any) -> None:
         _require(not bad, f"a sweep row has non-numeric {', '.join(bad)}")
 
 
+def validate_theory_gap(value: Any) -> None:
+    """Raise :class:`CacheEntryError` unless ``value`` has the shape of :func:`experiments.theory_gap.theory_gap`'s
+    result (families and conclusion lists, controls objects or null)."""
+    _require(isinstance(value, dict) and isinstance(value.get("families"), list)
+             and isinstance(value.get("conclusion"), list) and all(isinstance(t, str) for t in value["conclusion"])
+             and all(value.get(c) is None or isinstance(value[c], dict) for c in ("control1", "control2")),
+             "the theory-gap data is not {families: [...], control1, control2, conclusion: [text]}")
+    for row in value["families"]:
+        _require(isinstance(row, dict) and isinstance(row.get("models"), dict) and isinstance(row.get("observed"), dict),
+                 "a theory-gap family lacks its models or observed point")
+
+
 #: Schema of each kind of entry; a kind without one is checked by its hash only.
 VALIDATORS: dict[str, Callable[[Any], None]] = {"check": validate_check_record, "thresholds": validate_thresholds,
-                                                 "sweep": validate_sweep}
+                                                 "sweep": validate_sweep, "theory_gap": validate_theory_gap}
 
 
 def read_entry(path: Path, kind: str, key: str) -> Any:
