@@ -179,7 +179,7 @@ def test_the_section_module_renders_only():
     tree = ast.parse(Path(section.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert imported <= {"__future__", "math", "pathlib", "typing", "lpm_verify.report",
+    assert imported <= {"__future__", "math", "pathlib", "typing", "lpm_verify.report", "lpm_verify.report.cache",
                         "lpm_verify.report.document"}, imported
 
 

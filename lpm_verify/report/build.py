@@ -202,12 +202,12 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     t = _Timer()
     lpm_source = _LPMSource(cache, options)
     figs = lpm_source(fig3_configs() + fig8_configs(options.fig8_energies))
-    lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits))
+    lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits, cache=cache))
 
     _log(options, f"report: LPM sweeps and thresholds done ({time.perf_counter() - start:.1f} s)")
     _log(options, "report: network experiments")
     t = _Timer()
-    nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
+    nets = t.stop(network_section(runs, str(options.runs), out, lpm_source, cache))
     t = _Timer()
     empirical = empirical_section(records, runs, str(options.runs), out)
     if empirical is not None:
@@ -227,7 +227,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     t = _Timer()
     theory_gap = t.stop(theory_gap_section(theory_gap_data(cache, runs, Path(options.runs)), str(options.runs), out,
                                            control1_preset=CONTROL1_PRESET,
-                                           free_features_folder=str(Path(options.runs) / FREE_FEATURES_DIR)))
+                                           free_features_folder=str(Path(options.runs) / FREE_FEATURES_DIR),
+                                           cache=cache))
     body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,

@@ -22,6 +22,7 @@ write a matching hash (or edit the sources), so the cache is as trustworthy as t
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import json
 import platform
@@ -252,9 +253,20 @@ def validate_theory_gap(value: Any) -> None:
                  "a theory-gap family lacks its models or observed point")
 
 
+def validate_figure(value: Any) -> None:
+    """Raise :class:`CacheEntryError` unless ``value`` is ``{"png": base64 text of a PNG}``."""
+    _require(isinstance(value, dict) and isinstance(value.get("png"), str), "the figure is not {png: base64 text}")
+    try:
+        data = base64.b64decode(value["png"], validate=True)
+    except ValueError:
+        raise CacheEntryError("the figure's PNG is not base64") from None
+    _require(data[:8] == b"\x89PNG\r\n\x1a\n", "the figure is not a PNG")
+
+
 #: Schema of each kind of entry; a kind without one is checked by its hash only.
 VALIDATORS: dict[str, Callable[[Any], None]] = {"check": validate_check_record, "thresholds": validate_thresholds,
-                                                 "sweep": validate_sweep, "theory_gap": validate_theory_gap}
+                                                 "sweep": validate_sweep, "theory_gap": validate_theory_gap,
+                                                 "figure": validate_figure}
 
 
 def read_entry(path: Path, kind: str, key: str) -> Any:

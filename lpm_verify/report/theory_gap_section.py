@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lpm_verify.report import figures
+from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
 
 #: Commands that produce the controls' inputs (shown when they are absent).
@@ -47,7 +48,7 @@ def _cos(x: float | None) -> str:
 
 
 def theory_gap_section(data: dict[str, Any], runs_root: str, out: Path, *, control1_preset: str,
-                       free_features_folder: str) -> Section:
+                       free_features_folder: str, cache: Cache | None = None) -> Section:
     """The section; figures are written into ``out``.  ``data`` is :func:`experiments.theory_gap.theory_gap`'s."""
     sec = Section("theory-gap", "Why theory and practice differ")
     sec.add(para(*rich(
@@ -58,8 +59,8 @@ def theory_gap_section(data: dict[str, Any], runs_root: str, out: Path, *, contr
         "`R >= R_c = (1/(lambda_W lambda_H) - K_B)/K_A` (certified against the reduced KKT solver at 30 digits, "
         "`python -m lpm_verify verify --only \"Penalized LPM\"`).")))
     _families(sec, data)
-    _control1(sec, data.get("control1"), runs_root, out, control1_preset)
-    _control2(sec, data.get("control2"), out, free_features_folder)
+    _control1(sec, data.get("control1"), runs_root, out, control1_preset, cache)
+    _control2(sec, data.get("control2"), out, free_features_folder, cache)
     sec.add(Heading("Conclusion"))
     for text in data["conclusion"]:
         sec.add(para(text))
@@ -91,7 +92,8 @@ def _families(sec: Section, data: dict[str, Any]) -> None:
                 "not predicted below it), undecided."))
 
 
-def _control1(sec: Section, c1: dict[str, Any] | None, runs_root: str, out: Path, preset: str) -> None:
+def _control1(sec: Section, c1: dict[str, Any] | None, runs_root: str, out: Path, preset: str,
+              cache: Cache | None) -> None:
     sec.add(Heading("Control 1: explicit penalties (calibration)"))
     if not c1:
         sec.add(note(f"No {preset} runs in the store; train them with ",
@@ -103,7 +105,7 @@ def _control1(sec: Section, c1: dict[str, Any] | None, runs_root: str, out: Path
                           [figures.Curve("penalized LPM optimum", c1["R"], c1["optimum_cos"]),
                            figures.Curve("same, features >= 0 (ReLU)", c1["R"], c1["optimum_nonneg_cos"])],
                           marks_label="predicted collapse point R_c")
-    figures.network_overlay(panel, out / "theory_gap_control1.png")
+    figures.network_overlay(panel, out / "theory_gap_control1.png", cache=cache)
     sec.add(Figure("theory_gap_control1.png", "Control 1: minority cosine of networks trained with the "
                    "penalized model's own penalties (solid) and the penalized model's optimum (dotted)."))
     sec.add(table(["R", "seeds", "network cos (mean)", "sd", "train acc", "optimum cos", "optimum cos, h >= 0"],
@@ -117,7 +119,7 @@ def _control1(sec: Section, c1: dict[str, Any] | None, runs_root: str, out: Path
                  f"{_obs(c1['nonneg_observed'])} (cos >= {c1['observed']['level']:g}); observed in the networks {_obs(c1['observed'])}."))
 
 
-def _control2(sec: Section, c2: dict[str, Any] | None, out: Path, folder: str) -> None:
+def _control2(sec: Section, c2: dict[str, Any] | None, out: Path, folder: str, cache: Cache | None) -> None:
     sec.add(Heading("Control 2: free features trained like the networks (dynamics)"))
     if not c2:
         sec.add(note("No free-features results in the store; compute them with ",
@@ -130,7 +132,7 @@ def _control2(sec: Section, c2: dict[str, Any] | None, out: Path, folder: str) -
         figures.Curve("optimum of the free-features objective", f["R"], f["optimum_cos"])]) for f in fams]
     figures.lpm_panels(panels, out / "theory_gap_control2.png",
                        "Control 2: minority cosine of free features (SGD, the networks' schedule), networks, "
-                       "and the optimum SGD targets")
+                       "and the optimum SGD targets", cache=cache)
     sec.add(Figure("theory_gap_control2.png", "Control 2. The optimum is the penalized LPM with lambda_W = wd, "
                    "lambda_H = wd N (SGD weight decay on each free feature); where it is collapsed to zero "
                    "minority classifiers its cosine is undefined and not drawn."))
