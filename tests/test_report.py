@@ -381,6 +381,14 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     assert main(["report", "--out", str(out), "--no-train", "--only", "Theorem 9"]) == 2  # unknown result: rejected
 
 
+def test_the_cache_flag_names_a_folder(tmp_path, capsys):
+    from lpm_verify.cli import main
+    (tmp_path / "a-file").write_text("")
+    assert main(["report", "--out", str(tmp_path / "rep"), "--no-train", "--cache", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--cache" in err[0]
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 _MARK_BROKEN = """<script>window.addEventListener('load', () => {
   const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
