@@ -21,14 +21,15 @@ import numpy as np
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome
+from lpm_verify.records import Outcome
+from lpm_verify.verdict_rule import as_float
 
 #: The preset that trains every run the experiment checks need on a CPU.
 CHECK_PRESET = "cpu-report"
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
 CLAIM_PRESETS: tuple[str, ...] = ("paper", CHECK_PRESET)
-#: Seeds a configuration needs before a check decides on it (issue: >= 3 per configuration).
+#: Seeds a configuration needs before a check decides on it: a seed-to-seed spread needs at least three.
 MIN_SEEDS = 3
 #: Settings of a family of runs: everything but K_A, R, n_A (n_B), wd, w_r and the seed.
 SETTING_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "bias", "lr", "batch_size",
@@ -71,14 +72,6 @@ def inputs_digest(inputs: CheckInputs) -> str:
         st = ckpt.stat() if ckpt.is_file() else None
         digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
     return digest.hexdigest()
-
-
-def as_float(value: Any) -> float:
-    """A stored number as float (None / absent / non-numeric -> NaN)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _key_value(value: Any) -> Any:
