@@ -204,7 +204,7 @@ def control2(free_rows: list[dict[str, Any]] | None, groups: list[SeedGroup]) ->
         opt = [statistics.fmean([r["opt_cos_minority"] for r in sel if r["R"] == R]) for R in Rs]
         collapsed = [all(r["opt_collapsed"] for r in sel if r["R"] == R) for R in Rs]
         nets = _curve(fams.get((CHECK_PRESET, K_A, wd), []))
-        out.append({"K": int(sel[0].get("K", 10)), "K_A": K_A, "wd": wd, "R": Rs, "free_cos": free,
+        out.append({"K": int(sel[0]["K"]), "K_A": K_A, "wd": wd, "R": Rs, "free_cos": free,
                     "optimum_cos": opt, "optimum_collapsed": collapsed,
                     "free_observed": observed_collapse(list(zip(Rs, free))),
                     "net_R": nets["R"], "net_cos": nets["cos"],

@@ -12,8 +12,8 @@ from experiments.free_features import FreeConfig, optimum, train_free
 from experiments.predictions import (CALIBRATION_BALANCE, CALIBRATION_EXPLICIT, collapse_point, feature_norms,
                                      log10_ratio, observed_collapse, penalized_prediction, predictions)
 from experiments.store import Run
-from experiments.theory_gap import (EARLY, LATE, NO_COLLAPSE, UNDECIDED, WITHIN, conclusion, inputs_digest, score,
-                                    theory_gap)
+from experiments.theory_gap import (EARLY, LATE, NO_COLLAPSE, UNDECIDED, WITHIN, conclusion, control_conclusions,
+                                    inputs_digest, score, theory_gap)
 
 
 def test_feature_norms_are_the_frobenius_norm_and_the_per_example_mean():
@@ -203,3 +203,25 @@ def test_control1_predicts_with_the_runs_penalties_and_K():
     assert math.isnan(c1["optimum_nonneg_cos"][1])  # nonnegative solve only for R <= 2 R_c
     assert any(t.startswith("Control 1: with the model's own penalties the networks collapse at R = ")
                for t in data["conclusion"])
+
+
+def _free_rows(K_A, wd, curve, N=2505):
+    """Free-features rows: ``curve = [(R, free cos, optimum cos, optimum collapsed), ...]``."""
+    return [{"K": 10, "K_A": K_A, "wd": wd, "R": float(R), "seed": 0, "N": N, "cos_minority": c,
+             "opt_cos_minority": o, "opt_collapsed": done, "train_acc": 1.0, "seconds": 1.0}
+            for R, c, o, done in curve]
+
+
+def test_control2_conclusion_follows_its_numbers():
+    nets = _runs(5, 5e-4, [(1, [-0.1, -0.1]), (10, [0.2, 0.2]), (100, [0.95, 0.95])])
+    collapsed = _free_rows(5, 5e-4, [(1, -0.1, -0.1, False), (10, 0.99, 1.0, True), (100, 1.0, 1.0, True)])
+    (text,) = control_conclusions(None, theory_gap(nets, {"rows": collapsed})["control2"])
+    assert "identical minority classifiers at every R > 1" in text and "N = 2505" in text and ">= 0.990" in text
+    above = _free_rows(5, 5e-4, [(1, -0.1, -0.1, False), (10, 0.6, 0.3, False), (100, 0.95, 0.5, False)])
+    (text,) = control_conclusions(None, theory_gap(nets, {"rows": above})["control2"])
+    assert "0.38 above the optimum" in text and "SGD does not reach that optimum" in text
+    below = _free_rows(5, 5e-4, [(1, -0.1, -0.1, False), (10, 0.25, 0.25, False), (100, 0.9, 0.9, False)])
+    (text,) = control_conclusions(None, theory_gap(nets, {"rows": below})["control2"])
+    assert "SGD does not reach" not in text and "within 0.00 of that optimum" in text
+    (text,) = control_conclusions(None, theory_gap([], {"rows": above})["control2"])
+    assert "inconclusive" in text  # no networks to compare with
