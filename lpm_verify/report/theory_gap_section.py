@@ -43,6 +43,11 @@ def _obs(o: dict[str, Any]) -> str:
     return {"=": "", ">": "> ", "<=": "<= "}.get(o["bound"], "") + _fmt_R(o["R"])
 
 
+def _at(o: dict[str, Any]) -> str:
+    """An observed point as ``R = 66``, ``R <= 10`` or ``R > 250``."""
+    return "no data" if o.get("R") is None else f"R {o['bound'] if o['bound'] in ('>', '<=') else '='} {_fmt_R(o['R'])}"
+
+
 def _cos(x: float | None) -> str:
     return "-" if x is None or math.isnan(x) else f"{x:.3f}"
 
@@ -115,8 +120,10 @@ def _control1(sec: Section, c1: dict[str, Any] | None, runs_root: str, out: Path
                   caption="optimum cos, h >= 0: the penalized LPM with nonnegative features (the MLP's features "
                           f"leave a ReLU), nonconvex solve, {c1['nonneg_starts']} starts, p = {c1['width']}, for "
                           "R <= 2 R_c."))
-    sec.add(para(f"Predicted collapse point R_c = {_fmt_R(c1['predicted'])} (exact); with features >= 0 "
-                 f"{_obs(c1['nonneg_observed'])} (cos >= {c1['observed']['level']:g}); observed in the networks {_obs(c1['observed'])}."))
+    level = c1["observed"]["level"]
+    sec.add(para(f"Collapse (minority cosine >= {level:g}): predicted at R_c = {_fmt_R(c1['predicted'])} (exact); "
+                 f"in the model with features >= 0 at {_at(c1['nonneg_observed'])}; in the networks at "
+                 f"{_at(c1['observed'])}."))
 
 
 def _control2(sec: Section, c2: dict[str, Any] | None, out: Path, folder: str, cache: Cache | None) -> None:
