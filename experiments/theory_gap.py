@@ -90,6 +90,11 @@ def score(predicted: float | None, observed: dict[str, Any], factor: float = AGR
     return {**out, "verdict": verdict}
 
 
+def _observed(R: Sequence[float], cos: Sequence[float]) -> dict[str, Any]:
+    """The collapse point of the curve ``cos(R)`` (points with a finite cosine), a bound off the grid."""
+    return observed_collapse([(r, c) for r, c in zip(R, cos) if math.isfinite(c)])
+
+
 def _median(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None and math.isfinite(v)]
     return statistics.median(vals) if vals else None
@@ -119,7 +124,7 @@ def family_row(fam: list[SeedGroup], norms: Norms | None = None) -> dict[str, An
     re-measures ``||W||^2`` and ``mean ||h||^2`` of runs whose metrics predate them."""
     g0 = fam[0]
     curve = _curve(fam)
-    observed = observed_collapse(list(zip(curve["R"], curve["cos"])))
+    observed = _observed(curve["R"], curve["cos"])
     per_run: dict[str, list] = {"eq7": [], "penalized": [], "lambda_H": []}
     for g in fam:
         if not math.isfinite(g.R):
@@ -157,10 +162,10 @@ def control1(runs: Sequence[Run], nonnegative_starts: int = 4) -> dict[str, Any]
     nonneg = [_nonnegative_cos(K, K_A, R, lw, lh, int(width), nonnegative_starts)
               if width and R <= 2 * predicted else math.nan for R in curve["R"]]
     return {"K": K, "K_A": K_A, "width": width, "lambda_W": lw, "lambda_H": lh, "predicted": predicted,
-            "observed": observed_collapse(list(zip(curve["R"], curve["cos"]))), **curve,
+            "observed": _observed(curve["R"], curve["cos"]), **curve,
             "train_acc": [g.mean("train_acc") for g in fam if math.isfinite(g.R)], "optimum_cos": optimum,
             "optimum_nonneg_cos": nonneg, "nonneg_starts": nonnegative_starts,
-            "nonneg_observed": observed_collapse([(R, c) for R, c in zip(curve["R"], nonneg) if math.isfinite(c)])}
+            "nonneg_observed": _observed(curve["R"], nonneg)}
 
 
 def _optimum_cos(K: int, K_A: int, R: float, lw: float, lh: float) -> float:
@@ -206,9 +211,9 @@ def control2(free_rows: list[dict[str, Any]] | None, groups: list[SeedGroup]) ->
         nets = _curve(fams.get((CHECK_PRESET, K_A, wd), []))
         out.append({"K": int(sel[0]["K"]), "K_A": K_A, "wd": wd, "R": Rs, "free_cos": free,
                     "optimum_cos": opt, "optimum_collapsed": collapsed,
-                    "free_observed": observed_collapse(list(zip(Rs, free))),
+                    "free_observed": _observed(Rs, free),
                     "net_R": nets["R"], "net_cos": nets["cos"],
-                    "net_observed": observed_collapse(list(zip(nets["R"], nets["cos"]))),
+                    "net_observed": _observed(nets["R"], nets["cos"]),
                     "first_optimum_collapse": next((R for R, c in zip(Rs, collapsed) if c), None),
                     "free_minus_optimum": _mean_gap(Rs, free, Rs, opt),
                     "free_minus_networks": _mean_gap(Rs, free, nets["R"], nets["cos"]),
