@@ -271,11 +271,13 @@ def conclusion(rows: list[dict[str, Any]]) -> list[str]:
             parts.append(f"within {AGREEMENT_FACTOR:g}x of the observed collapse point on {len(within)}")
         if early:
             bounded = sum(s["relation"] != "=" for s in early)
-            parts.append(f"early (collapse predicted at a smaller R) on {len(early)} {_by([s['log10'] for s in early], bounded == len(early))}"
+            by = _by([s["log10"] for s in early], bounded == len(early))
+            parts.append(f"early (collapse predicted at a smaller R) on {len(early)} {by}"
                          + (f", {bounded} of them where the networks do not collapse on the grid" if bounded else ""))
         if late:
             bounded = sum(s["relation"] != "=" for s in late)
-            parts.append(f"late (collapse predicted at a larger R) on {len(late)} {_by([s['log10'] for s in late], bounded == len(late))}")
+            by = _by([s["log10"] for s in late], bounded == len(late))
+            parts.append(f"late (collapse predicted at a larger R) on {len(late)} {by}")
         missing = sum(s["verdict"] == NO_PREDICTION for s in scores)
         if missing:
             parts.append(f"no prediction on {missing} ({MISSING_REASON[name]})")

@@ -249,8 +249,8 @@ def validate_theory_gap(value: Any) -> None:
              and all(value.get(c) is None or isinstance(value[c], dict) for c in ("control1", "control2")),
              "the theory-gap data is not {families: [...], control1, control2, conclusion: [text]}")
     for row in value["families"]:
-        _require(isinstance(row, dict) and isinstance(row.get("models"), dict) and isinstance(row.get("observed"), dict),
-                 "a theory-gap family lacks its models or observed point")
+        _require(isinstance(row, dict) and isinstance(row.get("models"), dict)
+                 and isinstance(row.get("observed"), dict), "a theory-gap family lacks its models or observed point")
 
 
 def validate_figure(value: Any) -> None:
