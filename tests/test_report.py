@@ -7,6 +7,7 @@ registry is exercised through ``--only``.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -254,7 +255,7 @@ def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_
 
     # editing one check module recomputes its checks only; the other module's come from the cache
     edited = CHECKS_A.replace("compare(1, 1)", "compare(1, 1)  # edited")
-    cache = Cache(tmp_path / "report" / ".cache")
+    cache = Cache(runs_store / ".cache" / "report")
     third = gather_checks(cache, registry=make_registry(tmp_path / "checks", edited, tag="3"), include_slow=False)
     assert sorted(third.computed) == ["Definition 1/exact", "Theorem 1/printed-formula"]
     assert cache.hits["check"] == 2
@@ -262,9 +263,48 @@ def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_
     # a sweep parameter is an input too; --fresh recomputes everything
     lpm_mod.compute(fig3_configs(), cache, points=6)
     assert cache.misses["sweep"] == 3 and cache.hits["thresholds"] == 3
-    fresh = Cache(tmp_path / "report" / ".cache", fresh=True)
+    fresh = Cache(runs_store / ".cache" / "report", fresh=True)
     again = gather_checks(fresh, registry=make_registry(tmp_path / "checks", edited, tag="4"), include_slow=False)
     assert len(again.computed) == 4 and fresh.hits["check"] == 0
+
+
+def test_a_report_into_a_second_output_folder_finds_every_result_cached(tmp_path, fake_lpm, runs_store):
+    reg = make_registry(tmp_path / "checks")
+    first = build_report(options(tmp_path, reg, runs_store))
+    second = build_report(dataclasses.replace(options(tmp_path, reg, runs_store), out=tmp_path / "elsewhere"))
+    assert sum(first.cache.misses.values()) > 0 and not first.cache.disabled
+    assert sum(second.cache.misses.values()) == 0
+    assert second.cache.hits == first.cache.misses  # every lookup of the first report, now found
+    assert not (tmp_path / "report" / ".cache").exists() and (runs_store / ".cache" / "report").is_dir()
+
+
+def test_an_unwritable_cache_folder_means_no_cache_and_one_warning_line(tmp_path, fake_lpm, runs_store, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    opts = dataclasses.replace(options(tmp_path, make_registry(tmp_path / "checks"), runs_store),
+                               cache=blocker / "cache")
+    first = build_report(opts)
+    second = build_report(opts)
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 2 and err.count("cannot write the report cache") == 2  # one line per report
+    assert sum(second.cache.hits.values()) == 0 and second.cache.misses == first.cache.misses
+    assert "no cache" in second.cache.summary() and (tmp_path / "report" / "index.html").is_file()
+
+
+def test_source_closure_is_computed_once_per_process(tmp_path, monkeypatch):
+    import ast as ast_module
+    from lpm_verify.report import cache as cache_module
+    parsed = []
+    real_parse = ast_module.parse
+    monkeypatch.setattr(cache_module.ast, "parse", lambda *a, **k: parsed.append(k.get("filename")) or real_parse(*a, **k))
+    (tmp_path / "lpm_verify").mkdir()
+    (tmp_path / "lpm_verify" / "__init__.py").write_text("")
+    (tmp_path / "lpm_verify" / "a.py").write_text("from lpm_verify import b\n")
+    (tmp_path / "lpm_verify" / "b.py").write_text("")
+    for _ in range(50):
+        input_key("check", {"id": "x"}, ["lpm_verify.a"], root=tmp_path)
+        input_key("check", {"id": "y"}, ["lpm_verify.b"], root=tmp_path)
+    assert len(parsed) == 3  # each file once, not once per key
 
 
 def test_source_closure_follows_local_imports(tmp_path):
@@ -342,6 +382,14 @@ def test_real_checks_through_the_command_line(tmp_path, fake_lpm):
     text = (out / "index.md").read_text()
     assert "not selected (--only)" in text
     assert main(["report", "--out", str(out), "--no-train", "--only", "Theorem 9"]) == 2  # unknown result: rejected
+
+
+def test_the_cache_flag_names_a_folder(tmp_path, capsys):
+    from lpm_verify.cli import main
+    (tmp_path / "a-file").write_text("")
+    assert main(["report", "--out", str(tmp_path / "rep"), "--no-train", "--cache", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--cache" in err[0]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -371,7 +371,7 @@ def test_corrupt_sweep_and_threshold_entries_are_recomputed_and_named_in_the_rep
     reg = make_registry(tmp_path / "checks")
     build_report(options(tmp_path, reg, tmp_path / "none"))
     calls = fake_lpm["sweep"]
-    cache_root = tmp_path / "report" / ".cache"
+    cache_root = tmp_path / "none" / ".cache" / "report"
     sweep_entry = sorted((cache_root / "sweep").glob("*.json"))[0]
     sweep_entry.write_bytes(b"[1,2]")
     threshold_entry = sorted((cache_root / "thresholds").glob("*.json"))[0]

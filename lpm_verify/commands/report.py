@@ -1,8 +1,10 @@
-"""``python -m lpm_verify report [--out reports/] [--fresh] [--jobs N] [--no-train] [--runs runs/] [--data-root PATH]``.
+"""``python -m lpm_verify report [--out reports/] [--fresh] [--jobs N] [--no-train] [--runs runs/] [--cache DIR]
+[--data-root PATH]``.
 
 Writes ``<out>/index.md``, ``<out>/index.html`` (PNG figures beside it) and ``<out>/data/`` (check
 records JSON, sweep CSV, thresholds, runs), then prints the summary table.  Results are cached by
-their inputs under ``<out>/.cache`` so that a second report only recomputes what changed; when the
+their inputs under ``<runs>/.cache/report`` (or ``--cache DIR``) so that a second report, into any
+``--out``, only recomputes what changed; when the
 experiments store is empty and FashionMNIST is available, the ``cpu-report`` preset is trained first.
 Exit status 1 when a check fails or a dependency's computation failed (the report is still written).
 """
@@ -26,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-train", action="store_true",
                         help="do not train the cpu-report preset when the experiments store is empty")
     add_input_arguments(parser)
+    parser.add_argument("--cache", metavar="DIR",
+                        help="folder of results keyed by their inputs, shared by every --out (default: "
+                             "<runs>/.cache/report); an unwritable one means no cache, with a warning")
     parser.add_argument("--data-root", help="folder holding FashionMNIST (default: the experiments layer's search path)")
     parser.add_argument("--only", action="append", metavar="RESULT",
                         help=f"restrict the checks to a result ({RESULTS[0]!r}, ...) or check-id prefix; repeatable")
@@ -44,6 +49,8 @@ def validate(args: argparse.Namespace) -> None:
     for name in args.only or []:
         require(bool(name.strip()), "--only", f"a result ({RESULTS[0]!r}, ...) or a check-id prefix", name)
     check_inputs(args)
+    require(args.cache is None or not Path(args.cache).is_file(), "--cache", "a folder (the report's cache)",
+            args.cache)
     require(args.data_root is None or Path(args.data_root).is_dir(), "--data-root", "an existing folder",
             args.data_root)
     check_output_dir(args.out, "--out")
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     validate(args)
     from lpm_verify.report.build import ReportOptions, build_report  # matplotlib: imported only here
     options = ReportOptions(out=Path(args.out), fresh=args.fresh, jobs=args.jobs, train=not args.no_train,
-                            runs=Path(args.runs), data_root=Path(args.data_root) if args.data_root else None,
+                            runs=Path(args.runs), cache=Path(args.cache) if args.cache else None,
+                            data_root=Path(args.data_root) if args.data_root else None,
                             only=args.only, include_slow=not args.skip_slow, sweep_points=args.sweep_points,
                             progress=sys.stderr.isatty(), log_lines=not sys.stderr.isatty(),
                             imagenet_checkpoint=Path(args.imagenet_checkpoint) if args.imagenet_checkpoint else None,

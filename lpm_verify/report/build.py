@@ -7,13 +7,15 @@
     <out>/data/thresholds.json           every regime threshold with its certificate
     <out>/data/runs.json                 the runs the network section used (config + metrics)
     <out>/.manifest.json                 every file above with the SHA-256 of what was written
-    <out>/.cache/                        results keyed by their inputs (see cache.py)
+
+Results keyed by their inputs (see cache.py) live outside ``<out>``, in ``<runs>/.cache/report/`` or the
+folder ``--cache`` names, so that a report into another ``<out>`` reuses them.
 
 Safety of ``<out>``, which may hold the user's own files:
 
 * The report is built in a staging folder inside ``<out>`` (``.report-staging-*``, so on the same
   filesystem as the files it replaces) and swapped in only when complete.  Until the swap, nothing
-  in ``<out>`` changes but ``.cache/`` (verified entries, see cache.py), the lock file and the
+  in ``<out>`` changes but the lock file and the
   staging folder; any failure before it (an exception, a kill, a full disk) leaves the previous
   report as it was, and :class:`ReportNotWritten` says so in one line.
 * The swap renames each file into place (``os.replace``, atomic per file: a reader sees the old
@@ -45,6 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from experiments.theory_gap import (CONTROL1_PRESET, FREE_FEATURES_DIR, FREE_FEATURES_FILE, read_free_features,
+                                    remeasured_norms, theory_gap)
+from experiments.theory_gap import inputs_digest as theory_gap_inputs
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
@@ -54,7 +59,7 @@ from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_tex
 from lpm_verify.records import Verdict, jsonable
 from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_data
-from lpm_verify.report.cache import Cache
+from lpm_verify.report.cache import Cache, input_key
 from lpm_verify.report.document import Code, Document, Section, note, table
 from lpm_verify.report.empirical_section import empirical_section
 from lpm_verify.report.gather import gather_checks
@@ -79,6 +84,7 @@ class ReportOptions:
     jobs: int = 1
     train: bool = True
     runs: Path = Path("runs")
+    cache: Path | None = None              # default: <runs>/.cache/report (cache_dir)
     data_root: Path | None = None
     only: list[str] | None = None          # results / check-id prefixes (default: all)
     include_slow: bool = True              # checks marked slow too (they are slow for pytest, not here)
@@ -137,6 +143,12 @@ class _LPMSource:
         return sorted({e for d in self.data for e in (d.sweep_error, d.threshold_error) if e})
 
 
+def cache_dir(options: ReportOptions) -> Path:
+    """The report's cache: ``options.cache``, by default beside the run store (``<runs>/.cache/report``, a
+    hidden folder the store's scan skips), so that every ``--out`` built from one store shares it."""
+    return Path(options.cache) if options.cache is not None else Path(options.runs) / ".cache" / "report"
+
+
 def build_report(options: ReportOptions) -> ReportResult:
     """Write the report to ``options.out``; returns what was written and the summary text.
 
@@ -165,7 +177,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     """Gather, compute and render the whole report into the (staging) folder ``out``."""
     start = time.perf_counter()
     (out / "data").mkdir(parents=True, exist_ok=True)
-    cache = Cache(Path(options.out) / ".cache", fresh=options.fresh)
+    cache = Cache.open(cache_dir(options), fresh=options.fresh)
     files: list[Path] = []
 
     # The store first: an empty one is trained before the experiment checks read it.
@@ -198,12 +210,12 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     t = _Timer()
     lpm_source = _LPMSource(cache, options)
     figs = lpm_source(fig3_configs() + fig8_configs(options.fig8_energies))
-    lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits))
+    lpm = t.stop(lpm_section(figs[:3], figs[3:], out, digits=options.threshold_digits, cache=cache))
 
     _log(options, f"report: LPM sweeps and thresholds done ({time.perf_counter() - start:.1f} s)")
     _log(options, "report: network experiments")
     t = _Timer()
-    nets = t.stop(network_section(runs, str(options.runs), out, lpm_source))
+    nets = t.stop(network_section(runs, str(options.runs), out, lpm_source, cache))
     t = _Timer()
     empirical = empirical_section(records, runs, str(options.runs), out)
     if empirical is not None:
@@ -220,7 +232,11 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                   f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
-    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))
+    t = _Timer()
+    theory_gap = t.stop(theory_gap_section(theory_gap_data(cache, runs, Path(options.runs)), str(options.runs), out,
+                                           control1_preset=CONTROL1_PRESET,
+                                           free_features_folder=str(Path(options.runs) / FREE_FEATURES_DIR),
+                                           cache=cache))
     body = ([summary, errata, beyond, related, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
@@ -241,13 +257,25 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                         sum(1 for r in records if r.verdict == Verdict.FAIL.value), errors)
 
 
+def theory_gap_data(cache: Cache, runs: RunsGathered, runs_root: Path) -> dict:
+    """:func:`experiments.theory_gap.theory_gap` of the store's runs (its KKT and nonconvex solves take
+    seconds to minutes), stored in the cache keyed by the runs, the free-features file and the sources."""
+    path = runs_root / FREE_FEATURES_DIR / FREE_FEATURES_FILE
+    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path)}, ["experiments.theory_gap"])
+    data = cache.get("theory_gap", key)
+    if data is None:
+        data = json.loads(json.dumps(theory_gap(runs.found, read_free_features(path), remeasured_norms())))
+        cache.put("theory_gap", key, data)
+    return data
+
+
 # -- what the report could not use: cache entries, run files, the previous manifest ----------------
 def add_input_problems(provenance: Section, networks: Section, cache: Cache, runs: RunsGathered,
                        manifest_note: str | None) -> None:
     """Tables naming every cache entry recomputed and every run file skipped, each with the reason
     (and a note in the network section pointing to the latter)."""
     if cache.rejected:
-        provenance.add(table(["Cache entry (under .cache/)", "Why it was recomputed"],
+        provenance.add(table([f"Cache entry (under {cache.root})", "Why it was recomputed"],
                              [[Code(path), reason] for path, reason in cache.rejected],
                              caption="Entries that failed verification (content hash over kind, key and value, "
                                      "then the schema of their kind); each result was computed again."))

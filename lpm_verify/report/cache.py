@@ -22,9 +22,12 @@ write a matching hash (or edit the sources), so the cache is as trustworthy as t
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import json
 import platform
+import sys
+import tempfile
 from collections import Counter
 from dataclasses import MISSING, dataclass, field
 from functools import lru_cache
@@ -71,24 +74,59 @@ def _imported_names(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return names
 
 
+@lru_cache(maxsize=None)
+def _module_imports(name: str, root: Path) -> tuple[Path | None, frozenset[str]]:
+    """The source file of local module ``name`` and the module names it imports, each file parsed once
+    per process (a report asks for thousands of keys over the same hundred files)."""
+    path = module_file(name, root)
+    if path is None:
+        return None, frozenset()
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return path, frozenset(_imported_names(tree, name, path.name == "__init__.py"))
+
+
 def source_closure(modules: Iterable[str], root: Path = REPO_ROOT) -> list[Path]:
     """Every local source file that importing ``modules`` can execute (parent packages included)."""
+    return list(_closure(tuple(sorted(set(modules))), root))
+
+
+@lru_cache(maxsize=None)
+def _closure(modules: tuple[str, ...], root: Path) -> tuple[Path, ...]:
+    """:func:`source_closure` of a sorted tuple of module names, computed once per process."""
     seen: dict[str, Path] = {}
+    visited: set[str] = set()
     stack = list(modules)
     while stack:
         name = stack.pop()
         parts = name.split(".")
         for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__.py and a/b/__init__.py
             sub = ".".join(parts[:i])
-            if sub in seen:
+            if sub in visited:
                 continue
-            path = module_file(sub, root)
+            visited.add(sub)
+            path, imported = _module_imports(sub, root)
             if path is None:
                 continue
             seen[sub] = path
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            stack.extend(_imported_names(tree, sub, path.name == "__init__.py"))
-    return sorted(set(seen.values()))
+            stack.extend(imported)
+    return tuple(sorted(set(seen.values())))
+
+
+@lru_cache(maxsize=None)
+def _closure_bytes(modules: tuple[str, ...], root: Path) -> bytes:
+    """What :func:`input_key` hashes for the source closure of ``modules``: each file's path relative to
+    ``root`` and its SHA-256, read once per process."""
+    return b"".join(_file_entry(path, root, _file_digest(path)) for path in _closure(modules, root))
+
+
+def _file_entry(path: Path, root: Path, sha256: bytes) -> bytes:
+    name = path.relative_to(root) if path.is_relative_to(root) else path  # a moved checkout keeps its cache
+    return str(name).encode() + b"\0" + sha256
+
+
+@lru_cache(maxsize=None)
+def _file_digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 @lru_cache(maxsize=1)
@@ -113,10 +151,9 @@ def input_key(kind: str, params: dict[str, Any], modules: Iterable[str], files: 
     digest = hashlib.sha256()
     digest.update(json.dumps({"kind": kind, "params": params, "versions": library_versions()},
                              sort_keys=True, default=str).encode())
-    for path in source_closure(modules, root) + sorted({Path(f).resolve() for f in files}):
-        name = path.relative_to(root) if path.is_relative_to(root) else path  # a moved checkout keeps its cache
-        digest.update(str(name).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(_closure_bytes(tuple(sorted(set(modules))), root))
+    for path in sorted({Path(f).resolve() for f in files}):  # read every time: a check file may be edited
+        digest.update(_file_entry(path, root, hashlib.sha256(path.read_bytes()).digest()))
     return digest.hexdigest()
 
 
@@ -205,9 +242,32 @@ def validate_sweep(value: Any) -> None:
         _require(not bad, f"a sweep row has non-numeric {', '.join(bad)}")
 
 
+def validate_theory_gap(value: Any) -> None:
+    """Raise :class:`CacheEntryError` unless ``value`` has the shape of :func:`experiments.theory_gap.theory_gap`'s
+    result (families and conclusion lists, controls objects or null)."""
+    _require(isinstance(value, dict) and isinstance(value.get("families"), list)
+             and isinstance(value.get("conclusion"), list) and all(isinstance(t, str) for t in value["conclusion"])
+             and all(value.get(c) is None or isinstance(value[c], dict) for c in ("control1", "control2")),
+             "the theory-gap data is not {families: [...], control1, control2, conclusion: [text]}")
+    for row in value["families"]:
+        _require(isinstance(row, dict) and isinstance(row.get("models"), dict)
+                 and isinstance(row.get("observed"), dict), "a theory-gap family lacks its models or observed point")
+
+
+def validate_figure(value: Any) -> None:
+    """Raise :class:`CacheEntryError` unless ``value`` is ``{"png": base64 text of a PNG}``."""
+    _require(isinstance(value, dict) and isinstance(value.get("png"), str), "the figure is not {png: base64 text}")
+    try:
+        data = base64.b64decode(value["png"], validate=True)
+    except ValueError:
+        raise CacheEntryError("the figure's PNG is not base64") from None
+    _require(data[:8] == b"\x89PNG\r\n\x1a\n", "the figure is not a PNG")
+
+
 #: Schema of each kind of entry; a kind without one is checked by its hash only.
 VALIDATORS: dict[str, Callable[[Any], None]] = {"check": validate_check_record, "thresholds": validate_thresholds,
-                                                 "sweep": validate_sweep}
+                                                 "sweep": validate_sweep, "theory_gap": validate_theory_gap,
+                                                 "figure": validate_figure}
 
 
 def read_entry(path: Path, kind: str, key: str) -> Any:
@@ -237,22 +297,46 @@ def read_entry(path: Path, kind: str, key: str) -> Any:
 @dataclass
 class Cache:
     """Verified JSON results under ``root/<kind>/<key>.json``; counts hits and misses per kind and
-    keeps every entry it refused as ``(path relative to root, reason)`` in :attr:`rejected`."""
+    keeps every entry it refused as ``(path relative to root, reason)`` in :attr:`rejected`.
+
+    ``disabled`` (a reason) makes it a cache that stores nothing: every ``get`` misses, every ``put`` is
+    dropped.  :meth:`open` sets it when ``root`` cannot be written, and :meth:`put` when a write fails."""
 
     root: Path
     fresh: bool = False
     hits: Counter = field(default_factory=Counter)
     misses: Counter = field(default_factory=Counter)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    disabled: str | None = None
+
+    @classmethod
+    def open(cls, root: Path, fresh: bool = False) -> "Cache":
+        """The cache in ``root``, its folder created now (so that it exists before any key is computed from
+        the folder it sits in); a disabled cache, with one warning line on stderr, when ``root`` cannot be
+        created or written: a report without a cache is slower, not wrong."""
+        cache = cls(Path(root), fresh)
+        try:
+            cache.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=cache.root):
+                pass
+        except OSError as exc:
+            cache._disable(f"cannot write the report cache {root} ({exc.strerror or type(exc).__name__}): "
+                           "every result is computed, nothing is stored")
+        return cache
+
+    def _disable(self, reason: str) -> None:
+        if self.disabled is None:
+            self.disabled = reason
+            print(f"warning: {reason}", file=sys.stderr, flush=True)
 
     def _path(self, kind: str, key: str) -> Path:
         return Path(self.root) / kind / f"{key}.json"
 
     def get(self, kind: str, key: str) -> Any | None:
         """The stored value, or None (counted as a miss) when absent, unusable (see :func:`read_entry`;
-        recorded in :attr:`rejected`) or ``fresh``."""
+        recorded in :attr:`rejected`), ``fresh`` or disabled."""
         path = self._path(kind, key)
-        if not self.fresh and path.is_file():
+        if not self.fresh and self.disabled is None and path.is_file():
             try:
                 value = read_entry(path, kind, key)
             except (OSError, CacheEntryError) as exc:
@@ -264,12 +348,19 @@ class Cache:
         return None
 
     def put(self, kind: str, key: str, value: Any) -> None:
+        if self.disabled is not None:
+            return
         value = json.loads(json.dumps(value))  # hash the value as it will read back (tuples, key types)
         entry = {"format": ENTRY_FORMAT, "kind": kind, "key": key, "value": value,
                  "sha256": entry_hash(kind, key, value)}
-        write_json_atomic(self._path(kind, key), entry)
+        try:
+            write_json_atomic(self._path(kind, key), entry)
+        except OSError as exc:  # a full disk or a folder made read-only since: go on without a cache
+            self._disable(f"cannot write the report cache {self.root} ({exc.strerror or type(exc).__name__}): "
+                          "the remaining results are computed and not stored")
 
     def summary(self) -> str:
         kinds = sorted(set(self.hits) | set(self.misses))
         text = ", ".join(f"{k}: {self.misses[k]} computed, {self.hits[k]} cached" for k in kinds) or "nothing cached"
-        return text + (f"; {len(self.rejected)} unusable entries recomputed" if self.rejected else "")
+        return (text + (f"; {len(self.rejected)} unusable entries recomputed" if self.rejected else "")
+                + (f"; no cache: {self.disabled}" if self.disabled else ""))

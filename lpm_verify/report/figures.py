@@ -7,15 +7,22 @@ legends, written atomically.
   for the (E_W, E_H) fitted from that network (dotted) -- the idea of Fig. 2 / Fig. 4;
 * :func:`grouped_bars`  accuracies side by side (Fig. 5, Tables 2-4);
 * :func:`oversampling`  minority cosine vs the oversampling rate w_r (Fig. 6).
+
+Drawing is most of a warm report's time (half a second a figure), so each of these takes a ``cache``:
+the PNG is stored keyed by the function, everything it draws, this module's source and matplotlib's
+version, and a later report with the same data writes the stored bytes (:func:`_cached`).
 """
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
+import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import matplotlib
 
@@ -23,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 from lpm_verify.io import write_bytes_atomic  # noqa: E402
+from lpm_verify.report.cache import Cache, input_key  # noqa: E402
 
 DPI = 160
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -112,8 +120,30 @@ def _shared_legend(fig: plt.Figure, axes: Sequence[plt.Axes]) -> None:
                frameon=False, bbox_to_anchor=(0.5, 0.0))
 
 
-def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: str) -> Path:
+def _cached(cache: Cache | None, figure: str, spec: Any, path: str | os.PathLike[str], draw: Callable[[], Path]
+            ) -> Path:
+    """``draw()`` (which writes ``path``), or the PNG a cache holds for the same ``figure`` and ``spec``."""
+    if cache is None:
+        return draw()
+    params = {"figure": figure, "spec": json.loads(json.dumps(spec, default=str)), "dpi": DPI,
+              "matplotlib": matplotlib.__version__}
+    key = input_key("figure", params, [__name__])
+    stored = cache.get("figure", key)
+    if stored is not None:
+        return write_bytes_atomic(path, base64.b64decode(stored["png"]))
+    written = draw()
+    cache.put("figure", key, {"png": base64.b64encode(Path(written).read_bytes()).decode("ascii")})
+    return written
+
+
+def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: str, *,
+               cache: Cache | None = None) -> Path:
     """Minority cosine vs R, one panel per entry (Fig. 3 is one panel; Fig. 8 several), one legend below."""
+    return _cached(cache, "lpm_panels", [[dataclasses.asdict(p) for p in panels], suptitle], path,
+                   lambda: _lpm_panels(panels, path, suptitle))
+
+
+def _lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: str) -> Path:
     cols = min(len(panels), 2)
     rows = math.ceil(len(panels) / cols)
     height = 4.0 * rows + 0.8
@@ -131,9 +161,9 @@ def lpm_panels(panels: Sequence[Panel], path: str | os.PathLike[str], suptitle: 
     return save(fig, path)
 
 
-def network_overlay(panel: Panel, path: str | os.PathLike[str]) -> Path:
+def network_overlay(panel: Panel, path: str | os.PathLike[str], *, cache: Cache | None = None) -> Path:
     """Trained networks (solid, error bars over seeds) over the LPM prediction (dotted), same colour per K_A."""
-    return _overlay(panel, path, 4.6)
+    return _cached(cache, "network_overlay", dataclasses.asdict(panel), path, lambda: _overlay(panel, path, 4.6))
 
 
 def _overlay(panel: Panel, path: str | os.PathLike[str], height: float, xlabel: str | None = None) -> Path:
@@ -152,8 +182,14 @@ def _overlay(panel: Panel, path: str | os.PathLike[str], height: float, xlabel: 
 
 
 def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike[str],
-                 *, ylabel: str, title: str) -> Path:
+                 *, ylabel: str, title: str, cache: Cache | None = None) -> Path:
     """Bars per category, one colour per series (missing values left out)."""
+    return _cached(cache, "grouped_bars", [list(categories), {k: list(v) for k, v in series.items()}, ylabel, title],
+                   path, lambda: _grouped_bars(categories, series, path, ylabel=ylabel, title=title))
+
+
+def _grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike[str],
+                  *, ylabel: str, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(categories) + 3), 4.2))
     width = 0.8 / max(len(series), 1)
     for j, (name, values) in enumerate(series.items()):
@@ -173,6 +209,7 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     return save(fig, path)
 
 
-def oversampling(panel: Panel, path: str | os.PathLike[str]) -> Path:
+def oversampling(panel: Panel, path: str | os.PathLike[str], *, cache: Cache | None = None) -> Path:
     """Minority cosine vs oversampling rate w_r (log axis) at fixed R."""
-    return _overlay(panel, path, 4.4, xlabel="oversampling rate w_r (log scale)")
+    return _cached(cache, "oversampling", dataclasses.asdict(panel), path,
+                   lambda: _overlay(panel, path, 4.4, xlabel="oversampling rate w_r (log scale)"))

@@ -26,15 +26,19 @@ class GatheredChecks:
     not_run: list[tuple[Check, str]]  # registered but not run here, with the reason
 
 
-def check_key(chk: Check, inputs: CheckInputs) -> str:
+def check_key(chk: Check, inputs: CheckInputs, inputs_digest: str | None = None) -> str:
     """Cache key of one check: its id, tolerance, precision and the sources it can execute (and, for an
-    experiment check, the ``inputs`` it reads)."""
+    experiment check, the ``inputs`` it reads; ``inputs_digest``: their digest when already computed)."""
     params = {"id": chk.id, "tolerance": chk.tolerance, "digits": chk.digits, "method": chk.method.value}
     if chk.method is Method.EXPERIMENT:  # its verdict also depends on the run store it reads
-        from experiments.claims_data import inputs_digest
-        params["experiment_inputs"] = inputs_digest(inputs)
+        params["experiment_inputs"] = inputs_digest or _inputs_digest(inputs)
     source = inspect.getsourcefile(chk.fn)
     return input_key("check", params, [chk.fn.__module__], files=[Path(source)] if source else [])
+
+
+def _inputs_digest(inputs: CheckInputs) -> str:
+    from experiments.claims_data import inputs_digest
+    return inputs_digest(inputs)
 
 
 def select(registry: Registry, only: Iterable[str] | None, include_slow: bool
@@ -68,7 +72,9 @@ def gather_checks(cache: Cache, *, inputs: CheckInputs = CheckInputs(), only: It
         if name not in RESULTS and not any(i.startswith(name) for i in ids):
             raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check-id prefix; got {name!r}")
     chosen, left_out = select(registry, only, include_slow)
-    keys = {c.id: check_key(c, inputs) for c in chosen}
+    # the store is read once for all experiment checks, not once per check
+    digest = _inputs_digest(inputs) if any(c.method is Method.EXPERIMENT for c in chosen) else None
+    keys = {c.id: check_key(c, inputs, digest) for c in chosen}
     cached: dict[str, CheckRecord] = {}
     for c in chosen:
         stored = cache.get("check", keys[c.id])

@@ -11,6 +11,7 @@ from typing import Iterable
 
 from lpm_verify.records import short
 from lpm_verify.report import figures
+from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, CodeBlock, Figure, Heading, Section, note, para, table
 from lpm_verify.report.lpm import Config, LPMData
 
@@ -126,7 +127,8 @@ def _value_at(d: LPMData, R: float) -> float:
     return math.nan
 
 
-def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: int) -> Section:
+def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: int, cache: Cache | None = None
+                ) -> Section:
     """Fig. 3 and Fig. 8 recomputed, the thresholds table, and the undefined-value notes."""
     sec = Section("lpm-figures", "LPM figures recomputed (Fig. 3, Fig. 8) and regime thresholds")
     every = fig3 + fig8
@@ -141,7 +143,7 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
         sec.add(Heading("Fig. 3: minority collapse as R grows (K = 10, E_W = 1, E_H = 5)"))
         panel = figures.Panel("E_W = 1, E_H = 5", FIG3_K, [curve(d) for d in fig3], marks_label="regime threshold")
         figures.lpm_panels([panel], out / "fig3_minority_cosine.png",
-                           "Fig. 3 recomputed: average cosine between minority classifiers (LPM, Eq. 7)")
+                           "Fig. 3 recomputed: average cosine between minority classifiers (LPM, Eq. 7)", cache=cache)
         sec.add(Figure("fig3_minority_cosine.png",
                        "Fig. 3 recomputed. Average pairwise cosine of the K_B minority classifiers of the LPM "
                        "optimum vs the imbalance ratio R (log axis), K = 10, E_W = 1, E_H = 5. Diamonds: regime "
@@ -155,7 +157,7 @@ def lpm_section(fig3: list[LPMData], fig8: list[LPMData], out: Path, *, digits: 
                       for e_w, e_h in energies]
             sec.add(Heading("Fig. 8: the same for several (E_W, E_H)"))
             figures.lpm_panels(panels, out / "fig8_minority_cosine.png",
-                               "Fig. 8 recomputed: minority cosine vs R for several (E_W, E_H), K = 10")
+                               "Fig. 8 recomputed: minority cosine vs R for several (E_W, E_H), K = 10", cache=cache)
             sec.add(Figure("fig8_minority_cosine.png",
                            "Fig. 8 recomputed: one panel per (E_W, E_H), K = 10, K_A = 3, 5, 7. The paper's "
                            "caption does not list its (E_W, E_H); these span E_W E_H from 1 to 100."))

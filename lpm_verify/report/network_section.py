@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lpm_verify.report import figures
+from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
 from lpm_verify.report.lpm import Config, LPMData
 from lpm_verify.report.networks import REPORT_PRESET, RunGroup, RunsGathered
@@ -87,7 +88,7 @@ def overlay_configs(gathered: RunsGathered) -> dict[tuple, Config]:
 
 
 def network_section(gathered: RunsGathered, runs_root: str, out: Path,
-                    lpm: Callable[[list[Config]], list[LPMData]]) -> Section:
+                    lpm: Callable[[list[Config]], list[LPMData]], cache: Cache | None = None) -> Section:
     """Runs table, Fig. 2/4 overlays, Table 1, Tables 3/4 with Fig. 5, Fig. 6/Table 2, missing runs."""
     sec = Section("networks", "Network experiments (trained networks vs the LPM)")
     for text in gathered.notes:
@@ -108,7 +109,7 @@ def network_section(gathered: RunsGathered, runs_root: str, out: Path,
     overlay = overlay_configs(gathered)
     lpm_data = {d.config: d for d in lpm(list(dict.fromkeys(overlay.values())))} if overlay else {}
     for i, (fam, fgroups) in enumerate(families.items()):
-        _family(sec, i, fam, fgroups, overlay, lpm_data, out)
+        _family(sec, i, fam, fgroups, overlay, lpm_data, out, cache)
     _missing(sec, groups, runs_root)
     return sec
 
@@ -128,7 +129,7 @@ def _curve_by_KA(groups: list[RunGroup], x: Callable[[RunGroup], float]) -> list
 
 
 def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overlay: dict[tuple, Config],
-            lpm_data: dict[Config, LPMData], out: Path) -> None:
+            lpm_data: dict[Config, LPMData], out: Path, cache: Cache | None) -> None:
     label = family_label(groups)
     K = classes(groups[0])
     plain = [g for g in groups if g.oversample == 1]
@@ -165,7 +166,8 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
         name = f"net{index}_minority_cosine.png"
         figures.network_overlay(figures.Panel(f"Fig. 2/4 analogue: {short_label(groups)}", K,
                                               [c for _, c in by_ka], overlays,
-                                                marks_label="LPM at each run's own fitted (E_W, E_H)"), out / name)
+                                                marks_label="LPM at each run's own fitted (E_W, E_H)"), out / name,
+                                 cache=cache)
         sec.add(Figure(name, f"Minority cosine vs R for trained networks ({label}; solid, error bars = sd over "
                              "seeds) against the LPM: dotted, the LPM curve for the median (E_W, E_H) fitted from "
                              "that K_A's runs; diamonds, the LPM at each run's own fitted (E_W, E_H) (from the run's "
@@ -173,10 +175,10 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
         for text in fitted:
             sec.add(note("LPM overlay missing for " + text + "."))
     _norm_table(sec, groups)
-    _accuracy_tables(sec, index, plain, label, out)
+    _accuracy_tables(sec, index, plain, label, out, cache)
     over = [g for g in groups if g.oversample != 1]
     if over:
-        _oversampling(sec, index, groups, overlay, lpm_data, fam, label, out)
+        _oversampling(sec, index, groups, overlay, lpm_data, fam, label, out, cache)
 
 
 def _norm_table(sec: Section, groups: list[RunGroup]) -> None:
@@ -197,7 +199,8 @@ def _norm_table(sec: Section, groups: list[RunGroup]) -> None:
                           "R (the paper uses R = inf; its values range from 4.4e-8 to 1.4e-4)."))
 
 
-def _accuracy_tables(sec: Section, index: int, plain: list[RunGroup], label: str, out: Path) -> None:
+def _accuracy_tables(sec: Section, index: int, plain: list[RunGroup], label: str, out: Path,
+                     cache: Cache | None) -> None:
     """Tables 3/4 (train / test accuracy by K_A and R) and the Fig. 5 analogue (minority test accuracy)."""
     if not plain:
         return
@@ -213,13 +216,13 @@ def _accuracy_tables(sec: Section, index: int, plain: list[RunGroup], label: str
                                for k in kas] for R in Rs if R != math.inf}
     name = f"net{index}_minority_test_accuracy.png"
     figures.grouped_bars([f"K_A = {k}" for k in kas], series, out / name, ylabel="test accuracy on minority classes (%)",
-                         title=f"Fig. 5 analogue: {short_label(plain)}")
+                         title=f"Fig. 5 analogue: {short_label(plain)}", cache=cache)
     sec.add(Figure(name, "Fig. 5 analogue: test accuracy on the minority classes for each R (bars) and K_A "
                          f"({label}). At R = inf there are no minority training examples, so it is left out."))
 
 
 def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dict[tuple, Config],
-                  lpm_data: dict[Config, LPMData], fam: tuple, label: str, out: Path) -> None:
+                  lpm_data: dict[Config, LPMData], fam: tuple, label: str, out: Path, cache: Cache | None) -> None:
     """Fig. 6 (minority cosine vs w_r at fixed R) and Table 2 (test accuracy, original vs best w_r)."""
     over_R = sorted({g.R for g in groups if g.oversample != 1})
     for R in over_R:
@@ -237,7 +240,7 @@ def _oversampling(sec: Section, index: int, groups: list[RunGroup], overlay: dic
         figures.oversampling(figures.Panel(f"Fig. 6 analogue, R = {_R(R)}: {short_label(at_R)}", classes(at_R[0]),
                                            [c for _, c in by_ka], overlays,
                                            marks_label="LPM at each run's own fitted (E_W, E_H), R / w_r"),
-                             out / name)
+                             out / name, cache=cache)
         sec.add(Figure(name, f"Fig. 6 analogue: minority cosine vs oversampling rate w_r at R = {_R(R)} ({label}); "
                              "dotted: the LPM at R / w_r (Proposition 1) for the fitted (E_W, E_H)."))
         rows = []

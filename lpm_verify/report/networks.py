@@ -11,15 +11,11 @@ from pathlib import Path
 
 from experiments.claims_data import SeedGroup, group_by_seed
 from experiments.store import Run, scan_runs
+from experiments.theory_gap import CONTROL1_PRESET, FREE_FEATURES_DIR
 from lpm_verify.errors import DataNotFoundError
 
 #: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
 REPORT_PRESET = "cpu-report"
-#: The two controls of "Why theory and practice differ", trained with it (about 3 minutes on 2 cores):
-#: networks with the penalized model's explicit penalties, and free features trained by SGD
-#: (:mod:`experiments.free_features`, written to ``<runs>/controls/``).
-CONTROL1_PRESET = "cpu-control-penalized"
-FREE_FEATURES_DIR = "controls"
 #: How to get the data when it is missing (Debian package shipping the IDX files).
 DATA_HINT = "apt-get install dataset-fashion-mnist"
 #: A group of runs that differ only in their seed (one class for the report and the experiment checks).
@@ -30,6 +26,7 @@ RunGroup = SeedGroup
 class RunsGathered:
     groups: list[RunGroup] = field(default_factory=list)
     runs: int = 0
+    found: list[Run] = field(default_factory=list)  # every finished run read
     trained: bool = False
     notes: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it could not be used)
@@ -38,7 +35,9 @@ class RunsGathered:
 def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | None = None,
                 progress: bool = False) -> RunsGathered:
     """Runs in the store at ``runs_root``; when it is empty and ``train``, first trains :data:`REPORT_PRESET`
-    and the two controls (:data:`CONTROL1_PRESET`, free features into ``<runs_root>/controls``)."""
+    and the two controls of "Why theory and practice differ" (about 3 minutes more on 2 cores): networks
+    with the penalized model's explicit penalties (:data:`CONTROL1_PRESET`) and free features trained by SGD
+    (:mod:`experiments.free_features`, into ``<runs_root>/controls``)."""
     out = RunsGathered()
     runs, out.skipped = read_store(runs_root)
     if not runs and train:
@@ -62,6 +61,7 @@ def gather_runs(runs_root: str | Path, *, train: bool, data_root: str | Path | N
     elif not runs:
         out.notes.append("The store is empty and training was skipped (--no-train).")
     out.runs = len(runs)
+    out.found = runs
     out.groups = group_by_seed(runs)
     return out
 
