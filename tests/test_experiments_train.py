@@ -360,3 +360,29 @@ def test_train_into_a_log_prints_one_line_per_finished_run(tmp_path, capsys):
     lines = [ln for ln in err.splitlines() if "runs done" in ln]
     assert [ln.split(": ")[1].split(" ")[0] for ln in lines] == ["1/2", "2/2"]
     assert "\r" not in err and "epoch/s" not in err  # neither the preset's nor a run's bar
+
+
+def test_weight_decay_exposure_matches_the_schedule_and_the_papers_value():
+    """X = sum_t eta_t lambda / (1 - beta): the paper's FashionMNIST run (K_A = 5, R = 10, n_A = 6000:
+    N' = 33000, 258 steps of 128 per epoch, 350 epochs) gives about 17; the steps are counted as trained."""
+    from experiments.trainer import epoch_size, steps_per_epoch, weight_decay_exposure
+    paper = TrainConfig(n_majority=6000, K_A=5, R=10, epochs=350)
+    assert epoch_size(paper) == 33000 and steps_per_epoch(33000, 128) == 258
+    assert weight_decay_exposure(paper) == pytest.approx(258 * (117 * 0.1 + 116 * 0.01 + 117 * 0.001) * 5e-4 / 0.1,
+                                                         rel=1e-12)  # milestones at epochs 117, 233
+    assert 16 < weight_decay_exposure(paper) < 18
+    assert steps_per_epoch(129, 128) == 1 and steps_per_epoch(130, 128) == 2  # a lone last example is skipped
+
+
+def test_every_run_stores_its_regime_diagnostics(tmp_path, fashion):
+    from experiments.trainer import probe_epochs, weight_decay_exposure
+    cfg = small(epochs=20)
+    run = run_experiment(cfg, tmp_path, data=fashion, progress=False, lpm=False)
+    m = run.metrics
+    assert m["wd_exposure"] == pytest.approx(weight_decay_exposure(cfg), rel=1e-12)
+    assert m["final_loss"] == run.log[-1]["loss"] and 0 <= m["train_acc_minority"] <= 1
+    assert [p["epoch"] for p in m["late_probes"]] == probe_epochs(20) == [18, 19, 20]
+    probes = m["late_probes"]
+    assert m["late_drift_W_norm"] == pytest.approx(probes[-1]["W_norm"] - probes[0]["W_norm"])
+    assert probes[-1]["cos_minority"] == pytest.approx(m["cos_minority"], abs=1e-6)  # same W at the end
+    assert probe_epochs(350)[0] == 315 and probe_epochs(350)[-1] == 350 and len(probe_epochs(350)) == 5
