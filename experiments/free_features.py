@@ -66,8 +66,9 @@ class FreeConfig:
 def report_hyperparameters() -> dict[str, Any]:
     """The ``cpu-report`` networks' optimizer settings (TrainConfig defaults where the preset has none)."""
     from experiments.presets import PRESETS
+    from experiments.regime import REPORT_PRESET
     from experiments.trainer import TrainConfig
-    base = {**asdict(TrainConfig()), **PRESETS["cpu-report"].base}
+    base = {**asdict(TrainConfig()), **PRESETS[REPORT_PRESET].base}
     return {k: base[k] for k in ("n_majority", "epochs", "lr", "momentum", "batch_size", "milestones")} | {
         "p": base["width"]}
 

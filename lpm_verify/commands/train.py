@@ -124,9 +124,11 @@ def _dry_run(args: argparse.Namespace) -> int:
     from experiments.presets import preset_configs
     from experiments.store import run_dir
     from experiments.throughput import estimate, images_per_run
+    from experiments.trainer import weight_decay_exposure
     configs = preset_configs(args.preset, **_overrides(args))
     todo = []
-    print("status\timages\trun")
+    print("# X: weight-decay exposure sum_t lr_t wd / (1 - momentum) of each run (the paper's runs: ~17 at wd 5e-4)")
+    print("status\timages\tX\trun")
     for cfg in configs:
         path = run_dir(args.out, cfg.to_dict())
         claim = read_claim(path)
@@ -135,7 +137,7 @@ def _dry_run(args: argparse.Namespace) -> int:
         else:
             todo.append(cfg)
             state = "running" if claim is not None and stale_reason(claim) is None else "to run"
-        print(f"{state}\t{images_per_run(cfg)}\t{path}")
+        print(f"{state}\t{images_per_run(cfg)}\t{weight_decay_exposure(cfg):.3g}\t{path}")
     est = estimate(todo)
     for kind, arch, n, hours, source in est.rows:
         print(f"{kind} {arch}: {n} runs, {hours:.2f} device-hours ({source} throughput)")

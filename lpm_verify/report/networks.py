@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.claims_data import SeedGroup, group_by_seed
+from experiments.regime import REPORT_PRESET
 from experiments.store import Run, scan_runs
 from lpm_verify.errors import DataNotFoundError
 
 #: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
-REPORT_PRESET = "cpu-report"
 #: The two controls of "Why theory and practice differ", trained with it (about 3 minutes on 2 cores):
 #: networks with the penalized model's explicit penalties, and free features trained by SGD
 #: (:mod:`experiments.free_features`, written to ``<runs>/controls/``).

@@ -20,9 +20,8 @@ from typing import Any, Callable
 
 from lpm_verify.report import figures
 from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
-from lpm_verify.report.networks import CONTROL1_PRESET, FREE_FEATURES_DIR, RunGroup, RunsGathered
+from lpm_verify.report.networks import CONTROL1_PRESET, FREE_FEATURES_DIR, REPORT_PRESET, RunGroup, RunsGathered
 
-REPORT_PRESET = "cpu-report"
 FREE_FEATURES_FILE = Path(FREE_FEATURES_DIR) / "free_features.json"
 
 
