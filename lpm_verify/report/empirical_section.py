@@ -71,7 +71,7 @@ def _fmt_R(x: Any) -> str:
     try:
         v = float(x)
     except (TypeError, ValueError):
-        return "-"
+        return x if isinstance(x, str) and x else "-"  # a censored crossing, e.g. "> 500"
     return "inf" if math.isinf(v) else ("-" if math.isnan(v) else f"{v:.3g}")
 
 
@@ -82,7 +82,9 @@ def collapse_rows(record: CheckRecord) -> list[list[str]]:
         spread = f" (log10 sd {float(sd):.2f})" if isinstance(sd, (int, float)) and math.isfinite(sd) else ""
         ratio = p.get("log10_predicted_over_observed")
         rows.append([_short(p["curve"]), f"{p['level']} (cos {float(p['cos_level']):.3f})",
-                     ", ".join(_fmt_R(r) for r in p["R_per_seed"]), _fmt_R(p["R_observed"]) + spread,
+                     ", ".join({">": "> ", "<=": "<= "}.get(b, "") + _fmt_R(r) for r, b in
+                               zip(p["R_per_seed"], p.get("bound_per_seed", ["="] * len(p["R_per_seed"])))), (_fmt_R(p["R_observed"]) + spread if p["R_observed"] is not None
+                                                                  else p.get("censored") or "-"),
                      _fmt_R(p.get("lpm_R0")), "-" if ratio is None else (f"{float(ratio):+.2f}"
                                                                          if math.isfinite(float(ratio)) else str(ratio))])
     return rows

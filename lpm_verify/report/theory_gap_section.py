@@ -1,7 +1,7 @@
 """Report section "Why theory and practice differ" (issue 10).
 
 * Predictions table: per ``cpu-report`` group (K_A, weight decay; no oversampling) the observed collapse
-  point (seed-mean minority cosine reaching 0.9, :func:`experiments.predictions.observed_collapse`) next to
+  point (seed-mean minority cosine reaching 0.9, :func:`experiments.collapse.crossing`) next to
   (a) Eq. 7 at the fitted energies, (b) the penalized LPM with the balance calibration, (c) the
   unregularized limit, each with ``log10(predicted / observed)``.  Per-run predictions are summarized
   by their median over the group's runs at finite R (all seeds).
@@ -23,6 +23,13 @@ from lpm_verify.report.document import Code, Figure, Heading, Section, note, par
 from lpm_verify.report.networks import CONTROL1_PRESET, FREE_FEATURES_DIR, REPORT_PRESET, RunGroup, RunsGathered
 
 FREE_FEATURES_FILE = Path(FREE_FEATURES_DIR) / "free_features.json"
+
+
+def _observed(points: list[tuple[float, float]]) -> dict[str, Any]:
+    """:func:`experiments.collapse.crossing` of the points with a finite cosine, as a dict ("no data" if none)."""
+    from experiments.collapse import COLLAPSE_LEVEL, crossing
+    pts = sorted((R, c) for R, c in points if math.isfinite(R) and math.isfinite(c))
+    return crossing(*zip(*pts)).to_dict() if pts else {"R": None, "bound": "no data", "level": COLLAPSE_LEVEL}
 
 
 def _fmt_R(x: float | None) -> str:
@@ -54,7 +61,7 @@ def group_predictions(groups: list[RunGroup], norms: Callable[[str], dict[str, f
 
     ``norms(path)`` re-measures ``||W||^2`` and ``mean ||h||^2`` for runs whose metrics predate them.
     """
-    from experiments.predictions import log10_ratio, observed_collapse, predictions
+    from experiments.predictions import log10_ratio, predictions
     families: dict[tuple, list[RunGroup]] = {}
     for g in groups:
         if g.config.get("preset") != REPORT_PRESET or g.oversample != 1 or int(g.config["K_A"]) < 2:
@@ -62,7 +69,7 @@ def group_predictions(groups: list[RunGroup], norms: Callable[[str], dict[str, f
         families.setdefault((int(g.config["K_A"]), float(g.config["wd"])), []).append(g)
     rows = []
     for (K_A, wd), fam in sorted(families.items()):
-        observed = observed_collapse([(g.R, g.mean("cos_minority")) for g in fam])
+        observed = _observed([(g.R, g.mean("cos_minority")) for g in fam])
         per_run: dict[str, list] = {"a": [], "b": [], "lh": []}
         for g in fam:
             if not math.isfinite(g.R):
@@ -84,7 +91,7 @@ def group_predictions(groups: list[RunGroup], norms: Callable[[str], dict[str, f
 
 def control1(groups: list[RunGroup]) -> dict[str, Any] | None:
     """Observed vs predicted collapse point of the calibration runs and the optimum's cosine per R."""
-    from experiments.predictions import collapse_point, observed_collapse
+    from experiments.predictions import penalized_collapse_R
     fam = [g for g in groups if g.config.get("preset") == CONTROL1_PRESET]
     if not fam:
         return None
@@ -93,12 +100,11 @@ def control1(groups: list[RunGroup]) -> dict[str, Any] | None:
     lw = float(metrics0.get("classifier_penalty") or _config_value(g0, "classifier_penalty"))
     lh = float(metrics0.get("feature_penalty") or _config_value(g0, "feature_penalty"))
     K_A = int(g0.config["K_A"])
-    predicted = collapse_point(10, K_A, lw, lh)
-    observed = observed_collapse([(g.R, g.mean("cos_minority")) for g in fam])
+    predicted = penalized_collapse_R(10, K_A, lw, lh)
+    observed = _observed([(g.R, g.mean("cos_minority")) for g in fam])
     optimum = [_optimum_cos(K_A, g.R, lw, lh) for g in fam]
     nonneg = [_nonnegative_cos(K_A, g.R, lw, lh) if g.R <= 2 * predicted else math.nan for g in fam]
-    return {"optimum_nonneg_cos": nonneg, "nonneg_observed": observed_collapse(
-                [(R, c) for R, c in zip([g.R for g in fam], nonneg) if math.isfinite(c)]),
+    return {"optimum_nonneg_cos": nonneg, "nonneg_observed": _observed(list(zip([g.R for g in fam], nonneg))),
             "K_A": K_A, "lambda_W": lw, "lambda_H": lh, "predicted": predicted, "observed": observed,
             "R": [g.R for g in fam], "cos": [g.mean("cos_minority") for g in fam],
             "cos_sd": [g.spread("cos_minority") for g in fam], "seeds": [len(g.seeds) for g in fam],
@@ -137,7 +143,6 @@ def _nonnegative_cos(K_A: int, R: float, lw: float, lh: float, p: int = 64) -> f
 
 def control2(path: Path, groups: list[RunGroup]) -> dict[str, Any] | None:
     """Free-features curves per (K_A, wd), the optimum they target, and the networks' curves."""
-    from experiments.predictions import observed_collapse
     if not path.is_file():
         return None
     rows = json.loads(path.read_text())["rows"]
@@ -152,9 +157,9 @@ def control2(path: Path, groups: list[RunGroup]) -> dict[str, Any] | None:
                 and int(g.config["K_A"]) == key[0] and float(g.config["wd"]) == key[1] and math.isfinite(g.R)]
         out.append({"K_A": key[0], "wd": key[1], "R": Rs, "free_cos": free, "optimum_cos": opt,
                     "optimum_collapsed": opt_collapsed,
-                    "free_observed": observed_collapse(list(zip(Rs, free))),
+                    "free_observed": _observed(list(zip(Rs, free))),
                     "net_R": [g.R for g in nets], "net_cos": [g.mean("cos_minority") for g in nets],
-                    "net_observed": observed_collapse([(g.R, g.mean("cos_minority")) for g in nets]),
+                    "net_observed": _observed([(g.R, g.mean("cos_minority")) for g in nets]),
                     "first_optimum_collapse": next((R for R, c in zip(Rs, opt_collapsed) if c), None),
                     "free_minus_optimum": _mean_gap(Rs, free, Rs, opt),
                     "free_minus_networks": _mean_gap(Rs, free, [g.R for g in nets],
