@@ -148,6 +148,26 @@ def test_a_store_doctored_against_the_claim_is_not_reproduced(check_id, tmp_path
     assert record.detail["violations"]
 
 
+def nothing_happens(c: dict[str, Any], m: dict[str, Any]) -> None:
+    """Untrained networks everywhere: the minority cosine stays at the simplex ETF's -1/9 for every R and
+    w_r, every accuracy at chance, the norms as random initialisation leaves them (Std/Avg ~ 1/sqrt(2p))."""
+    if c.get("binary"):
+        m.update(cos_all=0.0, train_acc=0.5, test_acc=0.5)
+    else:
+        m.update(cos_minority=ETF10, train_acc=0.1, test_acc=0.1, test_acc_minority=0.1,
+                 norm_variation_minority=0.09)
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_a_store_in_which_nothing_happens_passes_no_check(check_id, tmp_path, monkeypatch):
+    """Negative control of every experiment check: a flat store (nothing changes with R or w_r, random
+    Gaussian last layers in the binary runs) must never read as the paper's claim reproduced."""
+    rng = np.random.default_rng(1)
+    root = make_store(tmp_path, nothing_happens, binary_W=lambda s: rng.normal(size=(2, 256)))
+    record = verdict(check_id, root, monkeypatch)
+    assert record.verdict != "pass", record.summary() + f"\n{record.detail}"
+
+
 def test_point_mass_weights_are_not_reproduced(tmp_path, monkeypatch):
     """Lemma 3's patterns: two point masses (q > 2, entries ±c) and a sparse vector (q < 2)."""
     def lemma3(seed: int) -> np.ndarray:
