@@ -1,8 +1,8 @@
 """What the experiment checks read: the run store, grouped by seed, and the inputs they depend on.
 
-The store and the ImageNet checkpoint are named by environment variables so that they reach the
-worker processes of ``verify --jobs`` and of the report (``verify --runs DIR`` / ``report --runs DIR``
-and ``--imagenet-checkpoint PATH`` set them).  A check never trains: with missing runs it is skipped
+The store and the ImageNet checkpoint reach a check as its argument, a
+:class:`~lpm_verify.check_inputs.CheckInputs` built by ``verify`` / ``report`` from ``--runs DIR`` and
+``--imagenet-checkpoint PATH``.  A check never trains: with missing runs it is skipped
 with the exact ``train`` command that produces them.  A run whose metrics cannot be read, or that
 lacks a metric a check needs, raises :class:`CorruptStoreError` (the check's verdict is then ``fail``).
 """
@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import statistics
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
 from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET
 from experiments.store import Run, scan_runs
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome
-from lpm_verify.errors import require
 
-#: Environment variable naming the run store (``--runs``; default ``runs``).
-RUNS_ENV = "LPM_VERIFY_RUNS"
-#: Environment variable naming a torchvision ImageNet state dict (``--imagenet-checkpoint``; Fig. 9).
-IMAGENET_ENV = "LPM_VERIFY_IMAGENET_CHECKPOINT"
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
 CLAIM_PRESETS: tuple[str, ...] = (PAPER_PRESET, REGIME_PRESET, REPORT_PRESET)
@@ -55,33 +49,22 @@ class CorruptStoreError(ValueError):
     """A stored run cannot be read, or lacks a metric an experiment check needs."""
 
 
-def runs_root() -> Path:
-    """The run store the experiment checks read (``$LPM_VERIFY_RUNS``, default ``runs``)."""
-    return Path(os.environ.get(RUNS_ENV) or "runs")
-
-
-def imagenet_checkpoint() -> Path | None:
-    """The ImageNet state dict for Fig. 9 (``$LPM_VERIFY_IMAGENET_CHECKPOINT``), or None."""
-    value = os.environ.get(IMAGENET_ENV)
-    return Path(value) if value else None
-
-
-def train_command(root: Path | str | None = None, preset: str = REPORT_PRESET) -> str:
+def train_command(root: Path | str, preset: str = REPORT_PRESET) -> str:
     """The exact command that trains the runs of ``preset`` into ``root`` (finished runs are reused)."""
-    root = Path(root) if root is not None else runs_root()
+    root = Path(root)
     out = "" if root == Path("runs") else f" --out {root}"
     return f"python -m lpm_verify train --preset {preset}{out}"
 
 
-def inputs_digest() -> str:
+def inputs_digest(inputs: CheckInputs) -> str:
     """SHA-256 of everything the experiment checks read besides their sources: the store's folder
     names, ``config.json`` and ``metrics.json`` bytes, each checkpoint's size and mtime (a checkpoint
     is rewritten whenever its run changes; hashing gigabytes of VGG weights would be slow), and the
     ImageNet checkpoint's path, size and mtime.  The report's cache keys experiment checks by it."""
     digest = hashlib.sha256()
-    root = runs_root()
-    digest.update(f"runs={root.resolve()}\0".encode())
-    if root.is_dir():
+    root = inputs.runs
+    digest.update(f"runs={root.resolve() if root is not None else None}\0".encode())
+    if root is not None and root.is_dir():
         for run in sorted(p for p in root.iterdir() if p.is_dir()):
             digest.update(run.name.encode() + b"\0")
             for name in ("config.json", "metrics.json"):
@@ -91,7 +74,7 @@ def inputs_digest() -> str:
             if ckpt.is_file():
                 st = ckpt.stat()
                 digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}\0".encode())
-    ckpt = imagenet_checkpoint()
+    ckpt = inputs.imagenet_checkpoint
     if ckpt is not None:
         st = ckpt.stat() if ckpt.is_file() else None
         digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
@@ -183,10 +166,12 @@ def group_by_seed(runs: Iterable[Run]) -> list[SeedGroup]:
                                                   as_float(g.config.get("wd")), g.oversample, g.R))
 
 
-def load_groups(root: Path | str | None = None) -> list[SeedGroup]:
-    """Every finished run of the store from a preset of :data:`CLAIM_PRESETS`, grouped by seed; an unreadable
-    run raises :class:`CorruptStoreError`."""
-    root = Path(root) if root is not None else runs_root()
+def load_groups(root: Path | str | None) -> list[SeedGroup]:
+    """Every finished run of the store ``root`` from a preset of :data:`CLAIM_PRESETS`, grouped by seed (none
+    when no store is given); an unreadable run raises :class:`CorruptStoreError`."""
+    if root is None:
+        return []
+    root = Path(root)
     try:
         scan = scan_runs(root)
     except OSError as exc:
@@ -269,9 +254,10 @@ def curves(groups: list[SeedGroup]) -> list[Curve]:
     return out
 
 
-def missing_reason(what: str, root: Path | None = None) -> str:
-    """The skip reason of a check whose runs are not in the store, with the command that trains them."""
-    root = root if root is not None else runs_root()
+def missing_reason(what: str, root: Path | None) -> str:
+    """The skip reason of a check whose runs are not in the store ``root``, with the commands that train them."""
+    if root is None:
+        return f"no run store given: pass --runs DIR to verify/report for the {what}"
     return (f"no {what} with >= {MIN_SEEDS} seeds (2 for {REGIME_PRESET}) of preset {' or '.join(CLAIM_PRESETS)} in "
             f"the run store {root}/; train them with `{train_command(root)}` (CPU proxy, minutes), "
             f"`{train_command(root, REGIME_PRESET)}` (CPU, the paper's regime, under an hour) or `--preset paper` "
@@ -331,26 +317,3 @@ def classifier_weights(run_path: str | Path) -> np.ndarray:
 def binary_groups(groups: list[SeedGroup]) -> list[SeedGroup]:
     """Fig. 7's configurations: two classes, balanced (R = 1), no oversampling, the seeds their preset needs."""
     return [g for g in groups if g.K == 2 and g.R == 1 and g.oversample == 1 and len(g.seeds) >= seeds_needed(g)]
-
-
-
-@contextmanager
-def experiment_inputs(runs: str, imagenet_checkpoint: str | None = None) -> Iterator[None]:
-    """Name the run store (and the ImageNet checkpoint, when given) for the experiment checks while the
-    block runs; environment variables reach the worker processes of ``--jobs``.  The previous values
-    are restored afterwards, so that a test building a report leaves no store behind for the next one."""
-    if imagenet_checkpoint:
-        require(Path(imagenet_checkpoint).is_file(), "--imagenet-checkpoint", "an existing state-dict file",
-                imagenet_checkpoint)
-    saved = {name: os.environ.get(name) for name in (RUNS_ENV, IMAGENET_ENV)}
-    os.environ[RUNS_ENV] = runs
-    if imagenet_checkpoint:
-        os.environ[IMAGENET_ENV] = imagenet_checkpoint
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

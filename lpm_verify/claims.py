@@ -6,10 +6,12 @@ tolerance and the reason for that tolerance, working precision).  It returns an 
 computed in one place, :func:`verdict_for`:
 
 * ``pass``     the error is within tolerance;
-* ``erratum``  the formula *as printed* misses, but the corrected form the check also evaluated
-               is within tolerance (the record carries printed form, corrected form and evidence);
+* ``erratum``  the formula *as printed* was evaluated and misses (a finite error above tolerance), and the
+               corrected form the check also evaluated is within tolerance (the record carries printed
+               form, corrected form and evidence); a non-finite printed error is ``fail``, never an erratum;
 * ``fail``     anything else, including an exception or a NaN error;
-* ``skipped``  the check could not run here, with the reason.
+* ``skipped``  the check could not run here, with the reason (an input is absent);
+* ``inconclusive``  (experiment checks) the runs are not in the regime the claim is about, with the reason.
 
 ``pytest theorems/`` parametrizes over :data:`REGISTRY`; ``python -m lpm_verify verify`` and the
 report run the same checks or read their stored records.
@@ -19,9 +21,8 @@ from __future__ import annotations
 import cmath
 import difflib
 import enum
-import importlib
+import inspect
 import math
-import pkgutil
 import time
 import traceback
 import warnings
@@ -30,6 +31,8 @@ from typing import Any, Callable, Iterable
 
 import mpmath
 import numpy as np
+
+from lpm_verify.check_inputs import CheckInputs
 
 #: Every numbered result of the paper, in the order the paper states them.
 PAPER_RESULTS: tuple[str, ...] = (
@@ -65,13 +68,16 @@ class Verdict(str, enum.Enum):
     SKIPPED = "skipped"
     #: An experiment check whose claim does not hold for our runs: a finding about the paper.
     NOT_REPRODUCED = "not-reproduced"
+    #: An experiment check whose runs are not in the regime the claim is about: neither held nor refuted.
+    INCONCLUSIVE = "inconclusive"
 
 
 class Origin(str, enum.Enum):
     """Where the claim a check tests comes from."""
 
-    PAPER = "paper"    # a claim of the paper (statement, proof step or printed formula)
-    BEYOND = "beyond"  # a finding of this suite that the paper does not state
+    PAPER = "paper"            # a claim of the paper (statement, proof step or printed formula)
+    LITERATURE = "literature"  # a published result beside the paper (the check carries its citation)
+    BEYOND = "beyond"          # a finding of this suite that the paper does not state
 
 
 class Part(str, enum.Enum):
@@ -82,8 +88,9 @@ class Part(str, enum.Enum):
 
 
 #: Verdicts that do not fail ``pytest`` or ``verify`` (an erratum or a non-reproduced experiment is
-#: a finding, not a failure of the suite).
-NON_FAILING = frozenset({Verdict.PASS, Verdict.ERRATUM, Verdict.SKIPPED, Verdict.NOT_REPRODUCED})
+#: a finding, not a failure of the suite; an inconclusive experiment is neither).
+NON_FAILING = frozenset({Verdict.PASS, Verdict.ERRATUM, Verdict.SKIPPED, Verdict.NOT_REPRODUCED,
+                         Verdict.INCONCLUSIVE})
 
 
 @dataclass
@@ -106,6 +113,8 @@ class Outcome:
     skip_reason: str | None = None
     #: Experiment checks: the statistical criterion that decides the verdict, in words.
     criterion: str | None = None
+    #: Experiment checks: why the runs do not decide the claim (not in its regime); gives ``inconclusive``.
+    inconclusive_reason: str | None = None
 
 
 @dataclass
@@ -134,6 +143,8 @@ class CheckRecord:
     part: str = Part.STATEMENT.value
     expect: str | None = None
     criterion: str | None = None
+    inconclusive_reason: str | None = None
+    citation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: jsonable(v) for k, v in asdict(self).items()}
@@ -148,7 +159,8 @@ class CheckRecord:
 
     def summary(self) -> str:
         """One line for a failing test or a log."""
-        extra = f" skip: {self.skip_reason}" if self.skip_reason else ""
+        extra = (f" skip: {self.skip_reason}" if self.skip_reason else
+                 f" inconclusive: {self.inconclusive_reason}" if self.inconclusive_reason else "")
         return (f"[{self.verdict}] {self.id}: expected {short(self.expected)}, observed "
                 f"{short(self.observed)}, error {fmt_error(self.error)} vs tolerance "
                 f"{self.tolerance:.1e} ({self.tolerance_reason}){extra}")
@@ -196,15 +208,22 @@ def verdict_for(outcome: Outcome, tolerance: float, method: "Method | str | None
 
     For an ``experiment`` check a finite error above tolerance is ``not-reproduced`` (the paper's
     empirical claim does not hold for our runs); a non-finite error is still ``fail`` (the check broke).
+    An outcome with ``inconclusive_reason`` is ``inconclusive`` for an experiment check and ``fail`` for
+    any other (only runs have a regime they can miss).
     """
     if outcome.skip_reason:
         return Verdict.SKIPPED
+    if outcome.inconclusive_reason:
+        is_experiment = method is not None and Method(method) is Method.EXPERIMENT
+        return Verdict.INCONCLUSIVE if is_experiment else Verdict.FAIL
     error = _as_float(outcome.error)
     if math.isfinite(error) and error <= tolerance:
         return Verdict.PASS
     if method is not None and Method(method) is Method.EXPERIMENT:
         return Verdict.NOT_REPRODUCED if math.isfinite(error) else Verdict.FAIL
-    if outcome.corrected_error is not None:
+    if outcome.corrected_error is not None and math.isfinite(error):
+        # An erratum is a printed form evaluated and refuted: its error finite and above tolerance (a NaN or
+        # inf printed error says nothing about the printed form), and the corrected form finite and within it.
         corrected = _as_float(outcome.corrected_error)
         if math.isfinite(corrected) and corrected <= tolerance:
             return Verdict.ERRATUM
@@ -222,15 +241,20 @@ class Check:
     tolerance: float
     reason: str
     digits: int | None
-    fn: Callable[[], Outcome]
+    fn: Callable[..., Outcome]
     slow: bool = False
     origin: Origin = Origin.PAPER
     part: Part = Part.STATEMENT
     #: The verdict this check is pinned to; ``pytest theorems/`` fails when it comes out otherwise.
     expect: Verdict | None = None
+    #: ``origin=literature``: the published result checked (authors, title, arXiv id, theorem).
+    citation: str | None = None
+    #: Whether ``fn`` takes the :class:`~lpm_verify.check_inputs.CheckInputs` (decided from its signature).
+    takes_inputs: bool = False
 
-    def run(self) -> CheckRecord:
-        """Run the check; an exception becomes a ``fail`` record with its traceback, never a crash."""
+    def run(self, inputs: CheckInputs | None = None) -> CheckRecord:
+        """Run the check (``inputs`` reach a function that takes them; default: no run store, no checkpoint);
+        an exception becomes a ``fail`` record with its traceback, never a crash."""
         start = time.perf_counter()
         saved_dps = mpmath.mp.dps
         caught: list[warnings.WarningMessage] = []
@@ -239,7 +263,7 @@ class Check:
                 mpmath.mp.dps = self.digits
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                outcome = self.fn()
+                outcome = self.fn(inputs if inputs is not None else CheckInputs()) if self.takes_inputs else self.fn()
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"check {self.id} returned {type(outcome).__name__}, not Outcome")
             verdict = verdict_for(outcome, self.tolerance, self.method)
@@ -266,6 +290,7 @@ class Check:
             evidence=outcome.evidence, skip_reason=outcome.skip_reason, slow=self.slow,
             origin=self.origin.value, part=self.part.value,
             expect=None if self.expect is None else self.expect.value, criterion=outcome.criterion,
+            inconclusive_reason=outcome.inconclusive_reason, citation=self.citation,
         )
 
 
@@ -284,6 +309,9 @@ class Registry:
             raise ValueError(f"check {chk.id!r}: a tolerance >= 0 and the reason for it are required")
         if chk.expect is None:
             raise ValueError(f"check {chk.id!r}: expect= (the pinned verdict: pass, erratum, ...) is required")
+        if (chk.origin is Origin.LITERATURE) != bool(chk.citation and chk.citation.strip()):
+            raise ValueError(f"check {chk.id!r}: a citation is required for origin=literature and only there "
+                             f"(origin {chk.origin.value!r}, citation {chk.citation!r})")
         self._checks[chk.id] = chk
         return chk
 
@@ -325,23 +353,40 @@ def judge(check_id: str, outcome: Outcome, registry: Registry | None = None) -> 
 def check(check_id: str, *, claim: str, method: Method | str, tolerance: float, reason: str,
           digits: int | None = 15, slow: bool = False, registry: Registry | None = None,
           origin: Origin | str = Origin.PAPER, part: Part | str = Part.STATEMENT,
-          expect: Verdict | str | None = None,
-          ) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:
-    """Register the decorated zero-argument function as check ``check_id`` ("Theorem 1/minimum-value").
+          expect: Verdict | str | None = None, citation: str | None = None,
+          ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Register the decorated function as check ``check_id`` ("Theorem 1/minimum-value").
+
+    The function takes no argument, or one (``inputs: CheckInputs``: the run store and other inputs
+    the runner passes; experiment checks).
 
     The result is the part of the id before the first ``/``.  ``digits`` is the working precision
     (mpmath ``dps`` is set to it while the check runs when it exceeds 15; 15 means float64; None
     means exact).  ``reason`` says why ``tolerance`` has the size it has.  ``origin`` says whether the
     claim is the paper's or this suite's own finding; ``part`` whether the check tests the result's
-    statement or a step of its printed derivation; ``expect`` pins the verdict.
+    statement or a step of its printed derivation; ``expect`` pins the verdict; ``citation`` names the
+    published result an ``origin=literature`` check tests.
     """
-    def decorate(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
+    def decorate(fn: Callable[..., Outcome]) -> Callable[..., Outcome]:
         (REGISTRY if registry is None else registry).register(Check(
             id=check_id, result=check_id.split("/", 1)[0], claim=claim, method=Method(method),
             tolerance=tolerance, reason=reason, digits=digits, fn=fn, slow=slow,
-            origin=Origin(origin), part=Part(part), expect=None if expect is None else Verdict(expect)))
+            origin=Origin(origin), part=Part(part), expect=None if expect is None else Verdict(expect),
+            citation=citation, takes_inputs=takes_inputs(check_id, fn)))
         return fn
     return decorate
+
+
+def takes_inputs(check_id: str, fn: Callable[..., Outcome]) -> bool:
+    """Whether check function ``fn`` takes the runner's inputs: it has no required parameter (False) or
+    exactly one (True); anything else is refused at registration."""
+    required = [p for p in inspect.signature(fn).parameters.values()
+                if p.default is inspect.Parameter.empty
+                and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if len(required) > 1:
+        raise ValueError(f"check {check_id!r}: a check function takes no argument or one (inputs: CheckInputs); "
+                         f"{fn.__name__} requires {len(required)}")
+    return len(required) == 1
 
 
 # -- helpers that build outcomes -------------------------------------------------------------
@@ -420,65 +465,3 @@ def printed_vs_derived(printed_value: Any, derived_value: Any, corrected_value: 
 def skipped(reason: str, **detail: Any) -> Outcome:
     """Outcome for a check that cannot run here (e.g. an optional solver is absent)."""
     return Outcome(None, None, float("nan"), detail=detail, skip_reason=reason)
-
-
-def load_all(package: str = "theorems") -> Registry:
-    """Import every module of ``package`` so that its checks register; returns :data:`REGISTRY`."""
-    pkg = importlib.import_module(package)
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if not info.name.startswith(("test_", "_", "conftest")):
-            importlib.import_module(f"{package}.{info.name}")
-    return REGISTRY
-
-
-def run_checks(checks: list[Check], jobs: int = 1, progress: bool = False) -> list[CheckRecord]:
-    """Run ``checks`` (in ``jobs`` processes when > 1), keeping their order.
-
-    ``progress``: a progress bar on a terminal; when stderr is not a terminal (a log), one line per
-    finished result instead (:class:`_ResultLog`).
-    """
-    import sys
-    lines = _ResultLog(checks) if progress and not sys.stderr.isatty() else None
-    bar = progress and lines is None
-    if jobs <= 1:
-        from tqdm import tqdm
-        return [_logged(c.run(), lines) for c in tqdm(checks, desc="checks", unit="check", disable=not bar)]
-    from concurrent.futures import ProcessPoolExecutor
-    from tqdm import tqdm
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return [_logged(r, lines) for r in tqdm(pool.map(_run_by_id, [c.id for c in checks]), total=len(checks),
-                                                desc="checks", unit="check", disable=not bar)]
-
-
-def _logged(record: CheckRecord, lines: "_ResultLog | None") -> CheckRecord:
-    if lines is not None:
-        lines.done(record)
-    return record
-
-
-class _ResultLog:
-    """Progress for a log: one stderr line when the last check of a result has finished."""
-
-    def __init__(self, checks: list[Check]) -> None:
-        self.left = {c.id.split("/", 1)[0]: 0 for c in checks}
-        for c in checks:
-            self.left[c.id.split("/", 1)[0]] += 1
-        self.verdicts: dict[str, list[str]] = {k: [] for k in self.left}
-        self.total, self.finished, self.start = len(checks), 0, time.perf_counter()
-
-    def done(self, record: CheckRecord) -> None:
-        import sys
-        key = record.id.split("/", 1)[0]
-        self.finished += 1
-        self.left[key] -= 1
-        self.verdicts[key].append(record.verdict)
-        if self.left[key] == 0:
-            counts = ", ".join(f"{self.verdicts[key].count(v)} {v}" for v in sorted(set(self.verdicts[key])))
-            print(f"checks: {key} done ({counts}); {self.finished}/{self.total} checks, "
-                  f"{time.perf_counter() - self.start:.1f} s", file=sys.stderr, flush=True)
-
-
-def _run_by_id(check_id: str) -> CheckRecord:
-    if len(REGISTRY) == 0:  # a fresh worker process: register the checks first
-        load_all()
-    return REGISTRY.get(check_id).run()

@@ -19,7 +19,9 @@ theorem is right, the printed formula is not.
 four displays miss is one misprint), ``fails`` when a derivation check fails, ``not checked`` when none ran.
 
 **Experiment results** (the paper's figures and tables, decided from training runs) have one verdict,
-``pass`` / ``not reproduced`` / ``not checked`` (``fails`` only when a check broke), and no derivation.
+``pass`` / ``not reproduced`` / ``inconclusive (not in regime)`` / ``not checked`` (``fails`` only when a
+check broke), and no derivation.  An inconclusive check neither holds nor refutes the claim: it is never
+counted as a finding.
 
 A result of the paper is judged on its ``origin=paper`` checks only; the suite's own findings
 (``origin=beyond``) are listed apart ("Beyond the paper") and judge only the beyond-the-paper results.
@@ -40,6 +42,7 @@ EXACT = "exact"
 MISPRINTS = "misprints"
 PASS = "pass"
 NOT_REPRODUCED = "not reproduced"
+INCONCLUSIVE = "inconclusive (not in regime)"
 NOT_APPLICABLE = "n/a"
 
 #: What a result is: a claim of the paper, a finding of this suite, or an empirical claim of the paper.
@@ -146,17 +149,21 @@ def derivation_verdict(records: list[CheckRecord], roots: Mapping[str, str]) -> 
 
 
 def experiment_verdict(records: list[CheckRecord]) -> PartVerdict:
-    """Pass / not reproduced / not checked (fails: a check broke) for an empirical claim."""
+    """Pass / not reproduced / inconclusive / not checked (fails: a check broke) for an empirical claim.
+
+    A refutation decided in regime outweighs a check that was not in regime; a pass needs every check that
+    ran in regime to pass and at least one such check."""
     ran = [r for r in records if r.verdict in _RAN]
     skipped = sum(1 for r in records if r.verdict == Verdict.SKIPPED.value)
     failed = tuple(r.id for r in ran if r.verdict == Verdict.FAIL.value)
     if failed:
         return PartVerdict(FAILS, failed=failed, skipped=skipped)
+    inconclusive = any(r.verdict == Verdict.INCONCLUSIVE.value for r in records)
     if not ran:
-        return PartVerdict(NOT_CHECKED, skipped=skipped)
+        return PartVerdict(INCONCLUSIVE if inconclusive else NOT_CHECKED, skipped=skipped)
     if any(r.verdict == Verdict.NOT_REPRODUCED.value for r in ran):
         return PartVerdict(NOT_REPRODUCED, skipped=skipped)
-    return PartVerdict(PASS, skipped=skipped)
+    return PartVerdict(INCONCLUSIVE if inconclusive else PASS, skipped=skipped)
 
 
 def result_verdicts(result: str, records: Iterable[CheckRecord], roots: Mapping[str, str]) -> ResultVerdicts:

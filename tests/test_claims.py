@@ -8,8 +8,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from lpm_verify.claims import (Check, CheckRecord, Method, Registry, Verdict, at_most, check, compare,
-                               printed_vs_derived, skipped, verdict_for)
+from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.claims import (NON_FAILING, Check, CheckRecord, Method, Outcome, Registry, Verdict, at_most, check,
+                               compare, printed_vs_derived, skipped, verdict_for)
 
 
 def _run(fn, tolerance=1e-12, digits=15):
@@ -134,6 +135,22 @@ def test_a_comparison_with_a_non_finite_entry_fails(expected, observed):
     assert _run(lambda: compare(expected, observed, relative=True)).verdict == "fail"
 
 
+@pytest.mark.parametrize("printed_value", [NAN, math.inf, -math.inf, mpmath.mpf("nan"), mpmath.mpf("inf")])
+def test_a_non_finite_printed_value_is_a_failure_never_an_erratum(printed_value):
+    """An erratum needs the printed form evaluated and refuted; the corrected form matching proves nothing
+    about a printed form that evaluates to NaN or inf."""
+    out = printed_vs_derived(printed_value, 1.0, 1.0, printed="p", corrected="c", evidence="e")
+    assert out.corrected_error == 0.0 and verdict_for(out, 1e-12) is Verdict.FAIL
+    assert verdict_for(Outcome(1, 2, NAN, corrected_error=0.0), 1e-12) is Verdict.FAIL
+    assert verdict_for(Outcome(1, 2, math.inf, corrected_error=0.0), 1e-12) is Verdict.FAIL
+
+
+@pytest.mark.parametrize("corrected_value", [NAN, math.inf])
+def test_a_refuted_printed_form_with_a_non_finite_correction_fails(corrected_value):
+    out = printed_vs_derived(3.0, 2.0, corrected_value, printed="3", corrected="c", evidence="e")
+    assert verdict_for(out, 1e-12) is Verdict.FAIL
+
+
 def test_a_printed_formula_with_a_non_finite_derived_value_is_no_erratum():
     out = printed_vs_derived([1.0, 2.0], [1.0, NAN], [1.0, NAN], printed="p", corrected="c", evidence="e")
     assert verdict_for(out, 1e-12) is Verdict.FAIL
@@ -149,3 +166,50 @@ def test_a_check_without_a_pinned_verdict_is_refused():
     reg = Registry()
     with pytest.raises(ValueError, match="expect="):
         check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
+
+
+# -- inconclusive experiments, literature citations, inputs as an argument ------------------------------
+def test_an_experiment_outside_its_regime_is_inconclusive_and_other_methods_fail():
+    out = Outcome("cos >= 0.9", 0.2, 1.0, inconclusive_reason="weight-decay exposure X = 3 < 10")
+    assert verdict_for(out, 0, Method.EXPERIMENT) is Verdict.INCONCLUSIVE
+    assert verdict_for(out, 0, Method.NUMERIC) is Verdict.FAIL  # a formula has no regime to miss
+    assert Verdict.INCONCLUSIVE in NON_FAILING
+    record = Check("Figure 4/x", "Figure 4", "c", Method.EXPERIMENT, 0, "count", 15, lambda: out).run()
+    assert record.verdict == "inconclusive" and record.inconclusive_reason.startswith("weight-decay")
+    assert CheckRecord.from_json(json.loads(json.dumps(record.to_json()))).inconclusive_reason == \
+        record.inconclusive_reason
+
+
+def test_a_literature_check_needs_a_citation_and_only_it_may_have_one():
+    reg = Registry()
+    kw = dict(claim="c", method="numeric", tolerance=0, reason="exact", registry=reg, expect="pass")
+    with pytest.raises(ValueError, match="citation"):
+        check("Lemma 2/a", origin="literature", **kw)(lambda: compare(0, 0))
+    with pytest.raises(ValueError, match="citation"):
+        check("Lemma 2/b", origin="paper", citation="Papyan, Han, Donoho (2020)", **kw)(lambda: compare(0, 0))
+    check("Lemma 2/c", origin="literature", citation="Papyan, Han, Donoho, arXiv:2008.08186, Thm 1",
+          **kw)(lambda: compare(0, 0))
+    record = reg.get("Lemma 2/c").run()
+    assert record.origin == "literature" and record.to_json()["citation"].startswith("Papyan")
+
+
+def test_a_check_receives_the_inputs_as_its_argument(tmp_path):
+    reg = Registry()
+    kw = dict(claim="c", method="experiment", tolerance=0, reason="count", registry=reg, expect="pass")
+    check("Figure 4/reads", **kw)(lambda inputs: compare(1.0, float(inputs.runs == tmp_path)))
+    check("Figure 4/plain", **kw)(lambda: compare(0, 0))
+    assert reg.get("Figure 4/reads").takes_inputs and not reg.get("Figure 4/plain").takes_inputs
+    assert reg.get("Figure 4/reads").run(CheckInputs(runs=tmp_path)).verdict == "pass"
+    assert reg.get("Figure 4/reads").run().verdict == "not-reproduced"  # default inputs: no store
+    assert reg.get("Figure 4/plain").run(CheckInputs(runs=tmp_path)).verdict == "pass"
+    with pytest.raises(ValueError, match="no argument or one"):
+        check("Figure 4/two", **kw)(lambda a, b: compare(0, 0))
+
+
+def test_worker_processes_get_the_inputs_as_an_argument(tmp_path):
+    from lpm_verify.commands.registry import load_all, run_checks
+    checks = load_all().checks(["Table 1"])
+    (serial,) = run_checks(checks, CheckInputs(runs=tmp_path / "empty"))
+    (parallel,) = run_checks(checks, CheckInputs(runs=tmp_path / "empty"), jobs=2)
+    assert serial.verdict == parallel.verdict == "skipped"
+    assert str(tmp_path / "empty") in parallel.skip_reason

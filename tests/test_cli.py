@@ -224,3 +224,13 @@ def test_report_prints_progress_lines_when_stderr_is_a_log(tmp_path):
                  "report: network experiments done"):
         assert any(ln.startswith(step) for ln in lines), proc.stderr
     assert "\r" not in proc.stderr
+
+
+def test_the_imagenet_flag_and_its_environment_default_give_the_same_answer(tmp_path, monkeypatch, capsys):
+    """The variable is read at the command line's edge only, as the flag's default: same check, same message."""
+    absent = str(tmp_path / "absent.pt")
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", absent]) == 2
+    by_flag = capsys.readouterr().err
+    monkeypatch.setenv("LPM_VERIFY_IMAGENET_CHECKPOINT", absent)
+    assert main(["verify", "--only", "Figure 9"]) == 2
+    assert capsys.readouterr().err == by_flag and "--imagenet-checkpoint must be an existing state-dict file" in by_flag

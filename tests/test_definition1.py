@@ -8,7 +8,8 @@ import pytest
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import REGISTRY, Verdict, judge, load_all, printed_vs_derived, verdict_for
+from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived, verdict_for
+from lpm_verify.commands.registry import load_all
 from theorems import definition1_etf as d1
 from theorems._etf import ij_product
 

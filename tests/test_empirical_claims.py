@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,9 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from experiments.claims_data import IMAGENET_ENV, RUNS_ENV, inputs_digest
+from experiments.claims_data import inputs_digest
 from experiments.store import config_hash, json_number
-from lpm_verify.claims import REGISTRY, load_all
+from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.claims import REGISTRY
+from lpm_verify.commands.registry import load_all
 
 load_all()
 
@@ -86,9 +87,8 @@ def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int
     return root
 
 
-def verdict(check_id: str, root: Path, monkeypatch) -> Any:
-    monkeypatch.setenv(RUNS_ENV, str(root))
-    return REGISTRY.get(check_id).run()
+def verdict(check_id: str, root: Path) -> Any:
+    return REGISTRY.get(check_id).run(CheckInputs(runs=root))
 
 
 def _plain(cfg):
@@ -135,15 +135,15 @@ def true_store(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("check_id", STORE_CHECKS)
-def test_a_store_where_the_claim_holds_passes(check_id, true_store, monkeypatch):
-    record = verdict(check_id, true_store, monkeypatch)
+def test_a_store_where_the_claim_holds_passes(check_id, true_store):
+    record = verdict(check_id, true_store)
     assert record.verdict == "pass", record.summary() + f"\n{record.detail}"
     assert record.criterion and record.method == "experiment" and record.detail["settings"]
 
 
 @pytest.mark.parametrize("check_id", sorted(DOCTORS))
-def test_a_store_doctored_against_the_claim_is_not_reproduced(check_id, tmp_path, monkeypatch):
-    record = verdict(check_id, make_store(tmp_path, DOCTORS[check_id]), monkeypatch)
+def test_a_store_doctored_against_the_claim_is_not_reproduced(check_id, tmp_path):
+    record = verdict(check_id, make_store(tmp_path, DOCTORS[check_id]))
     assert record.verdict == "not-reproduced", record.summary() + f"\n{record.detail}"
     assert record.detail["violations"]
 
@@ -159,64 +159,64 @@ def nothing_happens(c: dict[str, Any], m: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("check_id", STORE_CHECKS)
-def test_a_store_in_which_nothing_happens_passes_no_check(check_id, tmp_path, monkeypatch):
+def test_a_store_in_which_nothing_happens_passes_no_check(check_id, tmp_path):
     """Negative control of every experiment check: a flat store (nothing changes with R or w_r, random
     Gaussian last layers in the binary runs) must never read as the paper's claim reproduced."""
     rng = np.random.default_rng(1)
     root = make_store(tmp_path, nothing_happens, binary_W=lambda s: rng.normal(size=(2, 256)))
-    record = verdict(check_id, root, monkeypatch)
+    record = verdict(check_id, root)
     assert record.verdict != "pass", record.summary() + f"\n{record.detail}"
 
 
-def test_point_mass_weights_are_not_reproduced(tmp_path, monkeypatch):
+def test_point_mass_weights_are_not_reproduced(tmp_path):
     """Lemma 3's patterns: two point masses (q > 2, entries ±c) and a sparse vector (q < 2)."""
     def lemma3(seed: int) -> np.ndarray:
         signs = np.where(np.arange(256) % 2 == 0, 1.0, -1.0)
         sparse = np.zeros(256)
         sparse[seed] = 1.0
         return np.stack([signs, sparse])
-    record = verdict("Figure 7/entries-not-point-masses", make_store(tmp_path, binary_W=lemma3), monkeypatch)
+    record = verdict("Figure 7/entries-not-point-masses", make_store(tmp_path, binary_W=lemma3))
     assert record.verdict == "not-reproduced" and len(record.detail["violations"]) == 6
 
 
 @pytest.mark.parametrize("check_id", STORE_CHECKS)
-def test_a_corrupt_store_fails(check_id, tmp_path, monkeypatch):
+def test_a_corrupt_store_fails(check_id, tmp_path):
     root = make_store(tmp_path)
     victim = sorted(root.iterdir())[7]
     (victim / "metrics.json").write_text("{not json")
-    assert verdict(check_id, root, monkeypatch).verdict == "fail"
+    assert verdict(check_id, root).verdict == "fail"
 
 
-def test_a_missing_metric_fails_rather_than_counting_as_a_violation(tmp_path, monkeypatch):
+def test_a_missing_metric_fails_rather_than_counting_as_a_violation(tmp_path):
     root = make_store(tmp_path, lambda c, m: m.update(cos_minority=None) if _plain(c) and c["R"] == 10 else None)
-    assert verdict("Figure 4/minority-cosine-increases-with-R", root, monkeypatch).verdict == "fail"
+    assert verdict("Figure 4/minority-cosine-increases-with-R", root).verdict == "fail"
 
 
-def test_a_missing_checkpoint_fails_the_weight_check(tmp_path, monkeypatch):
+def test_a_missing_checkpoint_fails_the_weight_check(tmp_path):
     root = make_store(tmp_path)
     next(root.glob("*/checkpoint.pt")).unlink()
-    assert verdict("Figure 7/entries-not-point-masses", root, monkeypatch).verdict == "fail"
+    assert verdict("Figure 7/entries-not-point-masses", root).verdict == "fail"
 
 
 @pytest.mark.parametrize("check_id", STORE_CHECKS)
-def test_missing_runs_skip_with_the_train_command(check_id, tmp_path, monkeypatch):
-    record = verdict(check_id, tmp_path / "empty", monkeypatch)
+def test_missing_runs_skip_with_the_train_command(check_id, tmp_path):
+    record = verdict(check_id, tmp_path / "empty")
     assert record.verdict == "skipped"
     assert f"python -m lpm_verify train --preset cpu-report --out {tmp_path / 'empty'}" in record.skip_reason
 
 
-def test_two_seeds_are_not_enough(tmp_path, monkeypatch):
+def test_two_seeds_are_not_enough(tmp_path):
     root = make_store(tmp_path)
     for run in root.iterdir():
         if json.loads((run / "config.json").read_text())["seed"] == 2:
             for f in run.iterdir():
                 f.unlink()
             run.rmdir()
-    assert verdict("Figure 4/minority-cosine-increases-with-R", root, monkeypatch).verdict == "skipped"
+    assert verdict("Figure 4/minority-cosine-increases-with-R", root).verdict == "skipped"
 
 
-def test_the_collapse_table_has_every_curve_and_both_levels(true_store, monkeypatch):
-    rows = verdict("Figure 2/lpm-captures-phase-transition", true_store, monkeypatch).detail["collapse_points"]
+def test_the_collapse_table_has_every_curve_and_both_levels(true_store):
+    rows = verdict("Figure 2/lpm-captures-phase-transition", true_store).detail["collapse_points"]
     assert len(rows) == 3 * 2 * 2  # K_A x wd x level
     row = next(r for r in rows if r["K_A"] == 7 and r["wd"] == 5e-4 and r["level"] == "0.9")
     # cos = -1/9 + (10/9) log R / log 100 reaches 0.9 at log10 R = 2 (0.9 + 1/9) / (10/9) = 1.82 (seed 0)
@@ -224,13 +224,12 @@ def test_the_collapse_table_has_every_curve_and_both_levels(true_store, monkeypa
     assert row["lpm_R0"] == 100.0
 
 
-def test_the_store_digest_changes_with_the_metrics(tmp_path, monkeypatch):
+def test_the_store_digest_changes_with_the_metrics(tmp_path):
     root = make_store(tmp_path)
-    monkeypatch.setenv(RUNS_ENV, str(root))
-    before = inputs_digest()
+    before = inputs_digest(CheckInputs(runs=root))
     victim = sorted(root.iterdir())[3] / "metrics.json"
     victim.write_text(victim.read_text().replace("1e-05", "2e-05"))
-    assert inputs_digest() != before
+    assert inputs_digest(CheckInputs(runs=root)) != before
 
 
 # -- Fig. 9 on generated checkpoints -------------------------------------------------------------
@@ -242,55 +241,51 @@ def resnet152_like(W: np.ndarray) -> dict[str, torch.Tensor]:
     return state
 
 
-def run_fig9(check_id: str, tmp_path: Path, monkeypatch, state: Any) -> Any:
+def run_fig9(check_id: str, tmp_path: Path, state: Any) -> Any:
     path = tmp_path / "imagenet.pt"
     torch.save(state, path)
-    monkeypatch.setenv(IMAGENET_ENV, str(path))
-    return REGISTRY.get(check_id).run()
+    return REGISTRY.get(check_id).run(CheckInputs(imagenet_checkpoint=path))
 
 
-def test_fig9_etf_classifier_is_not_reproduced_and_a_spread_one_passes(tmp_path, monkeypatch):
+def test_fig9_etf_classifier_is_not_reproduced_and_a_spread_one_passes(tmp_path):
     K = 1000
     etf = np.eye(K) - 1.0 / K  # rows: a simplex ETF (every pair at arccos(-1/999))
-    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(etf))
+    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, resnet152_like(etf))
     assert record.verdict == "not-reproduced" and record.detail["etf_deg"] == pytest.approx(90.0573, abs=1e-4)
     assert record.detail["max_deg"] - record.detail["min_deg"] < 1e-6
     spread = np.random.default_rng(1).normal(size=(K, 16))
-    assert run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(spread)).verdict == "pass"
+    assert run_fig9("Figure 9/classifier-not-an-etf", tmp_path, resnet152_like(spread)).verdict == "pass"
 
 
 def test_fig9_paper_numbers_compare_within_rounding(tmp_path, monkeypatch):
     import experiments.imagenet_angles as ia
     W = np.random.default_rng(2).normal(size=(1000, 64))
-    record = run_fig9("Figure 9/paper-angle-statistics", tmp_path, monkeypatch, resnet152_like(W))
+    record = run_fig9("Figure 9/paper-angle-statistics", tmp_path, resnet152_like(W))
     assert record.verdict == "not-reproduced"  # random rows: angles near 90°, not 37°..102°
     d = record.detail
     monkeypatch.setitem(ia.PAPER_ANGLES, "resnet152", (round(d["min_deg"]), round(d["max_deg"]), round(d["std_deg"], 1)))
-    assert REGISTRY.get("Figure 9/paper-angle-statistics").run().verdict == "pass"
+    inputs = CheckInputs(imagenet_checkpoint=tmp_path / "imagenet.pt")
+    assert REGISTRY.get("Figure 9/paper-angle-statistics").run(inputs).verdict == "pass"
 
 
-def test_fig9_unknown_architecture_and_missing_or_corrupt_checkpoint(tmp_path, monkeypatch):
-    monkeypatch.delenv(IMAGENET_ENV, raising=False)
-    record = REGISTRY.get("Figure 9/classifier-not-an-etf").run()
+def test_fig9_unknown_architecture_and_missing_or_corrupt_checkpoint(tmp_path):
+    record = REGISTRY.get("Figure 9/classifier-not-an-etf").run(CheckInputs(runs=tmp_path))
     assert record.verdict == "skipped" and "--imagenet-checkpoint" in record.skip_reason
     W = np.random.default_rng(3).normal(size=(100, 8))
-    assert run_fig9("Figure 9/paper-angle-statistics", tmp_path, monkeypatch, {"fc.weight": torch.as_tensor(W)}
+    assert run_fig9("Figure 9/paper-angle-statistics", tmp_path, {"fc.weight": torch.as_tensor(W)}
                     ).verdict == "skipped"
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    monkeypatch.setenv(IMAGENET_ENV, str(bad))
-    assert REGISTRY.get("Figure 9/classifier-not-an-etf").run().verdict == "fail"
+    assert REGISTRY.get("Figure 9/classifier-not-an-etf").run(CheckInputs(imagenet_checkpoint=bad)).verdict == "fail"
 
 
 # -- report section and cache ----------------------------------------------------------------
-def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true_store, tmp_path, monkeypatch):
+def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true_store, tmp_path):
     from lpm_verify.report.document import Document
     from lpm_verify.report.empirical_section import empirical_section
     from lpm_verify.report.networks import gather_runs
     from lpm_verify.report.render import to_markdown
-    monkeypatch.setenv(RUNS_ENV, str(true_store))
-    monkeypatch.delenv(IMAGENET_ENV, raising=False)
-    records = [c.run() for c in REGISTRY.checks() if c.method.value == "experiment"]
+    records = [c.run(CheckInputs(runs=true_store)) for c in REGISTRY.checks() if c.method.value == "experiment"]
     assert {r.result for r in records} == {"Figure 2", "Figure 4", "Table 1", "Figure 5", "Tables 3 and 4", "Figure 6",
                                           "Table 2", "Figure 7", "Figure 9"}
     sec = empirical_section(records, gather_runs(true_store, train=False), str(true_store), tmp_path)
@@ -302,57 +297,54 @@ def test_the_report_section_has_a_row_per_claim_the_collapse_table_and_fig7(true
     assert empirical_section([], gather_runs(true_store, train=False), str(true_store), tmp_path) is None
 
 
-def test_the_report_cache_key_of_an_experiment_check_follows_the_store(tmp_path, monkeypatch):
+def test_the_report_cache_key_of_an_experiment_check_follows_the_store(tmp_path):
     from lpm_verify.report.gather import check_key
     root = make_store(tmp_path / "a")
-    monkeypatch.setenv(RUNS_ENV, str(root))
+    inputs = CheckInputs(runs=root)
     chk = REGISTRY.get("Table 1/minority-norms-equal-at-R-inf")
     theorem = next(c for c in REGISTRY.checks() if c.method.value != "experiment")
-    key, theorem_key = check_key(chk), check_key(theorem)
-    assert check_key(chk) == key
+    key, theorem_key = check_key(chk, inputs), check_key(theorem, inputs)
+    assert check_key(chk, inputs) == key
     victim = next(p for p in sorted(root.glob("*/metrics.json")) if "1e-05" in p.read_text())
     victim.write_text(victim.read_text().replace("1e-05", "0.5"))
-    assert check_key(chk) != key
-    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "elsewhere"))
-    assert check_key(chk) != key
-    assert check_key(theorem) == theorem_key  # a mathematical check does not read the store
+    assert check_key(chk, inputs) != key
+    elsewhere = CheckInputs(runs=tmp_path / "elsewhere")
+    assert check_key(chk, elsewhere) != key
+    assert check_key(theorem, elsewhere) == theorem_key  # a mathematical check does not read the store
 
 
-def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, monkeypatch, capsys):
+def test_verify_reads_the_store_named_by_runs(true_store, tmp_path, capsys):
     from lpm_verify.cli import main
-    monkeypatch.delenv(RUNS_ENV, raising=False)
     out = tmp_path / "out.json"
     assert main(["verify", "--only", "Table 1", "--runs", str(true_store), "--json", str(out)]) == 0
-    assert RUNS_ENV not in os.environ  # restored: the next test does not read this store
     (record,) = json.loads(out.read_text())["records"]
     assert record["verdict"] == "pass" and record["criterion"] and record["expect"]
     assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(tmp_path / "absent.pt")]) == 2
     assert "--imagenet-checkpoint must be an existing state-dict file" in capsys.readouterr().err
 
 
-def test_the_report_section_shows_the_fig9_table_when_a_checkpoint_is_given(tmp_path, monkeypatch):
+def test_the_report_section_shows_the_fig9_table_when_a_checkpoint_is_given(tmp_path):
     from lpm_verify.report.document import Document
     from lpm_verify.report.empirical_section import empirical_section
     from lpm_verify.report.networks import RunsGathered
     from lpm_verify.report.render import to_markdown
     W = np.random.default_rng(4).normal(size=(1000, 16))
-    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, monkeypatch, resnet152_like(W))
+    record = run_fig9("Figure 9/classifier-not-an-etf", tmp_path, resnet152_like(W))
     text = to_markdown(Document("t", "s", [empirical_section([record], RunsGathered(), "runs", tmp_path)]))
     assert "between-class angles of an ImageNet classifier" in text and "paper, vgg19 | 43 | 103 | 4.1" in text
     assert "simplex ETF, K = 1000 | 90.06 | 90.06 | 0" in text
 
 
-def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduced(true_store, monkeypatch):
+def test_a_result_with_only_not_reproduced_checks_is_summarised_as_not_reproduced(true_store):
     from lpm_verify.report.sections import summarize_result
     record = verdict("Table 1/minority-norms-equal-at-R-inf", make_store(true_store.parent / "nr",
-                                                                         DOCTORS["Table 1/minority-norms-equal-at-R-inf"]),
-                     monkeypatch)
+                                                                         DOCTORS["Table 1/minority-norms-equal-at-R-inf"]))
     assert summarize_result("Table 1", [record], []).verdicts.statement.verdict == "not reproduced"
 
 
-def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path, monkeypatch):
+def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path):
     root = make_store(tmp_path)
     for s in SEEDS:  # a control preset whose minority norms differ: not the paper's protocol
         write_run(root, {**curve_metrics(5, 5e-4, math.inf, s), "norm_variation_minority": 0.5}, K_A=5, R=math.inf,
                   seed=s, preset="cpu-control")
-    assert verdict("Table 1/minority-norms-equal-at-R-inf", root, monkeypatch).verdict == "pass"
+    assert verdict("Table 1/minority-norms-equal-at-R-inf", root).verdict == "pass"

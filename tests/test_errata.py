@@ -7,7 +7,8 @@ import tomllib
 
 import pytest
 
-from lpm_verify.claims import RESULTS, load_all
+from lpm_verify.claims import RESULTS
+from lpm_verify.commands.registry import load_all
 from lpm_verify.errata import ERRATA_FILE, Status, audit, load_errata, ordered, parse_errata, root_ids
 from lpm_verify.errors import LPMInputError
 from lpm_verify.report.mathsvg import tex_to_svg

@@ -32,7 +32,9 @@ def module_name(path: Path) -> str:
 
 
 def project_modules() -> dict[str, Path]:
-    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+    """Every module of the layered packages; test modules (``test_*``, ``conftest``) are tests, outside the layers."""
+    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))
+            if not p.name.startswith(("test_", "conftest"))}
 
 
 def imports_of(name: str, path: Path, known: Iterable[str]) -> set[str]:

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify.symbolic import identities_outcome
-from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived
+from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, printed_vs_derived
+from lpm_verify.commands.registry import load_all
 from theorems import lemma2_equalities_imply_etf as l2
 from theorems.theorem1_balanced_ce import minimizer
 

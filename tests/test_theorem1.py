@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify.symbolic import decide_zero
-from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, load_all, printed_vs_derived
+from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, printed_vs_derived
+from lpm_verify.commands.registry import load_all
 from theorems import theorem1_balanced_ce as t1
 
 load_all()

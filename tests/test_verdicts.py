@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from lpm_verify.claims import CheckRecord
-from lpm_verify.verdicts import (BEYOND, EXACT, EXPERIMENT, FAILS, HOLDS, MISPRINTS, NOT_APPLICABLE, NOT_CHECKED,
+from lpm_verify.verdicts import (BEYOND, EXACT, EXPERIMENT, FAILS, HOLDS, INCONCLUSIVE, MISPRINTS, NOT_APPLICABLE, NOT_CHECKED,
                                  NOT_REPRODUCED, PAPER, PASS, all_result_verdicts, misprint_totals, result_verdicts,
                                  summary_json)
 
@@ -84,6 +84,17 @@ def test_experiment_results_pass_not_reproduced_or_not_checked():
     assert v.kind == EXPERIMENT and v.statement.verdict == NOT_REPRODUCED and v.derivation.verdict == NOT_APPLICABLE
     assert result_verdicts("Figure 2", [exp("fail"), exp("pass")], ROOTS).statement.verdict == FAILS
     assert result_verdicts("Figure 2", [exp("skipped")], ROOTS).statement.text() == "not checked (1 skipped)"
+
+
+def test_an_inconclusive_experiment_is_neither_a_pass_nor_a_finding():
+    def exp(verdict):
+        return rec("Figure 2/cosine", verdict, method="experiment")
+    assert result_verdicts("Figure 2", [exp("inconclusive")], ROOTS).statement.verdict == INCONCLUSIVE
+    assert result_verdicts("Figure 2", [exp("pass"), exp("inconclusive")], ROOTS).statement.verdict == INCONCLUSIVE
+    assert result_verdicts("Figure 2", [exp("not-reproduced"), exp("inconclusive")], ROOTS
+                           ).statement.verdict == NOT_REPRODUCED
+    assert result_verdicts("Figure 2", [exp("fail"), exp("inconclusive")], ROOTS).statement.verdict == FAILS
+    assert misprint_totals([exp("inconclusive")], ROOTS) == (0, 0)
 
 
 def test_summary_json_has_one_entry_per_result_and_counts_misprints_by_root():

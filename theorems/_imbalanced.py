@@ -2,7 +2,7 @@
 Property 1): Lemma 1's random class-size profiles and their solves (Eq. 15 and Eq. 7), random feasible
 points of Eq. 7, exact orthogonal matrices, and the Gram matrix ``X`` of Eq. 15.  A fixtures module:
 it registers no check and imports no result module (the leading underscore keeps it out of
-:func:`lpm_verify.claims.load_all`).
+:func:`lpm_verify.commands.registry.load_all`).
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import math
 from experiments.claims_data import (Curve, curves, load_groups, missing_reason, observed_collapse_points,
                                      seed_R0, tally)
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check, skipped
 
 #: Fig. 2's number of majority classes.
@@ -54,14 +55,14 @@ def collapse_table(cs: list[Curve]) -> list[dict]:
        reason="a count of (seed, weight-decay pair) comparisons that fail",
        claim="Minority Collapse occurs earlier (at a smaller R) with a larger weight decay lambda (Fig. 2: "
              "5e-3 against 5e-4, K_A = 7)")
-def _earlier_with_wd() -> Outcome:
+def _earlier_with_wd(inputs: CheckInputs) -> Outcome:
     by_setting: dict[tuple, list[Curve]] = {}
-    for c in curves(load_groups()):
+    for c in curves(load_groups(inputs.runs)):
         if c.K_A == FIG2_KA:
             by_setting.setdefault(c.setting, []).append(c)
     pairs = {k: sorted(v, key=lambda c: c.wd) for k, v in by_setting.items() if len(v) >= 2}
     if not pairs:
-        return skipped(missing_reason(f"K_A = {FIG2_KA} curves at two weight decays"))
+        return skipped(missing_reason(f"K_A = {FIG2_KA} curves at two weight decays", inputs.runs))
     violations, n, observed, settings = [], 0, {}, []
     for cs in pairs.values():
         level = collapse_levels(cs[0].K)["halfway"]
@@ -90,11 +91,11 @@ def _earlier_with_wd() -> Outcome:
               "paper's R-grid spacing)",
        claim="the LPM at the fitted (E_W, E_H) captures the phase-transition point, where the networks' minority "
              "cosine becomes 1 (Fig. 2)")
-def _captures() -> Outcome:
-    cs = curves(load_groups())
+def _captures(inputs: CheckInputs) -> Outcome:
+    cs = curves(load_groups(inputs.runs))
     decide = [c for c in cs if c.K_A == FIG2_KA]
     if not decide:
-        return skipped(missing_reason(f"K_A = {FIG2_KA} curves (Fig. 2)"))
+        return skipped(missing_reason(f"K_A = {FIG2_KA} curves (Fig. 2)", inputs.runs))
     violations, n, observed = [], 0, {}
     for c in decide:
         per_seed = {}

@@ -17,6 +17,7 @@ import math
 
 from experiments.claims_data import MIN_SEEDS, curves, load_groups, mean_sd, missing_reason, tally
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check, skipped
 
 #: Drop of the minority cosine between consecutive R that still counts as "not decreasing": 2.5% of the
@@ -42,10 +43,10 @@ def _R(x: float) -> str:
        reason="a count of violated comparisons; each comparison already allows a drop of COSINE_SLACK = 0.05",
        claim="the average between-minority-class cosine of the last-layer classifiers increases with the "
              "imbalance ratio R (Fig. 4), for every K_A and weight decay")
-def _increases() -> Outcome:
-    cs = curves(load_groups())
+def _increases(inputs: CheckInputs) -> Outcome:
+    cs = curves(load_groups(inputs.runs))
     if not cs:
-        return skipped(missing_reason("Fig. 4 curves (w_r = 1, two or more R values)"))
+        return skipped(missing_reason("Fig. 4 curves (w_r = 1, two or more R values)", inputs.runs))
     violations, n, observed = [], 0, {}
     for c in cs:
         cos = c.metric("cos_minority")
@@ -75,10 +76,10 @@ def _increases() -> Outcome:
               "meaning of 'the cosine approaches 1'",
        claim="at the largest finite imbalance ratio of the grid the minority classifiers have collapsed: their "
              "average cosine approaches 1 (Fig. 4; 'as soon as R is large enough')")
-def _near_one() -> Outcome:
-    cs = [c for c in curves(load_groups()) if any(math.isfinite(R) for R in c.R)]
+def _near_one(inputs: CheckInputs) -> Outcome:
+    cs = [c for c in curves(load_groups(inputs.runs)) if any(math.isfinite(R) for R in c.R)]
     if not cs:
-        return skipped(missing_reason("Fig. 4 curves"))
+        return skipped(missing_reason("Fig. 4 curves", inputs.runs))
     violations, observed = [], {}
     for c in cs:
         i = max(j for j, R in enumerate(c.R) if math.isfinite(R))
@@ -96,13 +97,13 @@ def _near_one() -> Outcome:
        reason="a count of violated comparisons between the collapse points of K_A values, seed by seed",
        claim="Minority Collapse is compounded when there are more majority classes: a larger K_A collapses at a "
              "smaller R (Fig. 4, consistent with Fig. 3)")
-def _compounded() -> Outcome:
+def _compounded(inputs: CheckInputs) -> Outcome:
     by_family: dict[tuple, list] = {}
-    for c in curves(load_groups()):
+    for c in curves(load_groups(inputs.runs)):
         by_family.setdefault((c.setting, c.wd), []).append(c)
     families = {k: sorted(v, key=lambda c: c.K_A) for k, v in by_family.items() if len(v) >= 2}
     if not families:
-        return skipped(missing_reason("Fig. 4 curves for two or more K_A at one weight decay"))
+        return skipped(missing_reason("Fig. 4 curves for two or more K_A at one weight decay", inputs.runs))
     violations, n, observed, settings = [], 0, {}, []
     for fam in families.values():
         level = collapse_levels(fam[0].K)["halfway"]
@@ -136,10 +137,10 @@ def _compounded() -> Outcome:
        reason=f"a count of runs above the bound {NORM_VARIATION_BOUND:g} = ten times Table 1's largest Std/Avg (1.4e-4)",
        claim="at R = inf the minority classifiers have almost the same length: Std(||w_B||)/Avg(||w_B||) is small "
              "(Table 1)")
-def _norms() -> Outcome:
-    cs = [c for c in curves(load_groups()) if c.at(math.inf) is not None]
+def _norms(inputs: CheckInputs) -> Outcome:
+    cs = [c for c in curves(load_groups(inputs.runs)) if c.at(math.inf) is not None]
     if not cs:
-        return skipped(missing_reason("runs at R = inf"))
+        return skipped(missing_reason("runs at R = inf", inputs.runs))
     violations, observed = [], {}
     for c in cs:
         nv = c.at(math.inf).by_seed("norm_variation_minority")

@@ -18,9 +18,11 @@ cpu-report``).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from experiments.claims_data import (Curve, SeedGroup, as_float, curves, load_groups, mean_sd, missing_reason,
                                      setting_of, tally)
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Method, Origin, Outcome, Part, check, skipped
 
 #: The weight decay of Section 4.C (Figs. 4, 5, Tables 1-4).
@@ -51,8 +53,9 @@ def _R(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:g}"
 
 
-def paper_wd_curves() -> list[Curve]:
-    return [c for c in curves(load_groups()) if math.isclose(c.wd, PAPER_WD)]
+def paper_wd_curves(runs: Path | None) -> list[Curve]:
+    """The store's curves at the paper's weight decay."""
+    return [c for c in curves(load_groups(runs)) if math.isclose(c.wd, PAPER_WD)]
 
 
 def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | None:
@@ -71,11 +74,12 @@ def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | 
        reason=f"a count of (curve, seed) pairs where the accuracy at the largest R exceeds {FAR_BELOW} x the R = 1 value",
        claim="the test accuracy on the minority classes at R = 1000 (the largest finite R run) is far below its value "
              "at R = 1 (Fig. 5)")
-def _drops() -> Outcome:
-    groups = load_groups()
-    cs = [c for c in paper_wd_curves() if c.at(1) is not None and any(R > 1 and math.isfinite(R) for R in c.R)]
+def _drops(inputs: CheckInputs) -> Outcome:
+    groups = load_groups(inputs.runs)
+    cs = [c for c in paper_wd_curves(inputs.runs)
+          if c.at(1) is not None and any(R > 1 and math.isfinite(R) for R in c.R)]
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g} with R = 1 and a larger finite R"))
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g} with R = 1 and a larger finite R", inputs.runs))
     violations, observed, n = [], {}, 0
     for c in cs:
         top = c.at(max(R for R in c.R if math.isfinite(R)))
@@ -98,10 +102,10 @@ def _drops() -> Outcome:
 @tables34_check("training-accuracy-near-100", tolerance=0, expect="pass",
        reason=f"a count of runs below {TRAIN_ACC_LEVEL:.0%} training accuracy (Table 3's lowest entry is 99.80%)",
        claim="the training accuracy stays at about 100% for every R, Minority Collapse included (Table 3)")
-def _train_acc() -> Outcome:
-    cs = paper_wd_curves()
+def _train_acc(inputs: CheckInputs) -> Outcome:
+    cs = paper_wd_curves(inputs.runs)
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}"))
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}", inputs.runs))
     violations, observed, n = [], {}, 0
     for c in cs:
         acc = c.metric("train_acc")
@@ -119,10 +123,10 @@ def _train_acc() -> Outcome:
 @tables34_check("test-accuracy-falls-with-R", tolerance=0, expect="pass",
        reason=f"a count of steps of the R grid where the test accuracy rises by more than {TEST_ACC_SLACK:.0%}",
        claim="the overall test accuracy falls as the imbalance ratio R grows, for every K_A (Table 4)")
-def _test_acc() -> Outcome:
-    cs = paper_wd_curves()
+def _test_acc(inputs: CheckInputs) -> Outcome:
+    cs = paper_wd_curves(inputs.runs)
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}"))
+        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}", inputs.runs))
     violations, observed, n = [], {}, 0
     for c in cs:
         acc = c.metric("test_acc")

@@ -15,10 +15,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from experiments.claims_data import (MIN_SEEDS, SeedGroup, as_float, load_groups, mean_sd, missing_reason,
                                      setting_label, setting_of, tally)
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check, skipped
 
 #: Rise of the minority cosine from one w_r to the next that still counts as "not rising" (as Fig. 4's
@@ -51,10 +53,14 @@ class RateSweep:
                 f"R {self.points[0].R:g}")
 
 
-def rate_sweeps() -> list[RateSweep]:
+#: What the oversampling checks need from the store, in words (their skip reason).
+OVERSAMPLING_RUNS = "oversampling runs (w_r = 1 and two or more larger rates at one R)"
+
+
+def rate_sweeps(runs: Path | None) -> list[RateSweep]:
     """The store's Fig. 6 curves (w_r = 1 plus >= 2 larger rates, >= 3 common seeds)."""
     by_key: dict[tuple, list[SeedGroup]] = defaultdict(list)
-    for g in load_groups():
+    for g in load_groups(runs):
         if g.K >= 3 and math.isfinite(g.R) and len(g.seeds) >= MIN_SEEDS:
             c = g.config
             by_key[(setting_of(g), as_float(c.get("wd")), c.get("K_A"), g.R, c.get("n_majority"))].append(g)
@@ -73,10 +79,10 @@ def rate_sweeps() -> list[RateSweep]:
        reason=f"a count of violated comparisons; each step allows a rise of COSINE_SLACK = {COSINE_SLACK}",
        claim="increasing the oversampling rate w_r enlarges the between-minority-class angles: the minority cosine "
              "falls as w_r grows (Fig. 6)")
-def _angles() -> Outcome:
-    sweeps = rate_sweeps()
+def _angles(inputs: CheckInputs) -> Outcome:
+    sweeps = rate_sweeps(inputs.runs)
     if not sweeps:
-        return skipped(missing_reason("oversampling runs (w_r = 1 and two or more larger rates at one R)"))
+        return skipped(missing_reason(OVERSAMPLING_RUNS, inputs.runs))
     violations, observed, n = [], {}, 0
     for sw in sweeps:
         cos = sw.metric("cos_minority")
@@ -110,10 +116,10 @@ def _best(sw: RateSweep, key: str) -> int:
        reason="a count of (curve, seed, accuracy) comparisons in which the best rate does not beat w_r = 1",
        claim="oversampling at the best rate w_r improves the test accuracy over no oversampling, on the minority "
              "classes and overall (Table 2)")
-def _improves() -> Outcome:
-    sweeps = rate_sweeps()
+def _improves(inputs: CheckInputs) -> Outcome:
+    sweeps = rate_sweeps(inputs.runs)
     if not sweeps:
-        return skipped(missing_reason("oversampling runs (w_r = 1 and two or more larger rates at one R)"))
+        return skipped(missing_reason(OVERSAMPLING_RUNS, inputs.runs))
     violations, observed, n = [], {}, 0
     for sw in sweeps:
         row = {}
@@ -140,10 +146,10 @@ def _improves() -> Outcome:
        reason="a count of (curve, accuracy) pairs whose best mean accuracy is at the largest rate",
        claim="the best test accuracy is never achieved at the largest oversampling rate (w_r = 1000 = R in Table 2): "
              "a very large w_r impairs the test performance")
-def _not_largest() -> Outcome:
-    sweeps = rate_sweeps()
+def _not_largest(inputs: CheckInputs) -> Outcome:
+    sweeps = rate_sweeps(inputs.runs)
     if not sweeps:
-        return skipped(missing_reason("oversampling runs (w_r = 1 and two or more larger rates at one R)"))
+        return skipped(missing_reason(OVERSAMPLING_RUNS, inputs.runs))
     violations, observed, n = [], {}, 0
     for sw in sweeps:
         row = {}

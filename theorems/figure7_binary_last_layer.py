@@ -15,6 +15,7 @@ from __future__ import annotations
 from experiments.claims_data import (binary_groups, classifier_weights, load_groups, mean_sd, missing_reason,
                                      setting_label, tally)
 from experiments.point_masses import POINT_MASS_LEVEL, WINDOW, two_mass_fraction
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check, skipped
 
 #: Training accuracy of a binary run whose last layer the claim is about: Fig. 7's networks are trained to
@@ -29,10 +30,10 @@ OPPOSITE_LEVEL = -0.9
        reason=f"a count of classifiers w_k whose entries look like one or two point masses (M2 >= {POINT_MASS_LEVEL})",
        claim="in binary training the entries of each last-layer classifier w_k are not a mixture of one or two point "
              "masses: Lemma 3's all-ones (q > 2) and sparse (q < 2) patterns do not appear (Fig. 7)")
-def _not_point_masses() -> Outcome:
-    groups = binary_groups(load_groups())
+def _not_point_masses(inputs: CheckInputs) -> Outcome:
+    groups = binary_groups(load_groups(inputs.runs))
     if not groups:
-        return skipped(missing_reason("balanced two-class runs (Fig. 7)"))
+        return skipped(missing_reason("balanced two-class runs (Fig. 7)", inputs.runs))
     violations, observed, n = [], {}, 0
     for g in groups:
         label = setting_label(g)
@@ -63,10 +64,10 @@ def _not_point_masses() -> Outcome:
        reason=f"a count of seeds with cos(w_1, w_2) above {OPPOSITE_LEVEL}",
        claim="in binary training the two classifiers point in opposite directions, w_1 = -w_2: the K = 2 simplex ETF "
              "that the ℓ2 Layer-Peeled Model predicts (Theorem 1, Fig. 7)")
-def _opposite() -> Outcome:
-    groups = binary_groups(load_groups())
+def _opposite(inputs: CheckInputs) -> Outcome:
+    groups = binary_groups(load_groups(inputs.runs))
     if not groups:
-        return skipped(missing_reason("balanced two-class runs (Fig. 7)"))
+        return skipped(missing_reason("balanced two-class runs (Fig. 7)", inputs.runs))
     violations, observed = [], {}
     for g in groups:
         cos = g.by_seed("cos_all")  # K = 2: the one pair (w_1, w_2)

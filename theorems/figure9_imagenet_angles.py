@@ -5,12 +5,15 @@
 a K = 1000 simplex ETF puts every pair at arccos(-1/999) = 90.06°.
 
 The weights cannot be downloaded here: a torchvision state dict is supplied with
-``--imagenet-checkpoint PATH`` (``verify`` / ``report``) or ``$LPM_VERIFY_IMAGENET_CHECKPOINT``.
+``--imagenet-checkpoint PATH`` (``verify`` / ``report``), which reaches the checks as
+``inputs.imagenet_checkpoint``.
 """
 from __future__ import annotations
 
-from experiments.claims_data import IMAGENET_ENV, imagenet_checkpoint
+from pathlib import Path
+
 from experiments.imagenet_angles import PAPER_ANGLES, angle_stats, load_classifier
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check, skipped
 
 #: Smallest spread of the angles around arccos(-1/(K-1)) that is "not an ETF": 10°, far above float
@@ -21,13 +24,12 @@ ROUNDING = {"min": 0.5, "max": 0.5, "std": 0.05}
 
 
 def _no_checkpoint() -> Outcome:
-    return skipped(f"no ImageNet state dict given: pass --imagenet-checkpoint PATH to verify/report (or set "
-                   f"{IMAGENET_ENV}) with a torchvision VGG19 or ResNet152 state dict, e.g. "
+    return skipped("no ImageNet state dict given: pass --imagenet-checkpoint PATH to verify/report "
+                   "with a torchvision VGG19 or ResNet152 state dict, e.g. "
                    "torchvision.models.vgg19(weights='IMAGENET1K_V1').state_dict() saved with torch.save")
 
 
-def _stats() -> tuple[str, str | None, dict]:
-    path = imagenet_checkpoint()
+def _stats(path: Path) -> tuple[str, str | None, dict]:
     key, W, arch = load_classifier(path)
     st = angle_stats(W)
     return key, arch, {"checkpoint": str(path), "classifier_key": key, "architecture": arch or "unknown",
@@ -40,10 +42,10 @@ def _stats() -> tuple[str, str | None, dict]:
        reason=f"error = {NOT_ETF_DEGREES}° minus the largest deviation of an angle from the ETF's (0 when it is larger)",
        claim="the classifier of a network pre-trained on ImageNet (imbalanced, K = 1000) is not a simplex ETF: its "
              "between-class angles spread away from arccos(-1/999) = 90.06° (Fig. 9)")
-def _not_etf() -> Outcome:
-    if imagenet_checkpoint() is None:
+def _not_etf(inputs: CheckInputs) -> Outcome:
+    if inputs.imagenet_checkpoint is None:
         return _no_checkpoint()
-    _, _, d = _stats()
+    _, _, d = _stats(inputs.imagenet_checkpoint)
     deviation = max(d["etf_deg"] - d["min_deg"], d["max_deg"] - d["etf_deg"])
     return Outcome(f"max |angle - {d['etf_deg']:.2f}°| >= {NOT_ETF_DEGREES}°",
                    {"min": d["min_deg"], "max": d["max_deg"], "std": d["std_deg"]},
@@ -57,10 +59,10 @@ def _not_etf() -> Outcome:
        reason="error = how far min/max/std fall outside half a unit of the paper's rounding (0.5°, 0.5°, 0.05°)",
        claim="Appendix D's numbers: between-class angles of PyTorch's VGG19 have min 43°, max 103°, std 4.1°; of "
              "ResNet152 min 37°, max 102°, std 3.6°")
-def _paper_numbers() -> Outcome:
-    if imagenet_checkpoint() is None:
+def _paper_numbers(inputs: CheckInputs) -> Outcome:
+    if inputs.imagenet_checkpoint is None:
         return _no_checkpoint()
-    _, arch, d = _stats()
+    _, arch, d = _stats(inputs.imagenet_checkpoint)
     if arch not in PAPER_ANGLES:
         return skipped(f"the checkpoint's architecture ({arch or 'unknown'}) is not one the paper gives numbers for "
                        f"({', '.join(PAPER_ANGLES)})", **d)

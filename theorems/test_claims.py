@@ -7,11 +7,17 @@ could not run here (e.g. an experiment check without stored runs) is a pytest sk
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from lpm_verify.claims import REGISTRY, CheckRecord, Method, Registry, Verdict, check, compare, load_all
+from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.claims import REGISTRY, CheckRecord, Method, Registry, Verdict, check, compare
+from lpm_verify.commands.registry import load_all
 
 load_all()
+#: What ``verify`` reads by default: the run store ``runs/`` (absent in CI, so experiment checks skip there).
+INPUTS = CheckInputs(runs=Path("runs"))
 
 _CASES = [pytest.param(c.id, id=c.id, marks=[pytest.mark.slow] if c.slow else [])
           for c in REGISTRY.checks()]
@@ -30,7 +36,7 @@ def harness_failure(record: CheckRecord) -> str | None:
 
 @pytest.mark.parametrize("check_id", _CASES)
 def test_check(check_id: str) -> None:
-    record = REGISTRY.get(check_id).run()
+    record = REGISTRY.get(check_id).run(INPUTS)
     if record.verdict == Verdict.SKIPPED.value and record.expect != Verdict.SKIPPED.value:
         pytest.skip(record.skip_reason or "skipped")
     problem = harness_failure(record)

@@ -120,3 +120,24 @@ def missing_dependency_message(name: str, command: str) -> str:
     """One line: subcommand ``command`` needs package ``name``, and how to install it."""
     hint = INSTALL_HINTS.get(name, f"pip install {name}")
     return f"`{command}` needs the Python package {name!r}, which cannot be imported here; install it with: {hint}"
+
+
+#: Environment variable that gives ``--imagenet-checkpoint`` its default (read here, at the command line's
+#: edge, only: the flag and the variable give the same answer because both become the flag's value).
+IMAGENET_ENV = "LPM_VERIFY_IMAGENET_CHECKPOINT"
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--runs`` and ``--imagenet-checkpoint``: what the experiment checks read (``verify`` and ``report``)."""
+    parser.add_argument("--runs", default="runs", help="experiments store the experiment checks read (default: runs/)")
+    parser.add_argument("--imagenet-checkpoint", metavar="PATH", default=os.environ.get(IMAGENET_ENV) or None,
+                        help=f"torchvision ImageNet state dict for the Fig. 9 checks (default: ${IMAGENET_ENV})")
+
+
+def check_inputs(args: argparse.Namespace) -> "CheckInputs":
+    """The :class:`~lpm_verify.check_inputs.CheckInputs` of ``--runs`` / ``--imagenet-checkpoint``, checked."""
+    from lpm_verify.check_inputs import CheckInputs
+    require(not Path(args.runs).is_file(), "--runs", "a folder (the experiments store)", args.runs)
+    ckpt = args.imagenet_checkpoint
+    require(ckpt is None or Path(ckpt).is_file(), "--imagenet-checkpoint", "an existing state-dict file", ckpt)
+    return CheckInputs(runs=Path(args.runs), imagenet_checkpoint=Path(ckpt) if ckpt else None)

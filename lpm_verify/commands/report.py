@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lpm_verify.claims import RESULTS
-from lpm_verify.commands.args import check_output_dir
+from lpm_verify.commands.args import add_input_arguments, check_inputs, check_output_dir
 from lpm_verify.errors import require
 from lpm_verify.sweep import MAX_GRID_POINTS
 
@@ -25,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes for independent checks and sweeps (default 1)")
     parser.add_argument("--no-train", action="store_true",
                         help="do not train the cpu-report preset when the experiments store is empty")
-    parser.add_argument("--runs", default="runs", help="experiments store (default: runs/)")
-    parser.add_argument("--imagenet-checkpoint", metavar="PATH",
-                        help="torchvision ImageNet state dict for the Fig. 9 check (or $LPM_VERIFY_IMAGENET_CHECKPOINT)")
+    add_input_arguments(parser)
     parser.add_argument("--data-root", help="folder holding FashionMNIST (default: the experiments layer's search path)")
     parser.add_argument("--only", action="append", metavar="RESULT",
                         help=f"restrict the checks to a result ({RESULTS[0]!r}, ...) or check-id prefix; repeatable")
@@ -45,7 +43,7 @@ def validate(args: argparse.Namespace) -> None:
             args.sweep_points)
     for name in args.only or []:
         require(bool(name.strip()), "--only", f"a result ({RESULTS[0]!r}, ...) or a check-id prefix", name)
-    require(not Path(args.runs).is_file(), "--runs", "a folder (the experiments store)", args.runs)
+    check_inputs(args)
     require(args.data_root is None or Path(args.data_root).is_dir(), "--data-root", "an existing folder",
             args.data_root)
     check_output_dir(args.out, "--out")

@@ -11,8 +11,10 @@ import argparse
 import sys
 from collections import Counter
 
-from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error, load_all, run_checks
-from lpm_verify.commands.args import check_output_file
+from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error
+from lpm_verify.commands.args import add_input_arguments, check_inputs, check_output_file
+from lpm_verify.commands.registry import load_all, run_checks
 from lpm_verify.errata import audit, load_errata, root_ids
 from lpm_verify.errors import LPMInputError
 from lpm_verify.io import write_json_atomic
@@ -26,9 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='write {"summary": per-result verdicts, "records": [check records]} as JSON')
     parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
     parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
-    parser.add_argument("--runs", default="runs", help="experiments store the experiment checks read (default: runs/)")
-    parser.add_argument("--imagenet-checkpoint", metavar="PATH",
-                        help="torchvision ImageNet state dict for the Fig. 9 check (or $LPM_VERIFY_IMAGENET_CHECKPOINT)")
+    add_input_arguments(parser)
 
 
 def format_table(records: list[CheckRecord]) -> str:
@@ -59,8 +59,8 @@ def format_summary(records: list[CheckRecord]) -> str:
     return "\n".join(lines)
 
 
-def validate(args: argparse.Namespace) -> None:
-    """Every input checked before any check runs (the --json path included)."""
+def validate(args: argparse.Namespace) -> CheckInputs:
+    """Every input checked before any check runs (the --json path included); returns the checks' inputs."""
     if args.jobs < 1:
         raise LPMInputError(f"--jobs must be an integer >= 1; got {args.jobs}")
     for name in args.only or []:
@@ -68,25 +68,21 @@ def validate(args: argparse.Namespace) -> None:
             raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check id; got {name!r}")
     if args.json is not None:
         check_output_file(args.json, "--json")
+    inputs = check_inputs(args)
     load_all()
     if args.only:
         known = set(RESULTS) | {c.id for c in REGISTRY.checks()}
         for name in args.only:
             if name not in known and not any(c.id.startswith(name) for c in REGISTRY.checks()):
                 raise LPMInputError(f"--only must name a result ({', '.join(RESULTS)}) or a check id; got {name!r}")
+    return inputs
 
 
 def run(args: argparse.Namespace) -> int:
-    validate(args)
-    from experiments.claims_data import experiment_inputs  # the run store the experiment checks read
-    with experiment_inputs(args.runs, args.imagenet_checkpoint):
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
+    inputs = validate(args)
     checks = REGISTRY.checks(args.only, include_slow=args.slow)
-    # a bar on a terminal, one line per finished result in a log (claims.run_checks)
-    records = run_checks(checks, jobs=args.jobs, progress=True)
+    # a bar on a terminal, one line per finished result in a log (registry.run_checks)
+    records = run_checks(checks, inputs, jobs=args.jobs, progress=True)
     print(format_table(records))
     print()
     print(format_summary(records))

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from experiments.claims_data import experiment_inputs
+from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Registry, Verdict, jsonable
 from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
@@ -86,7 +86,7 @@ class ReportOptions:
     log_lines: bool = False                # progress as one line per finished step (stderr is a log)
     registry: Registry | None = None       # tests: a private registry instead of theorems/
     command: str = "python -m lpm_verify report"
-    imagenet_checkpoint: Path | None = None  # Fig. 9's state dict (default: $LPM_VERIFY_IMAGENET_CHECKPOINT)
+    imagenet_checkpoint: Path | None = None  # Fig. 9's state dict (``--imagenet-checkpoint``)
 
 
 @dataclass
@@ -138,13 +138,8 @@ def build_report(options: ReportOptions) -> ReportResult:
 
     Built in a staging folder and swapped in when complete (module docstring); raises
     :class:`ReportNotWritten` when it fails, the previous report being left as it was.  The experiment
-    checks read ``options.runs`` (and ``options.imagenet_checkpoint``) while it runs.
+    checks read ``options.runs`` (and ``options.imagenet_checkpoint``).
     """
-    with experiment_inputs(str(options.runs), options.imagenet_checkpoint and str(options.imagenet_checkpoint)):
-        return _build_report(options)
-
-
-def _build_report(options: ReportOptions) -> ReportResult:
     out = Path(options.out)
     with _staging(out) as stage:
         previous, manifest_note = read_manifest(out)
@@ -175,7 +170,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                        progress=options.progress or options.log_lines)
     _log(options, "report: checks")
     t = _Timer()
-    gathered = gather_checks(cache, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
+    inputs = CheckInputs(runs=Path(options.runs), imagenet_checkpoint=options.imagenet_checkpoint)
+    gathered = gather_checks(cache, inputs=inputs, only=options.only, include_slow=options.include_slow, jobs=options.jobs,
                              progress=options.progress or options.log_lines, registry=options.registry)
     records = gathered.records
     files.append(write_json_atomic(out / "data" / "checks.json",

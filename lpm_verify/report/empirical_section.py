@@ -135,6 +135,7 @@ def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_r
     sec.add(para("Each claim the paper makes in words about its experiments (Section 4.C, Section 5, Appendix D) is "
                  "an experiment check decided from the stored runs with the criterion shown. pass: the claim holds "
                  "for our runs; not-reproduced: it does not (a finding about the paper, which does not fail verify); "
+                 "inconclusive: the runs are not in the regime the claim is about (the reason is shown; no finding); "
                  "skipped: the runs it needs are missing (the reproduce column trains them); fail: the check itself "
                  "broke (e.g. a corrupt store)."))
     bad = [r for r in exp if r.verdict == Verdict.NOT_REPRODUCED.value]

@@ -121,6 +121,7 @@ figcaption{color:#57606a;font-size:.86rem;max-width:900px}
 .v-holds,.v-exact{background:#dafbe1;color:#116329}.v-fails{background:#ffebe9;color:#a40e26}
 .v-misprints{background:#fff1c2;color:#7d4e00}.v-not-reproduced{background:#fde2cf;color:#8a3c00}
 .v-not-checked,.v-n-a,.v-not-run{background:#eaeef2;color:#424a53}
+.v-inconclusive,.v-inconclusive-not-in-regime{background:#ddf4ff;color:#0a3069}
 .v-confirmed{background:#fff1c2;color:#7d4e00}.v-possible-transcription-artifact{background:#ddf4ff;color:#0a3069}
 svg.math{vertical-align:middle;max-width:100%;height:auto}
 """

@@ -27,8 +27,8 @@ from lpm_verify.verdicts import (MISPRINTS, NOT_CHECKED, PartVerdict, ResultVerd
 NO_CHECK = "no check yet"
 NOT_RUN = "not run"
 #: Result verdict = the first of these that any of its checks has.
-_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.NOT_REPRODUCED.value, Verdict.PASS.value,
-             Verdict.SKIPPED.value)
+_PRIORITY = (Verdict.FAIL.value, Verdict.ERRATUM.value, Verdict.NOT_REPRODUCED.value, Verdict.INCONCLUSIVE.value,
+             Verdict.PASS.value, Verdict.SKIPPED.value)
 _METHOD_RANK = {m.value: i for i, m in enumerate(Method)}
 _METHOD_NAME = {"symbolic": "symbolic", "proof-step": "proof steps", "numeric": "numeric",
                 "solver": "solver cross-check", "experiment": "experiment"}
@@ -307,7 +307,9 @@ def checks_section(records: list[CheckRecord]) -> Section:
                    "Claim / tolerance reason"],
                   [[r.id, f"{r.origin} / {r.part}", r.method, Badge(r.verdict), fmt_error(r.error), f"{r.tolerance:.0e}",
                     precision(r.precision_digits), f"{r.seconds:.2f}",
-                    f"{r.claim} [tolerance: {r.tolerance_reason}]" + (f" [skipped: {r.skip_reason}]" if r.skip_reason else "")]
+                    f"{r.claim} [tolerance: {r.tolerance_reason}]" + (f" [skipped: {r.skip_reason}]" if r.skip_reason else "")
+                    + (f" [inconclusive: {r.inconclusive_reason}]" if r.inconclusive_reason else "")
+                    + (f" [citation: {r.citation}]" if r.citation else "")]
                    for r in in_paper_order(records)]))
     return sec
 
