@@ -14,15 +14,15 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
-from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET
+from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET, criterion_for, in_regime
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome
+from lpm_verify.claims import Outcome, skipped
 
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
@@ -181,6 +181,68 @@ def load_groups(root: Path | str | None) -> list[SeedGroup]:
         raise CorruptStoreError(f"the run store {root} has {len(scan.skipped)} unreadable run folder(s), e.g. "
                                 f"{path}: {reason}")
     return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
+
+
+@dataclass
+class RegimeSplit:
+    """The store's groups for one claim: ``kept`` holds only the runs in the claim's regime
+    (:func:`experiments.regime.in_regime`), ``every`` all of them; ``off`` names each run left out and why."""
+
+    claim: str
+    kept: list[SeedGroup]
+    every: list[SeedGroup]
+    off: list[tuple[str, str]]
+
+    def summary(self) -> dict[str, Any]:
+        n = sum(len(g.seeds) for g in self.every)
+        return {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
+                "runs_off_regime": len(self.off),
+                "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+
+
+def regime_split(groups: list[SeedGroup], claim: str) -> RegimeSplit:
+    """Split ``groups`` by the regime criterion of ``claim`` (a group keeps its seeds that are in regime)."""
+    kept, off = [], []
+    for g in groups:
+        k = SeedGroup(g.config)
+        for seed, m, path in zip(g.seeds, g.metrics, g.paths):
+            ok, why = in_regime(m, claim)
+            if ok:
+                k.seeds.append(seed)
+                k.metrics.append(m)
+                k.paths.append(path)
+            else:
+                off.append((path, why))
+        if k.seeds:
+            kept.append(k)
+    return RegimeSplit(claim, kept, groups, off)
+
+
+def decide_in_regime(claim: str, root: Path | None, logic: Callable[[list[SeedGroup]], Outcome | None],
+                     what: str) -> Outcome:
+    """The outcome of experiment check ``claim`` decided on the runs of ``root`` in its regime only.
+
+    ``logic(groups)`` returns the check's outcome, or None when ``groups`` do not hold what it needs.
+    When the runs in regime do not decide it but the whole store would, the verdict is ``inconclusive``
+    with the reason and the command that trains runs in regime (what the off-regime runs would give is
+    kept as information); with no such runs at all it is ``skipped`` with the train commands."""
+    split = regime_split(load_groups(root), claim)
+    outcome = logic(split.kept)
+    if outcome is not None:
+        outcome.detail["regime"] = split.summary()
+        return outcome
+    off_outcome = logic(split.every) if split.off else None
+    if off_outcome is None:
+        return skipped(missing_reason(what, root))
+    first_path, first_why = split.off[0]
+    reason = (f"{len(split.off)} run(s) of the store hold the {what} but are not in this claim's regime "
+              f"({criterion_for(claim).describe()}), e.g. {Path(first_path).name}: {first_why}; train runs in "
+              f"regime with `{train_command(root, REGIME_PRESET)}`")
+    detail = {"regime": split.summary(), "off_regime_observed": off_outcome.observed,
+              "off_regime_error": off_outcome.error, "criterion_off_regime": off_outcome.criterion,
+              "settings": off_outcome.detail.get("settings", [])}
+    return Outcome(off_outcome.expected, None, math.nan, detail=detail, criterion=off_outcome.criterion,
+                   inconclusive_reason=reason)
 
 
 def setting_of(g: SeedGroup) -> tuple:

@@ -12,18 +12,18 @@ falls as R grows, in every column.
 Decided at the paper's weight decay 5e-4 (Section 4.C), seed by seed, on every setting of the store
 with >= 3 seeds.  Fig. 5 fixes n_B and sets n_A = n_B R; where the store has that R = 1 run (same
 n_B as the largest-R run) it is used, otherwise the curve's own R = 1 run (n_A fixed, Table 4's design).
-``expect=`` pins the verdict measured on the ``cpu-report`` store (``python -m lpm_verify train --preset
-cpu-report``).
+``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
+(experiments/regime.py; what they would give is the
+record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from experiments.claims_data import (Curve, SeedGroup, as_float, curves, load_groups, mean_sd, missing_reason,
+from experiments.claims_data import (Curve, SeedGroup, as_float, curves, decide_in_regime, load_groups, mean_sd,
                                      setting_of, tally)
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Method, Origin, Outcome, Part, check, skipped
+from lpm_verify.claims import Method, Origin, Outcome, Part, check
 
 #: The weight decay of Section 4.C (Figs. 4, 5, Tables 1-4).
 PAPER_WD = 5e-4
@@ -53,9 +53,9 @@ def _R(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:g}"
 
 
-def paper_wd_curves(runs: Path | None) -> list[Curve]:
-    """The store's curves at the paper's weight decay."""
-    return [c for c in curves(load_groups(runs)) if math.isclose(c.wd, PAPER_WD)]
+def paper_wd_curves(groups: list[SeedGroup]) -> list[Curve]:
+    """The curves of ``groups`` at the paper's weight decay."""
+    return [c for c in curves(groups) if math.isclose(c.wd, PAPER_WD)]
 
 
 def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | None:
@@ -70,20 +70,25 @@ def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | 
 
 
 @check("Figure 5/minority-test-accuracy-drops", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="pass",
+       tolerance=0, expect="inconclusive",
        reason=f"a count of (curve, seed) pairs where the accuracy at the largest R exceeds {FAR_BELOW} x the R = 1 value",
        claim="the test accuracy on the minority classes at R = 1000 (the largest finite R run) is far below its value "
              "at R = 1 (Fig. 5)")
 def _drops(inputs: CheckInputs) -> Outcome:
-    groups = load_groups(inputs.runs)
-    cs = [c for c in paper_wd_curves(inputs.runs)
+    every = load_groups(inputs.runs)  # the fixed-n_B R = 1 runs are read whatever their regime
+    return decide_in_regime("Figure 5/minority-test-accuracy-drops", inputs.runs,
+                            lambda groups: _drops_on(groups, every), f"curves at wd {PAPER_WD:g} with R = 1 and a larger finite R")
+
+
+def _drops_on(groups: list[SeedGroup], every: list[SeedGroup]) -> Outcome | None:
+    cs = [c for c in paper_wd_curves(groups)
           if c.at(1) is not None and any(R > 1 and math.isfinite(R) for R in c.R)]
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g} with R = 1 and a larger finite R", inputs.runs))
+        return None
     violations, observed, n = [], {}, 0
     for c in cs:
         top = c.at(max(R for R in c.R if math.isfinite(R)))
-        base = fig5_baseline(groups, c, as_float(top.config.get("n_minority")))
+        base = fig5_baseline(every, c, as_float(top.config.get("n_minority")))
         hi, lo = top.by_seed("test_acc_minority"), base.by_seed("test_acc_minority")
         for s in c.seeds:
             n += 1
@@ -99,13 +104,18 @@ def _drops(inputs: CheckInputs) -> Outcome:
                  settings=[c.label() for c in cs])
 
 
-@tables34_check("training-accuracy-near-100", tolerance=0, expect="pass",
+@tables34_check("training-accuracy-near-100", tolerance=0, expect="inconclusive",
        reason=f"a count of runs below {TRAIN_ACC_LEVEL:.0%} training accuracy (Table 3's lowest entry is 99.80%)",
        claim="the training accuracy stays at about 100% for every R, Minority Collapse included (Table 3)")
 def _train_acc(inputs: CheckInputs) -> Outcome:
-    cs = paper_wd_curves(inputs.runs)
+    return decide_in_regime("Tables 3 and 4/training-accuracy-near-100", inputs.runs,
+                            _train_acc_on, f"curves at wd {PAPER_WD:g}")
+
+
+def _train_acc_on(groups: list[SeedGroup]) -> Outcome | None:
+    cs = paper_wd_curves(groups)
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}", inputs.runs))
+        return None
     violations, observed, n = [], {}, 0
     for c in cs:
         acc = c.metric("train_acc")
@@ -120,13 +130,18 @@ def _train_acc(inputs: CheckInputs) -> Outcome:
                  settings=[c.label() for c in cs])
 
 
-@tables34_check("test-accuracy-falls-with-R", tolerance=0, expect="pass",
+@tables34_check("test-accuracy-falls-with-R", tolerance=0, expect="inconclusive",
        reason=f"a count of steps of the R grid where the test accuracy rises by more than {TEST_ACC_SLACK:.0%}",
        claim="the overall test accuracy falls as the imbalance ratio R grows, for every K_A (Table 4)")
 def _test_acc(inputs: CheckInputs) -> Outcome:
-    cs = paper_wd_curves(inputs.runs)
+    return decide_in_regime("Tables 3 and 4/test-accuracy-falls-with-R", inputs.runs,
+                            _test_acc_on, f"curves at wd {PAPER_WD:g}")
+
+
+def _test_acc_on(groups: list[SeedGroup]) -> Outcome | None:
+    cs = paper_wd_curves(groups)
     if not cs:
-        return skipped(missing_reason(f"curves at wd {PAPER_WD:g}", inputs.runs))
+        return None
     violations, observed, n = [], {}, 0
     for c in cs:
         acc = c.metric("test_acc")
