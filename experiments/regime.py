@@ -69,7 +69,11 @@ def _number(x: Any) -> float:
 
 def in_regime(run_metrics: dict[str, Any], claim: str) -> tuple[bool, str]:
     """Whether a finished run (its ``metrics.json``) meets the regime criterion of ``claim``, and why."""
-    crit = criterion_for(claim)
+    return meets(run_metrics, criterion_for(claim))
+
+
+def meets(run_metrics: dict[str, Any], crit: RegimeCriterion) -> tuple[bool, str]:
+    """Whether a finished run (its ``metrics.json``) meets ``crit``, and why."""
     X = _number(run_metrics.get("wd_exposure"))
     if not math.isfinite(X):
         return False, "no weight-decay exposure stored (trained before the regime diagnostics)"

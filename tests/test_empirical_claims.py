@@ -392,3 +392,32 @@ def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path):
         write_run(root, {**curve_metrics(5, 5e-4, math.inf, s), "norm_variation_minority": 0.5}, K_A=5, R=math.inf,
                   seed=s, preset="cpu-control")
     assert verdict("Table 1/minority-norms-equal-at-R-inf", root).verdict == "pass"
+
+
+def test_the_regime_criterion_reads_exposure_and_minority_fit():
+    """experiments/regime.py on the issue's measured runs: X ~ 0.45 with 40% of the minority fitted is out,
+    X ~ 4.5 and 13 with every minority example fitted are in; R = inf reads the overall accuracy; Table 3's
+    criterion ignores the accuracy it is about."""
+    from experiments.regime import X_MIN, in_regime
+    claim = "Figure 4/minority-cosine-increases-with-R"
+    assert in_regime({"wd_exposure": 0.45, "train_acc_minority": 0.40}, claim) == (
+        False, "weight-decay exposure X = 0.45 < 4.5")
+    assert in_regime({"wd_exposure": 4.5, "train_acc_minority": 1.0}, claim)[0] and X_MIN == 4.5
+    ok, why = in_regime({"wd_exposure": 13, "train_acc_minority": 0.4}, claim)
+    assert not ok and "minority training accuracy 0.400 < 0.99" in why
+    assert in_regime({"wd_exposure": 13, "train_acc_minority": None, "train_acc": 1.0}, claim)[1].endswith(
+        "overall training accuracy 1.000")
+    assert in_regime({"wd_exposure": 13, "train_acc_minority": 0.4}, "Tables 3 and 4/training-accuracy-near-100")[0]
+    assert not in_regime({"wd_exposure": float("nan")}, claim)[0]
+
+
+def test_the_report_says_per_claim_whether_it_was_decided_in_regime(tmp_path):
+    from lpm_verify.report.empirical_section import claims_table
+    low = verdict("Figure 4/minority-cosine-increases-with-R",
+                  make_store(tmp_path / "low", lambda c, m: m.update(wd_exposure=0.5)))
+    high = verdict("Figure 4/minority-cosine-increases-with-R", make_store(tmp_path / "high"))
+    (row_low,), (row_high,) = claims_table([low], str(tmp_path)), claims_table([high], str(tmp_path))
+    assert row_low[4].startswith("not in regime: 0 run(s) meet weight-decay exposure X >= 4.5")
+    assert "X = 0.5 < 4.5" in row_low[5] and "Off-regime runs (no finding)" in row_low[5]
+    assert "--preset cpu-regime" in row_low[6][0].text
+    assert row_high[4].startswith("decided in regime: 120 run(s) meet") and "--preset cpu-report" in row_high[6][0].text

@@ -172,11 +172,36 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                              "metrics). Runs at R = inf are in the tables (no place on a log axis)."))
         for text in fitted:
             sec.add(note("LPM overlay missing for " + text + "."))
+    _regime_table(sec, groups)
     _norm_table(sec, groups)
     _accuracy_tables(sec, index, plain, label, out)
     over = [g for g in groups if g.oversample != 1]
     if over:
         _oversampling(sec, index, groups, overlay, lpm_data, fam, label, out)
+
+
+def _regime_table(sec: Section, groups: list[RunGroup]) -> None:
+    """Each configuration's regime diagnostics (experiments/trainer.py: regime_diagnostics) beside the
+    criterion of experiments/regime.py; absent for runs trained before the diagnostics were stored."""
+    from experiments.regime import TERMINAL_PHASE, meets
+    if not any(m.get("wd_exposure") is not None for g in groups for m in g.metrics):
+        sec.add(note("These runs were trained before the regime diagnostics were stored: their weight-decay "
+                     "exposure is unknown and no experiment check decides on them."))
+        return
+    rows = []
+    for g in groups:
+        meet = sum(meets(m, TERMINAL_PHASE)[0] for m in g.metrics)
+        rows.append([str(g.config.get("K_A")), _R(g.R), f"{g.oversample:g}", _fmt(g.mean("wd_exposure"), ".3g"),
+                     _fmt(g.mean("final_loss"), ".2e"), _pct_sd(g, "train_acc_majority"),
+                     _pct_sd(g, "train_acc_minority"), _fmt(g.mean("late_drift_cos_minority"), ".2e"),
+                     _fmt(g.mean("late_drift_W_norm"), ".2e"), _fmt(g.mean("late_drift_mean_h_norm"), ".2e"),
+                     f"{meet} of {len(g.seeds)}"])
+    sec.add(table(["K_A", "R", "w_r", "exposure X", "final loss", "train acc majority %", "train acc minority %",
+                   "drift cos minority", "drift ||W||_F", "drift mean ||h||", "seeds in regime"], rows,
+                  caption="Regime diagnostics (means over seeds): weight-decay exposure X = sum_t lr_t wd/(1 - "
+                          "momentum) (the paper's runs: ~17 at wd 5e-4), the last epoch's training loss, training "
+                          "accuracy per group, and the change over the last 10% of the epochs of the minority "
+                          f"cosine, ||W||_F and the mean feature norm. In regime: {TERMINAL_PHASE.describe()}."))
 
 
 def _norm_table(sec: Section, groups: list[RunGroup]) -> None:
