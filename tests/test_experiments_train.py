@@ -129,7 +129,12 @@ def test_presets_are_well_formed():
     fig4 = [c for c in paper if c.n_majority in (6000, 5000) and c.oversample == 1]
     assert {(c.dataset, c.arch) for c in fig4} == {("fashion-mnist", "vgg11"), ("fashion-mnist", "resnet18"),
                                                    ("cifar10", "vgg13"), ("cifar10", "resnet18")}
-    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf}
+    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf, 3000, 5000}
+    # Fig. 4's caption: ResNet18, K_A = 7, collapses at R = 3000 (FashionMNIST) / 5000 (CIFAR10).
+    assert {(c.dataset, c.arch, c.K_A) for c in fig4 if c.R in (3000, 5000)} == {
+        ("fashion-mnist", "resnet18", 7), ("cifar10", "resnet18", 7)}
+    # The authors trained in float32 with a last-layer bias; bf16 is an opt-in recorded in the config.
+    assert not any(c.bf16 for c in paper) and all(c.bias for c in paper) and TrainConfig().bf16 is False
     fig5 = [c for c in paper if c.n_minority in (5, 6) and c.oversample == 1]
     assert {(c.R, c.n_majority) for c in fig5} == {(1, 6), (1000, 6000), (1, 5), (1000, 5000)}
     assert {c.oversample for c in paper if c.oversample > 1} == {10, 100, 1000}

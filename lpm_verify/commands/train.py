@@ -72,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lambda_H: add (lambda_H/2) mean_i ||h_i||^2 of the features to the loss (default 0)")
     parser.add_argument("--device", help="cpu or cuda (default: the preset's)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    parser.add_argument("--bf16", action="store_true", default=None,
+                        help="bf16 autocast on CUDA (default: float32, as the authors trained); recorded in the run's "
+                             "config, so bf16 runs are stored apart from fp32 ones")
     parser.add_argument("--out", default="runs", help="results store folder (default: runs/)")
     parser.add_argument("--data-root", help="folder with the dataset files (see experiments/data.py)")
     parser.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
@@ -115,7 +118,7 @@ def _check_out(out: str) -> None:
 def _overrides(args: argparse.Namespace) -> dict:
     return {"dataset": args.dataset, "arch": args.arch, "K_A": args.KA, "R": args.R, "n_majority": args.n_majority,
             "epochs": args.epochs, "wd": args.wd, "oversample": args.oversample, "seed": args.seed,
-            "device": args.device, "compile": args.compile, "classifier_penalty": args.classifier_penalty,
+            "device": args.device, "compile": args.compile, "bf16": args.bf16, "classifier_penalty": args.classifier_penalty,
             "feature_penalty": args.feature_penalty}
 
 
