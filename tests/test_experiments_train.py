@@ -416,3 +416,18 @@ def test_every_run_stores_its_regime_diagnostics(tmp_path, fashion):
     assert m["late_drift_W_norm"] == pytest.approx(probes[-1]["W_norm"] - probes[0]["W_norm"])
     assert probes[-1]["cos_minority"] == pytest.approx(m["cos_minority"], abs=1e-6)  # same W at the end
     assert probe_epochs(350)[0] == 315 and probe_epochs(350)[-1] == 350 and len(probe_epochs(350)) == 5
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_free_features_grid_logs_one_line_per_run_and_uses_the_workers(tmp_path, capsys, workers):
+    """Into a log (stderr not a terminal): one line per finished run, no progress bar; with two workers the
+    rows still come back in the grid's order."""
+    from experiments.free_features import FreeConfig, run_grid
+    configs = [FreeConfig(K_A=2, R=4, wd=5e-3, K=4, n_majority=8, p=6, epochs=2, batch_size=4, seed=s)
+               for s in (0, 1)]
+    rows = run_grid(configs, tmp_path, progress=True, workers=workers)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(f"free features ({workers} worker" in ln for ln in lines) and "\r" not in err
+    assert [r["seed"] for r in rows] == [0, 1]
+    assert json.loads((tmp_path / "free_features.json").read_text())["rows"][1]["seed"] == 1
