@@ -421,3 +421,18 @@ def test_the_report_says_per_claim_whether_it_was_decided_in_regime(tmp_path):
     assert "X = 0.5 < 4.5" in row_low[5] and "Off-regime runs (no finding)" in row_low[5]
     assert "--preset cpu-regime" in row_low[6][0].text
     assert row_high[4].startswith("decided in regime: 120 run(s) meet") and "--preset cpu-report" in row_high[6][0].text
+
+
+def test_the_report_shows_the_convergence_study_when_present(tmp_path):
+    from lpm_verify.report.empirical_section import convergence_part
+    out = tmp_path / "report"
+    out.mkdir()
+    assert convergence_part(str(tmp_path), out) == []
+    (tmp_path / "convergence").mkdir()
+    (tmp_path / "convergence" / "convergence.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "convergence" / "convergence.csv").write_text(
+        "family,R,epochs,X,cos_minority,train_acc_minority,norm_variation_minority,cos_all,run\n"
+        "collapse,100,4595,17.0,0.175,1.0,0.01,0.0,r\n")
+    heading, figure, tab = convergence_part(str(tmp_path), out)
+    assert (out / "convergence.png").read_bytes() == b"\x89PNG fake" and figure.filename == "convergence.png"
+    assert "17.0" in str(tab)

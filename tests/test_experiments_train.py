@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -431,3 +432,23 @@ def test_free_features_grid_logs_one_line_per_run_and_uses_the_workers(tmp_path,
     assert len(lines) == 2 and all(f"free features ({workers} worker" in ln for ln in lines) and "\r" not in err
     assert [r["seed"] for r in rows] == [0, 1]
     assert json.loads((tmp_path / "free_features.json").read_text())["rows"][1]["seed"] == 1
+
+
+def test_convergence_study_writes_quantity_against_exposure(tmp_path, capsys):
+    """The study's code path on tiny exposures (an epoch or a few per run): one log line per finished run,
+    a CSV row per run with its stored exposure, a PNG; the epochs are the fewest that reach each X."""
+    import csv
+
+    from experiments.convergence import EXPOSURES, epochs_for_exposure, main, study_configs
+    from experiments.trainer import weight_decay_exposure
+    for _, cfg in study_configs():
+        assert weight_decay_exposure(cfg) >= min(EXPOSURES) and cfg.preset == "convergence"
+        e = epochs_for_exposure(cfg, 17.0)
+        assert weight_decay_exposure(replace(cfg, epochs=e)) >= 17.0 > weight_decay_exposure(replace(cfg, epochs=e - 1))
+    assert main(["--out", str(tmp_path), "--exposures", "0.01,0.02"]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("convergence:")]
+    assert len(lines) == 6 and lines[-1].startswith("convergence: 6/6 runs done")
+    rows = list(csv.DictReader((tmp_path / "convergence.csv").open()))
+    assert [r["family"] for r in rows] == ["collapse"] * 4 + ["binary"] * 2
+    assert all(float(r["X"]) >= 0.01 for r in rows) and rows[0]["cos_minority"] and rows[4]["cos_all"]
+    assert (tmp_path / "convergence.png").read_bytes()[:4] == b"\x89PNG"

@@ -144,6 +144,31 @@ def fig9_rows(record: CheckRecord) -> list[list[str]]:
     return rows
 
 
+#: Where the report looks for the convergence study (``python -m experiments.convergence --out <runs>/convergence``).
+CONVERGENCE_DIR = "convergence"
+
+
+def convergence_part(runs_root: str, out: Path) -> list:
+    """The convergence study's plot and table when ``<runs>/convergence/`` holds them (copied beside the
+    report); nothing otherwise."""
+    import csv
+
+    from lpm_verify.io import write_bytes_atomic
+    folder = Path(runs_root) / CONVERGENCE_DIR
+    png, table_path = folder / "convergence.png", folder / "convergence.csv"
+    if not (png.is_file() and table_path.is_file()):
+        return []
+    write_bytes_atomic(out / "convergence.png", png.read_bytes())
+    with table_path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cols = ("family", "R", "epochs", "X", "cos_minority", "train_acc_minority", "norm_variation_minority", "cos_all")
+    return [Heading("Convergence: claim quantities against the weight-decay exposure"),
+            Figure("convergence.png", "Each claim family's quantity against the weight-decay exposure X = sum_t lr_t "
+                                      "wd/(1 - momentum) (only the epochs change; the paper's runs: X ~ 17). The regime "
+                                      "criterion (experiments/regime.py) is read from where these stop moving."),
+            table(list(cols), [[r.get(c, "") for c in cols] for r in rows])]
+
+
 def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_root: str, out: Path
                       ) -> Section | None:
     """The section, or None when no experiment check is among ``records`` (e.g. ``--only "Theorem 1"``)."""
@@ -176,6 +201,9 @@ def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_r
                               "in log R between the two grid points around it ('> R': not reached on the grid, a bound), "
                               "the LPM's threshold R_0 (median over the curve's finite-R runs, each at its own fitted "
                               "uncentred (E_W, E_H)). Levels: halfway between -1/(K-1) and 1, and 0.9."))
+    conv = convergence_part(runs_root, out)
+    if conv:
+        sec.add(*conv)
     hists = fig7_histograms(gathered, out)
     if hists:
         sec.add(Heading("Fig. 7 analogue: last-layer weights of binary training"))
