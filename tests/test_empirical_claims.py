@@ -64,7 +64,9 @@ def curve_metrics(K_A: int, wd: float, R: float, seed: int, w_r: int = 1) -> dic
     t = progress(R / w_r, R_c)
     acc_min = {1: 0.1, 10: 0.3, 100: 0.5, 500: 0.4}[w_r] if w_r > 1 else 0.85 * (1 - t)
     acc = {1: 0.5, 10: 0.6, 100: 0.7, 500: 0.65}[w_r] if w_r > 1 else 0.85 - 0.5 * t
-    return {"cos_minority": ETF10 + (1 - ETF10) * t - 0.002 * seed, "norm_variation_minority": 1e-5,
+    cos = ETF10 + (1 - ETF10) * t - 0.002 * seed
+    return {"cos_minority": cos, "lpm_centred_cos_minority": min(1.0, cos + 0.01), "lpm_cos_minority": cos,
+            "norm_variation_minority": 1e-5,
             "train_acc": 1.0, "train_acc_minority": None if math.isinf(R) else 1.0, "wd_exposure": IN_REGIME_X, "test_acc": acc, "test_acc_minority": acc_min, "lpm_R0": R_c, "cos_all": 0.0}
 
 
@@ -113,7 +115,7 @@ DOCTORS: dict[str, Doctor] = {
         lambda c, m: m.update(cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 400.0 if c["wd"] > 1e-3 else 50.0))
         if _plain(c) and c["K_A"] == 7 else None,
     "Figure 2/lpm-captures-phase-transition":
-        lambda c, m: m.update(lpm_R0=1e5) if _plain(c) else None,
+        lambda c, m: m.update(lpm_centred_cos_minority=ETF10) if _plain(c) and c["K_A"] == 7 else None,
     "Figure 5/minority-test-accuracy-drops":
         lambda c, m: m.update(test_acc_minority=0.8) if _plain(c) else None,
     "Tables 3 and 4/training-accuracy-near-100":
@@ -392,6 +394,35 @@ def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path):
         write_run(root, {**curve_metrics(5, 5e-4, math.inf, s), "norm_variation_minority": 0.5}, K_A=5, R=math.inf,
                   seed=s, preset="cpu-control")
     assert verdict("Table 1/minority-norms-equal-at-R-inf", root).verdict == "pass"
+
+
+def test_fig2_compares_curves_at_each_runs_own_fit_on_K_A_7_only(tmp_path):
+    """The centred LPM curve decides; the uncentred variant and other K_A are information; a network curve
+    and an LPM curve that both stay below 0.9 on the grid agree (two bounds), one crossing far earlier does not."""
+    cid = "Figure 2/lpm-captures-phase-transition"
+    far_elsewhere = lambda c, m: m.update(lpm_cos_minority=ETF10, **(  # noqa: E731
+        {"lpm_centred_cos_minority": ETF10} if c.get("K_A") == 3 else {})) if _plain(c) else None
+    record = verdict(cid, make_store(tmp_path / "info", far_elsewhere))
+    assert record.verdict == "pass", record.detail["violations"]
+    assert not record.detail["other_settings"] or any("K_A 3" in k for k in record.detail["other_settings"])
+
+    def never(c, m):  # neither curve reaches 0.9 on the grid: they agree, but there is no transition to capture
+        if _plain(c):
+            m.update(cos_minority=0.3, lpm_centred_cos_minority=0.4)
+    record = verdict(cid, make_store(tmp_path / "never", never))
+    assert record.verdict == "inconclusive" and "no transition to compare" in record.inconclusive_reason
+
+    def bounds(c, m):  # the networks cross at R ~ 100 on every curve; the LPM (K_A = 7) only beyond the grid
+        if _plain(c) and c["K_A"] == 7:
+            m.update(lpm_centred_cos_minority=min(0.89, m["cos_minority"]) if math.isfinite(c["R"]) else 1.0)
+    assert verdict(cid, make_store(tmp_path / "bounds", bounds)).verdict == "not-reproduced"
+
+    def early_lpm(c, m):  # the LPM collapses at R = 10, the networks at R = 100 (K_A = 7): a decade apart
+        if _plain(c) and c["K_A"] == 7:
+            m.update(lpm_centred_cos_minority=1.0 if c["R"] >= 10 else ETF10,
+                     cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 100.0))
+    record = verdict(cid, make_store(tmp_path / "early", early_lpm))
+    assert record.verdict == "not-reproduced" and "transition" in record.detail["violations"][0]
 
 
 def test_the_regime_criterion_reads_exposure_and_minority_fit():

@@ -4,11 +4,13 @@ Fig. 2 (CIFAR10, VGG13, K_A = 7, n_A = 5000, weight decay 5e-3 and 5e-4): "The p
 especially accurate in capturing the phase transition point where the cosine becomes 1", and
 "Minority Collapse occurs earlier with a larger value of lambda".
 
-The networks' collapse point is read off each seed's curve where the minority cosine crosses a stated
-level, interpolated in log R (:mod:`experiments.collapse`); the LPM's is its threshold ``R_0`` at the
-(E_W, E_H) fitted to the runs (stored with each run).  The checks decide at K_A = 7, Fig. 2's setting,
-on every setting of the store that has it with >= 3 seeds; the record also carries the collapse
-points of every curve of the store (the table the report prints).
+Fig. 2 is read as the paper draws it (Fig. 4(b)'s caption): at every R, the LPM solved at the (E_W, E_H)
+that make both constraints active for that run's own weights and features, a dotted curve beside the
+network's.  The check compares the two curves seed by seed: the largest cosine difference over R, and the
+R where each reaches 0.9 (interpolated in log R, :mod:`experiments.collapse`; a bound where the grid does not
+bracket it), with the features centred at their mean as in the authors' analysis (uncentred: information).
+The checks decide at K_A = 7, Fig. 2's setting, on every setting of the store that has it; other K_A are
+information; the record also carries the collapse points of every curve (the table the report prints).
 ``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
 (experiments/regime.py; what they would give is the
 record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
@@ -16,9 +18,10 @@ record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from experiments.claims_data import (Curve, SeedGroup, curves, decide_in_regime, observed_collapse_points, seed_R0,
-                                     tally)
+from experiments.claims_data import (Curve, SeedGroup, as_float, curves, decide_in_regime, observed_collapse_points,
+                                     seed_R0, tally)
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check
@@ -28,6 +31,13 @@ FIG2_KA = 7
 #: Largest |log10(R_0 / observed)| still "capturing the transition point": half a decade, half the spacing of
 #: the paper's R grid (1, 10, 100, 1000), finer than which its Fig. 2 cannot show a disagreement.
 LOG10_AGREEMENT = 0.5
+#: Largest |cos_net - cos_LPM| at one R still "capturing" the curve: an eighth of a cosine's range [-1, 1]; the
+#: paper gives no number (its Fig. 2 plots dotted LPM curves beside solid network curves), so this is our
+#: stated reading of its agreement.
+COS_AGREEMENT = 0.25
+#: The LPM's minority cosine at each run's own fitted (E_W, E_H) (experiments/analysis.py): centred features
+#: (the authors' analysis) decide; the uncentred fit (Eq. 7's constraint as printed) is the stated variant.
+LPM_VARIANTS = (("centred", "lpm_centred_cos_minority"), ("uncentred", "lpm_cos_minority"))
 
 
 def _R(x: float | None) -> str:
@@ -91,12 +101,41 @@ def _earlier_with_wd_on(groups: list[SeedGroup]) -> Outcome | None:
                  settings=settings)
 
 
+def seed_curve(c: Curve, seed: Any, key: str) -> list[float]:
+    """``key`` of one seed's run at each R of curve ``c`` (NaN where the run has no number)."""
+    return [as_float(dict(zip(g.seeds, g.metrics))[seed].get(key)) for g in c.points]
+
+
+def curve_agreement(R: list[float], net: list[float], lpm: list[float]) -> dict[str, Any]:
+    """The networks' minority-cosine curve against the LPM's, R by R (both at the same runs): the largest
+    ``|cos_net - cos_LPM|`` and each curve's crossing of :data:`COLLAPSE_LEVEL` (a bound where the grid does
+    not bracket it).  The transition agrees when both cross within ``LOG10_AGREEMENT`` decades of each
+    other, or neither is shown apart from the other by more than that (two bounds on the same side)."""
+    pts = [(r, n, m) for r, n, m in zip(R, net, lpm) if math.isfinite(n) and math.isfinite(m)]
+    if len(pts) < 2:
+        return {"points": len(pts), "agree": False, "why": "fewer than two R with both cosines"}
+    Rs, ns, ms = zip(*pts)
+    dmax = max(abs(n - m) for n, m in zip(ns, ms))
+    x_net, x_lpm = crossing(Rs, ns, COLLAPSE_LEVEL), crossing(Rs, ms, COLLAPSE_LEVEL)
+    (a_lo, a_hi), (b_lo, b_hi) = x_net.interval, x_lpm.interval
+    gap = max(0.0, math.log10(max(a_lo, b_lo)) - math.log10(min(a_hi, b_hi)))  # 0 when the intervals overlap
+    if x_net.exact and x_lpm.exact:
+        gap = abs(math.log10(x_net.R / x_lpm.R))
+    transition_ok = gap <= LOG10_AGREEMENT and (x_net.exact == x_lpm.exact or gap == 0.0)
+    agree = dmax <= COS_AGREEMENT and transition_ok
+    why = "" if agree else (f"max |cos_net - cos_LPM| = {dmax:.3f}" + (f" > {COS_AGREEMENT}" if dmax > COS_AGREEMENT else "")
+                           + f"; transition: networks R {x_net}, LPM R {x_lpm}")
+    return {"points": len(pts), "max_abs_dcos": dmax, "R_net": str(x_net), "R_lpm": str(x_lpm),
+            "log10_gap": gap, "agree": agree, "why": why, "crossed": x_net.exact or x_lpm.exact}
+
+
 @check("Figure 2/lpm-captures-phase-transition", method="experiment", origin="paper", part="statement",
        tolerance=0, expect="inconclusive",
-       reason=f"a count of seeds whose |log10(R_0 / R_observed)| exceeds {LOG10_AGREEMENT} decades (half the "
-              "paper's R-grid spacing)",
-       claim="the LPM at the fitted (E_W, E_H) captures the phase-transition point, where the networks' minority "
-             "cosine becomes 1 (Fig. 2)")
+       reason=f"a count of K_A = {FIG2_KA} seeds whose curves differ by more than COS_AGREEMENT = {COS_AGREEMENT} in "
+              f"cosine or whose transitions differ by more than {LOG10_AGREEMENT} decades (half the paper's R-grid "
+              "spacing)",
+       claim="the LPM at the fitted (E_W, E_H) captures the networks' minority cosine against R, especially the "
+             "phase-transition point where the cosine becomes 1 (Fig. 2, K_A = 7)")
 def _captures(inputs: CheckInputs) -> Outcome:
     return decide_in_regime("Figure 2/lpm-captures-phase-transition", inputs.runs,
                             _captures_on, f"K_A = {FIG2_KA} curves (Fig. 2)")
@@ -107,21 +146,33 @@ def _captures_on(groups: list[SeedGroup]) -> Outcome | None:
     decide = [c for c in cs if c.K_A == FIG2_KA]
     if not decide:
         return None
-    violations, n, observed = [], 0, {}
-    for c in decide:
+    violations, n, observed, information, crossed = [], 0, {}, {}, 0
+    for c in cs:
         per_seed = {}
-        for s, ys in c.metric("cos_minority").items():
-            n += 1
-            r_obs, r0 = crossing(c.R, ys, COLLAPSE_LEVEL), seed_R0(c, s)
-            ratio = math.log10(r0 / r_obs.R) if r0 is not None and r_obs.exact else None
-            per_seed[str(s)] = {"R_observed": str(r_obs), "lpm_R0": r0, "log10_ratio": ratio}
-            if ratio is None or abs(ratio) > LOG10_AGREEMENT:
-                violations.append(f"{c.label()}, seed {s}: networks reach cos {COLLAPSE_LEVEL} at R {r_obs}, the LPM "
-                                  f"collapses at R_0 = {_R(r0)}")
-        observed[c.label()] = per_seed
-    return tally(expected=f"|log10(R_0 / R_observed)| <= {LOG10_AGREEMENT}", violations=violations, comparisons=n,
-                 observed=observed,
-                 criterion=f"in every seed at K_A = {FIG2_KA}, the LPM's R_0 (median over the seed's finite-R runs, each "
-                           f"at its fitted uncentred (E_W, E_H)) is within {LOG10_AGREEMENT} decades of the R where "
-                           f"the networks' minority cosine reaches {COLLAPSE_LEVEL} (interpolated in log R)",
-                 settings=[c.label() for c in decide], collapse_points=collapse_table(cs))
+        for s in c.seeds:
+            net = seed_curve(c, s, "cos_minority")
+            row = {variant: curve_agreement(c.R, net, seed_curve(c, s, key)) for variant, key in LPM_VARIANTS}
+            row["lpm_R0 (uncentred, median over the seed's runs)"] = seed_R0(c, s)
+            per_seed[str(s)] = row
+            if c in decide:
+                n += 1
+                main = row[LPM_VARIANTS[0][0]]
+                crossed += bool(main.get("crossed"))
+                if not main["agree"]:
+                    violations.append(f"{c.label()}, seed {s}: {main['why']}")
+        (observed if c in decide else information)[c.label()] = per_seed
+    outcome = tally(expected=f"max |cos_net - cos_LPM| <= {COS_AGREEMENT} and transitions within {LOG10_AGREEMENT} "
+                             "decades", violations=violations, comparisons=n, observed=observed,
+                 criterion=f"in every seed at K_A = {FIG2_KA}, at every R the LPM's minority cosine at that run's own "
+                           "fitted (E_W, E_H) (features centred at their class-balanced mean, as the authors' "
+                           f"analysis) is within {COS_AGREEMENT} of the network's, and the R where each curve "
+                           f"reaches {COLLAPSE_LEVEL} (interpolated in log R; a bound where the grid does not bracket "
+                           f"it) agree within {LOG10_AGREEMENT} decades; other K_A and the uncentred fit are shown "
+                           "as information",
+                 settings=[c.label() for c in decide], other_settings=information,
+                 collapse_points=collapse_table(cs))
+    if not crossed and not violations:  # two flat curves agree, but there is no transition point to capture
+        outcome.inconclusive_reason = (f"neither the networks' nor the LPM's minority cosine reaches {COLLAPSE_LEVEL} "
+                                       f"on the R grid of any K_A = {FIG2_KA} curve: no transition to compare; "
+                                       "train larger R")
+    return outcome
