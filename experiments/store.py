@@ -101,6 +101,8 @@ METRIC_NUMBERS = (
     "analysis_seconds", "train_seconds", "wall_seconds", "resumed_from_epoch", "final_loss",
     # Regime diagnostics (experiments/trainer.py: regime_diagnostics); absent in stores written before them.
     "wd_exposure", "late_drift_cos_minority", "late_drift_W_norm", "late_drift_mean_h_norm",
+    # Where minority test examples are misclassified (experiments/analysis.py: minority_confusions).
+    "test_minority_errors", "test_minority_errors_to_majority",
 )
 #: metrics.json's late probes: a list of these objects (optional: absent in older stores).
 PROBE_SCHEMA: dict[str, Any] = {"epoch": int, "cos_minority": _NUMBER_OR_NULL, "W_norm": _NUMBER,

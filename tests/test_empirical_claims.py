@@ -66,6 +66,8 @@ def curve_metrics(K_A: int, wd: float, R: float, seed: int, w_r: int = 1) -> dic
     acc = {1: 0.5, 10: 0.6, 100: 0.7, 500: 0.65}[w_r] if w_r > 1 else 0.85 - 0.5 * t
     cos = ETF10 + (1 - ETF10) * t - 0.002 * seed
     return {"cos_minority": cos, "lpm_centred_cos_minority": min(1.0, cos + 0.01), "lpm_cos_minority": cos,
+            "cos_majority": ETF10 - 0.05, "nc2_W": 0.05 + 0.5 * t, "nc1": 0.1,
+            "test_minority_errors": 1000, "test_minority_errors_to_majority": 900,
             "norm_variation_minority": 1e-5,
             "train_acc": 1.0, "train_acc_minority": None if math.isinf(R) else 1.0, "wd_exposure": IN_REGIME_X, "test_acc": acc, "test_acc_minority": acc_min, "lpm_R0": R_c, "cos_all": 0.0}
 
@@ -74,6 +76,9 @@ def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int
     """The full synthetic store: Fig. 2/4 grid, oversampling at R = 500, binary runs; ``doctor`` edits metrics."""
     configs = [dict(K_A=k, R=R, wd=wd, seed=s) for k in (3, 5, 7) for R in R_GRID for wd in (5e-4, 5e-3) for s in SEEDS]
     configs += [dict(K_A=k, R=500, wd=5e-4, seed=s, oversample=w) for k in (3, 5, 7) for w in RATES for s in SEEDS]
+    # Fig. 4's caption: ResNet18, K_A = 7, at R = 3000 (FashionMNIST); on the store of the paper preset.
+    configs += [dict(K_A=7, R=3000, wd=5e-4, seed=s, arch="resnet18", n_majority=6000, preset="paper")
+                for s in SEEDS]
     for cfg in configs:
         m = curve_metrics(cfg["K_A"], cfg["wd"], cfg["R"], cfg["seed"], cfg.get("oversample", 1))
         if doctor:
@@ -84,7 +89,7 @@ def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int
         w1 = rng.normal(size=256)
         W = binary_W(s) if binary_W else np.stack([w1, -w1 + 0.05 * rng.normal(size=256)])
         m = {"cos_all": float(W[0] @ W[1] / np.linalg.norm(W[0]) / np.linalg.norm(W[1])),
-             "cos_minority": None, "train_acc": 1.0, "train_acc_minority": 1.0, "test_acc": 0.99,
+             "cos_minority": None, "train_acc": 1.0, "train_acc_minority": 1.0, "test_acc": 0.995,
              "wd_exposure": IN_REGIME_X}  # one minority class: no cosine
         if doctor:
             doctor({"K_A": 1, "R": 1, "seed": s, "binary": True}, m)
@@ -130,6 +135,16 @@ DOCTORS: dict[str, Doctor] = {
         lambda c, m: m.update(test_acc_minority=0.9, test_acc=0.9) if c.get("oversample", 1) == 500 else None,
     "Figure 7/w1-opposite-w2":
         lambda c, m: m.update(cos_all=0.0) if c.get("binary") else None,
+    "Figure 7/accuracies":
+        lambda c, m: m.update(test_acc=0.95) if c.get("binary") and c["seed"] == 2 else None,
+    "Figure 4/minority-angles-smaller-than-majority":
+        lambda c, m: m.update(cos_majority=0.99) if _plain(c) and c["R"] == 100 and c["seed"] == 0 else None,
+    "Figure 4/no-neural-collapse-under-imbalance":
+        lambda c, m: m.update(nc2_W=0.05) if _plain(c) else None,
+    "Figure 4/resnet18-collapses-at-R-3000-5000":
+        lambda c, m: m.update(cos_minority=0.5) if c.get("arch") == "resnet18" and c["seed"] == 1 else None,
+    "Figure 5/minority-errors-go-to-majority-classes":
+        lambda c, m: m.update(test_minority_errors_to_majority=600) if _plain(c) and c["K_A"] == 7 else None,
 }
 STORE_CHECKS = sorted(DOCTORS) + ["Figure 7/entries-not-point-masses"]
 
@@ -160,8 +175,9 @@ def nothing_happens(c: dict[str, Any], m: dict[str, Any]) -> None:
     if c.get("binary"):
         m.update(cos_all=0.0, train_acc=0.5, train_acc_minority=0.5, test_acc=0.5)
     else:
-        m.update(cos_minority=ETF10, train_acc=0.1, train_acc_minority=0.1, test_acc=0.1, test_acc_minority=0.1,
-                 norm_variation_minority=0.09)
+        m.update(cos_minority=ETF10, cos_majority=ETF10, train_acc=0.1, train_acc_minority=0.1, test_acc=0.1,
+                 test_acc_minority=0.1, norm_variation_minority=0.09, nc2_W=0.5,
+                 test_minority_errors_to_majority=round(1000 * c["K_A"] / 9))  # errors spread uniformly
 
 
 def fitted_but_flat(c: dict[str, Any], m: dict[str, Any]) -> None:
@@ -451,7 +467,7 @@ def test_the_report_says_per_claim_whether_it_was_decided_in_regime(tmp_path):
     assert row_low[4].startswith("not in regime: 0 run(s) meet weight-decay exposure X >= 4.5")
     assert "X = 0.5 < 4.5" in row_low[5] and "Off-regime runs (no finding)" in row_low[5]
     assert "--preset cpu-regime" in row_low[6][0].text
-    assert row_high[4].startswith("decided in regime: 120 run(s) meet") and "--preset cpu-report" in row_high[6][0].text
+    assert row_high[4].startswith("decided in regime: 123 run(s) meet") and "--preset cpu-report" in row_high[6][0].text
 
 
 def test_the_report_shows_the_convergence_study_when_present(tmp_path):

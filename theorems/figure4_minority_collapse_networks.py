@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from experiments.claims_data import SeedGroup, curves, decide_in_regime, mean_sd, tally
+from experiments.claims_data import SeedGroup, curves, decide_in_regime, mean_sd, seeds_needed, setting_label, tally
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.claims import Outcome, check
@@ -175,3 +175,121 @@ def _norms_on(groups: list[SeedGroup]) -> Outcome | None:
                            f"norms is <= {NORM_VARIATION_BOUND:g}",
                  settings=[c.label() for c in cs], paper_values="4.4e-8 to 1.4e-4 (Table 1)")
 
+
+
+#: The smallest R at which the minority and majority angles of networks are compared: the paper's grid's first
+#: R above 1; closer to R = 1 the LPM's predicted gap (0.02 at R = 1.04, K_A = 5, E = 1) is below the
+#: seed-to-seed spread of a network's cosines.
+ANGLE_MIN_R = 10.0
+
+
+@check("Figure 4/minority-angles-smaller-than-majority", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="inconclusive",
+       reason=f"a count of (curve, seed, R) points below the transition (cos minority < {COLLAPSE_LEVEL}), "
+              f"R >= {ANGLE_MIN_R:g}, where the minority cosine does not exceed the majority cosine",
+       claim="even below the phase transition the angles between the minority classifiers are already smaller than "
+             "those between the majority classifiers, empirically (Section 1)")
+def _angles(inputs: CheckInputs) -> Outcome:
+    return decide_in_regime("Figure 4/minority-angles-smaller-than-majority", inputs.runs, _angles_on,
+                            "Fig. 4 curves with an R >= 10 below the transition")
+
+
+def _angles_on(groups: list[SeedGroup]) -> Outcome | None:
+    violations, n, observed, settings = [], 0, {}, []
+    for c in curves(groups):
+        if c.K_A < 2:
+            continue
+        cmin, cmaj = c.metric("cos_minority"), c.metric("cos_majority")
+        rows = {}
+        for s in c.seeds:
+            for i, R in enumerate(c.R):
+                if math.isfinite(R) and R >= ANGLE_MIN_R and cmin[s][i] < COLLAPSE_LEVEL:
+                    n += 1
+                    rows[f"seed {s}, R = {_R(R)}"] = f"{cmin[s][i]:.3f} vs {cmaj[s][i]:.3f}"
+                    if not cmin[s][i] > cmaj[s][i]:
+                        violations.append(f"{c.label()}, seed {s}, R = {_R(R)}: cos minority {cmin[s][i]:.3f} <= "
+                                          f"cos majority {cmaj[s][i]:.3f}")
+        if rows:
+            observed[c.label()] = rows
+            settings.append(c.label())
+    if not n:
+        return None
+    return tally(expected="cos minority > cos majority", violations=violations, comparisons=n, observed=observed,
+                 criterion=f"in every seed of every curve, at every finite R >= {ANGLE_MIN_R:g} where the minority "
+                           f"cosine is below {COLLAPSE_LEVEL} (below the transition), it exceeds the majority cosine",
+                 settings=settings)
+
+
+#: "No neural collapse" (Appendix D): the last layer of imbalanced training stays at least this many times
+#: farther from a simplex ETF (NC2 of the classifier, ``nc2_W``) than the balanced run's (R = 1) of the same
+#: setting; neural collapse (Papyan, Han, Donoho 2020) drives the balanced one towards 0.
+NC_FACTOR = 2.0
+
+
+@check("Figure 4/no-neural-collapse-under-imbalance", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="inconclusive",
+       reason=f"a count of (curve, seed) pairs whose classifier at the largest finite R is not {NC_FACTOR:g} times "
+              "farther from a simplex ETF than at R = 1",
+       claim="neural collapse does not emerge in the terminal phase of imbalanced training: the classifier does not "
+             "converge to a simplex ETF (Appendix D), unlike balanced training")
+def _no_nc(inputs: CheckInputs) -> Outcome:
+    return decide_in_regime("Figure 4/no-neural-collapse-under-imbalance", inputs.runs, _no_nc_on,
+                            "Fig. 4 curves with R = 1 and a larger finite R")
+
+
+def _no_nc_on(groups: list[SeedGroup]) -> Outcome | None:
+    cs = [c for c in curves(groups) if c.at(1) is not None and any(math.isfinite(R) and R > 1 for R in c.R)]
+    if not cs:
+        return None
+    violations, observed, n = [], {}, 0
+    for c in cs:
+        top = c.at(max(R for R in c.R if math.isfinite(R)))
+        hi, lo = top.by_seed("nc2_W"), c.at(1).by_seed("nc2_W")
+        for s in c.seeds:
+            n += 1
+            if not hi[s] >= NC_FACTOR * lo[s]:
+                violations.append(f"{c.label()}, seed {s}: NC2 of W {hi[s]:.3g} at R = {_R(top.R)} vs {lo[s]:.3g} "
+                                  "at R = 1")
+        observed[c.label()] = {"nc2_W at R = 1": mean_sd(lo[s] for s in c.seeds),
+                               f"nc2_W at R = {_R(top.R)}": mean_sd(hi[s] for s in c.seeds),
+                               "nc1 at R = 1 / largest R (information)": f"{c.at(1).mean('nc1'):.3g} / "
+                                                                         f"{top.mean('nc1'):.3g}"}
+    return tally(expected=f"nc2_W(R_max) >= {NC_FACTOR:g} nc2_W(R = 1)", violations=violations, comparisons=n,
+                 observed=observed,
+                 criterion=f"in every seed of every curve, the classifier's distance from a simplex ETF (NC2 of W) at "
+                           f"the largest finite R is at least {NC_FACTOR:g} times the balanced run's (R = 1)",
+                 settings=[c.label() for c in cs])
+
+
+#: Fig. 4's caption: ResNet18's average minority cosine "would hit 1 for K_A = 7 when R = 5000 on CIFAR10,
+#: and when R = 3000 on FashionMNIST".
+RESNET_COLLAPSE_R = {"fashion-mnist": 3000.0, "cifar10": 5000.0}
+
+
+@check("Figure 4/resnet18-collapses-at-R-3000-5000", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="skipped",
+       reason=f"a count of seeds whose minority cosine is below {COLLAPSE_LEVEL} at that R",
+       claim="for ResNet18 with K_A = 7 the average minority cosine hits 1 at R = 3000 on FashionMNIST and at "
+             "R = 5000 on CIFAR10 (Fig. 4's caption)")
+def _resnet(inputs: CheckInputs) -> Outcome:
+    return decide_in_regime("Figure 4/resnet18-collapses-at-R-3000-5000", inputs.runs, _resnet_on,
+                            "ResNet18 runs at K_A = 7, R = 3000 (FashionMNIST) / 5000 (CIFAR10) (paper preset, GPU)")
+
+
+def _resnet_on(groups: list[SeedGroup]) -> Outcome | None:
+    gs = [g for g in groups if g.config.get("arch") == "resnet18" and g.config.get("K_A") == 7 and g.oversample == 1
+          and g.R == RESNET_COLLAPSE_R.get(str(g.config.get("dataset"))) and len(g.seeds) >= seeds_needed(g)]
+    if not gs:
+        return None
+    violations, observed, n = [], {}, 0
+    for g in gs:
+        cos = g.by_seed("cos_minority")
+        n += len(cos)
+        violations += [f"{setting_label(g)}, R = {g.R:g}, seed {s}: cos {v:.4f}" for s, v in cos.items()
+                       if not v >= COLLAPSE_LEVEL]
+        observed[f"{setting_label(g)}, R = {g.R:g}"] = mean_sd(cos.values())
+    return tally(expected=f"cos minority >= {COLLAPSE_LEVEL}", violations=violations, comparisons=n,
+                 observed=observed,
+                 criterion=f"in every seed, the minority cosine of ResNet18 (K_A = 7) is >= {COLLAPSE_LEVEL} at R = 3000 "
+                           "on FashionMNIST and R = 5000 on CIFAR10",
+                 settings=[setting_label(g) for g in gs])

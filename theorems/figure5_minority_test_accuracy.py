@@ -163,3 +163,49 @@ def _test_acc_on(groups: list[SeedGroup]) -> Outcome | None:
                            f"than {TEST_ACC_SLACK:.0%} from one R of the grid to the next (R = inf last), and falls by at "
                            f"least {TEST_ACC_FALL:.0%} from the first R to the last",
                  settings=[c.label() for c in cs])
+
+
+def chance_majority_share(K: int, K_A: int) -> float:
+    """The share of a minority example's wrong labels that are majority classes: ``K_A / (K - 1)`` (what
+    errors spread uniformly over the wrong labels would send to the majority)."""
+    return K_A / (K - 1)
+
+
+@check("Figure 5/minority-errors-go-to-majority-classes", method="experiment", origin="paper", part="statement",
+       tolerance=0, expect="inconclusive",
+       reason="a count of (curve, seed) pairs whose misclassified minority test examples do not mostly land in "
+              "majority classes",
+       claim="at R = 1000 the networks misclassify many minority test examples as majority classes, which is why "
+             "the minority test accuracy can fall below 10% (Fig. 5's caption)")
+def _errors_to_majority(inputs: CheckInputs) -> Outcome:
+    return decide_in_regime("Figure 5/minority-errors-go-to-majority-classes", inputs.runs, _errors_on,
+                            f"curves at wd {PAPER_WD:g} with a finite R > 1 and stored confusion counts")
+
+
+def _errors_on(groups: list[SeedGroup]) -> Outcome | None:
+    cs = []
+    for c in paper_wd_curves(groups):
+        finite = [R for R in c.R if math.isfinite(R) and R > 1]
+        # Runs analysed before the confusion counts were stored have none: such a curve cannot decide.
+        if finite and all("test_minority_errors" in m for m in c.at(max(finite)).metrics):
+            cs.append((c, c.at(max(finite))))
+    if not cs:
+        return None
+    violations, observed, n = [], {}, 0
+    for c, top in cs:
+        level = max(0.5, chance_majority_share(c.K, c.K_A))
+        wrong, to_major = top.by_seed("test_minority_errors"), top.by_seed("test_minority_errors_to_majority")
+        shares = {}
+        for s in c.seeds:
+            n += 1
+            shares[s] = to_major[s] / wrong[s] if wrong[s] > 0 else math.nan
+            if not shares[s] > level:
+                violations.append(f"{c.label()}, seed {s}: {to_major[s]:.0f} of {wrong[s]:.0f} minority errors at "
+                                  f"R = {_R(top.R)} go to majority classes (needs > {level:.3f})")
+        observed[f"{c.label()}, R = {_R(top.R)}"] = mean_sd(shares.values())
+    return tally(expected="share of minority errors into majority classes > max(1/2, K_A/(K-1))",
+                 violations=violations, comparisons=n, observed=observed,
+                 criterion=f"in every seed of every curve at wd {PAPER_WD:g}, at the largest finite R, more than half "
+                           "of the misclassified minority test examples are predicted as a majority class, and more "
+                           "than the share K_A/(K-1) that errors spread uniformly over the wrong labels would give",
+                 settings=[c.label() for c, _ in cs])
