@@ -124,9 +124,12 @@ PRESETS: dict[str, Preset] = {
              "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
             {"dataset": ["cifar10"], "arch": ["vgg13", "resnet18"], "n_majority": [5000],
              "K_A": [3, 5, 7], "R": [1, 10, 100, 1000, INF], "seed": CHECK_SEEDS},
-            # Fig. 2: the second weight decay 5e-3 beside 5e-4 (CIFAR10, VGG13, K_A = 7, n_A = 5000).
+            # Fig. 2: the second weight decay 5e-3 beside 5e-4 (CIFAR10, VGG13, K_A = 7, n_A = 5000), and R
+            # points between the decades at both, where the transition is read off the two curves.
             {"dataset": ["cifar10"], "arch": ["vgg13"], "n_majority": [5000], "K_A": [7],
              "R": [1, 10, 100, 1000, INF], "wd": [5e-3], "seed": CHECK_SEEDS},
+            {"dataset": ["cifar10"], "arch": ["vgg13"], "n_majority": [5000], "K_A": [7],
+             "R": [30, 300, 2500], "wd": [5e-4, 5e-3], "seed": CHECK_SEEDS},
             # Fig. 5: n_B = 6 (FashionMNIST) / 5 (CIFAR10) examples per minority class, n_A = n_B R.
             {"dataset": ["fashion-mnist"], "arch": ["vgg11", "resnet18"], "K_A": [3, 5, 7],
              "R,n_majority": [(1, 6), (1000, 6000)], "seed": CHECK_SEEDS},

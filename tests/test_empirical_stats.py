@@ -116,5 +116,5 @@ def test_every_configuration_has_three_seeds_and_the_new_runs_are_there():
         assert binary and {(c.K_A, c.R) for c in binary} == {(1, 1)}
     paper = preset_configs("paper")
     fig2 = {(c.R, c.seed) for c in paper if c.wd == 5e-3}
-    assert {c.dataset for c in paper if c.wd == 5e-3} == {"cifar10"} and len(fig2) == 5 * 3
+    assert {c.dataset for c in paper if c.wd == 5e-3} == {"cifar10"} and len(fig2) == 8 * 3
     assert {(c.arch, c.n_majority) for c in paper if c.class_order == (0, 1)} == {("vgg11", 6000)}

@@ -130,7 +130,9 @@ def test_presets_are_well_formed():
     fig4 = [c for c in paper if c.n_majority in (6000, 5000) and c.oversample == 1]
     assert {(c.dataset, c.arch) for c in fig4} == {("fashion-mnist", "vgg11"), ("fashion-mnist", "resnet18"),
                                                    ("cifar10", "vgg13"), ("cifar10", "resnet18")}
-    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf, 3000, 5000}
+    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf, 3000, 5000, 30, 300, 2500}
+    # Fig. 2: R points between the decades (CIFAR10, VGG13, K_A = 7) at both weight decays.
+    assert {(c.R, c.wd) for c in fig4 if c.R in (30, 300, 2500)} == {(R, wd) for R in (30, 300, 2500) for wd in (5e-4, 5e-3)}
     # Fig. 4's caption: ResNet18, K_A = 7, collapses at R = 3000 (FashionMNIST) / 5000 (CIFAR10).
     assert {(c.dataset, c.arch, c.K_A) for c in fig4 if c.R in (3000, 5000)} == {
         ("fashion-mnist", "resnet18", 7), ("cifar10", "resnet18", 7)}
