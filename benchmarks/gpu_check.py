@@ -1,4 +1,4 @@
-"""GPU readiness in one prepared run (issue 12, item 7): under 8 minutes on one CUDA device.
+"""GPU readiness in one prepared run: under 8 minutes on one CUDA device.
 
 1. Trains VGG11 on imbalanced FashionMNIST (K_A = 5, R = 10) for a few epochs through the real
    pipeline (``experiments.runner.run_experiment``: bf16 autocast, channels_last, checkpoints,

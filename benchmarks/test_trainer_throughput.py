@@ -27,7 +27,7 @@ from experiments.trainer import NORMALIZATION, TrainConfig, to_device, train_epo
 from training_loops import PerSampleDataset, compute_limit_epoch, per_sample_epoch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-MIN_RATIO = 10.0  # required speed-up (issue 4): data path on any device, end to end on CUDA
+MIN_RATIO = 10.0  # required speed-up over the authors-style loop: data path on any device, end to end on CUDA
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def best_of(fn, repeats: int = 3) -> float:
 
 # End to end, the ratio is bounded by (t_model + t_data) / t_model: on 2 CPU cores the MLP step
 # itself costs ~0.5-1 ms per batch of 128 (eager; torch.compile measured no faster on CPU), while the
-# authors-like pipeline adds ~25 us per image.  So issue 4's 10x is out of reach end to end on CPU
+# authors-like pipeline adds ~25 us per image.  So the required 10x is out of reach end to end on CPU
 # (measured 3.8-9.4x): this benchmark measures and reports the ratio and asserts it only on CUDA,
 # where the model step is short; the 10x is asserted for the data path alone below.
 @pytest.mark.parametrize("width", [32, 64], ids=["cpu-smoke-mlp32", "cpu-report-mlp64"])
@@ -140,7 +140,7 @@ def test_batch_assembly_vs_per_sample_baseline(benchmark, setup):
     assert ratio >= MIN_RATIO
 
 
-# ---- The trainer against its own compute limit (issue 12, item 6) -------------------------------
+# ---- The trainer against its own compute limit --------------------------------------------------
 # End to end against the authors-style loop the speed-up is capped by the model's own step (above).
 # What the trainer can still waste is measured here: its images/s against a loop that only runs
 # forward, cross-entropy, backward and the optimizer step on batches made beforehand (already

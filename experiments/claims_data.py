@@ -22,13 +22,14 @@ from experiments.collapse import CollapsePoint, collapse_levels, collapse_point,
 from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET, criterion_for, in_regime
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, skipped
+from lpm_verify.outcomes import skipped
+from lpm_verify.records import Outcome
+from lpm_verify.verdict_rule import as_float
 
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
 CLAIM_PRESETS: tuple[str, ...] = (PAPER_PRESET, REGIME_PRESET, REPORT_PRESET)
-#: Seeds a configuration needs before a check decides on it: three, so that "in every seed" is a statement
-#: about more than a pair of runs.
+#: Seeds a configuration needs before a check decides on it: a seed-to-seed spread needs at least three.
 MIN_SEEDS = 3
 #: Except for the cpu-regime preset: each of its runs trains ~90,000 steps to reach the paper's exposure and
 #: the grid must fit an hour on 2 cores, so it has two seeds per configuration (the criteria stay seed by seed).
@@ -79,14 +80,6 @@ def inputs_digest(inputs: CheckInputs) -> str:
         st = ckpt.stat() if ckpt.is_file() else None
         digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
     return digest.hexdigest()
-
-
-def as_float(value: Any) -> float:
-    """A stored number as float (None / absent / non-numeric -> NaN)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _key_value(value: Any) -> Any:

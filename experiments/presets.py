@@ -163,12 +163,12 @@ PRESETS: dict[str, Preset] = {
               "each); the Fig. 5 runs with n_A = 6 / 5 are cheap.",
         workers=1,
     ),
-    # Issue 10, control 1 (calibration): backbone wd 0, explicit penalties lambda_W = lambda_H = lambda on the
+    # Control 1 of "why theory and practice differ" (calibration): backbone wd 0, explicit penalties lambda_W = lambda_H = lambda on the
     # last layer / per-example features; the penalized LPM then collapses exactly for
     # R >= R_c = (1/lambda^2 - K_B)/K_A (theorems/penalized_lpm.py), here R_c = 50 for K_A = 5
     # (lambda = (K_A R_c + K_B)^{-1/2} = 255^{-1/2}); R swept around it, three seeds.
     "cpu-control-penalized": Preset(
-        description="control 1 of issue 10: the cpu-report MLP with wd 0 and explicit penalties lambda_W = "
+        description="control 1 (calibration of the penalized LPM): the cpu-report MLP with wd 0 and explicit penalties lambda_W = "
                     "lambda_H = 255^-1/2 (predicted collapse at R = 50 for K_A = 5), R in 10..250, 3 seeds",
         base=dict(dataset="fashion-mnist", arch="mlp", width=64, n_majority=500, epochs=120, bias=False,
                   device="cpu", checkpoint_every=20, wd=0.0, classifier_penalty=255 ** -0.5,

@@ -6,8 +6,9 @@ imports its heavy dependencies, torch, matplotlib, cvxpy, only where it uses the
 ``threshold`` start in well under a second and everything but ``train`` works without torch.
 
 Exit status: 0 success; 1 a failure (a check failed, a solver did not converge, an unexpected
-error); 2 bad input (:class:`~lpm_verify.errors.LPMInputError`, a missing dataset or optional
-dependency, an unavailable solver, an unwritable output path), with a one-line message on stderr.
+error, including a project module that fails to import); 2 bad input
+(:class:`~lpm_verify.errors.LPMInputError`, a missing dataset or optional third-party dependency, an
+unavailable solver, an unwritable output path), with a one-line message on stderr.
 A traceback is shown only with ``--debug``.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import sys
 from typing import NoReturn, Sequence
 
-from lpm_verify.commands.args import missing_dependency_message
+from lpm_verify.commands.args import INSTALL_HINTS, missing_dependency_message
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverError, SolverNotInstalledError
 
 COMMANDS: dict[str, str] = {
@@ -67,8 +68,16 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _missing_dependency(exc: ImportError, command: str) -> _MissingDependency:
-    return _MissingDependency(missing_dependency_message((exc.name or "").split(".")[0] or str(exc), command))
+#: Top-level packages of this project: an import of one of them that fails is a bug, never a missing install.
+PROJECT_PACKAGES = frozenset({"lpm_verify", "theorems", "experiments"})
+
+
+def missing_optional_package(exc: ImportError) -> str | None:
+    """The optional third-party distribution whose absence ``exc`` reports (one of
+    :data:`~lpm_verify.commands.args.INSTALL_HINTS`), or None when ``exc`` is anything else: a project
+    module that failed to import, a name missing from a module, or a broken installed package."""
+    top = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    return top if top in INSTALL_HINTS and top not in PROJECT_PACKAGES else None
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -87,7 +96,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(f"lpm_verify.commands.{name}")
             module.add_arguments(cmd)
         except ImportError as exc:
-            raise _missing_dependency(exc, name) from exc
+            missing = missing_optional_package(exc)
+            if missing is None:
+                raise  # a project module that does not import: an internal error (main)
+            raise _MissingDependency(missing_dependency_message(missing, name)) from exc
         cmd.set_defaults(_run=module.run)
     return parser
 
@@ -106,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _BAD_INPUT as exc:
         return _fail(str(exc), 2, debug)
     except ImportError as exc:
-        return _fail(str(_missing_dependency(exc, command or "lpm_verify")), 2, debug)
+        missing = missing_optional_package(exc)
+        if missing is not None:
+            return _fail(missing_dependency_message(missing, command or "lpm_verify"), 2, debug)
+        return _fail(f"internal error: a module failed to import ({type(exc).__name__}: {exc}); this is a bug in "
+                     f"lpm-verify, please report it (rerun with --debug for the traceback)", 1, debug)
     except SolverError as exc:
         return _fail(f"solver failure: {exc}", 1, debug)
     except MemoryError:

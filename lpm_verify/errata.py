@@ -148,7 +148,7 @@ class ErrataAudit:
 
 def audit(errata: Iterable[Erratum], verdicts: Mapping[str, str | None],
           registered: Iterable[str] | None = None) -> ErrataAudit:
-    """Compare the table with ``verdicts`` (check id -> verdict, e.g. from records or ``expect=``).
+    """Compare the table with ``verdicts`` (check id -> verdict, from records or the expected verdicts).
 
     ``registered`` are all check ids that exist (None: registration is not audited, e.g. a report over a
     private registry); a listed check without a verdict here (not run, or nothing pinned) is not judged.

@@ -30,7 +30,9 @@ from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError, require
 from lpm_verify.regimes import Transition, _event_between, _n_blocks_changed, _solve_threshold, certified_transition
 from lpm_verify.solvers.penalized_symmetric import PenalizedSystem, refine_mp, solve_float
-from lpm_verify.solvers.symmetric import Point, Profile, newton, parse_regime
+from lpm_verify.solvers.symmetric import Profile, parse_regime
+from lpm_verify.solvers.symmetric.continuation import Point
+from lpm_verify.solvers.symmetric.kkt import newton
 
 
 def _profile(K: int, K_A: int, R: float) -> Profile:

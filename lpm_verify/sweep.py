@@ -58,8 +58,9 @@ def sweep(K: int, K_A: int, E_W: float, E_H: float, R_values: Iterable[float], m
 
 
 def _symmetric_row(K: int, K_A: int, R: float, E_W: float, E_H: float, point: Any) -> tuple[dict, Any]:
-    from lpm_verify.solvers.symmetric import (Profile, System, bisect_step, regime_name, solve_float, step,
-                                              summary_from_point, try_regime)
+    from lpm_verify.solvers.symmetric import Profile, regime_name, solve_float, summary_from_point
+    from lpm_verify.solvers.symmetric.continuation import bisect_step, step, try_regime
+    from lpm_verify.solvers.symmetric.kkt import System
     prof = Profile.two_size(K, K_A, R, E_W, E_H)
     pi = prof.fractions()
     tau = math.log(R) if math.isfinite(R) else None

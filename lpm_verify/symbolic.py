@@ -18,8 +18,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import sympy as sp
 
-from lpm_verify.claims import Outcome, jsonable
 from lpm_verify.errors import require
+from lpm_verify.records import Outcome, jsonable
 
 Simplifier = Callable[[sp.Expr], sp.Expr]
 

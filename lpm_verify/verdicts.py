@@ -1,6 +1,6 @@
 """A result's two verdicts, computed here and nowhere else: its statement and its printed derivation.
 
-Every record already has its own verdict (:func:`lpm_verify.claims.verdict_for`); this module only
+Every record already has its own verdict (:func:`lpm_verify.verdict_rule.verdict_for`); this module only
 combines them per result, so ``verify``, the report and the JSON say the same thing.
 
 **Statement** (from the result's ``part=statement`` checks):
@@ -32,8 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from lpm_verify.claims import (BEYOND_RESULTS, EMPIRICAL_RESULTS, RESULTS, CheckRecord, Method, Origin, Part,
-                               Verdict)
+from lpm_verify.records import BEYOND_RESULTS, EMPIRICAL_RESULTS, RESULTS, CheckRecord, Method, Origin, Part, Verdict
 
 HOLDS = "holds"
 FAILS = "fails"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Verdict, compare, judge, printed_vs_derived
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.records import Verdict
+from lpm_verify.registry import judge
 from theorems import appendixC_oversampling_vs_weighting as AC
 
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import (NON_FAILING, Check, CheckRecord, Method, Outcome, Registry, Verdict, at_most, check,
-                               compare, printed_vs_derived, skipped, verdict_for)
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived, skipped
+from lpm_verify.records import NON_FAILING, CheckRecord, Method, Outcome, Verdict
+from lpm_verify.registry import Check, Registry, check
+from lpm_verify.verdict_rule import verdict_for
 
 
 def _run(fn, tolerance=1e-12, digits=15):
@@ -71,13 +73,13 @@ def test_working_precision_is_set_and_restored():
 
 def test_duplicate_and_unknown_ids_and_results():
     reg = Registry()
-    check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
+    check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
     with pytest.raises(ValueError, match="already registered"):
-        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
+        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
     with pytest.raises(KeyError, match="Did you mean: Lemma 2/a"):
         reg.get("Lemma 2/b")
     with pytest.raises(ValueError, match="not one of"):
-        check("Lemma 99/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg, expect="pass")(lambda: compare(0, 0))
+        check("Lemma 99/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
     with pytest.raises(ValueError, match="reason"):
         check("Lemma 2/c", claim="c", method="symbolic", tolerance=0, reason=" ", registry=reg)(lambda: compare(0, 0))
 
@@ -162,12 +164,6 @@ def test_finite_mpf_arrays_still_compare_at_their_precision():
     assert at_most(a, a + 1).error == 0.0
 
 
-def test_a_check_without_a_pinned_verdict_is_refused():
-    reg = Registry()
-    with pytest.raises(ValueError, match="expect="):
-        check("Lemma 2/a", claim="c", method="symbolic", tolerance=0, reason="exact", registry=reg)(lambda: compare(0, 0))
-
-
 # -- inconclusive experiments, literature citations, inputs as an argument ------------------------------
 def test_an_experiment_outside_its_regime_is_inconclusive_and_other_methods_fail():
     out = Outcome("cos >= 0.9", 0.2, 1.0, inconclusive_reason="weight-decay exposure X = 3 < 10")
@@ -182,7 +178,7 @@ def test_an_experiment_outside_its_regime_is_inconclusive_and_other_methods_fail
 
 def test_a_literature_check_needs_a_citation_and_only_it_may_have_one():
     reg = Registry()
-    kw = dict(claim="c", method="numeric", tolerance=0, reason="exact", registry=reg, expect="pass")
+    kw = dict(claim="c", method="numeric", tolerance=0, reason="exact", registry=reg)
     with pytest.raises(ValueError, match="citation"):
         check("Lemma 2/a", origin="literature", **kw)(lambda: compare(0, 0))
     with pytest.raises(ValueError, match="citation"):
@@ -195,7 +191,7 @@ def test_a_literature_check_needs_a_citation_and_only_it_may_have_one():
 
 def test_a_check_receives_the_inputs_as_its_argument(tmp_path):
     reg = Registry()
-    kw = dict(claim="c", method="experiment", tolerance=0, reason="count", registry=reg, expect="pass")
+    kw = dict(claim="c", method="experiment", tolerance=0, reason="count", registry=reg)
     check("Figure 4/reads", **kw)(lambda inputs: compare(1.0, float(inputs.runs == tmp_path)))
     check("Figure 4/plain", **kw)(lambda: compare(0, 0))
     assert reg.get("Figure 4/reads").takes_inputs and not reg.get("Figure 4/plain").takes_inputs

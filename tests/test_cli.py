@@ -31,7 +31,7 @@ def test_unknown_result_is_one_line_and_exit_2():
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-# -- issue 11: one-line errors, exit 2 for bad input and 1 for a failure, inputs checked before work ---------------
+# -- one-line errors, exit 2 for bad input and 1 for a failure, inputs checked before work ------------------------
 
 def run_cli(argv, capsys):
     """``(status, stdout, stderr)`` of ``main(argv)`` in-process."""
@@ -77,7 +77,7 @@ def test_bad_input_and_failures_are_one_line(argv, status, pattern, capsys, monk
 
 
 def test_tiny_budgets_are_solved_like_the_sdp(capsys):
-    """issue 11 item 6: E_W = 1e-6 raised an uncaught SolverError in solve and threshold."""
+    """E_W = 1e-6 once raised an uncaught SolverError in solve and threshold: now a one-line error."""
     rc, out, err = run_cli(["solve", "--EW", "1e-6", "--R", "100", "--json"], capsys)
     assert rc == 0, err
     sym = json.loads(out)
@@ -134,7 +134,7 @@ def test_size_limits_refuse_with_the_limit_and_the_method_that_can(capsys):
 
 def test_conic_memory_estimate_matches_the_observed_abort():
     from lpm_verify.commands.solve import conic_memory_bytes
-    # issue 11: K = 200 aborted allocating 51 GB; the dense PSD block estimate gives the same size
+    # K = 200 once aborted allocating 51 GB; the dense PSD block estimate gives the same size
     assert 50e9 < conic_memory_bytes(200) < 52e9
 
 
@@ -187,7 +187,7 @@ def test_verify_prints_one_line_per_result_when_stderr_is_a_log(tmp_path):
     assert "\r" not in proc.stderr  # no progress bar in a log
 
 
-# -- issue 9 item 8: one regime vocabulary; majority / minority of a general size profile --------------------------
+# -- one regime vocabulary; majority / minority of a general size profile ----------------------------------------
 
 def test_solve_and_threshold_name_the_R1_regime_alike(capsys):
     rc, out, _ = run_cli(["solve", "--K", "10", "--KA", "5", "--R", "1", "--json"], capsys)
@@ -234,3 +234,40 @@ def test_the_imagenet_flag_and_its_environment_default_give_the_same_answer(tmp_
     monkeypatch.setenv("LPM_VERIFY_IMAGENET_CHECKPOINT", absent)
     assert main(["verify", "--only", "Figure 9"]) == 2
     assert capsys.readouterr().err == by_flag and "--imagenet-checkpoint must be an existing state-dict file" in by_flag
+
+
+# -- an import that fails: a missing optional package, or a bug --------------------------------------
+def _break_import(monkeypatch, exc: ImportError) -> None:
+    """Make importing the ``verify`` subcommand's module raise ``exc``."""
+    import importlib
+    real = importlib.import_module
+
+    def fake(name, *args, **kwargs):
+        if name == "lpm_verify.commands.verify":
+            raise exc
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(importlib, "import_module", fake)
+
+
+@pytest.mark.parametrize("exc", [
+    ImportError("cannot import name 'REGISTRY' from 'lpm_verify.claims'", name="lpm_verify.claims"),
+    ModuleNotFoundError("No module named 'lpm_verify.claims'", name="lpm_verify.claims"),
+    ModuleNotFoundError("No module named 'theorems._gone'", name="theorems._gone"),
+    ImportError("cannot import name 'tqdm' from 'tqdm'", name="tqdm"),  # a package present but broken
+])
+def test_a_broken_internal_import_is_an_internal_error_not_a_missing_package(exc, monkeypatch, capsys):
+    _break_import(monkeypatch, exc)
+    assert main(["verify", "--only", "Definition 1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "report it" in err
+    assert "pip install" not in err and "needs the Python package" not in err and "Traceback" not in err
+    _break_import(monkeypatch, exc)
+    assert main(["--debug", "verify", "--only", "Definition 1"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_missing_optional_third_party_package_gets_the_install_hint(monkeypatch, capsys):
+    _break_import(monkeypatch, ModuleNotFoundError("No module named 'torch'", name="torch"))
+    assert main(["verify", "--only", "Definition 1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `verify` needs the Python package 'torch'") and "pip install torch" in err

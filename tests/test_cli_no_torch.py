@@ -1,4 +1,4 @@
-"""The CLI without torch (issue 9, item 9): every subcommand but ``train`` works, ``train`` says in one
+"""The CLI without torch (torch is an optional dependency): every subcommand but ``train`` works, ``train`` says in one
 line how to install torch, and ``solve``/``threshold`` import none of torch, matplotlib, cvxpy."""
 from __future__ import annotations
 

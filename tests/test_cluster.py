@@ -1,4 +1,4 @@
-"""Cluster execution (issue 12): run claims, submitit's local executor with preemption and requeue,
+"""Cluster execution: run claims, submitit's local executor with preemption and requeue,
 re-submission and concurrent submission into one store, SLURM parameters, ``status``, ``--dry-run``."""
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def small(**kw) -> TrainConfig:
 
 
 def test_second_train_on_a_live_run_says_so(tmp_path, capsys):
-    """Issue 11 item 8: a live run is reported as live, never with advice to delete its folder."""
+    """A live run is reported as live, never with advice to delete its folder."""
     cfg = preset_configs("cpu-smoke", R=[5], epochs=[2])[0]
     path = run_dir(tmp_path, cfg.to_dict())
     write_claim(path, os.getpid())  # this very process: alive
@@ -233,7 +233,7 @@ def test_two_concurrent_submissions_train_each_run_once(tmp_path):
 
 
 def test_cli_train_with_submitit_local_then_status(tmp_path, capsys):
-    """The issue's acceptance commands: `train --executor local` (a submitit subprocess), then `status`."""
+    """The documented commands: `train --executor local` (a submitit subprocess), then `status`."""
     pytest.importorskip("submitit")
     assert main(["train", "--preset", "cpu-smoke", "--R", "5", "--epochs", "2", "--executor", "local",
                  "--out", str(tmp_path), "--no-progress"]) == 0

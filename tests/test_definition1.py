@@ -8,8 +8,11 @@ import pytest
 import sympy as sp
 
 from lpm_verify import geometry
-from lpm_verify.claims import REGISTRY, Verdict, judge, printed_vs_derived, verdict_for
 from lpm_verify.commands.registry import load_all
+from lpm_verify.outcomes import printed_vs_derived
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
+from lpm_verify.verdict_rule import verdict_for
 from theorems import definition1_etf as d1
 from theorems._etf import ij_product
 

@@ -300,7 +300,7 @@ def _smoke_run_folder(out):
 
 
 def test_crafted_checkpoint_never_runs_code(tmp_path, capsys):
-    """Issue 11 item 1: a checkpoint whose pickle calls os.system is refused; the command never runs."""
+    """A checkpoint whose pickle calls os.system is refused (weights_only load); the command never runs."""
     marker = tmp_path / "marker"
     folder = _smoke_run_folder(tmp_path / "store")
     folder.mkdir(parents=True)
@@ -362,7 +362,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, fashion):
     (["--out", "/proc/no/such/folder"], "is not a writable folder"),
 ])
 def test_train_bad_input_is_one_line(tmp_path, capsys, args, message):
-    """Issue 11 items 6-8: one line on stderr, exit 2, nothing trained."""
+    """Bad input: one line on stderr, exit 2, nothing trained."""
     from lpm_verify.cli import main
     argv = ["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "store"), "--no-progress", *args]
     assert main(argv) == 2
@@ -386,7 +386,7 @@ def test_train_R_nan_names_the_value(capsys):
 
 
 def test_train_into_a_log_prints_one_line_per_finished_run(tmp_path, capsys):
-    """stderr is not a terminal here (captured): no progress bar, one line per run (issue 9 item 9)."""
+    """stderr is not a terminal here (captured): no progress bar, one line per run (a log stays readable)."""
     from lpm_verify.cli import main
     assert main(["train", "--preset", "cpu-smoke", "--epochs", "1", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Fuzz every subcommand's parser and entry point in-process (issue 11, Fuzz).
+"""Fuzz every subcommand's parser and entry point in-process.
 
 Hypothesis generates argument lists with numbers at and beyond their limits, NaN/inf, empty and
 malformed lists and ranges, and existing / unwritable output paths, and runs ``lpm_verify.cli.main``.
@@ -8,9 +8,10 @@ and a successful sweep writes its CSV.
 
 The expensive work is kept small: K <= 41 (larger K only where a limit refuses it), sweep grids of at
 most 3 points, ``verify`` on one small result, and ``report`` / ``train`` with their builders replaced
-by stubs (their argument validation is what runs).  The default run tries :data:`EXAMPLES` inputs per
-subcommand (well under a minute in all); the test marked slow (run by ``.ci/run``) tries ten times more.
-Each test prints how many inputs it generated.
+by stubs (their argument validation is what runs).  The hypothesis profile sets the number of inputs
+(``tests/conftest.py``): a subcommand tries :data:`EXAMPLES` inputs per 100 examples of the profile, so the
+``default`` profile (well under a minute in all) tries :data:`EXAMPLES` and ``--hypothesis-profile slow``
+(run by ``.ci/run``) ten times more.  Each test prints how many inputs it generated.
 """
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ import string
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify.cli import main
 
+#: Inputs per subcommand per 100 examples of the hypothesis profile (the cheap parsers get more).
 EXAMPLES = {"solve": 150, "threshold": 50, "sweep": 60, "verify": 20, "report": 60, "train": 40}
-SLOW_FACTOR = 10
 
 # -- values ------------------------------------------------------------------------------------------------------
 SPECIAL_NUMBERS = ["nan", "inf", "-inf", "0", "-0", "-1", "1e400", "1e-400", "1e308", "5e-324", "", " ", "x",
@@ -93,6 +94,11 @@ class Counter:
             print(f"\nfuzz {name}: {self.inputs} generated inputs, exit statuses {dict(sorted(self.status.items()))}")
 
 
+def explore(strategy, body, n: int) -> None:
+    """Run ``body`` on ``n`` inputs drawn from ``strategy`` (the rest of the settings: the loaded profile)."""
+    settings(max_examples=n)(given(strategy)(body))()
+
+
 # -- per subcommand ------------------------------------------------------------------------------------------------
 def fuzz_solve(n: int, capsys, tmp: Path) -> Counter:
     count = Counter()
@@ -101,11 +107,9 @@ def fuzz_solve(n: int, capsys, tmp: Path) -> Counter:
                      "--solver": st.sampled_from(["clarabel", "auto", "scs", "gurobi", ""]),
                      "--digits": st.sampled_from(["15", "30", "14", "2001", "-5", "x"]), "--json": st.none()})
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(argv):
         count.add(check_run(["solve", *argv], capsys))
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -114,11 +118,9 @@ def fuzz_threshold(n: int, capsys, tmp: Path) -> Counter:
     strat = options({"--K": small_int, "--KA": small_int, "--EW": number, "--EH": number,
                      "--digits": st.sampled_from(["15", "30", "14", "201", "0", "x"]), "--json": st.none()})
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(argv):
         count.add(check_run(["threshold", *argv], capsys))
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -128,8 +130,6 @@ def fuzz_sweep(n: int, capsys, tmp: Path) -> Counter:
                                "--method": st.sampled_from(["symmetric", "bogus"])}),
                       st.one_of(st.just(str(tmp / "sweep-out")), output_path(tmp)))
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(case):
         argv, out = case
         argv = ["sweep", *argv, "--out", out]
@@ -137,7 +137,7 @@ def fuzz_sweep(n: int, capsys, tmp: Path) -> Counter:
         if rc == 0:
             assert (Path(out) / "sweep.csv").read_text().startswith("K,K_A,R,"), argv
         count.add(rc)
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -148,15 +148,13 @@ def fuzz_verify(n: int, capsys, tmp: Path) -> Counter:
                                "--jobs": st.sampled_from(["-1", "0", "1", "x"])}),
                       st.one_of(st.none(), output_path(tmp)))
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(case):
         argv, json_path = case
         argv = ["verify", *argv] + ([] if json_path is None else ["--json", json_path])
         if "--only" not in argv:
             argv += ["--only", "Definition 1"]  # never the whole registry in the fuzz run
         count.add(check_run(argv, capsys))
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -178,12 +176,10 @@ def fuzz_report(n: int, capsys, tmp: Path, monkeypatch) -> Counter:
                                "--fresh": st.none(), "--no-train": st.none(), "--skip-slow": st.none()}),
                       output_path(tmp))
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(case):
         argv, out = case
         count.add(check_run(["report", *argv, "--out", out], capsys))
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -195,13 +191,11 @@ def fuzz_train(n: int, capsys, tmp: Path, monkeypatch) -> Counter:
                      "--epochs": small_int, "--workers": small_int, "--seed": int_list, "--wd": number_list,
                      "--n-majority": small_int, "--device": st.sampled_from(["cpu", "cuda", "tpu", ""])})
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(strat)
     def run(argv):
         if "--preset" not in argv:
             argv = ["--preset", "cpu-smoke", *argv]
         count.add(check_run(["train", *argv, "--out", str(tmp / "store")], capsys))
-    run()
+    explore(strat, run, n)
     return count
 
 
@@ -209,10 +203,10 @@ FUZZERS = {"solve": fuzz_solve, "threshold": fuzz_threshold, "sweep": fuzz_sweep
            "report": fuzz_report, "train": fuzz_train}
 
 
-def _fuzz(name: str, factor: int, capsys, tmp_path, monkeypatch) -> None:
+def _fuzz(name: str, capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     fn = FUZZERS[name]
-    n = EXAMPLES[name] * factor
+    n = max(1, EXAMPLES[name] * settings.default.max_examples // 100)  # the loaded profile's scale
     count = fn(n, capsys, tmp_path, monkeypatch) if name in ("report", "train") else fn(n, capsys, tmp_path)
     count.report(name, capsys)
     assert count.inputs >= 1
@@ -220,10 +214,4 @@ def _fuzz(name: str, factor: int, capsys, tmp_path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("name", list(FUZZERS))
 def test_fuzz_cli(name, capsys, tmp_path, monkeypatch):
-    _fuzz(name, 1, capsys, tmp_path, monkeypatch)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(FUZZERS))
-def test_fuzz_cli_long(name, capsys, tmp_path, monkeypatch):
-    _fuzz(name, SLOW_FACTOR, capsys, tmp_path, monkeypatch)
+    _fuzz(name, capsys, tmp_path, monkeypatch)

@@ -9,9 +9,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdict_for
+from lpm_verify.outcomes import at_most, compare
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
 from lpm_verify.symbolic import identities_outcome
+from lpm_verify.verdict_rule import verdict_for
 from theorems import lemma1_sdp_relaxation as l1
 from theorems._imbalanced import TIGHT, all_zero, profile_problem, random_point, random_sizes, rational_orthogonal
 

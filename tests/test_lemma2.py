@@ -8,9 +8,11 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.symbolic import identities_outcome
-from lpm_verify.claims import Outcome, REGISTRY, Verdict, judge, printed_vs_derived
 from lpm_verify.commands.registry import load_all
+from lpm_verify.outcomes import printed_vs_derived
+from lpm_verify.records import Outcome, Verdict
+from lpm_verify.registry import REGISTRY, judge
+from lpm_verify.symbolic import identities_outcome
 from theorems import lemma2_equalities_imply_etf as l2
 from theorems.theorem1_balanced_ce import minimizer
 

@@ -10,7 +10,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import Verdict, at_most, compare, judge, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Verdict
+from lpm_verify.registry import judge
 from theorems import lemma3_two_class_lq as L3
 
 

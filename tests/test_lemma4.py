@@ -8,7 +8,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, judge, printed_vs_derived, verdict_for
+from lpm_verify.outcomes import at_most, printed_vs_derived
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
+from lpm_verify.verdict_rule import verdict_for
 from theorems import lemma4_softmax_probability_bound as l4
 from theorems import theorem4_softmax as t4
 

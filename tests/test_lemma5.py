@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import NON_FAILING, Verdict, compare, judge, printed_vs_derived, verdict_for
 from lpm_verify.errors import LPMInputError, SolverNotInstalledError
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.records import NON_FAILING, Verdict
+from lpm_verify.registry import judge
 from lpm_verify.solvers.limit import limit_objective, solve_limit
+from lpm_verify.verdict_rule import verdict_for
 from theorems import lemma5_limit_problem as L5
 
 

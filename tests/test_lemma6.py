@@ -9,7 +9,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
+from lpm_verify.verdict_rule import verdict_for
 from theorems import lemma6_limit_bound as L6
 
 TOL = L6._FLOAT_TOL
@@ -98,7 +101,7 @@ def test_bound_not_attained_with_wrong_constants() -> None:
 
 
 def test_eq81_equality_condition_rejects_E_H_and_a_wrong_correction() -> None:
-    from lpm_verify.claims import printed_vs_derived
+    from lpm_verify.outcomes import printed_vs_derived
     from theorems.lemma5_limit_problem import CASE_II, solved
 
     K_A, K_B, _, E_H = CASE_II

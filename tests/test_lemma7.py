@@ -6,10 +6,13 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem
-from theorems import lemma7_nuclear_norm as l7
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
 from lpm_verify.symbolic import all_of, identities_outcome, printed_identity_outcome
+from lpm_verify.verdict_rule import verdict_for
+from theorems import lemma7_nuclear_norm as l7
 from theorems._imbalanced import random_point, random_sizes
 
 
@@ -88,7 +91,7 @@ def test_factorization_point_energies_match_the_algebra():
 def test_tightness_fails_when_p_is_too_small():
     from dataclasses import replace
 
-    from lpm_verify.claims import compare
+    from lpm_verify.outcomes import compare
     from lpm_verify.solvers.nonconvex import solve_lpm
     problem = replace(l7.instances()[0], p=1)  # K = 3 classes in one dimension
     value = solve_lpm(problem, starts=2, seed=0).objective

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import Outcome, Verdict, judge
 from lpm_verify.cli import main
 from lpm_verify.penalized import PenalizedLPM, balance_lambda_H
+from lpm_verify.records import Outcome, Verdict
+from lpm_verify.registry import judge
 from theorems import penalized_lpm as pl
 
 

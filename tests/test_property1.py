@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, judge, printed_vs_derived, verdict_for
+from lpm_verify.outcomes import at_most, printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome, Verdict
+from lpm_verify.registry import REGISTRY, judge
 from lpm_verify.symbolic import identities_outcome, printed_identity_outcome
+from lpm_verify.verdict_rule import verdict_for
 from theorems import lemma7_nuclear_norm as l7
 from theorems import property1_constraints_active as pr1
 from theorems._imbalanced import all_zero, random_point

@@ -5,10 +5,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lpm_verify.claims import REGISTRY, Verdict, at_most, compare, judge, verdict_for
 from lpm_verify.geometry import simplex_etf
-from theorems import proposition1_oversampling as p1
+from lpm_verify.outcomes import at_most, compare
+from lpm_verify.records import Verdict
+from lpm_verify.registry import REGISTRY, judge
 from lpm_verify.symbolic import all_of, identities_outcome
+from lpm_verify.verdict_rule import verdict_for
+from theorems import proposition1_oversampling as p1
 from theorems._imbalanced import TIGHT
 
 

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import NON_FAILING, Verdict, at_most, compare, judge, printed_vs_derived, verdict_for
 from lpm_verify.errors import LPMInputError
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import NON_FAILING, Verdict
+from lpm_verify.registry import judge
 from lpm_verify.solvers.lq import best_eq9, eq9_objective, lq_energies, lq_objective, solve_lq
+from lpm_verify.verdict_rule import verdict_for
 from theorems import proposition2_lq as P2
 
 

@@ -20,51 +20,54 @@ from pathlib import Path
 
 import pytest
 
-from lpm_verify.claims import RESULTS, CheckRecord, Registry
+from lpm_verify.records import RESULTS, CheckRecord
+from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_mod
 from lpm_verify.report.build import ReportOptions, build_report
 from lpm_verify.report.cache import Cache, input_key, source_closure
+from lpm_verify.report.document import Badge, Code, Document, Section, note, para, table
 from lpm_verify.report.gather import gather_checks
 from lpm_verify.report.lpm_section import fig3_configs
-from lpm_verify.report.document import Badge, Code, Document, Section, note, para, table
 from lpm_verify.report.render import to_html, to_markdown
 from lpm_verify.report.sections import NO_CHECK, summarize_result
 
 SECTIONS = ("summary", "errata", "beyond", "lpm-figures", "theory-gap", "networks", "checks", "provenance")
 
 CHECKS_A = '''
-from lpm_verify.claims import check, compare, printed_vs_derived
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.registry import check
 
 
 def register(reg):
     @check("Definition 1/exact", claim="1 = 1", method="symbolic", tolerance=0, reason="exact", digits=None,
-           registry=reg, origin="paper", part="statement", expect="pass")
+           registry=reg, origin="paper", part="statement")
     def _exact():
         return compare(1, 1)
 
     @check("Theorem 1/printed-formula", claim="printed constant", method="proof-step", tolerance=1e-12,
-           reason="float64 rounding", registry=reg, origin="paper", part="derivation", expect="erratum")
+           reason="float64 rounding", registry=reg, origin="paper", part="derivation")
     def _erratum():
         return printed_vs_derived(2.0, 1.0, 1.0, printed="L = a | b <x>", corrected="L = a", evidence="2 != 1 at a = 1")
 '''
 
 CHECKS_B = '''
-from lpm_verify.claims import check, compare, skipped
+from lpm_verify.outcomes import compare, skipped
+from lpm_verify.registry import check
 
 
 def register(reg):
     @check("Theorem 4/numeric", claim="observed within 1e-9", method="numeric", tolerance=1e-9,
-           reason="float64 solve", registry=reg, origin="paper", part="statement", expect="pass")
+           reason="float64 solve", registry=reg, origin="paper", part="statement")
     def _numeric():
         return compare(0.5, 0.5 + 1e-12)
 
     @check("Lemma 2/needs-mosek", claim="solver agrees", method="solver", tolerance=1e-6, reason="IPM accuracy",
-           registry=reg, origin="paper", part="statement", expect="skipped")
+           registry=reg, origin="paper", part="statement")
     def _skip():
         return skipped("MOSEK is not licensed here")
 
     @check("Lemma 4/long", claim="slow one", method="numeric", tolerance=1e-9, reason="float64", slow=True,
-           registry=reg, origin="paper", part="statement", expect="pass")
+           registry=reg, origin="paper", part="statement")
     def _slow():
         return compare(1.0, 1.0)
 '''
@@ -498,10 +501,12 @@ def test_summary_shows_statement_and_derivation_verdicts_per_result():
     assert rows["Theorem 5"][1] == "not checked" and "Penalized LPM" not in rows
     assert rows["Theorem 5"][3] == "0; 1 beyond the paper (not judging it)"
     assert '<span class="badge v-misprints">1 misprint</span>' in html
-    assert "came out other than pinned" not in html
-    records[4].expect = "erratum"  # negative control: a verdict that differs from its pin is called out
-    flipped = " ".join(_text(to_html(Document("T", "s", [summary_section(records, [], 0)]))))
-    assert "1 check came out other than pinned (expect=): Theorem 1/eq9: pinned erratum, got pass" in flipped
+    assert "differ from the table of expected verdicts" not in html
+    # negative control: a verdict that differs from what the table expects is called out
+    unexpected = ["Theorem 1/eq9: expected erratum (misprint x), got pass"]
+    flipped = " ".join(_text(to_html(Document("T", "s", [summary_section(records, [], 0, unexpected)]))))
+    assert ("1 verdict differs from the table of expected verdicts (theorems/expected_verdicts.toml): "
+            "Theorem 1/eq9: expected erratum (misprint x), got pass") in flipped
 
 
 def _text(html: str) -> list[str]:

@@ -52,7 +52,7 @@ def images_of(out: Path) -> list[str]:
     return parse(out / "index.html").images
 
 
-# -- issue 11 item 2: only files the report wrote are deleted ------------------------------------------------
+# -- only files the report wrote are deleted ------------------------------------------------------------------
 def test_user_files_in_the_report_folder_survive(tmp_path, fake_lpm, runs_store):
     out = tmp_path / "report"
     out.mkdir()
@@ -147,7 +147,7 @@ def test_out_must_be_a_writable_folder_no_other_report_is_writing_to(tmp_path, f
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [build_mod.LOCK]
 
 
-# -- issue 11 item 3: a failed or killed report leaves the last good one intact ------------------------------
+# -- a failed or killed report leaves the last good one intact -----------------------------------------------
 @pytest.mark.parametrize("where", ["network_section", "to_html"])
 def test_a_failure_mid_build_leaves_the_previous_report_intact(tmp_path, fake_lpm, runs_store, monkeypatch, where):
     out = tmp_path / "report"
@@ -288,7 +288,7 @@ def test_a_killed_report_leaves_the_previous_report_intact(tmp_path, fake_lpm, r
     assert all((out / n).read_bytes() == d for n, d in USER_FILES.items())
 
 
-# -- issue 11 item 4: cache entries are verified -------------------------------------------------------------
+# -- cache entries are verified ------------------------------------------------------------------------------
 def _entry_of(cache_root: Path, check_id: str) -> Path:
     for path in (cache_root / "check").glob("*.json"):
         if f'"{check_id}"' in path.read_text():
@@ -384,7 +384,7 @@ def test_corrupt_sweep_and_threshold_entries_are_recomputed_and_named_in_the_rep
         assert entry.relative_to(cache_root).as_posix() in text
 
 
-# -- issue 11 item 4, report side of the run store: every skipped run file is named with its reason ----------
+# -- report side of the run store: every skipped run file is named with its reason --------------------------
 def test_every_unusable_run_file_is_named_in_the_report(tmp_path, fake_lpm):
     store = tmp_path / "runs"
     write_run(store, K_A=3, R=10)
@@ -410,7 +410,7 @@ def test_every_unusable_run_file_is_named_in_the_report(tmp_path, fake_lpm):
     assert "4 run files of the store could not be used" in text  # said in the network section too
 
 
-# -- issue 11 item 9: text from data cannot change the Markdown's structure ----------------------------------
+# -- text from data cannot change the Markdown's structure --------------------------------------------------
 HOSTILE = "x](evil.png) | *bold* <script>alert(1)</script>\n# heading\n- item `tick` \\ [y]"
 _IMAGE_LINE = re.compile(r"^!\[((?:[^\[\]\\\n]|\\.)*)\]\(([^()\s<>\\]+)\)$")
 

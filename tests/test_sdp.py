@@ -139,12 +139,12 @@ def test_unknown_solver_in_solve_sdp():
         solve_sdp([0.5, 0.5], E_W=1.0, E_H=1.0, solver="cplex")
 
 
-# -- issue 9 item 8 / issue 11 item 7: a conic solution at near-zero loss does not fix the geometry --------------
+# -- a conic solution at near-zero loss does not fix the geometry ------------------------------------------------
 
 @pytest.mark.parametrize("K,K_A,R,E_W,E_H", [
-    (10, 1, math.inf, 3.0, 10.0),   # SDP minority cosine 0.065, exact 1 (issue 9)
-    (20, 1, math.inf, 1.0, 1.0),    # SDP 0.57, exact 1 (issue 9)
-    (10, 5, 100.0, 1e4, 5.0),       # E_W slack ~1% of the budget at loss ~1e-108 (issue 11)
+    (10, 1, math.inf, 3.0, 10.0),   # SDP minority cosine 0.065, exact 1
+    (20, 1, math.inf, 1.0, 1.0),    # SDP 0.57, exact 1
+    (10, 5, 100.0, 1e4, 5.0),       # E_W slack ~1% of the budget at loss ~1e-108
 ])
 def test_unresolved_geometry_is_flagged(K, K_A, R, E_W, E_H):
     from lpm_verify.solvers.base import summarize

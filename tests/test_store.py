@@ -1,4 +1,4 @@
-"""The run store treats its files as untrusted: schema checks, named skip reasons (issue 11, item 4)."""
+"""The run store treats its files as untrusted: schema checks, named skip reasons."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""sweep rows / CSV / plot, and the solve, sweep, threshold commands (flags of issue 3, bad input)."""
+"""sweep rows / CSV / plot, and the solve, sweep, threshold commands (their flags, bad input)."""
 from __future__ import annotations
 
 import argparse

@@ -6,9 +6,10 @@ import math
 import pytest
 import sympy as sp
 
-from lpm_verify.claims import Verdict, verdict_for
 from lpm_verify.errors import LPMInputError
+from lpm_verify.records import Verdict
 from lpm_verify.symbolic import all_of, decide_identity, decide_zero, identities_outcome, printed_identity_outcome
+from lpm_verify.verdict_rule import verdict_for
 
 x = sp.Symbol("x", positive=True)
 K = sp.Symbol("K", positive=True, integer=True)

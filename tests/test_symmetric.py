@@ -11,8 +11,10 @@ import pytest
 from lpm_verify.errors import LPMInputError, SolverError
 from lpm_verify.problem import LPMProblem, two_size_fractions
 from lpm_verify.solvers.base import summarize
-from lpm_verify.solvers.symmetric import (Profile, Regime, System, certificate, certificate_ok, newton,
-                                          parse_regime, refine_mp, regime_name, solve_float, solve_symmetric)
+from lpm_verify.solvers.symmetric import Profile, Regime, parse_regime, regime_name, solve_float, solve_symmetric
+from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok
+from lpm_verify.solvers.symmetric.continuation import refine_mp
+from lpm_verify.solvers.symmetric.kkt import System, newton
 
 # Clarabel at tight tolerances: objective to ~1e-9; X only to ~1e-4 in the flat directions of Eq. 15
 # (measured max |X_sdp - X_sym| = 8e-5 at K = 10), so entries/cosines are compared at 1e-3.
@@ -195,7 +197,7 @@ def test_solver_error_is_a_named_error():
 
 def test_reduced_cvxpy_fallback_finds_the_same_point():
     """The last-resort path (Clarabel on the reduced program, then Newton) lands on the same KKT point."""
-    from lpm_verify.solvers.symmetric import fallback
+    from lpm_verify.solvers.symmetric.continuation import fallback
     prof = Profile.two_size(10, 7, 4.5, 1.0, 5.0)
     direct = solve_float(prof)
     via = fallback(prof, prof.fractions())

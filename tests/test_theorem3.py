@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, judge, printed_vs_derived
+from lpm_verify.outcomes import printed_vs_derived
+from lpm_verify.records import Outcome, Verdict
+from lpm_verify.registry import REGISTRY, judge
 from theorems import theorem3_contrastive as t3
 
 

@@ -6,10 +6,13 @@ from types import SimpleNamespace
 import mpmath
 import numpy as np
 
-from lpm_verify.claims import REGISTRY, Outcome, Verdict, at_most, compare, judge, verdict_for
+from lpm_verify.outcomes import at_most, compare
 from lpm_verify.problem import LPMProblem
-from theorems import theorem5_minority_collapse as t5
+from lpm_verify.records import Outcome, Verdict
+from lpm_verify.registry import REGISTRY, judge
 from lpm_verify.symbolic import all_of, identities_outcome
+from lpm_verify.verdict_rule import verdict_for
+from theorems import theorem5_minority_collapse as t5
 from theorems._imbalanced import gram_of, minority_gaps, random_point
 
 

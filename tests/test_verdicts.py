@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from lpm_verify.claims import CheckRecord
+from lpm_verify.records import CheckRecord
 from lpm_verify.verdicts import (BEYOND, EXACT, EXPERIMENT, FAILS, HOLDS, INCONCLUSIVE, MISPRINTS, NOT_APPLICABLE, NOT_CHECKED,
                                  NOT_REPRODUCED, PAPER, PASS, all_result_verdicts, misprint_totals, result_verdicts,
                                  summary_json)

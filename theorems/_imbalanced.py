@@ -12,8 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, compare
+from lpm_verify.outcomes import compare
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
 from lpm_verify.solvers.base import TIGHT
 
 

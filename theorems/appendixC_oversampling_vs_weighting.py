@@ -25,7 +25,9 @@ import numpy as np
 import sympy as sp
 from scipy.special import softmax
 
-from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import decide_identity, printed_identity_outcome
 
 
@@ -191,7 +193,7 @@ _Z_REASON = ("Monte Carlo z-score (estimate minus claim over its standard error,
 
 
 # -- checks --------------------------------------------------------------------------------------------
-@check("Appendix C/eq86-eq88", expect="pass", origin="paper", part="derivation",
+@check("Appendix C/eq86-eq88", origin="paper", part="derivation",
        claim="Eqs. 86 and 88: the conditional means and second moments of v_w (Eq. 85) "
        "and v_s (Eq. 87), and both sampling laws sum to one", method="symbolic", tolerance=0,
        reason="exact sympy simplification on a symbolic population (4 majority, 2 minority gradients in R^2)",
@@ -208,7 +210,7 @@ def _eq86_88() -> Outcome:
                    proved=all(r == 0 for r in residuals))  # sympy reduced every residual to 0
 
 
-@check("Appendix C/step-size", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/step-size", origin="paper", part="derivation",
        claim="'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s' makes "
        "eta_w E[v_w] = eta_s E[v_s]", method="symbolic", tolerance=0, reason="exact sympy solve", digits=None)
 def _step_size() -> Outcome:
@@ -219,14 +221,15 @@ def _step_size() -> Outcome:
         decide_identity(eta_w_corrected(*_SYM), derived, points=points),
         printed_form="eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s",
         corrected_form="eta_w = (n_A K_A + n_B K_B)/(n_A K_A + w_r n_B K_B) eta_s",
-        evidence=f"paper line 1305: 'we assume eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s. Then "
+        evidence="SI Appendix C, the step-size relation after Eq. 88: 'we assume eta_w = (n_A K_A + w_r n_B "
+                 "K_B)/(n_A K_A + n_B K_B) eta_s. Then "
                  f"eta_w E[v_w] = eta_s E[v_s]'.  E[v_w] = S/N and E[v_s] = S/N' with the same S = sum grad_A + w_r sum grad_B (Eqs. 86, 88), "
                  f"so eta_w/N = eta_s/N'; sympy solve gives eta_w = {derived}. The printed ratio is inverted "
                  f"(the later asymptotics use only eta_w ~ eta_s, which both satisfy when w_r n_B << n_A)",
         derived=str(derived))
 
 
-@check("Appendix C/second-moment-order", expect="pass", origin="paper", part="statement",
+@check("Appendix C/second-moment-order", origin="paper", part="statement",
        claim="With eta_w from the means, equal gradient norms a and w_r = R = "
        "n_A/n_B: E||eta_w v_w||^2 / E||eta_s v_s||^2 = N (n_A K_A + w_r^2 n_B K_B)/N'^2, which is ~ w_r (the ratio "
        "over w_r tends to K_A K_B/(K_A+K_B)^2 as R -> inf), and equals the printed order "
@@ -263,7 +266,7 @@ def second_moment_ratio(n_A: int, K_A: int, n_B: int, K_B: int, w_r: int) -> sp.
     return sp.Rational(N * (n_A * K_A + w_r**2 * n_B * K_B), Np**2)
 
 
-@check("Appendix C/comparison-direction", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/comparison-direction", origin="paper", part="derivation",
        claim="'by comparing Eq. 86 with Eq. 88, the second moment of eta_w v_w "
        "is much smaller than that of eta_s v_s since the order of w_r for the latter is larger by 1'",
        method="proof-step", tolerance=0, reason="sign of an exact rational ratio minus one")
@@ -277,7 +280,8 @@ def _direction() -> Outcome:
         -1, derived, 1, printed="E||eta_w v_w||^2 << E||eta_s v_s||^2 (weight adjusting smaller), 'since the order "
                                 "of w_r for the latter [Eq. 88] is larger by 1'",
         corrected="E||eta_s v_s||^2 << E||eta_w v_w||^2 (oversampling smaller; Eq. 86 carries w_r^2, Eq. 88 w_r)",
-        evidence=f"paper line 1305, fourth sentence: the comparison and its reason are both reversed (Eq. 86, "
+        evidence="SI Appendix C, the sentence comparing Eq. 86 with Eq. 88: the comparison and its reason are both "
+                 "reversed (Eq. 86, "
                  f"weight adjusting, has w_r^2; Eq. 88, oversampling, has w_r).  With equal gradient norms, K_A=3, "
                  f"K_B=7, n_A=1000, n_B=1, w_r=1000 the ratio E||eta_w v_w||^2/E||eta_s v_s||^2 is "
                  f"{float(ratio):.4g} > 1 with the step-size relation from the means (and {float(ratio_printed_eta):.3g} "
@@ -288,7 +292,7 @@ def _direction() -> Outcome:
                  f"corrected direction", ratio=float(ratio), ratio_printed_eta=float(ratio_printed_eta))
 
 
-@check("Appendix C/mc-means", expect="erratum", origin="paper", part="derivation",
+@check("Appendix C/mc-means", origin="paper", part="derivation",
        claim="Monte Carlo: eta_w v_w and eta_s v_s have equal means when eta_w/eta_s = N/N' "
        "(printed: N'/N)", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_means() -> Outcome:
@@ -298,14 +302,14 @@ def _mc_means() -> Outcome:
     return printed_vs_derived(
         z_printed, 0.0, z_corrected, printed="eta_w/eta_s = N'/N", corrected="eta_w/eta_s = N/N'",
         evidence=f"a Monte Carlo consequence of the same misprint as Appendix C/step-size (the inverted ratio in "
-                 f"'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s', paper line 1305).  Softmax "
+                 f"'eta_w = (n_A K_A + w_r n_B K_B)/(n_A K_A + n_B K_B) eta_s', after Eq. 88).  Softmax "
                  f"regression, K_A = K_B = 2, n_A = 20, n_B = 2, w_r = 10 (N = {N}, N' = {Np:g}), "
                  f"{mc.draws} draws per scheme: max |z| over the 12 coordinates of eta_w mean(v_w) - eta_s mean(v_s) "
                  f"is {z_printed:.1f} with the printed relation and {z_corrected:.2f} with the corrected one "
                  f"(|z| <= 5 passes)", draws=mc.draws)
 
 
-@check("Appendix C/mc-second-moments", expect="pass", origin="paper", part="derivation",
+@check("Appendix C/mc-second-moments", origin="paper", part="derivation",
        claim="Monte Carlo second moments E||v_w||^2 and E||v_s||^2 match Eqs. 86 "
        "and 88 evaluated on the population", method="numeric", tolerance=_Z_TOL, reason=_Z_REASON)
 def _mc_second() -> Outcome:
@@ -322,7 +326,7 @@ def exact_variance_ratio(pop: Population) -> float:
     return (N / Np) ** 2 * (sw - float(mw @ mw)) / (ss - float(ms @ ms))
 
 
-@check("Appendix C/mc-variance-ratio", expect="pass", origin="paper", part="statement",
+@check("Appendix C/mc-variance-ratio", origin="paper", part="statement",
        claim="Monte Carlo: Var(eta_w v_w)/Var(eta_s v_s) (eta_w = N/N' eta_s) "
        "matches the value from Eqs. 86/88 and exceeds 1 (oversampling has the smaller variance)",
        method="numeric", tolerance=_Z_TOL, reason=_Z_REASON + "; ratio standard error by the delta method")

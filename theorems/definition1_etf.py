@@ -14,7 +14,9 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, check, printed_vs_derived
+from lpm_verify.outcomes import printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import decide_zero, identities_outcome
 from theorems._etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients
 
@@ -108,7 +110,7 @@ def footnote_etf_error(K: int) -> sp.Expr:
 
 
 # -- registered checks -------------------------------------------------------------------------
-@check("Definition 1/gram-symbolic-K", expect="pass", origin="paper", part="statement",
+@check("Definition 1/gram-symbolic-K", origin="paper", part="statement",
        claim="For symbolic K, M* = sqrt(K/(K-1)) P (I - 11^T/K) with P^T P = I has unit-norm columns and "
              "pairwise inner product and cosine -1/(K-1) (Eq. 10).",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy in the algebra span{I, J}", digits=None)
@@ -116,7 +118,7 @@ def etf_gram_for_symbolic_K() -> Outcome:
     return gram_entries_error()
 
 
-@check("Definition 1/explicit-K2-6", expect="pass", origin="paper", part="statement",
+@check("Definition 1/explicit-K2-6", origin="paper", part="statement",
        claim="For K = 2..6 and an exact rational partial orthogonal P (p = K + 1), the printed M* has Gram "
              "K/(K-1)(I - 11^T/K) and cosines -1/(K-1) exactly.",
        method="symbolic", tolerance=0.0, reason="exact rational/algebraic arithmetic in sympy", digits=None)
@@ -124,7 +126,7 @@ def etf_gram_for_K_2_to_6() -> Outcome:
     return explicit_frames_error()
 
 
-@check("Definition 1/proof-facts", expect="pass", origin="paper", part="derivation",
+@check("Definition 1/proof-facts", origin="paper", part="derivation",
        claim="For the exact frames of K = 2..6: P^T P = I, the columns of M* sum to zero, rank M* = K - 1.",
        method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
 def etf_proof_facts() -> Outcome:
@@ -143,7 +145,7 @@ def proof_facts_outcome(frame: Callable[[int, sp.Matrix], sp.Matrix] = etf_exact
     return Outcome("0 residuals", f"max residual {worst}", worst, detail=detail)
 
 
-@check("Definition 1/footnote-p=K-1", expect="erratum", origin="paper", part="derivation",
+@check("Definition 1/footnote-p=K-1", origin="paper", part="derivation",
        claim="Footnote to Definition 1: for p = K - 1 one can choose P with [P^T, 1_K] an orthogonal matrix "
              "(as printed); the resulting M* is a simplex ETF.",
        method="proof-step", tolerance=0.0, reason="exact sympy arithmetic", digits=None)
@@ -155,7 +157,7 @@ def footnote_orthogonal_matrix() -> Outcome:
         float(printed), 0.0, float(max(corrected, etf)),
         printed="[P^T, 1_K] is an orthogonal matrix",
         corrected="[P^T, 1_K/sqrt(K)] is an orthogonal matrix (then M* = sqrt(K/(K-1)) P (I - 11^T/K) is an ETF)",
-        evidence=f"footnote to Definition 1 (paper md line 117): the column 1_K has squared norm K, so the (K, K) entry "
+        evidence=f"footnote § to Definition 1 (Section 1): the column 1_K has squared norm K, so the (K, K) entry "
                  f"of Q^T Q, Q = [P^T, 1_K], is K != 1 for every P: Q is never orthogonal (largest |Q^T Q - I| over "
                  f"K = 2..6, exact sympy: {printed} = K - 1 at K = 6). With 1_K/sqrt(K) and P the exact orthonormal "
                  f"basis of 1_K's complement, Q^T Q = I exactly and M* is an exact ETF (Gram error {etf}). A "

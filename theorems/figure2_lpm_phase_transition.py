@@ -11,20 +11,22 @@ R where each reaches 0.9 (interpolated in log R, :mod:`experiments.collapse`; a 
 bracket it), with the features centred at their mean as in the authors' analysis (uncentred: information).
 The checks decide at K_A = 7, Fig. 2's setting, on every setting of the store that has it; other K_A are
 information; the record also carries the collapse points of every curve (the table the report prints).
-``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
-(experiments/regime.py; what they would give is the
-record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
+On the ``cpu-report`` store these checks are inconclusive (its runs are far from the regime,
+experiments/regime.py; what they would give is the record's ``off_regime_*`` detail), as listed in
+``theorems/expected_verdicts.toml``.  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from experiments.claims_data import (Curve, SeedGroup, as_float, curves, decide_in_regime, observed_collapse_points,
-                                     seed_R0, tally)
+from experiments.claims_data import (Curve, SeedGroup, curves, decide_in_regime, observed_collapse_points, seed_R0,
+                                     tally)
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, check
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
+from lpm_verify.verdict_rule import as_float
 
 #: Fig. 2's number of majority classes.
 FIG2_KA = 7
@@ -62,7 +64,7 @@ def collapse_table(cs: list[Curve]) -> list[dict]:
 
 
 @check("Figure 2/collapse-earlier-with-larger-wd", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of (seed, weight-decay pair) comparisons that fail",
        claim="Minority Collapse occurs earlier (at a smaller R) with a larger weight decay lambda (Fig. 2: "
              "5e-3 against 5e-4, K_A = 7)")
@@ -130,7 +132,7 @@ def curve_agreement(R: list[float], net: list[float], lpm: list[float]) -> dict[
 
 
 @check("Figure 2/lpm-captures-phase-transition", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of K_A = {FIG2_KA} seeds whose curves differ by more than COS_AGREEMENT = {COS_AGREEMENT} in "
               f"cosine or whose transitions differ by more than {LOG10_AGREEMENT} decades (half the paper's R-grid "
               "spacing)",

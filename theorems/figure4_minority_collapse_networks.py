@@ -9,9 +9,9 @@ classes".  Table 1: at R = inf "the classifiers of the minority classes have alm
 Experiment checks on the run store (``verify --runs DIR``): each decides on every curve (setting,
 weight decay, K_A) with >= 3 seeds (2 in the cpu-regime preset) in the claim's regime, seed by seed; the
 CPU store is an MLP proxy for VGG/ResNet.
-``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
-(experiments/regime.py; what they would give is the
-record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
+On the ``cpu-report`` store these checks are inconclusive (its runs are far from the regime,
+experiments/regime.py; what they would give is the record's ``off_regime_*`` detail), as listed in
+``theorems/expected_verdicts.toml``.  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import math
 from experiments.claims_data import SeedGroup, curves, decide_in_regime, mean_sd, seeds_needed, setting_label, tally
 from experiments.collapse import COLLAPSE_LEVEL, collapse_levels, crossing, earlier
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, check
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 
 #: Drop of the minority cosine between consecutive R that still counts as "not decreasing": 2.5% of the
 #: cosine's range [-1, 1], about the seed-to-seed spread of a trained network's cosine.
@@ -41,7 +42,7 @@ def _R(x: float) -> str:
 
 
 @check("Figure 4/minority-cosine-increases-with-R", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of violated comparisons; each comparison already allows a drop of COSINE_SLACK = 0.05",
        claim="the average between-minority-class cosine of the last-layer classifiers increases with the "
              "imbalance ratio R (Fig. 4), for every K_A and weight decay")
@@ -78,7 +79,7 @@ def _increases_on(groups: list[SeedGroup]) -> Outcome | None:
 
 
 @check("Figure 4/minority-cosine-near-one-at-largest-R", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of (curve, seed) pairs below the level {COLLAPSE_LEVEL}; the level itself is the stated "
               "meaning of 'the cosine approaches 1'",
        claim="at the largest finite imbalance ratio of the grid the minority classifiers have collapsed: their "
@@ -105,7 +106,7 @@ def _near_one_on(groups: list[SeedGroup]) -> Outcome | None:
 
 
 @check("Figure 4/compounded-by-more-majority-classes", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of violated comparisons between the collapse points of K_A values, seed by seed",
        claim="Minority Collapse is compounded when there are more majority classes: a larger K_A collapses at a "
              "smaller R (Fig. 4, consistent with Fig. 3)")
@@ -150,7 +151,7 @@ def _compounded_on(groups: list[SeedGroup]) -> Outcome | None:
 
 
 @check("Table 1/minority-norms-equal-at-R-inf", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of runs above the bound {NORM_VARIATION_BOUND:g} = ten times Table 1's largest Std/Avg (1.4e-4)",
        claim="at R = inf the minority classifiers have almost the same length: Std(||w_B||)/Avg(||w_B||) is small "
              "(Table 1)")
@@ -184,7 +185,7 @@ ANGLE_MIN_R = 10.0
 
 
 @check("Figure 4/minority-angles-smaller-than-majority", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of (curve, seed, R) points below the transition (cos minority < {COLLAPSE_LEVEL}), "
               f"R >= {ANGLE_MIN_R:g}, where the minority cosine does not exceed the majority cosine",
        claim="even below the phase transition the angles between the minority classifiers are already smaller than "
@@ -227,7 +228,7 @@ NC_FACTOR = 2.0
 
 
 @check("Figure 4/no-neural-collapse-under-imbalance", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of (curve, seed) pairs whose classifier at the largest finite R is not {NC_FACTOR:g} times "
               "farther from a simplex ETF than at R = 1",
        claim="neural collapse does not emerge in the terminal phase of imbalanced training: the classifier does not "
@@ -267,7 +268,7 @@ RESNET_COLLAPSE_R = {"fashion-mnist": 3000.0, "cifar10": 5000.0}
 
 
 @check("Figure 4/resnet18-collapses-at-R-3000-5000", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="skipped",
+       tolerance=0,
        reason=f"a count of seeds whose minority cosine is below {COLLAPSE_LEVEL} at that R",
        claim="for ResNet18 with K_A = 7 the average minority cosine hits 1 at R = 3000 on FashionMNIST and at "
              "R = 5000 on CIFAR10 (Fig. 4's caption)")

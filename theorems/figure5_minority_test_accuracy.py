@@ -12,18 +12,20 @@ falls as R grows, in every column.
 Decided at the paper's weight decay 5e-4 (Section 4.C), seed by seed, on every setting of the store
 with >= 3 seeds.  Fig. 5 fixes n_B and sets n_A = n_B R; where the store has that R = 1 run (same
 n_B as the largest-R run) it is used, otherwise the curve's own R = 1 run (n_A fixed, Table 4's design).
-``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
-(experiments/regime.py; what they would give is the
-record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
+On the ``cpu-report`` store these checks are inconclusive (its runs are far from the regime,
+experiments/regime.py; what they would give is the record's ``off_regime_*`` detail), as listed in
+``theorems/expected_verdicts.toml``.  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
 import math
 
-from experiments.claims_data import (Curve, SeedGroup, as_float, curves, decide_in_regime, load_groups, mean_sd,
+from experiments.claims_data import (Curve, SeedGroup, curves, decide_in_regime, load_groups, mean_sd,
                                      setting_of, tally)
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Method, Origin, Outcome, Part, check
+from lpm_verify.records import Method, Origin, Outcome, Part
+from lpm_verify.registry import check
+from lpm_verify.verdict_rule import as_float
 
 #: The weight decay of Section 4.C (Figs. 4, 5, Tables 1-4).
 PAPER_WD = 5e-4
@@ -43,10 +45,10 @@ TEST_ACC_SLACK = 0.01
 TEST_ACC_FALL = 0.10
 
 
-def tables34_check(name: str, *, claim: str, tolerance: float, reason: str, expect: str):
+def tables34_check(name: str, *, claim: str, tolerance: float, reason: str):
     """Register a check of result "Tables 3 and 4" (experiment, paper statement)."""
     return check(f"Tables 3 and 4/{name}", claim=claim, method=Method.EXPERIMENT, tolerance=tolerance,
-                 reason=reason, digits=15, origin=Origin.PAPER, part=Part.STATEMENT, expect=expect)
+                 reason=reason, digits=15, origin=Origin.PAPER, part=Part.STATEMENT)
 
 
 def _R(x: float) -> str:
@@ -70,7 +72,7 @@ def fig5_baseline(groups: list[SeedGroup], c: Curve, n_B: float) -> SeedGroup | 
 
 
 @check("Figure 5/minority-test-accuracy-drops", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of (curve, seed) pairs where the accuracy at the largest R exceeds {FAR_BELOW} x the R = 1 value",
        claim="the test accuracy on the minority classes at R = 1000 (the largest finite R run) is far below its value "
              "at R = 1 (Fig. 5)")
@@ -104,7 +106,7 @@ def _drops_on(groups: list[SeedGroup], every: list[SeedGroup]) -> Outcome | None
                  settings=[c.label() for c in cs])
 
 
-@tables34_check("training-accuracy-near-100", tolerance=0, expect="inconclusive",
+@tables34_check("training-accuracy-near-100", tolerance=0,
        reason=f"a count of runs below {TRAIN_ACC_LEVEL:.0%} training accuracy (Table 3's lowest entry is 99.80%)",
        claim="the training accuracy stays at about 100% for every R, Minority Collapse included (Table 3)")
 def _train_acc(inputs: CheckInputs) -> Outcome:
@@ -130,7 +132,7 @@ def _train_acc_on(groups: list[SeedGroup]) -> Outcome | None:
                  settings=[c.label() for c in cs])
 
 
-@tables34_check("test-accuracy-falls-with-R", tolerance=0, expect="inconclusive",
+@tables34_check("test-accuracy-falls-with-R", tolerance=0,
        reason=f"a count of steps of the R grid where the test accuracy rises by more than {TEST_ACC_SLACK:.0%}",
        claim="the overall test accuracy falls as the imbalance ratio R grows, for every K_A (Table 4)")
 def _test_acc(inputs: CheckInputs) -> Outcome:
@@ -172,7 +174,7 @@ def chance_majority_share(K: int, K_A: int) -> float:
 
 
 @check("Figure 5/minority-errors-go-to-majority-classes", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of (curve, seed) pairs whose misclassified minority test examples do not mostly land in "
               "majority classes",
        claim="at R = 1000 the networks misclassify many minority test examples as majority classes, which is why "

@@ -7,9 +7,9 @@ achieved at w_r = 1000" (the largest rate).
 
 Decided on every (setting, wd, K_A, R) of the store with runs at w_r = 1 and two or more rates > 1,
 each with >= 3 seeds (the CPU proxy uses R = 500 = n_A / n_B with n_B = 1 and w_r up to 500).
-``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
-(experiments/regime.py; what they would give is the
-record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
+On the ``cpu-report`` store these checks are inconclusive (its runs are far from the regime,
+experiments/regime.py; what they would give is the record's ``off_regime_*`` detail), as listed in
+``theorems/expected_verdicts.toml``.  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.claims_data import (SeedGroup, as_float, decide_in_regime, mean_sd, seeds_needed, setting_label,
+from experiments.claims_data import (SeedGroup, decide_in_regime, mean_sd, seeds_needed, setting_label,
                                      setting_of, tally)
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, check
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
+from lpm_verify.verdict_rule import as_float
 
 #: Rise of the minority cosine from one w_r to the next that still counts as "not rising" (as Fig. 4's
 #: slack: 2.5% of the cosine's range).
@@ -75,7 +77,7 @@ def rate_sweeps(groups: list[SeedGroup]) -> list[RateSweep]:
 
 
 @check("Figure 6/oversampling-enlarges-minority-angles", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of violated comparisons; each step allows a rise of COSINE_SLACK = {COSINE_SLACK}",
        claim="increasing the oversampling rate w_r enlarges the between-minority-class angles: the minority cosine "
              "falls as w_r grows (Fig. 6)")
@@ -117,7 +119,7 @@ def _best(sw: RateSweep, key: str) -> int:
 
 
 @check("Table 2/oversampling-improves-test-accuracy", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of (curve, seed, accuracy) comparisons in which the best rate does not beat w_r = 1",
        claim="oversampling at the best rate w_r improves the test accuracy over no oversampling, on the minority "
              "classes and overall (Table 2)")
@@ -152,7 +154,7 @@ def _improves_on(groups: list[SeedGroup]) -> Outcome | None:
 
 
 @check("Table 2/best-rate-is-not-the-largest", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason="a count of (curve, accuracy) pairs whose best mean accuracy is at the largest rate",
        claim="the best test accuracy is never achieved at the largest oversampling rate (w_r = 1000 = R in Table 2): "
              "a very large w_r impairs the test performance")

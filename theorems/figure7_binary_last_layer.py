@@ -7,9 +7,9 @@ the K = 2 simplex ETF (Theorem 1): ``w_1 = -w_2``.
 
 Decided on every balanced two-class configuration of the store with >= 3 seeds (the CPU proxy: an
 MLP of width 256 on 500 examples per class), from each run's stored classifier.
-``expect=`` pins the verdict on the ``cpu-report`` store: inconclusive, its runs are far from the regime
-(experiments/regime.py; what they would give is the
-record's ``off_regime_*`` detail).  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
+On the ``cpu-report`` store these checks are inconclusive (its runs are far from the regime,
+experiments/regime.py; what they would give is the record's ``off_regime_*`` detail), as listed in
+``theorems/expected_verdicts.toml``.  Runs in regime: ``python -m lpm_verify train --preset cpu-regime``.
 """
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from experiments.claims_data import (SeedGroup, binary_groups, classifier_weight
                                      setting_label, tally)
 from experiments.point_masses import POINT_MASS_LEVEL, WINDOW, two_mass_fraction
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, check
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 
 #: cos(w_1, w_2) at or below this counts as "w_1 = -w_2" (the mirror of Fig. 4's collapse level 0.9).
 OPPOSITE_LEVEL = -0.9
 
 
 @check("Figure 7/entries-not-point-masses", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of classifiers w_k whose entries look like one or two point masses (M2 >= {POINT_MASS_LEVEL})",
        claim="in binary training the entries of each last-layer classifier w_k are not a mixture of one or two point "
              "masses: Lemma 3's all-ones (q > 2) and sparse (q < 2) patterns do not appear (Fig. 7)")
@@ -59,7 +60,7 @@ def _not_point_masses_on(groups: list[SeedGroup]) -> Outcome | None:
 
 
 @check("Figure 7/w1-opposite-w2", method="experiment", origin="beyond", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of seeds with cos(w_1, w_2) above {OPPOSITE_LEVEL}",
        claim="in binary training the two classifiers point in opposite directions, w_1 = -w_2: the K = 2 simplex ETF "
              "that the ℓ2 Layer-Peeled Model predicts (Theorem 1); the paper does not claim it for its Fig. 7 "
@@ -92,7 +93,7 @@ FIG7_TRAIN_ACC, FIG7_TEST_ACC = 0.995, 0.9875
 
 
 @check("Figure 7/accuracies", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="inconclusive",
+       tolerance=0,
        reason=f"a count of seeds with training accuracy < {FIG7_TRAIN_ACC} or test accuracy < {FIG7_TEST_ACC}",
        claim="the binary networks of Fig. 7 reach 100% training and 99.75% test accuracy (Fig. 7's caption)")
 def _accuracies(inputs: CheckInputs) -> Outcome:

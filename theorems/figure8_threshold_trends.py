@@ -17,7 +17,8 @@ import functools
 import math
 from typing import Any, Sequence
 
-from lpm_verify.claims import Outcome, check
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 
 #: Fig. 8's family: K = K_A + K_B classes; each series varies one parameter with the others at the base.
 BASE = {"K_A": 5, "K_B": 5, "E_W": 1.0, "E_H": 1.0}
@@ -54,7 +55,7 @@ def increasing_outcome(series: dict[str, Sequence[tuple[float, float | None]]]) 
 
 
 @check("Theorem 5/threshold-smaller-for-smaller-EW-EH-KB", method="solver", origin="paper", part="statement",
-       tolerance=0, expect="pass", digits=15,
+       tolerance=0, digits=15,
        reason="a count of violated steps; each R_0 is a root certified on both sides to 15 digits",
        claim="R_0 becomes smaller when E_W, E_H or the number of minority classes K_B is smaller, the other "
              "parameters fixed (Section 3 after Theorem 5; Fig. 8)")
@@ -83,7 +84,7 @@ def angles_outcome(rows: Sequence[dict[str, Any]]) -> Outcome:
 
 
 @check("Theorem 5/minority-angles-smaller-below-threshold", method="solver", origin="paper", part="statement",
-       tolerance=0, expect="pass", digits=15,
+       tolerance=0, digits=15,
        reason="a count of (case, R) points where the minority cosine does not exceed the majority one; the "
               "symmetric solver's KKT residual is ~1e-15, far below the cosine gaps",
        claim="below the phase transition the angles between the minority classifiers are already smaller than "

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from experiments.imagenet_angles import PAPER_ANGLES, angle_stats, load_classifier
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Outcome, check, skipped
+from lpm_verify.outcomes import skipped
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 
 #: Smallest spread of the angles around arccos(-1/(K-1)) that is "not an ETF": 10°, far above float
 #: rounding (an exact ETF gives 0) and below both of the paper's networks (47° and 53° from 90.06°).
@@ -38,7 +40,7 @@ def _stats(path: Path) -> tuple[str, str | None, dict]:
 
 
 @check("Figure 9/classifier-not-an-etf", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="skipped",
+       tolerance=0,
        reason=f"error = {NOT_ETF_DEGREES}° minus the largest deviation of an angle from the ETF's (0 when it is larger)",
        claim="the classifier of a network pre-trained on ImageNet (imbalanced, K = 1000) is not a simplex ETF: its "
              "between-class angles spread away from arccos(-1/999) = 90.06° (Fig. 9)")
@@ -55,7 +57,7 @@ def _not_etf(inputs: CheckInputs) -> Outcome:
 
 
 @check("Figure 9/paper-angle-statistics", method="experiment", origin="paper", part="statement",
-       tolerance=0, expect="skipped",
+       tolerance=0,
        reason="error = how far min/max/std fall outside half a unit of the paper's rounding (0.5°, 0.5°, 0.05°)",
        claim="Appendix D's numbers: between-class angles of PyTorch's VGG19 have min 43°, max 103°, std 4.1°; of "
              "ResNet152 min 37°, max 102°, std 3.6°")

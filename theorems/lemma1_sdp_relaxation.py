@@ -19,8 +19,10 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare
+from lpm_verify.outcomes import at_most, compare
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
 from theorems._imbalanced import TIGHT, all_zero, class_means, gram_of, random_point, random_sizes, solutions
 
@@ -65,7 +67,7 @@ def pair_bound_gap(remainder: Any, p: int = 2) -> Identity:
     return decide_identity(lhs, remainder(a, b, c), points=[dict(zip(symbols, pt)) for pt in points])
 
 
-@check("Lemma 1/step-a-cauchy-schwarz", expect="pass", origin="paper", part="derivation",
+@check("Lemma 1/step-a-cauchy-schwarz", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity",
        claim="||hbar_k||^2 <= (1/n_k) sum_i ||h_{k,i}||^2 (step a of Sec. 4.A and Eq. 64) with exact "
@@ -80,7 +82,7 @@ def half_square_remainder(a: sp.Matrix, b: sp.Matrix, c: sp.Matrix) -> sp.Expr:
     return (v.T * v)[0] / 2
 
 
-@check("Lemma 1/uniqueness-pair-bound", expect="pass", origin="paper", part="derivation",
+@check("Lemma 1/uniqueness-pair-bound", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity",
        claim="||h_i - hbar||^2 + ||h_j - hbar||^2 >= ||h_i - h_j||^2 / 2 (uniqueness part of the proof), "
@@ -114,7 +116,7 @@ def relaxation_chain(problem: LPMProblem, W: np.ndarray, H: Sequence[np.ndarray]
     return lhs, rhs
 
 
-@check("Lemma 1/relaxation-chain", expect="pass", origin="paper", part="derivation",
+@check("Lemma 1/relaxation-chain", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) sums and eigenvalues",
        claim="at random feasible points of random class-size profiles, X is feasible for Eq. 15 (steps a, b, c), "
@@ -165,7 +167,7 @@ def saturation_certificate(E_H: float, X: np.ndarray, dual_E_H: float) -> Outcom
                    observed={"slack": slack, "lambda_H": dual_E_H}, error=error)
 
 
-@check("Lemma 1/sdp-equals-nonconvex", expect="pass", origin="paper", part="statement",
+@check("Lemma 1/sdp-equals-nonconvex", origin="paper", part="statement",
        method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="for random class-size profiles (K = 2..5, p = 2K) the minimum of Eq. 15 equals the best "
              "value of Eq. 7 found by the nonconvex solver")
@@ -175,7 +177,7 @@ def _sdp_equals_nonconvex() -> Outcome:
                    profiles=[(pr.sizes, pr.E_W, pr.E_H) for pr, _, _ in sols])
 
 
-@check("Lemma 1/reconstruction-attains", expect="pass", origin="paper", part="statement",
+@check("Lemma 1/reconstruction-attains", origin="paper", part="statement",
        method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="Eq. 16 maps the SDP minimizer to a feasible point of Eq. 7 (random P, p = 2K) whose objective "
              "is the SDP minimum and whose Gram matrix is X*")
@@ -185,7 +187,7 @@ def _reconstruction() -> Outcome:
     return all_zero(np.concatenate(errors))
 
 
-@check("Lemma 1/within-class-collapse", expect="pass", origin="paper", part="statement",
+@check("Lemma 1/within-class-collapse", origin="paper", part="statement",
        method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="the nonconvex minimizers of Eq. 7 saturate the feature constraint and their features collapse "
              "to the class means (within-class energy 0, NC1)")
@@ -196,7 +198,7 @@ def _within_class_collapse() -> Outcome:
     return all_zero(np.array(out))
 
 
-@check("Lemma 1/uniqueness-condition", expect="pass", origin="paper", part="derivation",
+@check("Lemma 1/uniqueness-condition", origin="paper", part="derivation",
        method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON,
        claim="at the SDP solutions the first K diagonal entries saturate E_H with a positive multiplier, so "
              "every minimizer of Eq. 15 saturates and every minimizer of Eq. 7 has the form Eq. 16")
@@ -221,7 +223,7 @@ def grid_errors(problem: LPMProblem, sdp_objective: float, nc: Any) -> list[floa
             within_class_energy(problem, nc.H) / problem.E_H]
 
 
-@check("Lemma 1/sdp-equals-nonconvex-grid", expect="pass", origin="paper", part="statement",
+@check("Lemma 1/sdp-equals-nonconvex-grid", origin="paper", part="statement",
        method="solver", tolerance=1e-9, slow=True,
        reason="Clarabel's 1e-12 gap tolerance is absolute, so objectives are compared absolutely (they range from "
               "2e-5 to 1.6; measured differences <= 1e-12); energies relative, to rounding",

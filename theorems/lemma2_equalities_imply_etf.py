@@ -22,7 +22,9 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-from lpm_verify.claims import Outcome, check, printed_vs_derived
+from lpm_verify.outcomes import printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome
 from theorems._etf import K_SYM, minimizer
 
@@ -173,7 +175,7 @@ def eq9_error(W: np.ndarray, H: np.ndarray, E_W: float, E_H: float) -> float:
 
 
 # -- registered checks ---------------------------------------------------------------------------
-@check("Lemma 2/forced-gram-symbolic-K", expect="pass", origin="paper", part="statement",
+@check("Lemma 2/forced-gram-symbolic-K", origin="paper", part="statement",
        claim="For symbolic K, Eqs. 28-30 force ||w_k||^2 = E_W, h_k.w_k = sqrt(E_H E_W), h_k.w_k' = C' = "
              "sqrt(E_H E_W) - C = -sqrt(E_H E_W)/(K-1), hence WW^T = E_W K/(K-1)(I - 11^T/K) (Eq. 31).",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy", digits=None)
@@ -181,7 +183,7 @@ def _forced_symbolic() -> Outcome:
     return identities_outcome(forced_gram_error(forced_gram_symbolic_K()))
 
 
-@check("Lemma 2/full-system-K2-6", expect="pass", origin="paper", part="statement",
+@check("Lemma 2/full-system-K2-6", origin="paper", part="statement",
        claim="For K = 2..6 the linear system of the hypotheses in all Gram entries G_kl and the constant C has a "
              "unique solution, G = E_W K/(K-1)(I - 11^T/K): no other configuration satisfies Eqs. 28-30.",
        method="symbolic", tolerance=0.0, reason="exact linear algebra (sympy linsolve)", digits=None)
@@ -242,7 +244,7 @@ def scaling_outcome(plug_ratio: Callable[[float, float], float] = lambda E_W, E_
             "points": {"all hypotheses": len(full), "Eq. 28 only": len(partial)}}
 
 
-@check("Lemma 2/proof-scalings", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 2/proof-scalings", origin="paper", part="derivation",
        claim="Each displayed step of the proof of Lemma 2 holds on inputs that satisfy the hypotheses (Eq. 9 points "
              "and least-squares solutions of Eqs. 28-30 found without the ETF, E_W != E_H), and the steps that use "
              "only Eq. 28 also hold on points far from Eq. 9 that satisfy Eq. 28 alone; including 'plugging "
@@ -259,7 +261,8 @@ def lemma2_proof_steps() -> Outcome:
                               printed="plugging h_k = h_{k,i} = sqrt(E_W/E_H) w_k into Eq. (30)",
                               corrected="h_k = h_{k,i} = sqrt(E_H/E_W) w_k (as Eq. 28 with hbar_i = 0 gives, and as "
                                         "the next display sqrt(E_H/E_W)||w_k||^2 = h_k.w_k uses)",
-                              evidence="paper md line 611; the display just before it (md line 603, W = sqrt(E_W/E_H) "
+                              evidence="proof of Lemma 2 after Eq. 31 (SI Appendix A.1); the display just before it "
+                                       "(W = sqrt(E_W/E_H) "
                                        "[h_1..h_K]^T) and Eq. 28 with hbar_i = 0 both give h_k = sqrt(E_H/E_W) w_k, so the "
                                        "printed ratio is inverted (harmless only when E_W = E_H). On 14 inputs satisfying "
                                        "Eqs. 28-30 (Eq. 9 with random rotations, K in {2,3,5,8}, p in {K-1, K, 2K}, and "
@@ -272,7 +275,7 @@ def lemma2_proof_steps() -> Outcome:
                                  "points": printed["points"]})
 
 
-@check("Lemma 2/hypotheses-hold-at-eq9", expect="pass", origin="paper", part="derivation",
+@check("Lemma 2/hypotheses-hold-at-eq9", origin="paper", part="derivation",
        claim="The Eq. 9 points (random rotations, p in {K-1, K, 2K}) satisfy the hypotheses Eqs. 28-30, so the lemma "
              "is not vacuous.",
        method="proof-step", tolerance=1e-12, reason="float64 residuals of size-<=16 products, relative to max(1, E)",
@@ -288,7 +291,7 @@ def hypotheses_error(inputs: list[tuple[np.ndarray, np.ndarray, float, float]]) 
     return Outcome(0.0, worst, worst)
 
 
-@check("Lemma 2/random-solutions", expect="pass", origin="paper", part="statement",
+@check("Lemma 2/random-solutions", origin="paper", part="statement",
        claim="Every point that a least-squares solver finds on the solution set of Eqs. 28-30, from random starts "
              "(K in {2,3,4,5}, n in {1,2}, p in {K-1, 2K}, E_W != E_H), satisfies Eq. 9.",
        method="numeric", tolerance=1e-7,

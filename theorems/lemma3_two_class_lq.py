@@ -29,7 +29,9 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.lq import LqSolution, lq_objective, solve_lq
 
 
@@ -131,7 +133,7 @@ def pattern_gaps(W: np.ndarray, H: np.ndarray, q: float, E_W: float, E_H: float)
 
 
 # -- checks ----------------------------------------------------------------------------------------------
-@check("Lemma 3/constants", expect="pass", origin="paper", part="statement",
+@check("Lemma 3/constants", origin="paper", part="statement",
        claim="With C_1..C_4 as printed, h_1 = C_2 s (s in {+-1}^p), w_1 = h_1/C_1 (q > 2) and "
        "h_1 = C_4 e_i, w_1 = h_1/C_3 (1 < q < 2), with h_2 = -h_1, w_2 = -w_1, meet both constraints of "
        "Eq. 33 with equality", method="symbolic", tolerance=0, reason="exact sympy simplification", digits=None)
@@ -214,7 +216,7 @@ def product_bound_outcome(q_case: str, printed: Callable[[float], float] = print
         np.array(printed_v) / truth_a, np.ones(len(truth)), np.array(corrected_v) / truth_a,
         printed=f"{name}: ||h_1-h_2|| ||w_1-w_2|| <= {text}",
         corrected=f"{name}: ... <= {text.replace('2^(4-4/q)', '16')}",
-        evidence=f"paper lines 708 (Eq. 41) and 722 (Eq. 43): the radicand under -C_b/(C_a+C_b) sqrt(...) bounds "
+        evidence=f"Eq. 41 and Eq. 43 (SI Appendix A.1): the radicand under -C_b/(C_a+C_b) sqrt(...) bounds "
                  f"(||h_1-h_2|| ||w_1-w_2||)^2 in Eq. 37.  Maximising the product over the feasible set of Eq. 33 "
                  f"numerically (E_W = {PRODUCT_E_W}, E_H = {PRODUCT_E_H}, (p, q) in {PRODUCT_CASES[q_case]}, SLSQP "
                  f"from 20 starts) gives {[round(t, 6) for t in truth]}, which is 16 E_W E_H^(2/q) (x p^(1-2/q)) "
@@ -229,7 +231,7 @@ _PRODUCT_REASON = ("relative gap to a numeric maximum: SLSQP (ftol 1e-15) on smo
                    "boundary maximiser to ~1e-12 relative; 1e-6 leaves room, and the printed forms miss by > 0.2")
 
 
-@check("Lemma 3/eq41-product-bound", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq41-product-bound", origin="paper", part="derivation",
        claim="Eq. 41 (1 < q < 2): ||h_1-h_2|| ||w_1-w_2|| <= sqrt(2^{4-4/q} E_W E_H^{2/q}), the bound being the "
              "maximum of the product over the feasible set of Eq. 33",
        method="numeric", tolerance=1e-6, reason=_PRODUCT_REASON, digits=15)
@@ -237,7 +239,7 @@ def eq41_product_bound() -> Outcome:
     return product_bound_outcome("q<2")
 
 
-@check("Lemma 3/eq43-product-bound", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq43-product-bound", origin="paper", part="derivation",
        claim="Eq. 43 (q > 2): ||h_1-h_2|| ||w_1-w_2|| <= sqrt(2^{4-4/q} p^{1-2/q} E_W E_H^{2/q}), the bound being "
              "the maximum of the product over the feasible set of Eq. 33",
        method="numeric", tolerance=1e-6, reason=_PRODUCT_REASON, digits=15)
@@ -257,7 +259,7 @@ def points(seed: int = 33, count: int = 400) -> tuple[dict[str, Any], ...]:
                  for i in range(count))
 
 
-@check("Lemma 3/proof-steps", expect="pass", origin="paper", part="derivation",
+@check("Lemma 3/proof-steps", origin="paper", part="derivation",
        claim="Eqs. 37 (identity and Cauchy-Schwarz), 38, 39 (power mean), 40 (q < 2) and "
        "42 (q > 2, Jensen) hold at random feasible points of Eq. 33", method="proof-step", tolerance=_FLOAT_TOL,
        reason=_FLOAT_REASON)
@@ -270,7 +272,7 @@ def _steps() -> Outcome:
     return compare(0, max(per_step.values()), per_step=per_step)
 
 
-@check("Lemma 3/eq41-eq43-tight", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 3/eq41-eq43-tight", origin="paper", part="derivation",
        claim="Eqs. 41 and 43 as printed reduce to equalities at the claimed minimizers "
        "(the bound equals the minimum of Eq. 33)", method="proof-step", tolerance=1e-12,
        reason="float64 closed forms of size O(1)")
@@ -286,16 +288,16 @@ def _eq41_43_tight() -> Outcome:
         corrected="Eq. 41: >= -C_b/(C_a+C_b) sqrt(16 E_W E_H^{2/q}) + 2 C_d; Eq. 43: >= -C_b/(C_a+C_b) "
                   "sqrt(16 p^{1-2/q} E_W E_H^{2/q}) + 2 C_d (C_d of Eq. 23 at K = 2; Eq. 33 sums two losses)",
         evidence=f"two misprints combine here: the radicand 2^(4-4/q) of Eqs. 41/43 (root: Lemma 3/eq41-product-bound) "
-                 f"and the constant '+ C_d' carried from Eq. 36 (line 677): Eq. 33 is the SUM of two cross-entropies, "
+                 f"and the constant '+ C_d' carried from Eq. 36: Eq. 33 is the SUM of two cross-entropies, "
                  f"and Eq. 23's bound applied to each gives C_b/(C_a+C_b)[...] + 2 C_d.  (The left sides printed at "
-                 f"lines 708 and 722 also have exp(w_1.h_2) in the second numerator where Eq. 33, line 654, has "
+                 f"Eqs. 41 and 43 also have exp(w_1.h_2) in the second numerator where Eq. 33 has "
                  f"exp(w_2.h_2); the corrected bound is for Eq. 33's objective.)  Over {len(cases)} (p, q, E_W, E_H) "
                  f"the printed right sides miss the minimum 2 log(1 + e^(-2 h_1.w_1)) "
                  f"by up to {printed:.3g} (printed bound {'valid but never attained' if valid else 'violated'}); the "
                  f"corrected ones equal it to {corrected:.1g}", printed_bound_valid=valid)
 
 
-@check("Lemma 3/solver-patterns", expect="pass", origin="paper", part="statement",
+@check("Lemma 3/solver-patterns", origin="paper", part="statement",
        claim="Eq. 33 solved (E_W = 1.3, E_H = 0.7, p in {2, 3, 5}): for q = 3 the minimizer "
        "is h_1 = -h_2 = C_1 w_1 = C_2 (+-1_p); for q = 1.5 it is one-sparse with ||h_1|| = C_4, h_1 = C_3 w_1; the "
        "value is the closed-form minimum", method="solver", tolerance=1e-5,

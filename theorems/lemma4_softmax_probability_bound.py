@@ -24,8 +24,10 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome, printed_identity_outcome
 from theorems._softmax_bounds import (LINEAR, STEP_REASON, STEP_TOL, SOLVER_REASON, assumption_gap,
                                        boundary_lambert, etf_point_mp, etf_probability, one_vs_rest_point,
@@ -134,7 +136,7 @@ def _steps() -> tuple[dict[str, Any], ...]:
     return tuple(lemma4_steps(W, H, E_W, E_H) for W, H, E_W, E_H in _points())
 
 
-@check("Lemma 4/eqs-52-60-61-62-63", expect="pass", origin="paper", part="derivation",
+@check("Lemma 4/eqs-52-60-61-62-63", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 52, the case bounds Eq. 60 (S_1) and Eq. 61 (S_2), the chain Eq. 62 and Eq. 63 "
              "(sum <= L(t), t = |S_1|) hold at random feasible points.")
@@ -182,7 +184,7 @@ def eq55_error(printed: bool) -> tuple[Any, Any]:
     return tight, max(over, mpmath.mpf(0))
 
 
-@check("Lemma 4/eq55-index", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 4/eq55-index", origin="paper", part="derivation",
        method="proof-step", digits=40, tolerance=1e-35,
        claim="Eq. 55 as printed, (1/N) sum_{i,k} S(z_{k,i})(i) <= L(0)/N, holds at every feasible point and is tight "
              "at Eq. 9 (as Eq. 56 needs).",
@@ -192,7 +194,7 @@ def eq55_own_class_sum_bounded() -> Outcome:
     c_tight, c_over = eq55_error(printed=False)
     return printed_vs_derived(
         max(p_tight, p_over), 0, max(c_tight, c_over),
-        printed="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(i) <= L(0)/N  (Eq. 55, paper md line 852)",
+        printed="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(i) <= L(0)/N  (Eq. 55, SI Appendix A.2)",
         corrected="(1/N) sum_{i=1}^n sum_{k=1}^K S(z_{k,i})(k) <= L(0)/N  (as Eq. 59 and Eq. 51 have it)",
         evidence="with the class index (i) replaced by the example index the printed sum is (a) not tight at Eq. 9: "
                  f"it is below L(0)/N by up to {mpmath.nstr(p_tight, 6)} at (K, n, s) in {EQ55_TIGHT}, so Eq. 56 "
@@ -219,7 +221,7 @@ def formula_gap(candidate: Any, truth: Any, symbols: Sequence[sp.Symbol], points
     return decide_identity(candidate, truth, points=[dict(zip(symbols, pt)) for pt in points])
 
 
-@check("Lemma 4/eq53-g0-second-derivative", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 4/eq53-g0-second-derivative", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        claim="Eq. 53: g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4 for g0 = 1/(1 + C e^x).",
        reason="exact sympy differentiation and simplification")
@@ -231,7 +233,8 @@ def eq53_g0_second_derivative() -> Outcome:
         formula_gap(g0_second_derivative_corrected(x_, C_), truth, (x_, C_), points),
         printed_form="g0''(x) = -exp(x)(1 + C exp(x))(1 - C exp(x)) / (1 + C exp(x))^4",
         corrected_form="g0''(x) = C exp(x)(C exp(x) - 1) / (1 + C exp(x))^3",
-        evidence="paper md line 835, g0(x) = 1/(1 + C e^x), C = K - 1: sympy simplifies printed/derived to 1/C, i.e. "
+        evidence="Eq. 53 (SI Appendix A.2), g0(x) = 1/(1 + C e^x), C = K - 1: sympy simplifies printed/derived to "
+                 "1/C, i.e. "
                  "the printed form lacks the factor C (equal only for K = 2; at (x, C) = (1/2, 4) the difference is "
                  "0.063); its sign, and so the concavity region x < log(1/(K-1)) used in Eq. 61, is unaffected")
 
@@ -269,7 +272,7 @@ def L_prime_steps() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 LPRIME_POINTS = [(3, 5, 2, sp.Rational(5, 2), sp.Rational(1, 3)), (4, 7, 3, sp.Rational(7, 2), sp.Rational(2, 5))]
 
 
-@check("Lemma 4/L-prime-steps", expect="pass", origin="paper", part="derivation",
+@check("Lemma 4/L-prime-steps", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        claim="Each printed step of L'(t) < 0 (L'(t), q'(t), its bound, the rewritten fraction, f'(x), f(Ks/(K-1)), "
              "and f(Ks/(K-1)) < 0 being Theorem 4's assumption) is an exact identity.",
@@ -296,7 +299,7 @@ def L_max_excess(Ks: Sequence[int], ns: Sequence[int], factors: Sequence[str]) -
     return worst
 
 
-@check("Lemma 4/L-max-at-zero", expect="pass", origin="paper", part="derivation",
+@check("Lemma 4/L-max-at-zero", origin="paper", part="derivation",
        method="numeric", digits=30, tolerance=0.0,
        claim="Above the boundary L(t) < L(0) for every t in [1:n] (including L(n) < L(0)): K = 2..6, n = 1..40, "
              "sqrt(E_H E_W) in {1.0001, 1.1, 2, 5} s*.",
@@ -307,7 +310,7 @@ def L_is_maximal_at_zero() -> Outcome:
     return at_most(L_max_excess(range(2, 7), range(1, 41), ("1.0001", "1.1", "2", "5")), mpmath.mpf("-1e-20"))
 
 
-@check("Lemma 4/equality-at-etf", expect="pass", origin="paper", part="statement",
+@check("Lemma 4/equality-at-etf", origin="paper", part="statement",
        method="proof-step", digits=40, tolerance=1e-35,
        claim="At Eq. 9 the sum of own-class probabilities equals L(0) (Eq. 59 is tight), L(0)/N is the ETF "
              "softmax probability 1/(1 + (K-1) exp(-K s/(K-1))), and Lemma 4's equality conditions hold.",
@@ -360,7 +363,7 @@ def linear_reference(problem: LPMProblem) -> float:
     return float(1 - L(0, K, n, mpmath.sqrt(mpmath.mpf(problem.E_H * problem.E_W))) / (K * n))
 
 
-@check("Lemma 4/solver-above-boundary", expect="pass", origin="paper", part="statement",
+@check("Lemma 4/solver-above-boundary", origin="paper", part="statement",
        method="solver", tolerance=1e-9, reason=SOLVER_REASON,
        claim="Above the boundary the nonconvex solver of Eq. 7 with g1(x) = 1 - x never gets (1/N) sum S above L(0)/N "
              "and reaches it: K in {3, 4, 5}, sqrt(E_H E_W) in {1.05, 1.5} s*.")
@@ -381,7 +384,7 @@ def statement_violation(K: int, s: Any, alpha: Any, beta: Any) -> Any:
 BELOW_BOUNDARY = (4, "0.3", "0.75", "0.875")
 
 
-@check("Lemma 4/assumption-needed", expect="pass", origin="beyond", part="statement",
+@check("Lemma 4/assumption-needed", origin="beyond", part="statement",
        method="numeric", digits=30, tolerance=0.0,
        claim="Lemma 4 rests on Theorem 4's assumption, which its proof invokes (f'(x) < 0, L'(t) < 0, L(n) < L(0)): "
              "below the boundary Eq. 59 fails by at least 1e-3 at a feasible point (K = 4, n = 1, E_W = E_H = 0.3, "

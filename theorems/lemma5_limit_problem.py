@@ -37,7 +37,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, check, compare, printed_vs_derived
+from lpm_verify.outcomes import compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.limit import LimitSolution
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome
 from theorems._limit_problem import (CASE_I, CASE_II, CASE_III, bound_constants, case_i_constants, case_ii_constants,
@@ -235,7 +237,7 @@ _SOLVER_REASON = ("Clarabel at gap/feasibility tolerance 1e-12 on a conic progra
 
 
 # -- checks: symbolic ---------------------------------------------------------------------------------
-@check("Lemma 5/case-i-L1", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-i-L1", origin="paper", part="statement",
        claim="Case (i), K_A = 1: the printed L_1 (Eq. 73 with the printed C_a, C_b, "
        "C_c) equals the minimum log(1 + K_B exp(-K sqrt(1+1/K_B) sqrt(E_H E_W))) of Eq. 66",
        method="symbolic", tolerance=1e-40, reason="exact when sympy simplifies; else 50-digit samples",
@@ -246,7 +248,7 @@ def _case_i_L1() -> Outcome:
         L1_printed(K_B, E_W, E_H) - L1_derived(K_B, E_W, E_H), (K_B, E_W, E_H), _SAMPLE)}, sympy="symbolic K_B, E_W, E_H")
 
 
-@check("Lemma 5/case-i-minimizer", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-i-minimizer", origin="paper", part="statement",
        claim="Case (i): the printed point (w_1 = sqrt(K_B E_W) u, "
        "w_k = -sqrt(E_W/K_B) u, h_1 = sqrt((1+K_B) E_H) u, minority h = 0) is feasible with both "
        "constraints active and attains L_1", method="symbolic", tolerance=1e-40,
@@ -260,7 +262,7 @@ def _case_i_point() -> Outcome:
                                "value - L_1": proven_zero(value - L1_printed(K_B, E_W, E_H), (K_B, E_W, E_H), _SAMPLE)})
 
 
-@check("Lemma 5/case-ii-minimizer", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-ii-minimizer", origin="paper", part="statement",
        claim="Case (ii): the printed point (majority w_k = sqrt((1+1/K_R)E_W) "
        "x K_A-simplex ETF, h_k = sqrt(E_H/E_W) w_k, minority h = w = 0) is feasible with both "
        "constraints active and its objective equals the printed L_2 = -C_g(1+1/K_R)sqrt(E_H E_W) + C_d",
@@ -280,7 +282,7 @@ def _case_ii_point() -> Outcome:
                                "value - L_2": proven_zero(value - L2, (K_A, K_B, s), pts)})
 
 
-@check("Lemma 5/case-iii-endpoints", expect="pass", origin="paper", part="derivation",
+@check("Lemma 5/case-iii-endpoints", origin="paper", part="derivation",
        claim="Case (iii): (A) g_b(0)/g_c(0) >= 1 >= (1/C'_f - 1)/K_R = "
        "1/(sqrt(K_R+1)+1); (B) g_N(1) = sqrt((1+1/K_R)E_W) and g_b(1)/g_c(1) = exp(-(1+1/K_R)sqrt(E_H E_W)/(K_A-1))",
        method="numeric", tolerance=1e-25,
@@ -319,7 +321,7 @@ def case_iii_endpoints_outcome(C_f: Callable[[Any], Any] = lambda K_R: 1 / sp.sq
 
 
 # -- checks: proof steps ------------------------------------------------------------------------------
-@check("Lemma 5/case-ii-chain-premise", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 5/case-ii-chain-premise", origin="paper", part="derivation",
        claim="Case (ii): the premise as printed, '1/K_R - C_f^2 - "
        "C_f^4/(C_e(2-C_f)) > 0', is the positivity of the coefficient of ||w_B||^2 in Eq. 72 (b)",
        method="proof-step", tolerance=0, reason="truth values of strict inequalities compared at 4000 "
@@ -329,7 +331,8 @@ def _chain0() -> Outcome:
     printed, corrected = chain_mismatches("premise_printed", grid), chain_mismatches("premise_corrected", grid)
     return printed_vs_derived(printed, 0, corrected, printed="1/K_R - C_f^2 - C_f^4/(C_e(2-C_f)) > 0",
                               corrected="1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) > 0 (the coefficient of Eq. 72 b)",
-                              evidence=f"paper line 1156 prints C_e(2-C_f) (twice) where Eq. 72 b (line 1115) and Eq. 78 b "
+                              evidence="the case (ii) premise before Eq. 75 prints C_e(2-C_f) (twice) where Eq. 72 b "
+                                       "and Eq. 78 b "
                                        f"have C_e(2-C_e): a typo-level misprint.  The printed premise disagrees with "
                                        f"the coefficient's sign at {printed}/{len(grid)} seeded (K_R, C_b/C_c) points; "
                                        f"the corrected premise (the coefficient of Eq. 72 b written out) at {corrected}.  The case "
@@ -337,7 +340,7 @@ def _chain0() -> Outcome:
                               points=len(grid))
 
 
-@check("Lemma 5/case-ii-chain-line1", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 5/case-ii-chain-line1", origin="paper", part="derivation",
        claim="Case (ii) chain, line 1 as printed: '1/K_R > C_f^2 - "
        "C_f^4/(C_e(2-C_e))' is equivalent to the coefficient 1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)) being > 0",
        method="proof-step", tolerance=0, reason="truth values of strict inequalities compared at 4000 "
@@ -347,14 +350,14 @@ def _chain1() -> Outcome:
     printed, corrected = chain_mismatches("line1_printed", grid), chain_mismatches("line1_corrected", grid)
     return printed_vs_derived(printed, 0, corrected, printed="1/K_R > C_f^2 - C_f^4/(C_e(2-C_e))",
                               corrected="1/K_R > C_f^2 + C_f^4/(C_e(2-C_e))",
-                              evidence=f"paper line 1158: the sign of the C_f^4 term is flipped (moving "
+                              evidence=f"chain after Eq. 75, line 1: the sign of the C_f^4 term is flipped (moving "
                                        f"-C_f^4/(C_e(2-C_e)) across '>' gives +).  The printed line disagrees with the "
                                        f"coefficient's sign at {printed}/{len(grid)} seeded (K_R, C_b/C_c) points; "
                                        f"corrected at {corrected}",
                               points=len(grid))
 
 
-@check("Lemma 5/case-ii-chain-line2", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 5/case-ii-chain-line2", origin="paper", part="derivation",
        claim="Case (ii) chain, line 2 as printed: 'C_e > sqrt(1/(1+K_R)) "
        "(by C_e = K_B C_c/(K_A C_b + K_B C_c))' is equivalent to line 1", method="proof-step", tolerance=0,
        reason="truth values of strict inequalities compared at 4000 seeded points")
@@ -366,7 +369,8 @@ def _chain2() -> Outcome:
                               corrected="C_f < sqrt(1/(1+K_R)), C_f = K_B C_c/(K_A C_b + K_B C_c) (the printed "
                                         "parenthesis gives C_f's formula; since C_e(2-C_e) = 1-C_f^2 the coefficient is "
                                         "1/K_R - C_f^2/(1-C_f^2))",
-                              evidence=f"paper line 1160: C_e and C_f are swapped (the parenthesis quotes C_f's "
+                              evidence="chain after Eq. 75, line 2: C_e and C_f are swapped (the parenthesis quotes "
+                                       "C_f's "
                                        f"definition) and, read through that formula, '>' should be '<'.  The printed "
                                        f"line disagrees with the claim at {printed}/{len(grid)} seeded points "
                                        f"(reading C_e through the parenthesis' formula instead: {other}/{len(grid)}, "
@@ -374,7 +378,7 @@ def _chain2() -> Outcome:
                               points=len(grid))
 
 
-@check("Lemma 5/case-ii-chain-lines34", expect="pass", origin="paper", part="derivation",
+@check("Lemma 5/case-ii-chain-lines34", origin="paper", part="derivation",
        claim="Case (ii) chain, lines 3-4: the coefficient is > 0 iff "
        "C_b/C_c > 1/(sqrt(1+K_R)+1), which for the case-(ii) constants is exp((1+1/K_R)sqrt(E_H E_W)/(K_A-1)) "
        "< sqrt(1+K_R) + 1", method="proof-step", tolerance=0,
@@ -403,7 +407,7 @@ def x0_report(K_A: int, K_B: int, E_W: float, E_H: float, grid: int) -> dict[str
     return {"x0": x0, "residual": abs(F(x0)), "inside": bool(0 <= x0 <= 1), "sign_changes": changes}
 
 
-@check("Lemma 5/case-iii-x0", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-iii-x0", origin="paper", part="statement",
        claim="Case (iii): g_b(x)/g_c(x) = (1/C'_f - 1)/K_R has a root x_0 in [0, 1], the "
        "only one (one sign change on a 2000-point grid; 400 points for the 7 random case-(iii) instances of "
        "solver-random-instances)", method="numeric", tolerance=1e-35,
@@ -418,7 +422,7 @@ def _x0() -> Outcome:
                    sign_changes={str(c): r["sign_changes"] for c, r in reports.items()})
 
 
-@check("Lemma 5/case-iii-minimizer", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-iii-minimizer", origin="paper", part="statement",
        claim="Case (iii): the printed point at x_0 is feasible with both "
        "constraints active, exp(h_k.w_k') = g_a, g_b, g_c, C_f = C'_f (coefficient of Eq. 78 b is 0), "
        "and its objective equals L_2 = -C_g(1+1/K_R)sqrt(E_H E_W) + C_d (Eq. 77)", method="numeric",
@@ -432,7 +436,7 @@ def _case_iii_point() -> Outcome:
                    x0=mpmath.nstr(rep["x0"], 30), L2=mpmath.nstr(rep["L2"], 30))
 
 
-@check("Lemma 5/case-boundary", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/case-boundary", origin="paper", part="statement",
        claim="At the (ii)/(iii) boundary sqrt(E_H E_W) = s*, x_0 = 1 and the "
        "case-(iii) L_2 equals the case-(ii) L_2; just above s*, x_0 < 1 and w_B != 0", method="numeric",
        tolerance=1e-30, reason="mpmath at 40 digits", digits=40)
@@ -474,7 +478,7 @@ def solver_outcome(case: tuple, expect: dict[str, Callable[[dict], float]],
     return compare(0, max(gaps.values()), gaps=gaps, objective=sol.objective, shape=shape)
 
 
-@check("Lemma 5/solver-case-i", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-case-i", origin="paper", part="statement",
        claim="Case (i): the minimum of Eq. 66 is L_1, minority features are 0 "
        "and minority classifiers coincide", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)
 def _solver_i() -> Outcome:
@@ -482,7 +486,7 @@ def _solver_i() -> Outcome:
                                    "minority spread": lambda s: s["minority_spread"]})
 
 
-@check("Lemma 5/solver-case-ii", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-case-ii", origin="paper", part="statement",
        claim="Case (ii): the minimum of Eq. 66 is L_2, minority features are 0 "
        "and minority classifiers are 0", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)
 def _solver_ii() -> Outcome:
@@ -491,7 +495,7 @@ def _solver_ii() -> Outcome:
                                     "||w_B||^2": lambda s: s["norm_w_B_sq"]})
 
 
-@check("Lemma 5/solver-case-iii", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-case-iii", origin="paper", part="statement",
        claim="Case (iii): the minimum of Eq. 66 is L_2 at x_0, minority features "
        "are 0, minority classifiers coincide at w_B = -K_R w_A != 0", method="solver", tolerance=_SOLVER_TOL,
        reason=_SOLVER_REASON)
@@ -513,7 +517,7 @@ def eps_bound(case: tuple, eps: float) -> float:
     return -c.C_g / K_A * math.sqrt(K * E_H) * math.sqrt(K * E_W - eps**2 / 2) + c.C_d
 
 
-@check("Lemma 5/eps-gap", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/eps-gap", origin="paper", part="statement",
        claim="If two minority classifiers are eps apart, the objective is >= the printed "
        "bound L + eps' (Eqs. 74-76) and eps' > 0: Eq. 66 solved with ||w_k - w_k'|| = eps fixed", method="solver",
        tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)
@@ -544,7 +548,7 @@ def symmetric_minimum(K_A: int, K_B: int, E_W: float, E_H: float) -> float:
     return float(solve_symmetric(Profile.two_size(K_A + K_B, K_A, math.inf, E_W, E_H)).objective)
 
 
-@check("Lemma 5/solver-symmetric-cross-check", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-symmetric-cross-check", origin="paper", part="statement",
        claim="the conic solve of Eq. 66 used by the other solver checks "
        "agrees with an independent method, the symmetry-reduced KKT solver at R = inf (Eq. 15 with zero minority "
        "weight), on the three case instances and the 16 random ones", method="solver", tolerance=1e-8,
@@ -556,7 +560,7 @@ def _symmetric_cross_check() -> Outcome:
     return compare(0, max(gaps.values()), gaps=gaps)
 
 
-@check("Lemma 5/solver-case-boundary", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-case-boundary", origin="paper", part="statement",
        claim="Across the (ii)/(iii) boundary s* (K_A = 3, K_B = 2): at "
        "sqrt(E_H E_W) = 0.95 s* the minority classifiers are 0 (case ii), at 1.05 s* they are w_B = -K_R w_A != 0 "
        "(case iii), and both minima match the closed forms", method="solver", tolerance=_SOLVER_TOL,
@@ -585,7 +589,7 @@ def solver_boundary_outcome(solve: Callable[..., LimitSolution] = solved) -> Out
     return compare(0, max(gaps.values()), gaps=gaps, s_star=s_star, statuses=statuses)
 
 
-@check("Lemma 5/solver-random-instances", expect="pass", origin="paper", part="statement",
+@check("Lemma 5/solver-random-instances", origin="paper", part="statement",
        claim="On 16 seeded random instances (K_A, K_B in [1, 4], E_W, E_H in "
        "[0.3, 2.5]) the minimum of Eq. 66 is the lemma's closed form for its case, minority features are 0 and "
        "minority classifiers coincide", method="solver", tolerance=_SOLVER_TOL, reason=_SOLVER_REASON)

@@ -33,7 +33,9 @@ import numpy as np
 import sympy as sp
 from scipy.special import logsumexp
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import decide_zero, identities_outcome
 from theorems._limit_problem import (CASE_II, CASE_III, BoundConstants, bound_constants, coefficient, lemma5_constants,
                                      solved)
@@ -207,7 +209,7 @@ def violation(pairs: list[tuple[float, float]]) -> Outcome:
     return at_most([lo for lo, _ in pairs], [hi for _, hi in pairs])
 
 
-@check("Lemma 6/constant-identities", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/constant-identities", origin="paper", part="derivation",
        claim="C'_a + (K_A-1)C'_b + K_B C'_c = 1, C_e + C_f = 1, "
        "C_g C_e = K_A C'_b and C_g C_f = K_B C'_c (the identities Eq. 79 -> Eq. 80 uses)",
        method="symbolic", tolerance=0, reason="exact sympy simplification", digits=None)
@@ -244,7 +246,7 @@ def eq82_printed(w: list, w_A: Any, w_B: Any, Ce: Any, Cf: Any, dot: Callable, K
             - Ce * (2 - Ce) * dot(w_A, w_A) + Cf**2 * dot(w_B, w_B))
 
 
-@check("Lemma 6/eq82-expansion", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq82-expansion", origin="paper", part="derivation",
        claim="Eq. 82: (1/K_A) sum_k ||C_e w_A + C_f w_B - w_k||^2 = (1/K_A) "
        "sum ||w_k||^2 - 2 C_f^2 w_A.w_B - C_e(2-C_e)||w_A||^2 + C_f^2 ||w_B||^2 (C_e + C_f = 1)",
        method="symbolic", tolerance=0, reason="exact polynomial identity in sympy", digits=None)
@@ -252,7 +254,7 @@ def _eq82_expansion() -> Outcome:
     return identities_outcome({"Eq. 82": decide_zero(eq82_symbolic_residual(eq82_printed))})
 
 
-@check("Lemma 6/eq83-completing-square", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq83-completing-square", origin="paper", part="derivation",
        claim="Eq. 83: -2C_f^2 w_A.w_B - C_e(2-C_e)||w_A||^2 = "
        "-C_e(2-C_e)||w_A + C_f^2/(C_e(2-C_e)) w_B||^2 + C_f^4/(C_e(2-C_e)) ||w_B||^2, and sum_{k>K_A}"
        "||w_k||^2 = K_B||w_B||^2 + sum ||w_k - w_B||^2", method="symbolic", tolerance=0,
@@ -276,7 +278,7 @@ def eq83_square_outcome(square_coef: Callable[[Any, Any], Any] = lambda Ce, Cf: 
     return identities_outcome({"completed square": decide_zero(first), "minority spread": decide_zero(second)})
 
 
-@check("Lemma 6/eq79-jensen", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq79-jensen", origin="paper", part="derivation",
        claim="Eq. 79 (display missing in print; reconstructed from Eq. 80): "
        "L(z, y_k) >= -(1-C'_a) z(k) + C'_b sum_{k' in [K_A]\\k} z(k') + C'_c sum_{k'>K_A} z(k') + C_d",
        method="proof-step", tolerance=_FLOAT_TOL, reason=_FLOAT_REASON)
@@ -285,7 +287,7 @@ def _eq79() -> Outcome:
     return at_most(-gaps, np.zeros_like(gaps))
 
 
-@check("Lemma 6/eq80", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq80", origin="paper", part="derivation",
        claim="Eq. 80: the objective >= the averaged linear bound, which equals "
        "(C_g/K_A) sum_k h_k^T(C_e w_A + C_f w_B - w_k) + C_d", method="proof-step",
        tolerance=_FLOAT_TOL, reason=_FLOAT_REASON)
@@ -297,7 +299,7 @@ def _eq80() -> Outcome:
     return ineq
 
 
-@check("Lemma 6/eq81", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq81", origin="paper", part="derivation",
        claim="Eq. 81: Cauchy-Schwarz, then Jensen (||h_k||^2 <= (1/n_k) sum ||h_{k,i}||^2, "
        "step a), then the E_H constraint (step b)", method="proof-step", tolerance=_FLOAT_TOL,
        reason=_FLOAT_REASON)
@@ -309,7 +311,7 @@ def _eq81() -> Outcome:
     return violation(pairs)
 
 
-@check("Lemma 6/eq82", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq82", origin="paper", part="derivation",
        claim="Eq. 82 holds at random feasible points", method="proof-step",
        tolerance=_FLOAT_TOL, reason=_FLOAT_REASON)
 def _eq82() -> Outcome:
@@ -328,7 +330,7 @@ def eq83_violations(points: tuple[Instance, ...], printed: bool) -> tuple[float,
     return first, second
 
 
-@check("Lemma 6/eq83-as-printed", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 6/eq83-as-printed", origin="paper", part="derivation",
        claim="Eq. 83 as printed: (1/K_A) sum ||w_k||^2 - ... <= K/K_A E_W^2 - "
        "... - C_e(2-C_f)||w_A + ...||^2 + ... = K/K_A E_W^2 - (1/K_R - ...)||w_B||^2 - (1/K_A) sum ||w_k - w_B||^2",
        method="proof-step", tolerance=_FLOAT_TOL, reason=_FLOAT_REASON)
@@ -346,7 +348,7 @@ def _eq83_printed() -> Outcome:
                   " + (C_f^2 + C_f^4/(C_e(2-C_e)))||w_B||^2 <= K/K_A E_W - (1/K_R - C_f^2 - C_f^4/(C_e(2-C_e)))"
                   "||w_B||^2 - (1/K_A)sum_{k>K_A}||w_k - w_B||^2  (E_W not squared; C_e(2-C_e); the second "
                   "relation drops -C_e(2-C_e)||...||^2 <= 0, so it is <=, not =)",
-        evidence=f"paper lines 1253-1256 (Eq. 83): three typo-level misprints in one display -- E_W^2 for E_W "
+        evidence=f"Eq. 83 (SI Appendix B.2): three typo-level misprints in one display -- E_W^2 for E_W "
                  f"(twice; the constraint is sum ||w_k||^2 <= K E_W), C_e(2-C_f) for C_e(2-C_e) in front of the "
                  f"completed square, and '=' where dropping that square gives '<='.  Eq. 78 b, which Eq. 83 is "
                  f"plugged into, has the corrected form (K E_W, C_e(2-C_e)).  On {len(pts)} seeded random feasible "
@@ -356,7 +358,7 @@ def _eq83_printed() -> Outcome:
         printed_violations=list(printed), corrected_violations=list(corrected))
 
 
-@check("Lemma 6/eq78", expect="pass", origin="paper", part="statement",
+@check("Lemma 6/eq78", origin="paper", part="statement",
        claim="Eq. 78: objective >= bound (a) >= bound (b) at random feasible points of "
        "Eq. 66, for random C_a, C_b, C_c", method="proof-step", tolerance=_FLOAT_TOL, reason=_FLOAT_REASON)
 def _eq78() -> Outcome:
@@ -366,7 +368,7 @@ def _eq78() -> Outcome:
     return violation(pairs)
 
 
-@check("Lemma 6/eq81-equality-condition", expect="erratum", origin="paper", part="derivation",
+@check("Lemma 6/eq81-equality-condition", origin="paper", part="derivation",
        claim="After Eq. 81: 'sum_{k in [K_A]} (1/n_k) sum_i ||h_{k,i}||^2 = E_H "
        "only if h_{k,i} = 0 for the minority classes' -- the majority feature energy at a minimizer of Eq. 66 is E_H",
        method="solver", tolerance=1e-7, reason="Clarabel at gap/feasibility tolerance 1e-12: traces of X accurate "
@@ -379,7 +381,7 @@ def _eq81_equality() -> Outcome:
     return printed_vs_derived(
         E_H, majority, (K_A + K_B) * E_H, printed="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = E_H",
         corrected="sum_{k<=K_A} (1/n_k) sum_i ||h_{k,i}||^2 = K E_H (the constraint is (1/K) sum_{k<=K} ... <= E_H)",
-        evidence=f"paper line 1244, the sentence after Eq. 81: a typo-level misprint (K missing).  The constraint "
+        evidence=f"the sentence after Eq. 81 (SI Appendix B.2): a typo-level misprint (K missing).  The constraint "
                  f"(1/K) sum_{{k<=K}} ... <= E_H bounds the majority sum by K E_H, and it reaches K E_H only if the "
                  f"minority features vanish; with E_H as printed the implication is false (K = 5, E_H = 1: majority "
                  f"sum 1 and minority sum 4 is feasible with nonzero minority features).  At the solver's minimizer "
@@ -399,7 +401,7 @@ def tightness_gaps(case: tuple[int, int, float, float]) -> dict[str, float]:
     return {"objective - (a)": objective(inst) - bound_a(inst), "(a) - (b)": bound_a(inst) - bound_b(inst)}
 
 
-@check("Lemma 6/eq78-attained", expect="pass", origin="paper", part="derivation",
+@check("Lemma 6/eq78-attained", origin="paper", part="derivation",
        claim="With Lemma 5's constants, Eq. 78 (a) and (b) are equalities at the "
        "solver's minimizer of Eq. 66 (cases ii and iii), so the bound is the minimum", method="solver",
        tolerance=1e-7, reason="Clarabel at gap/feasibility tolerance 1e-12: objective and Gram matrix "

@@ -29,8 +29,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check
+from lpm_verify.outcomes import at_most
 from lpm_verify.penalized import PenalizedLPM
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import decide_zero, identities_outcome
 
 BEYOND = dict(origin="beyond")
@@ -63,7 +65,7 @@ def _sqrt_formula(alpha: sp.Expr, beta: sp.Expr, a: sp.Expr, b: sp.Expr) -> sp.E
 
 
 @check("Penalized LPM/variational-identity", method="symbolic", digits=None, tolerance=0.0, part="derivation",
-       reason="exact sympy identity", expect="pass", **BEYOND,
+       reason="exact sympy identity", **BEYOND,
        claim="min over the rescaling t of (lambda_W/2)||tW||^2 + (lambda_H/(2N))||H/t||^2 is "
              "sqrt(lambda_W lambda_H / N) ||W|| ||H||, the step behind the nuclear-norm form (P)")
 def _variational_identity() -> Outcome:
@@ -96,7 +98,7 @@ def factorization_excess(Y: np.ndarray, alpha: float, beta: float, rng: np.rando
 
 
 @check("Penalized LPM/variational-identity-numeric", method="proof-step", tolerance=1e-12, part="derivation",
-       reason="float64 SVD and sums of ~100 terms of size O(1): rounding ~1e-14", expect="pass", **BEYOND,
+       reason="float64 SVD and sums of ~100 terms of size O(1): rounding ~1e-14", **BEYOND,
        claim="(V) on random matrices: the balanced SVD factors attain sqrt(alpha beta)||Y||_*, and no random "
              "factorization of Y goes below it")
 def _variational_numeric() -> Outcome:
@@ -123,7 +125,7 @@ def collapse_excess(problem: PenalizedLPM, rng: np.random.Generator, dim: int = 
 
 
 @check("Penalized LPM/within-class-averaging", method="proof-step", tolerance=1e-12, part="derivation",
-       reason="float64 sums of O(100) terms: rounding ~1e-14", expect="pass", **BEYOND,
+       reason="float64 sums of O(100) terms: rounding ~1e-14", **BEYOND,
        claim="replacing each class's features by their mean never increases the penalized objective (the step "
              "that reduces the model to class means and to (P))")
 def _within_class_averaging() -> Outcome:
@@ -160,7 +162,7 @@ def solver_values(sizes: tuple[int, ...], lw: float, lh: float, p: int) -> dict[
 SPREAD_TOL = 1e-6
 
 
-@check("Penalized LPM/solvers-agree", method="solver", tolerance=1e-9, expect="pass", **BEYOND,
+@check("Penalized LPM/solvers-agree", method="solver", tolerance=1e-9, **BEYOND,
        reason="Clarabel at gap tolerance 1e-12 resolves the objective to ~1e-12 (measured 2e-13 from the other "
               "two); L-BFGS-B and the KKT solver agree to ~1e-15; the within-class spread enters only above "
               "SPREAD_TOL = 1e-6",
@@ -210,7 +212,7 @@ def closed_form(c: Any, K_A: Any, K_B: Any) -> Any:
 
 
 @check("Penalized LPM/collapse-derivation", method="symbolic", digits=None, tolerance=0.0, part="derivation",
-       reason="exact sympy identities", expect="pass", **BEYOND,
+       reason="exact sympy identities", **BEYOND,
        claim="the minority contrast's gradient is -pi_B at s_B = 0 and |gamma| < pi for s > 0, so the minority "
              "classifiers are identical iff pi_B <= lambda_W lambda_H, i.e. R >= (1/(lambda_W lambda_H) - K_B)/K_A")
 def _collapse_derivation() -> Outcome:
@@ -245,7 +247,7 @@ def collapse_errors(formula: Callable[[Any, Any, Any], Any], digits: int = 30) -
     return out
 
 
-@check("Penalized LPM/collapse-threshold", method="numeric", digits=30, tolerance=1e-25, expect="pass", **BEYOND,
+@check("Penalized LPM/collapse-threshold", method="numeric", digits=30, tolerance=1e-25, **BEYOND,
        reason="the certified roots have 30 significant digits (Newton at 45 digits, residual < 1e-40)",
        claim="the certified distinct -> minority-collapse threshold of the two-size penalized model equals "
              "(1/(lambda_W lambda_H) - K_B)/K_A to 30 digits")
@@ -293,7 +295,7 @@ GROUP_CASES = (((25,) * 7 + (10,) * 3, 0.1, 0.5), ((23,) * 7 + (10,) * 3, 0.1, 0
                ((30, 30, 30, 6, 6, 2, 2), 0.1, 0.5))
 
 
-@check("Penalized LPM/collapse-sides", method="solver", tolerance=1e-6, expect="pass", **BEYOND,
+@check("Penalized LPM/collapse-sides", method="solver", tolerance=1e-6, **BEYOND,
        reason="L-BFGS-B at gradient tolerance 1e-10 leaves cosines of collapsed groups 1 to ~1e-10 (measured "
               "4e-12); an open group's cosine is far from 1 near the threshold only by O(distance): the cases sit "
               "5-10% from it (cosine <= 0.5)",
@@ -370,7 +372,7 @@ def zero_errors(with_minority: bool = True, digits: int = 30) -> list[dict[str, 
     return out
 
 
-@check("Penalized LPM/zero-threshold", method="numeric", digits=30, tolerance=1e-25, expect="pass", **BEYOND,
+@check("Penalized LPM/zero-threshold", method="numeric", digits=30, tolerance=1e-25, **BEYOND,
        reason="both roots are computed to 30+ digits (45 working digits)",
        claim="beyond the collapse point the minority classifiers become exactly zero at a finite R (certified "
              "root of the reduced KKT system), equal to the root of the boundary's two equations derived "
@@ -392,7 +394,7 @@ def zero_sides(K: int, K_A: int, lw: float, lh: float, R: float, delta: float = 
     return out
 
 
-@check("Penalized LPM/zero-sides", method="solver", tolerance=0.0, expect="pass", **BEYOND,
+@check("Penalized LPM/zero-sides", method="solver", tolerance=0.0, **BEYOND,
        reason="pass/fail on norm ratios with margins: Clarabel's minority norm in the zero regime is ~1e-5 "
               "relative (Z accurate to ~1e-10, norms ~ sqrt); the open side is ~0.1 at 5% from the threshold",
        claim="the convex program (P), solved by Clarabel 5% below / above the certified zero threshold, has "

@@ -24,8 +24,10 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, printed_vs_derived
+from lpm_verify.outcomes import at_most, printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome, printed_identity_outcome
 from theorems._imbalanced import all_zero, class_means, gram_of, random_point, random_sizes, solutions
 from theorems._nuclear import (E_H, E_W, K, PROFILE_KEYS, ce_gradient, derived_radius, instances, nuclear_norm,
@@ -37,8 +39,8 @@ PRINTED_CONSTANT = sp.sqrt(E_H * E_W)
 CORRECTED_CONSTANT = K * sp.sqrt(E_H * E_W)
 _I_PRINTED = "||Z*||_* = sqrt(E_H E_W)"
 _I_CORRECTED = "||Z*||_* = K sqrt(E_H E_W)"
-_I_EVIDENCE = ("paper line 1356, Property 1 (i) (and again in the proof of (ii), line 1374, '||Z*||_* < sqrt(E_H "
-               "E_W)'): the factor K is missing, a typo-level misprint; Eq. 91 (line 1323) prints the radius "
+_I_EVIDENCE = ("SI Appendix C, Property 1 (i) (and again in the proof of (ii), '||Z*||_* < sqrt(E_H "
+               "E_W)'): the factor K is missing, a typo-level misprint; Eq. 91 prints the radius "
                "K sqrt(E_H E_W) itself.  Eq. 91's radius is K sqrt(E_H E_W) (min over a of Eq. 89's bound, Lemma 7) and the KKT step puts "
                "Z* on it; the computed minimizers of Eq. 91 have ||Z*||_* = K sqrt(E_H E_W), e.g. 5 for K = 5, "
                "E_H E_W = 1, not 1")
@@ -77,7 +79,7 @@ def general_gradient_identity(loss: Callable[[sp.Symbol, sp.Symbol], sp.Expr] = 
     return decide_identity(-sp.diff(loss(z_k, others), z_k) * (sp.exp(z_k) + others), others, points=points)
 
 
-@check("Property 1/gradient-never-zero", expect="pass", origin="paper", part="derivation",
+@check("Property 1/gradient-never-zero", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        reason="exact: sympy proves the identity for symbolic K (and each term positive for K = 2..6)",
        claim="for cross-entropy and every K >= 2, -dL(Z_k, y_k)/dZ_kk * sum_j exp(Z_jk) = sum_{j != k} exp(Z_jk) > 0, "
@@ -97,7 +99,7 @@ def constant_gaps(constant: sp.Expr) -> Identity:
     return decide_identity(constant, derived_radius()[1], points=pts)
 
 
-@check("Property 1/i-constant-symbolic", expect="erratum", origin="paper", part="statement",
+@check("Property 1/i-constant-symbolic", origin="paper", part="statement",
        method="symbolic", digits=None, tolerance=0.0,
        reason="sympy proves the corrected constant and refutes the printed one at exact rational points",
        claim="Property 1 (i): the nuclear norm of any minimizer of Eq. 91 equals the radius of Eq. 91")
@@ -123,7 +125,7 @@ def kkt_errors(Z: np.ndarray, pi: np.ndarray, radius: float) -> np.ndarray:
                      abs(nuc - radius) / radius])
 
 
-@check("Property 1/kkt-step", expect="pass", origin="paper", part="derivation",
+@check("Property 1/kkt-step", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-6,
        reason="relative; the alignment is first order in the distance of Z* (Eq. 91 by Clarabel at TIGHT "
               "tolerances) to the optimum: measured <= 2e-8",
@@ -147,7 +149,7 @@ def slack_sides(problem: LPMProblem, W: np.ndarray, H: list[np.ndarray]) -> tupl
             [K_ * np.sqrt(fe * ce), K_ * np.sqrt(problem.E_H * problem.E_W), fe, ce])
 
 
-@check("Property 1/slack-contradiction", expect="pass", origin="paper", part="derivation",
+@check("Property 1/slack-contradiction", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) sums and an SVD of a K x K matrix",
        claim="a point of Eq. 7 with slack in a constraint maps (Eq. 90) strictly inside Eq. 91's ball and its Gram "
@@ -167,7 +169,7 @@ def _slack_contradiction() -> Outcome:
 
 
 # -- numeric / solver ------------------------------------------------------------------------
-@check("Property 1/i-nuclear-norm-at-minimizers", expect="erratum", origin="paper", part="statement",
+@check("Property 1/i-nuclear-norm-at-minimizers", origin="paper", part="statement",
        method="numeric", tolerance=1e-6,
        reason="relative; ||Z*||_* of Eq. 91 by Clarabel at TIGHT tolerances, on the boundary to ~1e-11 (measured)",
        claim="Property 1 (i) at computed minimizers of Eq. 91 (E_H != E_W, K = 3..5): ||Z*||_* equals the constant")
@@ -202,7 +204,7 @@ def energy_gaps(problem: LPMProblem, feature_energy: float, classifier_energy: f
     return np.array([abs(feature_energy / problem.E_H - 1), abs(classifier_energy / problem.E_W - 1)])
 
 
-@check("Property 1/ii-nonconvex-saturates", expect="pass", origin="paper", part="statement",
+@check("Property 1/ii-nonconvex-saturates", origin="paper", part="statement",
        method="numeric", tolerance=1e-8,
        reason="relative; the nonconvex solver's radii a, b are box-constrained and sit at their bound 1 up to rounding",
        claim="Property 1 (ii): the minimizers of Eq. 7 found by the nonconvex solver have feature energy E_H and "
@@ -222,7 +224,7 @@ def sdp_saturation_errors(problem: LPMProblem, X: np.ndarray, duals: dict[str, f
                            [max(0.0, MULTIPLIER_FLOOR - duals["E_H"]), max(0.0, MULTIPLIER_FLOOR - duals["E_W"])]])
 
 
-@check("Property 1/iii-sdp-saturates", expect="pass", origin="paper", part="statement",
+@check("Property 1/iii-sdp-saturates", origin="paper", part="statement",
        method="solver", tolerance=1e-8,
        reason="relative; Clarabel at TIGHT tolerances leaves slacks ~1e-11 (measured)",
        claim="Property 1 (iii): the minimizers of Eq. 15 saturate both trace constraints, with positive multipliers")

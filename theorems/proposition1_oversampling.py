@@ -23,9 +23,11 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import Outcome, at_most, check
 from lpm_verify.geometry import cosines
+from lpm_verify.outcomes import at_most
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
 from theorems._imbalanced import TIGHT, all_zero, class_means, random_point
 
@@ -70,7 +72,7 @@ def objective_identity_gaps(N_prime: sp.Expr) -> dict[str, Identity]:
     return out
 
 
-@check("Proposition 1/objective-identity", expect="pass", origin="paper", part="derivation",
+@check("Proposition 1/objective-identity", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        reason="exact sympy identity (linear in the symbolic losses and norms)",
        claim="Eq. 18's objective as printed (minority sum weighted by w_r, normaliser N' = n_A K_A + w_r n_B K_B) "
@@ -109,7 +111,7 @@ def duplication_sides(K: int, Ka: int, nA: int, nB: int, rate: int, E_W: float, 
     return lhs, rhs
 
 
-@check("Proposition 1/duplication", expect="pass", origin="paper", part="derivation",
+@check("Proposition 1/duplication", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) averages over at most a few hundred examples",
        claim="at random feasible points of Eq. 18, duplicating each minority feature w_r times gives a feasible "
@@ -165,7 +167,7 @@ def same_solution_gaps(nc_over: Any, sdp_plain: Any) -> np.ndarray:
     return np.array([abs(nc_over.objective - sdp_plain.objective), np.max(np.abs(nc_over.W @ nc_over.W.T - G_plain))])
 
 
-@check("Proposition 1/same-solution", expect="pass", origin="paper", part="statement",
+@check("Proposition 1/same-solution", origin="paper", part="statement",
        method="solver", tolerance=_TOL, reason=_REASON,
        claim="Eq. 18 with rate w_r, solved by the nonconvex solver on its own per-example objective, has the minimum "
              "and classifier Gram matrix of the SDP of Eq. 7 with minority size w_r n_B")
@@ -181,7 +183,7 @@ def equal_angle_gaps(W: np.ndarray) -> np.ndarray:
     return C[~np.eye(K, dtype=bool)] + 1.0 / (K - 1)
 
 
-@check("Proposition 1/equal-angles-at-wr-R", expect="pass", origin="paper", part="statement",
+@check("Proposition 1/equal-angles-at-wr-R", origin="paper", part="statement",
        method="solver", tolerance=_TOL, reason=_REASON,
        claim="with w_r = R all pairwise classifier angles are equal (cosine -1/(K-1)), majority or minority, "
              "in the SDP and the nonconvex solutions of Eq. 18")
@@ -208,7 +210,7 @@ def lift_gaps(over: LPMProblem, X: np.ndarray, L_plain: float, nc_objective: flo
                      max(0.0, float(over.feature_energy(H)) - over.E_H), max(0.0, L - nc_objective)])
 
 
-@check("Proposition 1/lift-attains-eq18", expect="pass", origin="paper", part="derivation",
+@check("Proposition 1/lift-attains-eq18", origin="paper", part="derivation",
        method="solver", tolerance=1e-9,
        reason="the 30-digit certified X* rounded to float64 and factored by an eigendecomposition: Eq. 18's objective "
               "at the lift matches the certified minimum to float64 rounding (measured <= 6e-16); the nonconvex "

@@ -24,9 +24,11 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
-from lpm_verify.symbolic import Identity, decide_zero, printed_identity_outcome
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.lq import Eq9Best, LqSolution, best_eq9, lq_energies, lq_objective, solve_lq
+from lpm_verify.symbolic import Identity, decide_zero, printed_identity_outcome
 
 _a, _q, _x = sp.symbols("a q x", positive=True)  # a = K - 1
 
@@ -142,7 +144,7 @@ def eq9_distance(W: np.ndarray, H: np.ndarray) -> float:
 
 
 # -- checks -------------------------------------------------------------------------------------------
-@check("Proposition 2/gprime", expect="erratum", origin="paper", part="derivation",
+@check("Proposition 2/gprime", origin="paper", part="derivation",
        claim="g'(K-1) = 2K^4/([(K-1)^2+(K-1)][(K-1)^q+K-1]^{2/q+1}) [(K-1) - (K-1)^{q-1}] "
        "(printed) equals the sympy derivative of g at K-1, symbolic K and q", method="symbolic", tolerance=1e-25,
        reason="exact when sympy simplifies the ratio; otherwise 30-digit samples at q != 2", digits=None)
@@ -156,11 +158,12 @@ def _gprime() -> Outcome:
         printed_form="g'(K-1) = 2K^4 / ([(K-1)^2 + (K-1)][(K-1)^q + K - 1]^{2/q+1}) [(K-1) - (K-1)^{q-1}]",
         corrected_form="g'(K-1) = 2K^3 / ([(K-1)^2 + (K-1)][(K-1)^q + K - 1]^{2/q+1}) [(K-1) - (K-1)^{q-1}] "
                   "= 2K^2 (1 - (K-1)^{q-2}) / ((K-1)^q + K - 1)^{2/q+1}",
-        evidence=f"paper line 644: sympy: printed / derived simplifies to {sp.simplify(rel_p + 1)} (= K); the sign, and so the "
+        evidence=f"g'(K-1) after Eq. 32: sympy: printed / derived simplifies to {sp.simplify(rel_p + 1)} (= K); the "
+                 "sign, and so the "
                  "proposition, is unaffected", printed_over_derived=str(sp.simplify(rel_p + 1)))
 
 
-@check("Proposition 2/gprime-sign", expect="pass", origin="paper", part="derivation",
+@check("Proposition 2/gprime-sign", origin="paper", part="derivation",
        claim="g'(K-1) has the sign of 1 - (K-1)^{q-2}: nonzero for q != 2 when "
        "K >= 3 (positive for q < 2, negative for q > 2), zero at q = 2", method="symbolic", tolerance=0,
        reason="exact sympy factorization; signs at exact rational q", digits=None)
@@ -184,7 +187,7 @@ def gprime_sign_outcome(sign_factor: sp.Expr = 1 - _a ** (_q - 2)) -> Outcome:
                    proved=rest == 0 and positive)  # the sign follows from the factorization for all a >= 2, q
 
 
-@check("Proposition 2/objective-on-SR", expect="pass", origin="paper", part="derivation",
+@check("Proposition 2/objective-on-SR", origin="paper", part="derivation",
        claim="On S_R the objective of Eq. 20 is "
        "log(1 + (K-1) exp(-B_1 B_2 B_3 b^2 (a+1)^2)) (logits B b^2[a^2+K-1] and B b^2[K-2-2a])",
        method="proof-step", tolerance=1e-12, reason="float64 logsumexp of O(10) logits")
@@ -198,7 +201,7 @@ def _sr_objective() -> Outcome:
     return compare(0, max(gaps))
 
 
-@check("Proposition 2/eq32", expect="pass", origin="paper", part="derivation",
+@check("Proposition 2/eq32", origin="paper", part="derivation",
        claim="Eq. 32: [B_1 B_2 B_3 b^2 (a+1)^2]^2 <= E_H E_W [(a+1)^2/(a^2+K-1)] "
        "[(a+1)^q/(a^q+K-1)]^{2/q} for |B_1| <= sqrt(E_H), |B_2| <= sqrt(E_W), with equality at the bounds",
        method="proof-step", tolerance=1e-10, reason="float64, relative to values of size <= ~1e3")
@@ -225,7 +228,7 @@ def eq32_outcome(g: Callable[[Any, Any, Any], Any] = g_expr) -> Outcome:
     return out
 
 
-@check("Proposition 2/argmax-g", expect="pass", origin="paper", part="derivation",
+@check("Proposition 2/argmax-g", origin="paper", part="derivation",
        claim="a = K-1 (the ETF inside S_R) is not the maximizer of g on [0, inf) "
        "for q != 2: g(argmax) > g(K-1)", method="proof-step", tolerance=0,
        reason="bounded scalar search in float64 (xatol 1e-10); the gaps are >= 1e-4 relative")
@@ -246,7 +249,7 @@ def argmax_g_outcome(qs: tuple[float, ...] = (0.5, 1.5, 3.0, 4.0)) -> Outcome:
     return compare(0, bad, rows=rows)
 
 
-@check("Proposition 2/SR-feasible", expect="erratum", origin="paper", part="derivation",
+@check("Proposition 2/SR-feasible", origin="paper", part="derivation",
        claim="Every (H, W) in S_R as printed (|B_1| <= sqrt(E_H), any partial "
        "orthogonal P) satisfies Eq. 20's constraints", method="proof-step", tolerance=1e-12,
        reason="float64 energies of size O(1)")
@@ -260,7 +263,8 @@ def _sr_feasible() -> Outcome:
         printed="S_R with |B_1| <= sqrt(E_H) and any P in R^{p x K}, P^T P = I_K",
         corrected="|B_1| <= E_H^{1/q} and P a signed coordinate embedding (K distinct axes): then "
                   "(1/K) sum ||h_k||_q^q = |B_1|^q b^q [a^q + K - 1] = |B_1|^q <= E_H",
-        evidence=f"paper lines 624-626: S_R copies the q = 2 constraints (|B_1| <= sqrt(E_H), any partial orthogonal "
+        evidence="the set S_R (proof of Prop. 2): S_R copies the q = 2 constraints (|B_1| <= sqrt(E_H), any partial "
+                 "orthogonal "
                  f"P) and the text says it 'admits the constraints of Eq. (7)' where Eq. 20's l_q constraint is meant.  "
                  f"At 200 seeded S_R points (E_H = {E_H}, B_1 = sqrt(E_H), Haar P) the feature constraint "
                  f"(1/K) sum ||h_k||_q^q <= E_H is exceeded by up to {printed:.3g}: ||P m||_q != ||m||_q for a "
@@ -296,14 +300,14 @@ _WITNESS_REASON = (f"the margin {_MARGIN:g} (L-BFGS objective accuracy) is built
                    "Eq. 9-distance threshold 1e-3 vs ~1e-8 solver accuracy on W and H")
 
 
-@check("Proposition 2/eq20-witness", expect="pass", origin="paper", part="statement",
+@check("Proposition 2/eq20-witness", origin="paper", part="statement",
        claim=f"For (q, K) in {FAST_GRID}: {_WITNESS_CLAIM}", method="solver",
        tolerance=0, reason=_WITNESS_REASON)
 def _eq20_witness() -> Outcome:
     return witness_outcome(FAST_GRID)
 
 
-@check("Proposition 2/eq20-witness-grid", expect="pass", origin="paper", part="statement",
+@check("Proposition 2/eq20-witness-grid", origin="paper", part="statement",
        claim=f"For q in {{1.5, 3, 4}}, K in {{3, 4, 5}}: {_WITNESS_CLAIM}",
        method="solver", tolerance=0, reason=_WITNESS_REASON, slow=True)
 def _eq20_witness_grid() -> Outcome:

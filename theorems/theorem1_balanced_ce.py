@@ -31,8 +31,10 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from lpm_verify import geometry
-from lpm_verify.claims import Outcome, check, printed_vs_derived
+from lpm_verify.outcomes import printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.nonconvex import solve_lpm
 from lpm_verify.symbolic import Identity, decide_zero, identities_outcome, printed_identity_outcome
 from theorems._etf import K_SYM, PRINTED_CENTRE, PRINTED_SCALE, etf_gram_coefficients, minimizer
@@ -431,7 +433,7 @@ def printed_l0_shortfall(K: int, s: Any) -> Any:
 
 def _evidence_cb() -> str:
     examples = "; ".join(f"K={K}, s=1: {mpmath.nstr(printed_l0_shortfall(K, 1), 4)}" for K in (2, 3, 10))
-    return ("Root misprint: C_b in the proof of Theorem 1 (paper md line 531). "
+    return ("Root misprint: C_b in the proof of Theorem 1 (after Eq. 22). "
             "Jensen's inequality (Eq. 22) is tight iff all its arguments agree; at Eq. 9 the exp-logits are "
             "z_k = e^s, z_k' = e^{-s/(K-1)} and the weights force (C_a+C_b) z_k / C_a = z_k'/C_c, i.e. "
             "C_b/C_a = (K-1) e^{-Ks/(K-1)}; the printed C_b = exp(-s/(K-1)) gives C_b/C_a = e^{-Ks/(K-1)}, "
@@ -439,7 +441,7 @@ def _evidence_cb() -> str:
             f"(minimum - printed L0: {examples}).")
 
 
-@check("Theorem 1/minimum-value", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/minimum-value", origin="paper", part="derivation",
        claim="L0 of Eq. 27 with the constants as printed (C_a = exp(s), C_b = exp(-s/(K-1)), C_c, C_d; s = sqrt(E_H E_W)) "
              "equals the loss at the minimizer Eq. 9, log(1 + (K-1) exp(-K s/(K-1))), for symbolic K and s.",
        method="symbolic", tolerance=0.0, reason="decided by sympy (expand_log on positive arguments)", digits=None)
@@ -453,7 +455,7 @@ def _minimum_value() -> Outcome:
         derived_minimum=str(sp.simplify(derived_minimum())))
 
 
-@check("Theorem 1/jensen-weights", expect="pass", origin="paper", part="derivation",
+@check("Theorem 1/jensen-weights", origin="paper", part="derivation",
        claim="C_a/(C_a+C_b) + (K-1) C_c = 1 with C_c = C_b/((C_a+C_b)(K-1)), for all C_a, C_b > 0 and symbolic K.",
        method="symbolic", tolerance=0.0, reason="decided exactly by sympy", digits=None)
 def _weights() -> Outcome:
@@ -481,7 +483,7 @@ def cd_rearrangement(c: ProofConstants) -> sp.Expr:
     return before - after
 
 
-@check("Theorem 1/C_d-rearrangement", expect="pass", origin="paper", part="derivation",
+@check("Theorem 1/C_d-rearrangement", origin="paper", part="derivation",
        claim="After Eq. 22, -log z_k + C_a/(C_a+C_b) log((C_a+C_b) z_k/C_a) + C_c sum log(z_k'/C_c) equals "
              "-C_b/(C_a+C_b)[log z_k - (1/(K-1)) sum log z_k'] + C_d with C_d as printed.",
        method="symbolic", tolerance=0.0, reason="decided by sympy (logs of positive quantities)", digits=None)
@@ -497,7 +499,7 @@ def logit_gap_error(C_b_rule: Callable) -> Identity:
     return decide_zero(sp.log(C_a * (K_SYM - 1) / C_b) - (z_t - z_o), points=_sample_points())
 
 
-@check("Theorem 1/equality-logit-gap", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/equality-logit-gap", origin="paper", part="derivation",
        claim="At the minimizer the equality condition of Eq. 23 holds: h_{k,i}.w_k = h_{k,i}.w_k' + log(C_a (K-1)/C_b) "
              "with C_a, C_b as printed.",
        method="symbolic", tolerance=0.0, reason="decided by sympy", digits=None)
@@ -505,13 +507,13 @@ def _logit_gap() -> Outcome:
     return printed_identity_outcome(logit_gap_error(printed_C_b), logit_gap_error(corrected_C_b),
                               printed_form="log(C_a (K-1)/C_b) with C_b = exp(-s/(K-1)), i.e. K s/(K-1) + log(K-1)",
                               corrected_form="log(C_a (K-1)/C_b) with C_b = (K-1) exp(-s/(K-1)), i.e. K s/(K-1)",
-                              evidence="consequence of the C_b misprint (paper md line 531; see Theorem 1/minimum-value) "
-                                       "in the display at md line 569: at Eq. 9 the logit gap is s - (-s/(K-1)) = "
+                              evidence="consequence of the C_b misprint (after Eq. 22; see Theorem 1/minimum-value) "
+                                       "in the display after Eq. 27: at Eq. 9 the logit gap is s - (-s/(K-1)) = "
                                        "K s/(K-1) (Definition 1 Gram); the printed constant exceeds it by log(K-1) "
                                        "(largest over exact samples K = 2..12, s in {1/10, 1, 5/2, 7}: log 11)")
 
 
-@check("Theorem 1/minimum-value-mp50", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/minimum-value-mp50", origin="paper", part="statement",
        claim="The loss of Eq. 7 at the minimizer Eq. 9 (P = [I; 0], p in {K, 2K}) evaluated by LPMProblem.objective "
              "at 50 digits equals the derived closed form log(1 + (K-1) exp(-K s/(K-1))).",
        method="numeric", tolerance=1e-40, reason="50-digit arithmetic; ~K n terms of size <= 10 leave >40 digits",
@@ -537,7 +539,7 @@ def value_mp_error(point: Callable = minimizer_mp, closed_form: Callable = _deri
     return Outcome(0, worst, float(worst), detail=detail)
 
 
-@check("Theorem 1/minimizer-feasible-tight", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/minimizer-feasible-tight", origin="paper", part="statement",
        claim="Eq. 9 built from geometry.simplex_etf (p in {K-1, K, 2K}, random rotation) is feasible with both "
              "constraints active and attains the derived minimum.",
        method="numeric", tolerance=1e-13, reason="float64 evaluation of energies/losses of size <= 20: a few ulps",
@@ -561,7 +563,7 @@ def feasible_tight_error(point: Callable = minimizer, Ks: tuple[int, ...] = (2, 
     return Outcome(0.0, worst, worst)
 
 
-@check("Theorem 1/eq21-22", expect="pass", origin="paper", part="derivation",
+@check("Theorem 1/eq21-22", origin="paper", part="derivation",
        claim="Eq. 21 is an identity and Eq. 22 (Jensen) and the display after it (with C_d as printed) hold for "
              "every z > 0, k and C_a, C_b > 0 (200 seeded random cases, K = 2..10, logits in [-20, 20]).",
        method="proof-step", tolerance=1e-12, reason="float64 logs/sums of <= 10 terms of size <= 1e3, relative",
@@ -574,7 +576,7 @@ def _eq21_22() -> Outcome:
     return Outcome(0.0, max(per.values()), max(per.values()), detail=per)
 
 
-@check("Theorem 1/eq23-27", expect="pass", origin="paper", part="derivation",
+@check("Theorem 1/eq23-27", origin="paper", part="derivation",
        claim="Eqs. 23, 24 (identity and inequality), 25, 26 (identity (a) and both inequalities) and 27 hold, "
              "with the constants as printed, at 60 seeded random feasible points (K in {2,3,4,5,10}).",
        method="proof-step", tolerance=1e-12, reason="float64 sums of <= 300 terms, relative to max(1, |sides|)",
@@ -584,7 +586,7 @@ def _eq23_27() -> Outcome:
     return Outcome(0.0, worst, worst, detail=per)
 
 
-@check("Theorem 1/equality-eq24-27", expect="pass", origin="paper", part="derivation",
+@check("Theorem 1/equality-eq24-27", origin="paper", part="derivation",
        claim="At the minimizer Eq. 9, Eqs. 24, 25 and 26 hold with equality (p in {K-1, 2K}, K in {2,3,5,10}).",
        method="proof-step", tolerance=1e-12, reason="float64, relative to max(1, |sides|)", digits=15)
 def _equality_24_26() -> Outcome:
@@ -597,7 +599,7 @@ def _equality_24_26() -> Outcome:
     return Outcome(0.0, worst, worst, detail=detail)
 
 
-@check("Theorem 1/equality-eq22-27", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/equality-eq22-27", origin="paper", part="derivation",
        claim="At the minimizer Eq. 9, Jensen's step Eq. 22 and hence Eqs. 23 and 27 hold with equality for the "
              "printed C_a, C_b (so that L0 is attained).",
        method="proof-step", tolerance=1e-12, reason="float64, relative to max(1, |sides|)", digits=15)
@@ -612,7 +614,7 @@ def _equality_22() -> Outcome:
                                                       f"{len(EQUALITY_GRID)} cases: printed {printed:.3e}, corrected {corrected:.1e}.")
 
 
-@check("Theorem 1/tightest-C_b", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/tightest-C_b", origin="paper", part="derivation",
        claim="The printed choice C_a = exp(s), C_b = exp(-s/(K-1)) maximises L0 over C_a, C_b > 0 "
              "('shall lead to the tightest lower bound'); checked through the ratio C_b/C_a at 12 (K, s).",
        method="numeric", tolerance=1e-5,
@@ -627,7 +629,7 @@ def _tightest() -> Outcome:
     corrected = max(abs(corrected_C_b(K, s, np) / math.exp(s) / b - 1) for (K, s), b in zip(cases, best))
     return printed_vs_derived(printed, 0.0, corrected, printed="C_b/C_a = exp(-K s/(K-1))",
                               corrected="C_b/C_a = (K-1) exp(-K s/(K-1))",
-                              evidence="the claim 'which shall lead to the tightest lower bound' (paper md line 531) "
+                              evidence="the claim 'which shall lead to the tightest lower bound' (after Eq. 22) "
                                        "tested against the root misprint there (C_b, see Theorem 1/minimum-value): "
                                        "numerical maximiser of L0 over the ratio C_b/C_a at K in {2,3,5,10}, s in "
                                        f"{{0.3, 1, 3}}; largest relative deviation of the printed ratio {printed:.3e} "
@@ -639,7 +641,7 @@ _SOLVER_REASON = ("L-BFGS-B on log(objective), relative-reduction 1e-15; measure
                   "the bound is the ~1e-9 accuracy the solver is claimed to have")
 
 
-@check("Theorem 1/nonconvex-never-below", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-never-below", origin="paper", part="statement",
        claim="The nonconvex solver of Eq. 7 (3 seeded starts) never finds a feasible point below the closed-form "
              "minimum (K in {2,3,5}, p in {K-1, 2K}, E_H E_W in {0.1, 36}, n in {1, 2}).",
        method="solver", tolerance=1e-12,
@@ -650,7 +652,7 @@ def _never_below() -> Outcome:
     return Outcome(0.0, below_closed_form(records), below_closed_form(records), detail=_records_detail(records))
 
 
-@check("Theorem 1/nonconvex-reaches", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-reaches", origin="paper", part="statement",
        claim="The nonconvex solver of Eq. 7 reaches the closed-form minimum (same grid).",
        method="solver", tolerance=1e-9, reason=_SOLVER_REASON, digits=15)
 def _reaches() -> Outcome:
@@ -662,7 +664,7 @@ _COLLAPSE_REASON = ("shape errors scale like sqrt(objective accuracy / curvature
                     "grid, curvature ~exp(-K s/(K-1)) at large E_H E_W")
 
 
-@check("Theorem 1/nonconvex-collapse", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-collapse", origin="paper", part="statement",
        claim="The nonconvex solution has the shape of Eq. 9: within-class collapse (NC1), class means forming an "
              "ETF with cosines -1/(K-1) and norm sqrt(E_H) (NC2), and h_k = sqrt(E_H/E_W) w_k (NC3).",
        method="solver", tolerance=1e-5, reason=_COLLAPSE_REASON, digits=15)
@@ -675,7 +677,7 @@ _BIG = ("full grid K in {2,3,4,5,10}, p in {K-1, K, 2K}, n in {1, 3}, five (E_W,
         "from 0.1 to 10, 6 seeded starts")
 
 
-@check("Theorem 1/nonconvex-grid-never-below", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-grid-never-below", origin="paper", part="statement",
        claim=f"The nonconvex solver never beats the closed form on the {_BIG}.",
        method="solver", tolerance=1e-12, reason="float64 rounding only (as Theorem 1/nonconvex-never-below)",
        digits=15, slow=True)
@@ -684,7 +686,7 @@ def _grid_below() -> Outcome:
     return Outcome(0.0, below_closed_form(records), below_closed_form(records), detail=_records_detail(records))
 
 
-@check("Theorem 1/nonconvex-grid-reaches", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-grid-reaches", origin="paper", part="statement",
        claim=f"The nonconvex solver reaches the closed form on the {_BIG}.",
        method="solver", tolerance=1e-9, reason=_SOLVER_REASON, digits=15, slow=True)
 def _grid_reaches() -> Outcome:
@@ -692,7 +694,7 @@ def _grid_reaches() -> Outcome:
     return Outcome(0.0, above_closed_form(records), above_closed_form(records), detail=_records_detail(records))
 
 
-@check("Theorem 1/nonconvex-grid-collapse", expect="pass", origin="paper", part="statement",
+@check("Theorem 1/nonconvex-grid-collapse", origin="paper", part="statement",
        claim=f"The nonconvex solutions have the NC1-NC3 shape of Eq. 9 on the {_BIG}.",
        method="solver", tolerance=1e-5, reason=_COLLAPSE_REASON, digits=15, slow=True)
 def _grid_collapse() -> Outcome:
@@ -714,7 +716,7 @@ def jensen_condition_residual(K: int, s: float, C_b_rule: Callable, through_exp:
     return abs(left - right) / max(abs(left), abs(right))
 
 
-@check("Theorem 1/equality-condition-display", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/equality-condition-display", origin="paper", part="derivation",
        claim="At Eq. 9 the displayed equality condition (C_a+C_b) h_{k,i}^T w_k / C_a = h_{k,i}^T w_k' / C_c holds "
              "(constants as printed), K in {2,3,5,10}, s in {0.5, 2}.",
        method="proof-step", tolerance=1e-12, reason="float64 evaluation of a few exponentials, relative", digits=15)
@@ -727,9 +729,9 @@ def _jensen_display() -> Outcome:
                               corrected="(C_a+C_b) exp(h^T w_k) / C_a = exp(h^T w_k') / C_c with C_b = (K-1) exp(-s/(K-1)) "
                                         "(the arguments z(k) of Eq. 22 are exponentiated logits; the next display "
                                         "'taking the logarithm' presupposes the exponentials)",
-                              evidence="display at paper md line 565 (Jensen's equality case, md line 561, has the "
+                              evidence="display after Eq. 27 (Jensen's equality case, just before it, has the "
                                        "exp-logits z(k)); two misprints meet here: the missing exponentials (own misprint "
-                                       "of this display) and C_b (root misprint at md line 531, see Theorem 1/minimum-value). "
+                                       "of this display) and C_b (root misprint after Eq. 22, see Theorem 1/minimum-value). "
                                        f"Largest relative residual at Eq. 9 over K in {{2,3,5,10}}, s in {{0.5, 2}}: printed "
                                        f"{printed:.3e}, corrected {corrected:.1e}; exponentials with the printed C_b: "
                                        f"{max(jensen_condition_residual(K, s, printed_C_b, True) for K, s in cases):.3e}; "
@@ -752,7 +754,7 @@ def nc4_disagreement(K: int, p: int, trials: int, rng: np.random.Generator,
     return float(np.mean((by_w != by_h) | (by_w != by_dist)))
 
 
-@check("Theorem 1/nc4-prediction", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 1/nc4-prediction", origin="paper", part="derivation",
        claim="At Eq. 9 the prediction satisfies argmax_k w_k.h = argmax_k h_k.h = argmax_k ||h_k - h||^2 (display "
              "after Eq. 10, as it reads in our copy), for 2000 random h per (K, p), K in {2,3,5,10}, p in {K-1, 2K}.",
        method="numeric", tolerance=0.0, reason="exact integer agreement of argmax/argmin (ties have probability 0)",
@@ -764,7 +766,8 @@ def _nc4() -> Outcome:
     corrected = max(nc4_disagreement(K, p, 2000, rng, nearest=np.argmin) for K, p in cases)
     return printed_vs_derived(printed, 0.0, corrected, printed="argmax_k ||h_k* - h||^2",
                               corrected="argmin_k ||h_k* - h||^2 (nearest class mean, NC4)",
-                              evidence="paper md line 190: since ||h_k*|| is the same for all k, ||h_k* - h||^2 = "
+                              evidence="(NC4) display after Eq. 10: since ||h_k*|| is the same for all k, ||h_k* - "
+                                       "h||^2 = "
                                        "const - 2 h_k*.h, so the largest inner product is the smallest distance; the "
                                        f"printed argmax disagrees on a fraction {printed:.3f} of 2000 Gaussian h per "
                                        f"(K, p), argmin on {corrected:.1f}. CONVERSION CAVEAT: our markdown copy renders "

@@ -21,8 +21,10 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.losses import supervised_contrastive
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.contrastive import solve_contrastive
 
 K_, n_, tau_, E_H_, E_W_ = sp.symbols("K n tau E_H E_W", positive=True)
@@ -77,7 +79,7 @@ def minimum_value_error(candidate: Callable[[int, int, Any, Any], Any],
 VALUE_CASES = [(2, 1, "1", "1"), (3, 2, "0.5", "2"), (4, 3, "2", "0.3"), (5, 2, "0.1", "1"), (6, 1, "1.7", "4")]
 
 
-@check("Theorem 3/minimum-value", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/minimum-value", origin="paper", part="statement",
        method="numeric", digits=50, tolerance=1e-45,
        claim="The value of Eq. 12 at Eq. 13 is L* = log n + log(1 + (K-1) exp(-K E_H/((K-1) tau))): "
              "sympy derives it from the ETF Gram entries and it equals Eq. 11's own code at the ETF.",
@@ -114,7 +116,7 @@ def corrected_gram(K: int) -> sp.Matrix:
     return sp.Rational(K, K - 1) * (sp.eye(K) - sp.ones(K, K) / K)
 
 
-@check("Theorem 3/gram-matrix", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/gram-matrix", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0,
        claim="The Gram matrix concluding the proof, E_H [K/(K-1) (I_K - 1 1^T)], is that of Eq. 13.",
        reason="exact rational/radical arithmetic in sympy")
@@ -124,7 +126,8 @@ def closing_gram_matrix() -> Outcome:
         printed, 0.0, corrected, proved=printed > 0 and corrected == 0,  # exact arithmetic decides both
         printed="[h_1..h_K]^T [h_1..h_K] = E_H [K/(K-1) (I_K - 1_K 1_K^T)]",
         corrected="[h_1..h_K]^T [h_1..h_K] = E_H [K/(K-1) (I_K - 1_K 1_K^T / K)]",
-        evidence="paper md line 802: the printed matrix has diagonal 0 and off-diagonal -K/(K-1) E_H; ||h_k||^2 = E_H "
+        evidence="Gram display before Eq. (13) is implied: the printed matrix has diagonal 0 and off-diagonal "
+                 "-K/(K-1) E_H; ||h_k||^2 = E_H "
                  "and h_k.h_k' = -E_H/(K-1) (both stated just above it) give diagonal E_H and off-diagonal -E_H/(K-1), "
                  "i.e. the 1_K 1_K^T/K of Definition 1 (exact sympy, K = 2..6, E_H = 1: every printed entry is off "
                  "by exactly 1, diagonal 0 vs 1 and off-diagonal -K/(K-1) vs -1/(K-1))")
@@ -256,7 +259,7 @@ STEP_REASON = ("30-digit arithmetic; sums of at most ~150 terms of size <= 1e3 r
                "so 1e-20 separates rounding from a genuine violation")
 
 
-@check("Theorem 3/eq44-jensen", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/eq44-jensen", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (a) Jensen on log and (b) the rearrangement into C_d hold at random feasible points "
              "(printed and corrected C_a, C_b).")
@@ -285,7 +288,7 @@ def eq44c_violation(points: Sequence[tuple], member: str) -> Any:
     return worst
 
 
-@check("Theorem 3/eq44c-second-jensen", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq44c-second-jensen", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 44 (c): C_c sum_{k'!=k} log E_{k,i,k'} >= (C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k,l}/tau, as printed.")
 def eq44c_second_jensen() -> Outcome:
@@ -295,7 +298,7 @@ def eq44c_second_jensen() -> Outcome:
         printed, 0, corrected,
         printed="(C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k,l}/tau",
         corrected="(C_c/n) sum_{k'!=k} sum_l h_{k,i}.h_{k',l}/tau  (Jensen on log E_{k,i,k'})",
-        evidence="last member of Eq. 44 (paper md line 753; a dropped prime, which a PDF-to-markdown conversion "
+        evidence="last member of Eq. 44 (a dropped prime, which a PDF-to-markdown conversion "
                  "could also cause: check the typeset page). Evaluated at 24 seeded feasible points (K = 2..4, "
                  "n = 1..3, tau in {0.3, 0.7, 1.6, 2.5}, a quarter near the ETF) with C_a, C_b chosen tight at Eq. 13 "
                  "(step (c) is Jensen for any positive constants): the printed member exceeds the previous one by up "
@@ -304,7 +307,7 @@ def eq44c_second_jensen() -> Outcome:
         detail_points=len(pts))
 
 
-@check("Theorem 3/eq45-objective-identity", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq45-objective-identity", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The equality in Eq. 45 as printed (objective with denominator sum exp(h_{k,i}.h_{k',l}), no /tau) "
              "equals the E_{k,i,k'} form plus log n.")
@@ -321,13 +324,13 @@ def eq45_objective_identity() -> Outcome:
         printed_gap, 0, corrected_gap,
         printed="-log(exp(h_{k,i}.h_{k,j}/tau) / sum_{k',l} exp(h_{k,i}.h_{k',l}))",
         corrected="-log(exp(h_{k,i}.h_{k,j}/tau) / sum_{k',l} exp(h_{k,i}.h_{k',l}/tau))  (Eq. 11)",
-        evidence="left side of Eq. 45 (paper md line 759; Eq. 11 and Eq. 47 both have the /tau): at the 24 seeded "
+        evidence="left side of Eq. 45 (Eq. 11 and Eq. 47 both have the /tau): at the 24 seeded "
                  f"feasible points (tau in {{0.3, 0.7, 1.6, 2.5}}) it differs from the E_{{k,i,k'}} form plus log n by up "
                  f"to {mpmath.nstr(printed_gap, 6)}, while Eq. 11's loss (lpm_verify.losses.supervised_contrastive) "
                  f"matches it to {mpmath.nstr(corrected_gap, 3)}; the two agree only at tau = 1")
 
 
-@check("Theorem 3/eq45-eq47-bounds", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/eq45-eq47-bounds", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The inequality of Eq. 45 and the bound Eq. 47 hold at random feasible points "
              "(for the printed C_a, C_b with E_W in {E_H, 1} and for the corrected ones).")
@@ -361,7 +364,7 @@ EQ46_PRINTED = "==>=="  # s0 = s1 =(a) s2 =(b) s3 >= s4 =(c) -N E_H, as displaye
 EQ46_CORRECTED = "=>=>>"  # (a) and (c) are inequalities, as the sentence after Eq. 46 says
 
 
-@check("Theorem 3/eq46-chain", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq46-chain", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 46 as displayed: s0 = s1 =(a) -1/2 sum||h||^2 - 1/2 sum||h_{k,i} - hbar_i||^2 =(b) ... >= "
              "-sum||h||^2 =(c) -N E_H at feasible points.")
@@ -373,8 +376,8 @@ def eq46_chain() -> Outcome:
         printed, 0, corrected,
         printed="display of Eq. 46 with '=' at (a) and (c)",
         corrected="(a) '>=' (2ab <= a^2 + b^2) and (c) '>=' (the constraint of Eq. 12, cited as Eq. 11)",
-        evidence="display of Eq. 46 (paper md lines 770 and 774) prints '=' over (a) and (c); the sentence after it "
-                 "(md line 776) calls them '>=' (and cites the constraint as Eq. 11; it is Eq. 12), so the misprint is "
+        evidence="display of Eq. 46 prints '=' over (a) and (c); the sentence after it "
+                 "calls them '>=' (and cites the constraint as Eq. 11; it is Eq. 12), so the misprint is "
                  "in the display. (a) is 2ab <= a^2 + b^2, strict unless h_{k,i} = h_{k,j} - hbar_j, and (c) is "
                  "strict inside the constraint: at the 24 seeded feasible points (two thirds strictly inside) the "
                  f"displayed equalities miss by up to {mpmath.nstr(printed, 6)}; read as inequalities the chain holds "
@@ -397,7 +400,7 @@ def equality_gaps(H: Any, tau: Any, E_H: Any) -> list[Any]:
             abs(objective(H, tau) - eq47_bound(K, n, tau, E_H, *C))]
 
 
-@check("Theorem 3/equality-at-minimizer", expect="pass", origin="paper", part="derivation",
+@check("Theorem 3/equality-at-minimizer", origin="paper", part="derivation",
        method="proof-step", digits=40, tolerance=1e-30,
        claim="At Eq. 13 every inequality of Eqs. 44-47 (corrected constants) is an equality, and Eq. 48 holds.",
        reason="40-digit arithmetic; exact equalities up to rounding of sums of <= 100 terms (< 1e-36)")
@@ -417,7 +420,7 @@ def eq48_collapsed_gap(K: int, n: int, tau: Any, E_H: Any, divide_by_tau: bool) 
     return abs(mpmath.exp(own) / (C_a * (K - 1)) - mpmath.exp(cross) / C_b)
 
 
-@check("Theorem 3/eq48-collapsed", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq48-collapsed", origin="paper", part="derivation",
        method="proof-step", digits=40, tolerance=1e-30,
        claim="The line after Eq. 49 as printed, exp(||h_k||^2)/(C_a(K-1)) = exp(h_k.h_k')/C_b, holds at Eq. 13.",
        reason="40-digit arithmetic on a handful of exponentials")
@@ -429,14 +432,14 @@ def eq48_collapsed_form() -> Outcome:
         printed, 0, corrected,
         printed="exp(||h_k||^2)/(C_a(K-1)) = exp(h_k.h_k')/C_b",
         corrected="exp(||h_k||^2/tau)/(C_a(K-1)) = exp(h_k.h_k'/tau)/C_b  (Eq. 48 with E_{k,i,k'} = exp(h_k.h_k'/tau))",
-        evidence="line after Eq. 49 (paper md line 794; Eq. 48 itself, with E_{k,i,k'} = (1/n) sum_j exp(h.h/tau), "
+        evidence="display after Eq. 49 (Eq. 48 itself, with E_{k,i,k'} = (1/n) sum_j exp(h.h/tau), "
                  "is right): at Eq. 13 for (K, n, tau, E_H) in "
                  f"{[c for c in VALUE_CASES if c[2] != '1']} the printed equality misses by up to "
                  f"{mpmath.nstr(printed, 6)}, with /tau by {mpmath.nstr(corrected, 3)}; the conclusion drawn from it "
                  "(all ||h_k||^2 equal) is unaffected")
 
 
-@check("Theorem 3/eq47-tight-at-minimizer", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 3/eq47-tight-at-minimizer", origin="paper", part="derivation",
        method="numeric", digits=50, tolerance=1e-40,
        claim="Eq. 47 with the printed constants C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W)) "
              "equals the value at Eq. 13 ('the equality for Eq. (47) is reachable').",
@@ -458,7 +461,7 @@ def eq47_tight_with_printed_constants() -> Outcome:
         printed="C_a = exp(sqrt(E_H E_W)), C_b = (K-1) exp(-sqrt(E_H E_W))",
         corrected="C_a = exp(E_H/tau), C_b = (K-1) exp(-E_H/((K-1) tau)) (only C_a/C_b matters; the printed "
                   "pair is tight only if sqrt(E_H E_W) = K E_H/(2 (K-1) tau))",
-        evidence="constants at paper md line 743 (copied from a Theorem 1 setting: E_W does not occur in Eq. 12, "
+        evidence="constants before Eq. 44 (copied from a Theorem 1 setting: E_W does not occur in Eq. 12, "
                  "so they are not even determined by the problem). Eq. 47 is tight iff Jensen's step (a) is, iff Eq. 48 "
                  "holds at Eq. 13, iff C_b/C_a = (K-1) exp(-K E_H/((K-1) tau)); the printed ratio is (K-1) "
                  "exp(-2 sqrt(E_H E_W)). At the 5 cases (K, n, tau, E_H) in "
@@ -512,7 +515,7 @@ def _solved() -> dict[str, float]:
     return solve_cases_gap(SOLVE_CASES, minimum_value)
 
 
-@check("Theorem 3/solver-never-beats", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-never-beats", origin="paper", part="statement",
        method="solver", tolerance=1e-9,
        claim="Numeric solves of Eq. 12 (6 random starts, 7 settings of K, n, p = K-1..2K, tau, E_H) never go "
              "below L* and reach it.",
@@ -524,7 +527,7 @@ def solver_never_beats_contrastive_minimum() -> Outcome:
                    error=max(-res["beats"], res["value"]), detail=res)
 
 
-@check("Theorem 3/solver-lands-on-etf", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-lands-on-etf", origin="paper", part="statement",
        method="numeric", tolerance=1e-5,
        claim="The solver's features satisfy Eq. 13: within-class collapse and class-mean Gram E_H K/(K-1)(I - 11^T/K).",
        reason="features converge like the square root of the objective gap (~1e-14), so ~1e-7; 1e-5 leaves "
@@ -538,7 +541,7 @@ GRID_CASES = [(K, n, p, tau, E_H) for K in (2, 3, 4, 6) for n in (1, 3) for p in
               for tau, E_H in ((0.1, 0.5), (1.0, 3.0), (4.0, 10.0))]
 
 
-@check("Theorem 3/solver-grid", expect="pass", origin="paper", part="statement",
+@check("Theorem 3/solver-grid", origin="paper", part="statement",
        method="solver", tolerance=1e-9, slow=True,
        claim="On a wider grid (K in {2, 3, 4, 6}, n in {1, 3}, p in {K-1, K, 2K}, (tau, E_H) in {(0.1, 0.5), (1, 3), "
              "(4, 10)}) numeric solves of Eq. 12 never go below L* and reach it.",

@@ -27,9 +27,11 @@ import numpy as np
 import sympy as sp
 
 from lpm_verify import backend as bk
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
 from lpm_verify.losses import SoftmaxLoss, cross_entropy, power_loss
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.solvers.nonconvex import solve_lpm
 from theorems._softmax_bounds import (LINEAR, SOLVER_REASON, STEP_REASON, STEP_TOL, assumption_gap, boundary_lambert,
                                       etf_objective, etf_point_mp, etf_probability, one_vs_rest_point,
@@ -58,7 +60,7 @@ BOUNDARY_K = tuple(range(2, 11))
 SYMPY_K = (2, 3, 4, 5)
 
 
-@check("Theorem 4/assumption-boundary", expect="pass", origin="beyond", part="statement",
+@check("Theorem 4/assumption-boundary", origin="beyond", part="statement",
        method="numeric", digits=50, tolerance=1e-45,
        claim="The assumption sqrt(E_H E_W) > (K-1)/K log(K^2 sqrt(E_H E_W) + (2K-1)(K-1)) holds exactly for "
              "sqrt(E_H E_W) > s*(K) = (-K(K-1) W_{-1}(-e^{-(2K-1)/K}/(K(K-1))) - (2K-1)(K-1))/K^2.",
@@ -130,7 +132,7 @@ def eq56_cases(formula: Callable[[SoftmaxLoss, int, Any], Any],
 EQ56_CASES = [(K, name, s) for K in (2, 3, 4, 5) for name in LOSSES for s in ("3", "6.5")]
 
 
-@check("Theorem 4/eq56-minimum-value", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 4/eq56-minimum-value", origin="paper", part="derivation",
        method="numeric", digits=50, tolerance=1e-40,
        claim="Eq. 56 as printed, L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1))), is the objective of Eq. 7 at "
              "Eq. 9 (the claimed global minimum), for cross-entropy and g1 = (1-x)^q, g2 = x^q (q = 2, 3).",
@@ -146,7 +148,7 @@ def eq56_minimum_value() -> Outcome:
         printed="L_0 = g1(L(0)/N) + (K-1) g2(1 - L(0)/(N(K-1)))  (Eqs. 50, 51, 56)",
         corrected="L_0 = g1(L(0)/N) + (K-1) g2((1 - L(0)/N)/(K-1)): the mean of the K-1 other softmax "
                   "entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1)",
-        evidence="Eq. 56 (paper md line 857) inherits the root misprint of Eq. 50 (md line 811, see Theorem "
+        evidence="Eq. 56 inherits the root misprint of Eq. 50 (step a, see Theorem "
                  "4/eq50-convexity-of-g2). Evaluated at Eq. 9 for K = 2..5, cross-entropy and q = 2, 3, sqrt(E_H E_W) in "
                  "{3, 6.5} against Eq. 7's own code (LPMProblem.objective, 50 digits): for K >= 3 and g2 != 0 the "
                  f"printed L_0 exceeds the objective at Eq. 9, worst at (K, loss, s) = {worst}: printed "
@@ -185,7 +187,7 @@ def eq50_corrected_argument(Sk: Any, K: int) -> Any:
     return (1 - Sk) / (K - 1)
 
 
-@check("Theorem 4/eq50-convexity-of-g2", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 4/eq50-convexity-of-g2", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 50 as printed: sum_{k'!=k} g2(S(z)(k')) >= (K-1) g2(1 - S(z)(k)/(K-1)) for every z "
              "(g2 = x^q, q = 2, 3).")
@@ -198,7 +200,7 @@ def eq50_convexity_of_g2() -> Outcome:
         printed, 0, corrected,
         printed="(K-1) g2(1 - S(z)(k)/(K-1))",
         corrected="(K-1) g2((1 - S(z)(k))/(K-1))",
-        evidence="step (a) of Eq. 50 (paper md line 811): sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean of the "
+        evidence="step (a) of Eq. 50: sum_{k'!=k} S(z)(k') = 1 - S(z)(k), so the mean of the "
                  "other K-1 entries is (1 - S(z)(k))/(K-1), not 1 - S(z)(k)/(K-1) (equal only for K = 2). At 40 seeded "
                  "logit vectors (K = 3..5, N(0, 4) entries), g2 = x^2, x^3, every k: the printed right side exceeds the "
                  f"left by up to {mpmath.nstr(printed, 6)}; the corrected one never does (largest excess "
@@ -230,7 +232,7 @@ def _eq51_points() -> list[tuple[np.ndarray, list[np.ndarray]]]:
             for j, (K, n) in enumerate([(3, 1), (3, 2), (4, 2), (5, 1), (4, 1), (3, 3)])]
 
 
-@check("Theorem 4/eq51-first-line", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 4/eq51-first-line", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="The first equality of Eq. 51 as printed: the objective equals "
              "(1/N) sum_{i,k} [g1(S(z_{k,i})(k)) + sum_{k'!=k} g2(S(z_{k',i})(k'))].")
@@ -243,14 +245,14 @@ def eq51_first_line() -> Outcome:
     return printed_vs_derived(
         printed_gap, 0, corrected_gap,
         printed="sum_{k'!=k} g2(S(z_{k',i})(k'))", corrected="sum_{k'!=k} g2(S(z_{k,i})(k'))  (Eq. 14)",
-        evidence="first line of Eq. 51 (paper md line 818): the printed sum evaluates g2 at the other classes' "
+        evidence="first line of Eq. 51: the printed sum evaluates g2 at the other classes' "
                  "examples' own-class probabilities S(z_{k',i})(k') instead of the entries S(z_{k,i})(k') of the same "
                  "example (Eq. 14). At 6 seeded feasible points (K = 3..5, n = 1..3, p = K + 1, E_W = E_H = 2, half "
                  f"near the ETF), g2 = x^2: it misses Eq. 7's objective by up to {mpmath.nstr(printed_gap, 6)}; "
                  f"with S(z_{{k,i}})(k') by {mpmath.nstr(corrected_gap, 3)}")
 
 
-@check("Theorem 4/eq51-jensen-chain", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 4/eq51-jensen-chain", origin="paper", part="derivation",
        method="proof-step", digits=30, tolerance=STEP_TOL, reason=STEP_REASON,
        claim="Eq. 51's two inequalities (Eq. 50, then Jensen for the convex g1(x) + (K-1) g2(...)) as printed, "
              "with g2 at 1 - x/(K-1), at random feasible points (g2 = x^2, x^3).")
@@ -267,8 +269,8 @@ def eq51_jensen_chain() -> Outcome:
         printed, 0, corrected,
         printed="... >= (1/N) sum [g1(S) + (K-1) g2(1 - S/(K-1))] >= g1(mean) + (K-1) g2(1 - mean/(K-1))",
         corrected="... >= (1/N) sum [g1(S) + (K-1) g2((1 - S)/(K-1))] >= g1(mean) + (K-1) g2((1 - mean)/(K-1))",
-        evidence="the two inequalities of Eq. 51 (paper md lines 820, 822) carry the root misprint of Eq. 50 "
-                 "(md line 811, see Theorem 4/eq50-convexity-of-g2). At the 6 seeded feasible points of Theorem "
+        evidence="the two inequalities of Eq. 51 carry the root misprint of Eq. 50 "
+                 "(step a, see Theorem 4/eq50-convexity-of-g2). At the 6 seeded feasible points of Theorem "
                  "4/eq51-first-line, g2 = x^2, x^3: the printed chain is violated by up to "
                  f"{mpmath.nstr(printed, 6)}; the corrected one holds (largest violation {mpmath.nstr(corrected, 3)}; "
                  "convexity of g2 and of x -> g1(x) + (K-1) g2((1-x)/(K-1)))")
@@ -289,7 +291,7 @@ def above_boundary_problems(Ks: Sequence[int] = (3, 4, 5), losses: Sequence[str]
     return out
 
 
-@check("Theorem 4/solver-grid", expect="pass", origin="paper", part="statement",
+@check("Theorem 4/solver-grid", origin="paper", part="statement",
        method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
        claim="Above the boundary the nonconvex solver never beats Eq. 9 and reaches it on a wider grid: K in 3..6, "
              "n in {1, 3}, p in {K-1, K, 2K}, sqrt(E_H E_W) in {1.01, 1.2, 2} s*, cross-entropy and q = 2, 3.")
@@ -306,7 +308,7 @@ def _above(factor: float) -> dict[str, float]:
     return solver_gaps(above_boundary_problems(factors=(factor,)), etf_objective)
 
 
-@check("Theorem 4/solver-above-boundary", expect="pass", origin="paper", part="statement",
+@check("Theorem 4/solver-above-boundary", origin="paper", part="statement",
        method="solver", tolerance=1e-9, reason=SOLVER_REASON,
        claim="Above the boundary (sqrt(E_H E_W) = 1.05 s*, 1.6 s*) the nonconvex solver of Eq. 7 never beats Eq. 9 "
              "and reaches its value: K in {3, 4, 5}, p in {K-1, K, 2K}, cross-entropy and power losses q = 2, 3.")
@@ -316,7 +318,7 @@ def solver_never_beats_etf_above_boundary() -> Outcome:
     return Outcome(expected="gap >= 0 and |gap| small", observed={"1.05 s*": near, "1.6 s*": far}, error=error)
 
 
-@check("Theorem 4/solver-lands-on-etf", expect="pass", origin="paper", part="statement",
+@check("Theorem 4/solver-lands-on-etf", origin="paper", part="statement",
        method="numeric", tolerance=1e-4,
        claim="The solver's minimizers above the boundary have the form Eq. 9 (collapse, ETF Gram of W, "
              "h_k = sqrt(E_H/E_W) w_k), as the uniqueness part of Theorem 4 says for strictly convex g2.",
@@ -345,7 +347,7 @@ def _loss(name: str) -> SoftmaxLoss:
     return LINEAR if name == "linear" else LOSSES[name]
 
 
-@check("Theorem 4/assumption-needed", expect="pass", origin="beyond", part="statement",
+@check("Theorem 4/assumption-needed", origin="beyond", part="statement",
        method="numeric", digits=30, tolerance=0.0,
        claim="Theorem 4 needs an assumption on sqrt(E_H E_W): below the boundary a feasible one-vs-rest point has "
              "objective at least 1e-3 below Eq. 9 for g1(x) = 1 - x, g2 = 0 (K = 4, s = 0.3, s* = 3.21) and for the "
@@ -382,7 +384,7 @@ PROBE_BEATEN = [("power2", 5, 0.05), ("power2", 6, 0.1), ("power3", 6, 0.05), ("
                 ("linear", 4, 0.1), ("linear", 5, 0.2)]
 
 
-@check("Theorem 4/below-boundary-probe", expect="pass", origin="beyond", part="statement",
+@check("Theorem 4/below-boundary-probe", origin="beyond", part="statement",
        method="solver", tolerance=1e-9, slow=True, reason=SOLVER_REASON,
        claim="Below the boundary (n = 1, p = K, 10 starts) the solver never beats Eq. 9 for cross-entropy (K = 3..6) "
              "and for q = 2, 3 with K = 3, 4 (s down to 0.05 s*), but beats it by more than 1e-4 for q = 2 (K = 5, 6), "

@@ -25,8 +25,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lpm_verify.claims import Outcome, at_most, check, compare, printed_vs_derived
+from lpm_verify.outcomes import at_most, compare, printed_vs_derived
 from lpm_verify.problem import LPMProblem, two_size_fractions
+from lpm_verify.records import Outcome
+from lpm_verify.registry import check
 from lpm_verify.symbolic import Identity, decide_identity, identities_outcome
 from theorems._imbalanced import TIGHT, minority_gaps, random_point
 
@@ -55,7 +57,7 @@ def split_identity_gaps(rhs: Callable[[sp.Expr, sp.Expr], sp.Expr]) -> dict[str,
             "Eq. 69": decide_identity(eq69, sp.log(Kc), points=pts)}
 
 
-@check("Theorem 5/eq69-eq70-eq71", expect="pass", origin="paper", part="derivation",
+@check("Theorem 5/eq69-eq70-eq71", origin="paper", part="derivation",
        method="symbolic", digits=None, tolerance=0.0, reason="exact sympy identity",
        claim="Eq. 69 (cross-entropy at zero minority features is log K) and the rewriting of the split objective "
              "as L_A + (other - L_A)/(K_R R + 1) in Eq. 70 and Eq. 71")
@@ -83,7 +85,7 @@ def split_sides(problem: LPMProblem, K_A: int, W: np.ndarray, H: list[np.ndarray
     return [L, split, LB_zero, math.log(K)], [split, L, math.log(K), LB_zero]
 
 
-@check("Theorem 5/objective-split", expect="pass", origin="paper", part="derivation",
+@check("Theorem 5/objective-split", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-12,
        reason="float64 rounding of O(1) averages",
        claim="at random feasible points of two-size problems the objective is K_A n_A/N L_A + K_B n_B/N L_B, and "
@@ -148,7 +150,7 @@ def collapse_errors(gaps: list[Any]) -> list[Any]:
     return [max(mpmath.mpf(0), b - a) for a, b in zip(gaps, gaps[1:])] + [gaps[-1]]
 
 
-@check("Theorem 5/minority-gap-sequence", expect="pass", origin="paper", part="statement",
+@check("Theorem 5/minority-gap-sequence", origin="paper", part="statement",
        method="solver", digits=DIGITS, tolerance=1e-25,
        reason="symmetry-reduced KKT solve refined by Newton at 30 digits with a dual certificate",
        claim="along R = 1.5 .. 1e6 the largest minority gap max ||w_k - w_k'|| is nonincreasing and is 0 at the "
@@ -162,7 +164,7 @@ def _gap_sequence() -> Outcome:
     return Outcome(expected=0, observed=max(errors), error=max(errors), detail={"(R, regime, gap)": table})
 
 
-@check("Theorem 5/gaps-sdp-cross-check", expect="pass", origin="paper", part="statement",
+@check("Theorem 5/gaps-sdp-cross-check", origin="paper", part="statement",
        method="solver", tolerance=1e-3,
        reason="the gap is the square root of a difference of X* entries, so Clarabel's ~1e-8 error in X* (TIGHT, "
               "flat directions; some solves end 'optimal_inaccurate') becomes ~1e-4 in a gap that is 0: measured "
@@ -200,7 +202,7 @@ def sandwich_sides(case: tuple[int, int, float, float], R: float, L_star: float,
     return [L_A + (L_B - L_A) * t, L_star], [L_star, L_A + (math.log(K) - L_A) * t]
 
 
-@check("Theorem 5/sandwich", expect="pass", origin="paper", part="derivation",
+@check("Theorem 5/sandwich", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-9,
        reason="Clarabel's L_A, L_B at TIGHT tolerances (objective ~1e-11) and the 30-digit minima",
        claim="at the computed minima along R, Eq. 70's upper bound (majority-only minimizer, L_B = log K) and "
@@ -257,7 +259,7 @@ def exact_collapse_outcome(transitions: tuple[Any, ...], gap: Callable[[float], 
                              "gap below": mpmath.nstr(below, 8)}, error=error)
 
 
-@check("Theorem 5/exact-collapse-at-finite-R", expect="pass", origin="beyond", part="statement",
+@check("Theorem 5/exact-collapse-at-finite-R", origin="beyond", part="statement",
        method="numeric", digits=DIGITS, tolerance=1e-25,
        reason="symmetry-reduced KKT solves refined by Newton at 30 digits with a dual certificate; the threshold "
               "R_0 is a certified root at 30 digits",
@@ -316,7 +318,7 @@ def rate_outcome(transitions: dict[Any, Any], gap: Callable[[Any, float], Any]) 
     return compare(np.array(derived), np.array(measured), cases=detail)
 
 
-@check("Theorem 5/rate-near-threshold", expect="pass", origin="beyond", part="statement",
+@check("Theorem 5/rate-near-threshold", origin="beyond", part="statement",
        method="numeric", digits=DIGITS, tolerance=1e-4,
        reason="gaps are exact to 30 digits; the local exponent between offsets d1 > d2 carries the next-order "
               "correction O(d1) (measured |alpha - 1/2| = 8.6e-6..1.0e-5 for d = 1e-4/1e-5 and 8.6e-7..1.0e-6 for "
@@ -335,7 +337,7 @@ def eq69_gap(X: np.ndarray, K_A: int) -> Any:
     return abs(minority_loss(X, K_A) - mpmath.log(X.shape[0] // 2))
 
 
-@check("Theorem 5/eq69-at-majority-minimizer", expect="pass", origin="paper", part="derivation",
+@check("Theorem 5/eq69-at-majority-minimizer", origin="paper", part="derivation",
        method="proof-step", digits=DIGITS, tolerance=1e-25,
        reason="certified 30-digit symmetric solve of Eq. 67 (R = inf: zero minority weight)",
        claim="at the minimizer of the majority-only program Eq. 67 the minority features vanish and L_B = log K "
@@ -357,7 +359,7 @@ def eq71_step_a_residuals(L_B_at_minimizers: list[Any], L_B: float) -> tuple[np.
     return diff, np.maximum(0.0, -diff)
 
 
-@check("Theorem 5/eq71-step-a", expect="erratum", origin="paper", part="derivation",
+@check("Theorem 5/eq71-step-a", origin="paper", part="derivation",
        method="proof-step", tolerance=1e-9,
        reason="L_B (Eq. 68) by Clarabel at TIGHT tolerances (~1e-11); L_B at the minimizers at 30 digits",
        claim="Eq. 71's step a, L_B evaluated at the minimizer of Eq. 7 against the minimum L_B of Eq. 68, at the "
@@ -372,8 +374,8 @@ def _eq71_step_a() -> Outcome:
     return printed_vs_derived(printed_res, np.zeros_like(printed_res), corrected_res,
                               printed="L_B(H*, W*) = L_B(H^B, W^B)  (Eq. 71, step a, typeset with \\stackrel{a}{=})",
                               corrected="L_B(H*, W*) >= L_B(H^B, W^B)  (as the text says: 'where >= uses ...')",
-                              evidence="typo-level misprint in the display of Eq. 71 (paper line 1103): step a "
-                                       "is printed '=' while the sentence after it (line 1105, 'where >= [a] uses "
+                              evidence="typo-level misprint in the display of Eq. 71: step a "
+                                       "is printed '=' while the sentence after it ('where >= [a] uses "
                                        "(H^B, W^B) is the minimizer of Eq. 68'; our copy is a markdown conversion of "
                                        "the PDF and renders that label 'a' as a circle) states >=, and the next '=' "
                                        "(substituting L_A(H*) >= L_A + eps_2 from Lemma 5) must also be >=.  At "
@@ -386,7 +388,7 @@ def _eq71_step_a() -> Outcome:
 FIG3_CASES: tuple[tuple[int, int, float, float], ...] = ((10, 3, 1.0, 1.0), (10, 5, 1.0, 1.0))
 
 
-@check("Theorem 5/exact-collapse-K10", expect="pass", origin="beyond", part="statement",
+@check("Theorem 5/exact-collapse-K10", origin="beyond", part="statement",
        method="numeric", digits=DIGITS, tolerance=1e-25, slow=True,
        reason="symmetry-reduced KKT solves refined by Newton at 30 digits with a dual certificate",
        claim="for K = 10 (Fig. 3's setting, K_A = 3, 5) the minority classifiers are exactly equal beyond a finite, "

@@ -46,7 +46,8 @@ def solve_penalized(args: argparse.Namespace, inst: dict[str, Any], lambda_W: fl
     if args.method == "symmetric":
         from lpm_verify.solvers.penalized_symmetric import (objective_value, penalized_profile, refine_mp,
                                                              solve_float, system)
-        from lpm_verify.solvers.symmetric import blocks, rebuild_X, regime_name
+        from lpm_verify.solvers.symmetric import regime_name
+        from lpm_verify.solvers.symmetric.kkt import blocks, rebuild_X
         prof = penalized_profile(pi.tolist())
         point = solve_float(prof, lambda_W, lambda_H)
         A, B, t, _, _ = system(prof, point.regime, point.info["pi"], lambda_W, lambda_H).unpack(point.x[None, :])

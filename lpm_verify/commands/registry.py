@@ -1,9 +1,10 @@
-"""Loading the registry of checks and running them: the app's job, not the core's.
+"""Loading the registry of checks, its table of expected verdicts, and running checks: the app's job.
 
 :func:`load_all` imports every check module of :mod:`theorems` so that its checks register in
-:data:`lpm_verify.claims.REGISTRY`; :func:`run_checks` runs checks (in worker processes when asked),
-handing each the :class:`~lpm_verify.check_inputs.CheckInputs` as an argument.  ``verify``, the report
-and ``pytest theorems/`` load the registry here.
+:data:`lpm_verify.registry.REGISTRY`; :func:`expected_verdicts` reads ``theorems/expected_verdicts.toml``
+(:mod:`lpm_verify.expected`); :func:`run_checks` runs checks (in worker processes when asked), handing
+each the :class:`~lpm_verify.check_inputs.CheckInputs` as an argument.  ``verify``, the report and
+``pytest theorems/`` load all three here.
 """
 from __future__ import annotations
 
@@ -13,19 +14,31 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
+from pathlib import Path
 
-import theorems
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import REGISTRY, Check, CheckRecord, Registry
+from lpm_verify.expected import Expected, load_expected
+from lpm_verify.records import CheckRecord
+from lpm_verify.registry import REGISTRY, Check, Registry
+import theorems
 
 
 def load_all() -> Registry:
     """Import every check module of :mod:`theorems` (not ``test_*`` or fixtures ``_*``) so that its checks
-    register; returns :data:`~lpm_verify.claims.REGISTRY`.  Importing twice registers nothing twice."""
+    register; returns :data:`~lpm_verify.registry.REGISTRY`.  Importing twice registers nothing twice."""
     for info in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
         if not info.name.startswith(("test_", "_", "conftest")):
             importlib.import_module(f"theorems.{info.name}")
     return REGISTRY
+
+
+#: The table of expected verdicts other than pass, shipped with the checks it names.
+EXPECTED_FILE = Path(theorems.__file__).parent / "expected_verdicts.toml"
+
+
+def expected_verdicts() -> dict[str, Expected]:
+    """``{check id: Expected}`` of every check not expected to pass (:data:`EXPECTED_FILE`)."""
+    return load_expected(EXPECTED_FILE)
 
 
 def run_checks(checks: list[Check], inputs: CheckInputs, jobs: int = 1, progress: bool = False

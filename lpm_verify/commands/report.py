@@ -13,9 +13,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from lpm_verify.claims import RESULTS
 from lpm_verify.commands.args import add_input_arguments, check_inputs, check_output_dir
 from lpm_verify.errors import require
+from lpm_verify.records import RESULTS
 from lpm_verify.sweep import MAX_GRID_POINTS
 
 

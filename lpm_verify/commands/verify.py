@@ -1,9 +1,11 @@
-"""``python -m lpm_verify verify [--only RESULT] [--json PATH]``: run the registered checks.
+"""``python -m lpm_verify verify [--only RESULT] [--json PATH] [--strict]``: run the registered checks.
 
 Prints one row per check (result, claim, method, verdict, error, tolerance, seconds), then one row per
 result with its two verdicts (statement; printed derivation, counted by root misprint; see
-:mod:`lpm_verify.verdicts`), and exits 1 if any verdict is ``fail`` (errata are findings, not
-failures), 0 otherwise.  ``--json`` writes ``{"summary": {...per result...}, "records": [...]}``.
+:mod:`lpm_verify.verdicts`), then every verdict that differs from the table of expected verdicts
+(``id: expected X (reason), got Y``; skipped checks are a condition, not held).  Exits 1 if any verdict is
+``fail`` (errata are findings, not failures) or, with ``--strict``, differs from what the table expects;
+0 otherwise.  ``--json`` writes ``{"summary": {...per result...}, "records": [...]}``.
 """
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ import sys
 from collections import Counter
 
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import REGISTRY, RESULTS, CheckRecord, Verdict, fmt_error
 from lpm_verify.commands.args import add_input_arguments, check_inputs, check_output_file
-from lpm_verify.commands.registry import load_all, run_checks
+from lpm_verify.commands.registry import expected_verdicts, load_all, run_checks
 from lpm_verify.errata import audit, load_errata, root_ids
 from lpm_verify.errors import LPMInputError
+from lpm_verify.expected import pin_problems
 from lpm_verify.io import write_json_atomic
+from lpm_verify.records import RESULTS, CheckRecord, Verdict, fmt_error
+from lpm_verify.registry import REGISTRY
 from lpm_verify.verdicts import all_result_verdicts, misprint_totals, summary_json
 
 
@@ -27,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH",
                         help='write {"summary": per-result verdicts, "records": [check records]} as JSON')
     parser.add_argument("--slow", action="store_true", help="include the checks marked slow")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when a verdict differs from the table of expected verdicts "
+                             "(theorems/expected_verdicts.toml)")
     parser.add_argument("--jobs", type=int, default=1, help="processes to run checks in (default 1)")
     add_input_arguments(parser)
 
@@ -92,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
     registered = [c.id for c in REGISTRY.checks()]
     for problem in audit(load_errata(), {r.id: r.verdict for r in records}, registered).problems():
         print(f"errata table: {problem}", file=sys.stderr)
+    pins = pin_problems(records, expected_verdicts(), registered)
+    for problem in pins:
+        print(problem, file=sys.stderr)
     if args.json:
         write_json_atomic(args.json, {"summary": summary_json(records, root_ids(load_errata())),
                                       "records": [r.to_json() for r in records]})
-    return 1 if any(r.verdict == Verdict.FAIL.value for r in records) else 0
+    return 1 if any(r.verdict == Verdict.FAIL.value for r in records) or (args.strict and pins) else 0

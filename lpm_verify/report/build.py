@@ -46,10 +46,13 @@ from pathlib import Path
 from typing import Iterator
 
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import Registry, Verdict, jsonable
+from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
+from lpm_verify.expected import pin_problems
 from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
+from lpm_verify.records import Verdict, jsonable
+from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_data
 from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, Document, Section, note, table
@@ -177,10 +180,12 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     files.append(write_json_atomic(out / "data" / "checks.json",
                                    {"summary": summary_json(records, root_ids(load_errata())),
                                     "records": [r.to_json() for r in records]}))
-    summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed)))
-    t = _Timer()
-    # registration is audited against the real registry only (a private one lacks the listed checks)
+    # registration and expected verdicts are audited against the real registry only (a private one lacks
+    # the checks the tables name)
     registered = None if options.registry is not None else [r.id for r in records] + [c.id for c, _ in gathered.not_run]
+    unexpected = [] if registered is None else pin_problems(records, expected_verdicts(), registered)
+    summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed), unexpected))
+    t = _Timer()
     errata = t.stop(errata_section(records, cache=cache, registered=registered))
     t = _Timer()
     beyond = t.stop(beyond_section(records))
@@ -212,7 +217,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                   f"{time.perf_counter() - start:.1f} s)")
     t = _Timer()
     checks = t.stop(checks_section(records))
-    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))  # issue 10
+    theory_gap = _Timer().stop(theory_gap_section(runs, str(options.runs), out))
     body = ([summary, errata, beyond, lpm] + ([empirical] if empirical is not None else [])
             + [theory_gap, nets, checks])
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,

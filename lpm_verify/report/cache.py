@@ -144,7 +144,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_numeric_text(value: Any) -> bool:
-    """A number as :func:`lpm_verify.claims.jsonable` stores it: a JSON number or a decimal string."""
+    """A number as :func:`lpm_verify.records.jsonable` stores it: a JSON number or a decimal string."""
     if _is_number(value):
         return True
     try:
@@ -155,8 +155,8 @@ def _is_numeric_text(value: Any) -> bool:
 
 
 def validate_check_record(value: Any) -> None:
-    """Raise :class:`CacheEntryError` unless ``value`` is a :class:`~lpm_verify.claims.CheckRecord`'s JSON."""
-    from lpm_verify.claims import CheckRecord, Verdict
+    """Raise :class:`CacheEntryError` unless ``value`` is a :class:`~lpm_verify.records.CheckRecord`'s JSON."""
+    from lpm_verify.records import CheckRecord, Verdict
     _require(isinstance(value, dict), f"the check record is a {type(value).__name__}, not an object")
     fields = CheckRecord.__dataclass_fields__
     required = [n for n, f in fields.items() if f.default is MISSING and f.default_factory is MISSING]

@@ -16,7 +16,7 @@ from typing import Any
 from experiments.claims_data import binary_groups, classifier_weights, train_command
 from experiments.imagenet_angles import PAPER_ANGLES, etf_angle
 from experiments.regime import REGIME_PRESET, REPORT_PRESET
-from lpm_verify.claims import EMPIRICAL_RESULTS, CheckRecord, Method, Verdict
+from lpm_verify.records import EMPIRICAL_RESULTS, CheckRecord, Method, Verdict
 from lpm_verify.report import figures
 from lpm_verify.report.document import Badge, Code, Figure, Heading, Section, note, para, table
 from lpm_verify.report.networks import RunsGathered

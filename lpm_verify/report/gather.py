@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Iterable
 
 from lpm_verify.check_inputs import CheckInputs
-from lpm_verify.claims import REGISTRY, RESULTS, Check, CheckRecord, Method, Registry
 from lpm_verify.commands.registry import load_all, run_checks
 from lpm_verify.errors import LPMInputError
+from lpm_verify.records import RESULTS, CheckRecord, Method
+from lpm_verify.registry import REGISTRY, Check, Registry
 from lpm_verify.report.cache import Cache, input_key
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from lpm_verify.claims import jsonable
+from lpm_verify.records import jsonable
 from lpm_verify.report.cache import Cache, input_key
 
 @dataclass(frozen=True)

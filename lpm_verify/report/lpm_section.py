@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Iterable
 
-from lpm_verify.claims import short
+from lpm_verify.records import short
 from lpm_verify.report import figures
 from lpm_verify.report.document import Code, CodeBlock, Figure, Heading, Section, note, para, table
 from lpm_verify.report.lpm import Config, LPMData

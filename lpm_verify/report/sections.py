@@ -1,9 +1,9 @@
 """Sections built from check records: Summary, Errata, Beyond the paper, All checks, and Provenance.
 
-The summary has one row for EVERY result of the paper in :data:`lpm_verify.claims.RESULTS`; a result
+The summary has one row for EVERY result of the paper in :data:`lpm_verify.records.RESULTS`; a result
 without a record says so ("no check yet") instead of disappearing.  Its two verdicts (statement and
 printed derivation) come from :mod:`lpm_verify.verdicts` and its errata from :mod:`lpm_verify.errata`;
-every record's own verdict comes from :func:`lpm_verify.claims.verdict_for`.  Nothing is re-derived here.
+every record's own verdict comes from :func:`lpm_verify.verdict_rule.verdict_for`.  Nothing is re-derived here.
 """
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
-from lpm_verify.claims import BEYOND_RESULTS, RESULTS, Check, CheckRecord, Method, Origin, Verdict, fmt_error
 from lpm_verify.errata import Erratum, Status, audit, load_errata, ordered, root_ids
+from lpm_verify.records import BEYOND_RESULTS, RESULTS, CheckRecord, Method, Origin, Verdict, fmt_error
+from lpm_verify.registry import Check
 from lpm_verify.report.cache import REPO_ROOT, Cache, distribution_version, library_versions
 from lpm_verify.report.document import Badge, Block, Code, Heading, Inline, Math, Section, note, para, table
 from lpm_verify.report.mathsvg import tex_to_svg
@@ -155,8 +156,11 @@ _VERDICT_RULES = ("Statement: holds / fails / not checked, from the result's own
                   "reproduced / not checked. ")
 
 
-def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]], computed: int) -> Section:
-    """One row per result of the paper (numbered results, then its empirical claims) with both verdicts."""
+def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]], computed: int,
+                    unexpected: Sequence[str] = ()) -> Section:
+    """One row per result of the paper (numbered results, then its empirical claims) with both verdicts;
+    ``unexpected``: every verdict that differs from the table of expected verdicts
+    (:func:`lpm_verify.expected.pin_problems`), called out in a note."""
     paper_results = [r for r in RESULTS if r not in BEYOND_RESULTS]
     paper_results += sorted({r.result for r in records} - set(RESULTS))
     rows = summary_rows(records, left_out, paper_results)
@@ -183,10 +187,9 @@ def summary_section(records: list[CheckRecord], left_out: list[tuple[Check, str]
     missing = [r.result for r in rows if r.counts.endswith(f"({NO_CHECK})")]
     if missing:
         sec.add(note(f"No check is registered yet for: {', '.join(missing)}."))
-    flipped = [r for r in records if r.expect is not None and r.verdict != r.expect]
-    if flipped:
-        sec.add(note(f"{len(flipped)} check{'' if len(flipped) == 1 else 's'} came out other than pinned (expect=): "
-                     + "; ".join(f"{r.id}: pinned {r.expect}, got {r.verdict}" for r in flipped) + "."))
+    if unexpected:
+        sec.add(note(f"{len(unexpected)} verdict{' differs' if len(unexpected) == 1 else 's differ'} from the table of "
+                     "expected verdicts (theorems/expected_verdicts.toml): " + "; ".join(unexpected) + "."))
     failed = [r for r in records if r.verdict == Verdict.FAIL.value]
     if failed:
         sec.add(para("Failed checks (each reproducible with the command beside it):"))

@@ -161,7 +161,7 @@ def geometry_resolution(objective: float, gap_tolerance: float, relative_slacks:
     We show the geometry iff ``eps / f <= GEOMETRY_ACCURACY``, and iff every budget is used up to
     that accuracy: Eq. 15's minimum uses both budgets (scaling ``X`` up lowers every positive loss),
     so a slack larger than ``GEOMETRY_ACCURACY`` times the budget means the solver stopped where the
-    loss no longer responds at its accuracy (issue 11: an SDP solution with E_W slack 113 of 1e4), and
+    loss no longer responds at its accuracy (seen: an SDP solution with E_W slack 113 of a budget of 1e4), and
     a violation that large (the feasibility tolerance is absolute: tiny budgets) is as bad.
     Also unresolved when the status is not ``optimal``.  Returns ``{"resolved", "note",
     "loss_resolution"}`` with ``loss_resolution = eps / f``.

@@ -30,8 +30,10 @@ from scipy.optimize import minimize
 
 from lpm_verify import backend as bk
 from lpm_verify.errors import SolverError
-from lpm_verify.solvers.symmetric import (Point, Profile, Regime, System, certificate_ok, gauge_fix, log1p, newton,
-                                          quick_certificate)
+from lpm_verify.solvers.symmetric import Profile, Regime
+from lpm_verify.solvers.symmetric.certificate import certificate_ok, quick_certificate
+from lpm_verify.solvers.symmetric.continuation import Point, gauge_fix
+from lpm_verify.solvers.symmetric.kkt import System, log1p, newton
 
 #: Float64 Newton tolerance on the (c-scaled) KKT residual; the reduced problem has O(1) entries.
 FLOAT_TOL = 1e-13

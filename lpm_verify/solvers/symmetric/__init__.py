@@ -27,18 +27,13 @@ of a regime, its Jacobian, Newton, the float64 / mpmath arithmetic they share, a
 from the reduced variables), :mod:`.certificate` (margins, dual blocks, certificate),
 :mod:`.continuation` (one warm-started solve with regime switching, cvxpy on the reduced program as a
 last resort, the homotopy from the balanced closed form, mpmath refinement), :mod:`.solution`
-(:func:`solve_symmetric`, summaries).
+(:func:`solve_symmetric`, summaries).  The package exports the interface: the class profile and its
+regimes, the float64 and certified solves, and a solution's summary; the pieces of the solver are imported
+from their modules.
 """
-from lpm_verify.solvers.symmetric.certificate import certificate, certificate_ok, margins, quick_certificate
-from lpm_verify.solvers.symmetric.continuation import (FLOAT_TOL, Point, balanced_point, bisect_step, convert,
-                                                       fallback, gauge_fix, refine_mp, solve_float, step,
-                                                       try_regime)
-from lpm_verify.solvers.symmetric.kkt import System, blocks, equilibrate, jacobian, log1p, newton, rebuild_X
+from lpm_verify.solvers.symmetric.continuation import solve_float
 from lpm_verify.solvers.symmetric.profile import GROUP_NAMES, Profile, Regime, parse_regime, regime_name
-from lpm_verify.solvers.symmetric.solution import solution_from_point, solve_symmetric, summary_from_point
+from lpm_verify.solvers.symmetric.solution import solve_symmetric, summary_from_point
 
-__all__ = ["FLOAT_TOL", "GROUP_NAMES", "Point", "Profile", "Regime", "System", "balanced_point", "bisect_step",
-           "blocks", "certificate", "certificate_ok", "convert", "equilibrate", "fallback", "gauge_fix", "jacobian",
-           "log1p", "margins", "newton", "parse_regime", "quick_certificate", "rebuild_X", "refine_mp",
-           "regime_name", "solution_from_point", "solve_float", "solve_symmetric", "step", "summary_from_point",
-           "try_regime"]
+__all__ = ["GROUP_NAMES", "Profile", "Regime", "parse_regime", "regime_name", "solve_float", "solve_symmetric",
+           "summary_from_point"]
