@@ -501,3 +501,22 @@ def test_every_store_check_is_held_to_its_expected_verdict_on_a_store_shaped_lik
     got = {c.id: c.run(CheckInputs(runs=root)).verdict for c in store_checks}
     want = {c.id: expected_for(c.id, table).verdict.value for c in store_checks}
     assert got == want
+
+
+def test_fig5_compares_at_fixed_n_B_when_the_store_has_that_run(tmp_path):
+    """Fig. 5 fixes n_B and sets n_A = n_B R: the R = 1 run with the largest-R run's n_B (here n_B = 1,
+    n_A = 1) is the baseline, not the curve's own R = 1 run (n_A fixed, n_B = 500: minority data removed)."""
+    def top(c, m):  # 0.08 at R = 500: far below the n_A-fixed R = 1 run's 0.85, not below half of 0.1
+        if _plain(c) and c["K_A"] == 5 and c["R"] == 500:
+            m.update(test_acc_minority=0.08)
+    root = make_store(tmp_path, top)
+    for s in SEEDS:  # fixed-n_B baseline with a low minority accuracy: the drop is then too small
+        m = {**curve_metrics(5, 5e-4, 1, s), "test_acc_minority": 0.1}
+        write_run(root, m, K_A=5, R=1, n_majority=1, seed=s)
+    record = verdict("Figure 5/minority-test-accuracy-drops", root)
+    key = next(k for k in record.observed if "K_A 5" in k and "wd 0.0005" in k)
+    assert any("n_B = 1, n_A = 1; fixed n_B" in k for k in record.observed[key])
+    assert record.verdict == "not-reproduced" and any("K_A 5" in v for v in record.detail["violations"])
+    # Without those runs the curve's own R = 1 run (n_A fixed) is the fallback, and it says so.
+    record = verdict("Figure 5/minority-test-accuracy-drops", make_store(tmp_path / "no_fixed", top))
+    assert record.verdict == "pass" and any("Fig. 5's R = 1 run missing" in k for k in record.observed[key])

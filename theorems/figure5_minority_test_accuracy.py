@@ -97,8 +97,12 @@ def _drops_on(groups: list[SeedGroup], every: list[SeedGroup]) -> Outcome | None
             if not hi[s] <= FAR_BELOW * lo[s]:
                 violations.append(f"{c.label()}, seed {s}: minority test accuracy {hi[s]:.3f} at R = {_R(top.R)} vs "
                                   f"{lo[s]:.3f} at R = 1")
-        observed[c.label()] = {f"R = 1 (n_A = {base.config.get('n_majority')})": mean_sd(lo[s] for s in c.seeds),
-                               f"R = {_R(top.R)}": mean_sd(hi[s] for s in c.seeds)}
+        n_B = top.config.get("n_minority")
+        fixed = "fixed n_B, as Fig. 5" if base.config.get("n_minority") == n_B else "n_A fixed: Fig. 5's R = 1 run missing"
+        observed[c.label()] = {
+            f"R = 1 (n_B = {base.config.get('n_minority')}, n_A = {base.config.get('n_majority')}; {fixed})":
+                mean_sd(lo[s] for s in c.seeds),
+            f"R = {_R(top.R)} (n_B = {n_B}, n_A = {top.config.get('n_majority')})": mean_sd(hi[s] for s in c.seeds)}
     return tally(expected=f"acc_minority(R_max) <= {FAR_BELOW} acc_minority(R = 1)", violations=violations,
                  comparisons=n, observed=observed,
                  criterion=f"in every seed of every K_A at wd {PAPER_WD:g}, the minority test accuracy at the largest "
