@@ -45,6 +45,16 @@ def accuracies(logits: np.ndarray, y: np.ndarray, K_A: int, prefix: str) -> dict
 SDP_RESOLVED_OBJECTIVE = 1e-6
 
 
+def minority_confusions(logits: np.ndarray, y: np.ndarray, K_A: int) -> dict[str, int]:
+    """Where the minority test examples (labels ``>= K_A``) go wrong (Fig. 5's caption: "the trained neural
+    networks misclassify many examples in the minority classes as some majority classes"): how many are
+    misclassified, and how many of those into a majority class (label ``< K_A``)."""
+    pred = np.argmax(logits, axis=1)
+    minority = y >= K_A
+    wrong = minority & (pred != y)
+    return {"test_minority_errors": int(wrong.sum()), "test_minority_errors_to_majority": int((wrong & (pred < K_A)).sum())}
+
+
 def lpm_prediction(K: int, K_A: int, E_W: float, E_H: float, R_eff: float) -> dict[str, Any]:
     """The LPM's minority cosine at ``R_eff`` and its Minority-Collapse threshold ``R_0`` for this fit.
 
@@ -114,6 +124,7 @@ def analyze(model: Classifier, X_train: torch.Tensor, y_train: torch.Tensor, X_t
     out["norm_variation_majority"] = M.norm_variation(W, np.arange(K_A))
     out.update(accuracies(Z, y, K_A, "train"))
     out.update(accuracies(Z_test, y_test.cpu().numpy(), K_A, "test"))
+    out.update(minority_confusions(Z_test, y_test.cpu().numpy(), K_A))
 
     # NC1-NC4 over the classes that have training features (all of them unless R = inf).
     keep = np.flatnonzero(present)

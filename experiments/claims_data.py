@@ -14,23 +14,31 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from experiments.collapse import CollapsePoint, collapse_levels, collapse_point, predicted_R0
+from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET, criterion_for, in_regime
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.outcomes import skipped
 from lpm_verify.records import Outcome
 from lpm_verify.verdict_rule import as_float
 
-#: The preset that trains every run the experiment checks need on a CPU.
-CHECK_PRESET = "cpu-report"
 #: Presets whose runs follow the paper's protocol (Section 4.C) at CPU or full scale: the paper's claims are
 #: decided on these only, never on control runs of other presets (e.g. a changed loss or weight decay).
-CLAIM_PRESETS: tuple[str, ...] = ("paper", CHECK_PRESET)
+CLAIM_PRESETS: tuple[str, ...] = (PAPER_PRESET, REGIME_PRESET, REPORT_PRESET)
 #: Seeds a configuration needs before a check decides on it: a seed-to-seed spread needs at least three.
 MIN_SEEDS = 3
+#: Except for the cpu-regime preset: each of its runs trains ~90,000 steps to reach the paper's exposure and
+#: the grid must fit an hour on 2 cores, so it has two seeds per configuration (the criteria stay seed by seed).
+PRESET_MIN_SEEDS = {REGIME_PRESET: 2}
+
+
+def seeds_needed(g: "SeedGroup") -> int:
+    """Seeds a configuration of ``g``'s preset needs before a check decides on it."""
+    return PRESET_MIN_SEEDS.get(str(g.config.get("preset")), MIN_SEEDS)
 #: Settings of a family of runs: everything but K_A, R, n_A (n_B), wd, w_r and the seed.
 SETTING_KEYS: tuple[str, ...] = ("dataset", "arch", "preset", "epochs", "device", "bias", "lr", "batch_size",
                                  "momentum", "width", "class_order", "milestones")
@@ -42,7 +50,7 @@ class CorruptStoreError(ValueError):
     """A stored run cannot be read, or lacks a metric an experiment check needs."""
 
 
-def train_command(root: Path | str, preset: str = CHECK_PRESET) -> str:
+def train_command(root: Path | str, preset: str = REPORT_PRESET) -> str:
     """The exact command that trains the runs of ``preset`` into ``root`` (finished runs are reused)."""
     root = Path(root)
     out = "" if root == Path("runs") else f" --out {root}"
@@ -168,6 +176,68 @@ def load_groups(root: Path | str | None) -> list[SeedGroup]:
     return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
 
 
+@dataclass
+class RegimeSplit:
+    """The store's groups for one claim: ``kept`` holds only the runs in the claim's regime
+    (:func:`experiments.regime.in_regime`), ``every`` all of them; ``off`` names each run left out and why."""
+
+    claim: str
+    kept: list[SeedGroup]
+    every: list[SeedGroup]
+    off: list[tuple[str, str]]
+
+    def summary(self) -> dict[str, Any]:
+        n = sum(len(g.seeds) for g in self.every)
+        return {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
+                "runs_off_regime": len(self.off),
+                "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+
+
+def regime_split(groups: list[SeedGroup], claim: str) -> RegimeSplit:
+    """Split ``groups`` by the regime criterion of ``claim`` (a group keeps its seeds that are in regime)."""
+    kept, off = [], []
+    for g in groups:
+        k = SeedGroup(g.config)
+        for seed, m, path in zip(g.seeds, g.metrics, g.paths):
+            ok, why = in_regime(m, claim)
+            if ok:
+                k.seeds.append(seed)
+                k.metrics.append(m)
+                k.paths.append(path)
+            else:
+                off.append((path, why))
+        if k.seeds:
+            kept.append(k)
+    return RegimeSplit(claim, kept, groups, off)
+
+
+def decide_in_regime(claim: str, root: Path | None, logic: Callable[[list[SeedGroup]], Outcome | None],
+                     what: str) -> Outcome:
+    """The outcome of experiment check ``claim`` decided on the runs of ``root`` in its regime only.
+
+    ``logic(groups)`` returns the check's outcome, or None when ``groups`` do not hold what it needs.
+    When the runs in regime do not decide it but the whole store would, the verdict is ``inconclusive``
+    with the reason and the command that trains runs in regime (what the off-regime runs would give is
+    kept as information); with no such runs at all it is ``skipped`` with the train commands."""
+    split = regime_split(load_groups(root), claim)
+    outcome = logic(split.kept)
+    if outcome is not None:
+        outcome.detail["regime"] = split.summary()
+        return outcome
+    off_outcome = logic(split.every) if split.off else None
+    if off_outcome is None:
+        return skipped(missing_reason(what, root))
+    first_path, first_why = split.off[0]
+    reason = (f"{len(split.off)} run(s) of the store hold the {what} but are not in this claim's regime "
+              f"({criterion_for(claim).describe()}), e.g. {Path(first_path).name}: {first_why}; train runs in "
+              f"regime with `{train_command(root, REGIME_PRESET)}`")
+    detail = {"regime": split.summary(), "off_regime_observed": off_outcome.observed,
+              "off_regime_error": off_outcome.error, "criterion_off_regime": off_outcome.criterion,
+              "settings": off_outcome.detail.get("settings", [])}
+    return Outcome(off_outcome.expected, None, math.nan, detail=detail, criterion=off_outcome.criterion,
+                   inconclusive_reason=reason)
+
+
 def setting_of(g: SeedGroup) -> tuple:
     return tuple(str(g.config.get(k)) for k in SETTING_KEYS)
 
@@ -218,13 +288,13 @@ class Curve:
         return f"{setting_label(self.points[0], self.seeds)}, wd {self.wd:g}, K_A {self.K_A}"
 
 
-def curves(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[Curve]:
+def curves(groups: list[SeedGroup]) -> list[Curve]:
     """The Fig. 2/4 curves of the store: configurations with ``w_r = 1`` and ``K >= 3`` grouped by
-    (setting, wd, K_A) at the setting's most common n_A, keeping R values with >= ``min_seeds`` seeds
-    shared by every point; curves with fewer than two such R values are dropped."""
+    (setting, wd, K_A) at the setting's most common n_A, keeping R values with the seeds their preset needs
+    (:func:`seeds_needed`) shared by every point; curves with fewer than two such R values are dropped."""
     by_curve: dict[tuple, list[SeedGroup]] = defaultdict(list)
     for g in groups:
-        if g.oversample == 1 and g.K >= 3 and len(g.seeds) >= min_seeds:
+        if g.oversample == 1 and g.K >= 3 and len(g.seeds) >= seeds_needed(g):
             by_curve[(setting_of(g), as_float(g.config.get("wd")), int(g.config.get("K_A")))].append(g)
     out = []
     for (setting, wd, K_A), gs in sorted(by_curve.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
@@ -234,17 +304,19 @@ def curves(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[Curve]:
         n_A = max(counts, key=lambda n: (counts[n], as_float(n)))
         points = sorted((g for g in gs if g.config.get("n_majority") == n_A), key=lambda g: g.R)
         curve = Curve(setting, wd, K_A, points)
-        if len(points) >= 2 and len(curve.seeds) >= min_seeds:
+        if len(points) >= 2 and len(curve.seeds) >= seeds_needed(points[0]):
             out.append(curve)
     return out
 
 
 def missing_reason(what: str, root: Path | None) -> str:
-    """The skip reason of a check whose runs are not in the store ``root``, with the command that trains them."""
+    """The skip reason of a check whose runs are not in the store ``root``, with the commands that train them."""
     if root is None:
         return f"no run store given: pass --runs DIR to verify/report for the {what}"
-    return (f"no {what} with >= {MIN_SEEDS} seeds of preset {' or '.join(CLAIM_PRESETS)} in the run store {root}/; "
-            f"train them with `{train_command(root)}` (CPU proxy; `--preset paper` on a GPU for the paper's scale)")
+    return (f"no {what} with >= {MIN_SEEDS} seeds (2 for {REGIME_PRESET}) of preset {' or '.join(CLAIM_PRESETS)} in "
+            f"the run store {root}/; train them with `{train_command(root)}` (CPU proxy, minutes), "
+            f"`{train_command(root, REGIME_PRESET)}` (CPU, the paper's regime, under an hour) or `--preset paper` "
+            "on a GPU for the paper's scale")
 
 
 
@@ -297,6 +369,6 @@ def classifier_weights(run_path: str | Path) -> np.ndarray:
     return W.detach().double().numpy()
 
 
-def binary_groups(groups: list[SeedGroup], min_seeds: int = MIN_SEEDS) -> list[SeedGroup]:
-    """Fig. 7's configurations: two classes, balanced (R = 1), no oversampling, >= ``min_seeds`` seeds."""
-    return [g for g in groups if g.K == 2 and g.R == 1 and g.oversample == 1 and len(g.seeds) >= min_seeds]
+def binary_groups(groups: list[SeedGroup]) -> list[SeedGroup]:
+    """Fig. 7's configurations: two classes, balanced (R = 1), no oversampling, the seeds their preset needs."""
+    return [g for g in groups if g.K == 2 and g.R == 1 and g.oversample == 1 and len(g.seeds) >= seeds_needed(g)]

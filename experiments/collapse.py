@@ -17,28 +17,58 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from lpm_verify.errors import require
 
-#: The near-collapse level of the minority cosine (also the "approaches 1" level of the Fig. 4 check).
-NEAR_ONE = 0.9
+#: The minority cosine at which a curve counts as (nearly) collapsed: the "approaches 1" level of the Fig. 4
+#: check and the observed collapse point of the theory-gap comparison.
+COLLAPSE_LEVEL = 0.9
 
 
 def collapse_levels(K: int) -> dict[str, float]:
     """``{"halfway": (1 - 1/(K-1)) / 2, "0.9": 0.9}``: the cosine levels at which collapse is read off."""
     require(isinstance(K, int) and K >= 3, "K", "an integer >= 3 (two or more minority classes need K >= 3)", K)
-    return {"halfway": (1.0 - 1.0 / (K - 1)) / 2.0, f"{NEAR_ONE:g}": NEAR_ONE}
+    return {"halfway": (1.0 - 1.0 / (K - 1)) / 2.0, f"{COLLAPSE_LEVEL:g}": COLLAPSE_LEVEL}
 
 
-def crossing_R(R: Sequence[float], cos: Sequence[float], level: float) -> float:
-    """The smallest ``R`` at which the curve ``cos(R)`` reaches ``level``, interpolated linearly in ``log R``.
+@dataclass(frozen=True)
+class Crossing:
+    """Where a curve ``cos(R)`` reaches ``level`` on a grid of ratios, with its censoring.
 
-    ``R`` must be increasing; ``R = inf`` may close the grid.  Returns ``R[0]`` when the first point is
-    already at ``level`` (censored below), ``inf`` when no finite point reaches it (censored above;
-    also when only ``R = inf`` does).  A non-finite cosine raises: a corrupt run is not a data point.
+    ``bound``: ``"="`` (reached between two grid points; ``R`` interpolated linearly in ``log R``),
+    ``">"`` (not reached at any finite grid point: the crossing lies beyond ``R``, the largest finite
+    ratio; a bound, never a number), ``"<="`` (already reached at the first grid point ``R``).
+    """
+
+    R: float
+    bound: str
+    level: float
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The ratios the crossing may lie in: ``(R, R)``, ``(R, inf)`` or ``(1, R)``."""
+        return {"=": (self.R, self.R), ">": (self.R, math.inf), "<=": (1.0, self.R)}[self.bound]
+
+    @property
+    def exact(self) -> bool:
+        return self.bound == "="
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"R": self.R, "bound": self.bound, "level": self.level}
+
+    def __str__(self) -> str:
+        return {"=": "", ">": "> ", "<=": "<= "}[self.bound] + f"{self.R:.4g}"
+
+
+def crossing(R: Sequence[float], cos: Sequence[float], level: float = COLLAPSE_LEVEL) -> Crossing:
+    """The smallest ``R`` at which the curve ``cos(R)`` reaches ``level``, interpolated linearly in ``log R``
+    between the two grid points that bracket it; a bound when the grid does not bracket it (:class:`Crossing`).
+
+    ``R`` must be increasing; ``R = inf`` may close the grid and is left out (no finite point to
+    interpolate to).  A non-finite cosine raises: a corrupt run is not a data point.
     """
     Rs = np.asarray(R, dtype=float)
     cs = np.asarray(cos, dtype=float)
@@ -48,44 +78,60 @@ def crossing_R(R: Sequence[float], cos: Sequence[float], level: float) -> float:
     require(bool(np.all(np.isfinite(cs))), "cos", "finite cosines (a NaN cosine means a broken run)", cs.tolist())
     finite = np.isfinite(Rs)
     Rs, cs = Rs[finite], cs[finite]
+    require(Rs.size >= 1, "R", "at least one finite ratio", R)
     above = np.flatnonzero(cs >= level)
     if above.size == 0:
-        return math.inf
+        return Crossing(float(Rs[-1]), ">", level)
     i = int(above[0])
     if i == 0:
-        return float(Rs[0])
+        return Crossing(float(Rs[0]), "<=", level)
     x0, x1 = math.log(Rs[i - 1]), math.log(Rs[i])
     t = (level - cs[i - 1]) / (cs[i] - cs[i - 1])
-    return float(math.exp(x0 + t * (x1 - x0)))
+    return Crossing(float(math.exp(x0 + t * (x1 - x0))), "=", level)
+
+
+def earlier(a: Crossing, b: Crossing, strict: bool = True) -> bool | None:
+    """Whether crossing ``a`` comes before ``b`` (``strict``: at a smaller R; else at a smaller or equal R):
+    True or False when their intervals decide it, None when two bounds overlap (undecided)."""
+    (a_lo, a_hi), (b_lo, b_hi) = a.interval, b.interval
+    if (a_hi < b_lo) if strict else (a_hi <= b_lo):
+        return True
+    if (a_lo >= b_hi) if strict else (a_lo > b_hi):
+        return False
+    if a.exact and b.exact:
+        return a.R < b.R if strict else a.R <= b.R
+    return None
 
 
 @dataclass(frozen=True)
 class CollapsePoint:
     """The observed collapse point of one curve (one configuration, several seeds) at one level.
 
-    ``per_seed``: crossing R of each seed; ``log10_mean`` / ``log10_sd``: mean and sample sd of
-    ``log10 R`` over seeds (``inf`` when a seed never crossed); ``predicted``: the LPM's ``R_0`` at the
-    fitted energies (None if unknown); ``log10_ratio``: ``log10(predicted / observed)`` with the observed
-    point ``10**log10_mean``.
+    ``per_seed``: the crossing of each seed; ``log10_mean`` / ``log10_sd``: mean and sample sd of
+    ``log10 R`` over seeds when every seed crossed on the grid (else NaN: bounds are not averaged);
+    ``predicted``: the LPM's ``R_0`` at the fitted energies (None if unknown); ``log10_ratio``:
+    ``log10(predicted / observed)`` with the observed point ``10**log10_mean`` (None unless both exist).
     """
 
     level_name: str
     level: float
     seeds: tuple
-    per_seed: tuple[float, ...]
+    per_seed: tuple[Crossing, ...]
     log10_mean: float
     log10_sd: float
     predicted: float | None
     log10_ratio: float | None
 
     @property
-    def observed(self) -> float:
-        return 10.0 ** self.log10_mean if math.isfinite(self.log10_mean) else math.inf
+    def observed(self) -> float | None:
+        return 10.0 ** self.log10_mean if math.isfinite(self.log10_mean) else None
 
     @property
     def censored(self) -> str | None:
-        """'above the grid' when some seed never crossed, else None."""
-        return "above the grid" if any(math.isinf(r) for r in self.per_seed) else None
+        """'above the grid' / 'below the grid' when some seed's crossing is only a bound, else None."""
+        bounds = {c.bound for c in self.per_seed} - {"="}
+        return None if not bounds else " and ".join(
+            {">": "above the grid", "<=": "below the grid"}[b] for b in sorted(bounds))
 
 
 def collapse_point(R: Sequence[float], cos_by_seed: dict, level: float, level_name: str = "",
@@ -94,13 +140,14 @@ def collapse_point(R: Sequence[float], cos_by_seed: dict, level: float, level_na
     summarised in ``log10 R`` (mean, sample sd) and compared with the LPM's ``predicted`` ``R_0``."""
     require(len(cos_by_seed) >= 1, "cos_by_seed", "at least one seed's curve", len(cos_by_seed))
     seeds = tuple(sorted(cos_by_seed, key=str))
-    per_seed = tuple(crossing_R(R, cos_by_seed[s], level) for s in seeds)
-    logs = [math.log10(r) for r in per_seed]
-    mean = statistics.fmean(logs) if all(math.isfinite(v) for v in logs) else math.inf
-    sd = statistics.stdev(logs) if len(logs) > 1 and math.isfinite(mean) else math.nan
+    per_seed = tuple(crossing(R, cos_by_seed[s], level) for s in seeds)
+    exact = all(c.exact for c in per_seed)
+    logs = [math.log10(c.R) for c in per_seed]
+    mean = statistics.fmean(logs) if exact else math.nan
+    sd = statistics.stdev(logs) if exact and len(logs) > 1 else math.nan
     ratio = None
-    if predicted is not None and math.isfinite(predicted) and predicted > 0:
-        ratio = math.log10(predicted) - mean if math.isfinite(mean) else -math.inf
+    if exact and predicted is not None and math.isfinite(predicted) and predicted > 0:
+        ratio = math.log10(predicted) - mean
     return CollapsePoint(level_name, level, seeds, per_seed, mean, sd, predicted, ratio)
 
 

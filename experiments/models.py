@@ -33,16 +33,19 @@ class Classifier(nn.Module):
         return self.classifier(self.features(x))
 
 
-class PadTo(nn.Module):
-    """Zero-pad images to ``size x size`` (FashionMNIST 28x28 -> 32x32 for the five-pool VGG/ResNet)."""
+class ResizeTo(nn.Module):
+    """Resize images to ``size x size`` by bilinear interpolation (FashionMNIST 28x28 -> 32x32 for the
+    five-pool VGG/ResNet), as the authors' data pipeline resizes them (torchvision ``Resize(32)``, bilinear);
+    done on the device per batch, so the stored subset keeps the dataset's own images."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dh, dw = self.size - x.shape[-2], self.size - x.shape[-1]
-        return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2)) if dh or dw else x
+        if x.shape[-2:] == (self.size, self.size):
+            return x
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
 
 
 def mlp_features(in_dim: int, width: int, depth: int) -> nn.Sequential:
@@ -64,10 +67,15 @@ def cnn_features(in_channels: int, width: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
-def vgg_features(cfg: tuple, in_channels: int) -> nn.Sequential:
+#: Width of VGG's classifier head: the two hidden layers of the original VGG (Simonyan and Zisserman) and of
+#: the authors' code are 4096 wide, so the last-layer features have p = 4096.
+VGG_HEAD_WIDTH = 4096
+
+
+def vgg_features(cfg: tuple, in_channels: int, head_width: int = VGG_HEAD_WIDTH) -> nn.Sequential:
     """VGG convolutional stack with BatchNorm; the paper replaces the dropout of the original
-    classifier head with BN, here Linear(512,512)-BN-ReLU twice before the last layer."""
-    layers: list[nn.Module] = [PadTo(32)]
+    classifier head with BN (Section 4.C): Linear-BN-ReLU twice, ``head_width`` wide, before the last layer."""
+    layers: list[nn.Module] = [ResizeTo(32)]
     c = in_channels
     for v in cfg:
         if v == "M":
@@ -76,8 +84,8 @@ def vgg_features(cfg: tuple, in_channels: int) -> nn.Sequential:
             layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
             c = v
     layers += [nn.Flatten()]
-    for _ in range(2):
-        layers += [nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True)]
+    for width_in in (512, head_width):
+        layers += [nn.Linear(width_in, head_width), nn.BatchNorm1d(head_width), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
 
 
@@ -102,7 +110,7 @@ class BasicBlock(nn.Module):
 def resnet18_features(in_channels: int) -> nn.Sequential:
     """CIFAR-style ResNet18: 3x3 stem, no max-pool, stages (64, 128, 256, 512) x 2 blocks, global
     average pool: ``h  # (B, 512)``."""
-    layers: list[nn.Module] = [PadTo(32), nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64),
+    layers: list[nn.Module] = [ResizeTo(32), nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64),
                                nn.ReLU(inplace=True)]
     c = 64
     for out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
@@ -116,7 +124,8 @@ def build_model(arch: str, in_channels: int, image_size: int, K: int, bias: bool
     """Build ``arch`` for ``in_channels x image_size x image_size`` inputs and ``K`` classes.
 
     ``width`` sets the MLP hidden width (``p = width``) and the CNN base width (``p = 4 width``);
-    VGG and ResNet18 have ``p = 512`` as in the paper.
+    VGG has ``p = VGG_HEAD_WIDTH = 4096`` (its classifier head, as the authors' code) and ResNet18 ``p = 512``
+    (its last stage, global-average-pooled).
     """
     require(arch in ARCHS, "arch", f"one of {ARCHS}", arch)
     require(isinstance(width, int) and width >= 1, "width", "an integer >= 1", width)
@@ -125,5 +134,5 @@ def build_model(arch: str, in_channels: int, image_size: int, K: int, bias: bool
     if arch == "cnn":
         return Classifier(cnn_features(in_channels, width), 4 * width, K, bias)
     if arch in _VGG_CFG:
-        return Classifier(vgg_features(_VGG_CFG[arch], in_channels), 512, K, bias)
+        return Classifier(vgg_features(_VGG_CFG[arch], in_channels), VGG_HEAD_WIDTH, K, bias)
     return Classifier(resnet18_features(in_channels), 512, K, bias)

@@ -13,8 +13,8 @@
 (c) ``unregularized``: ``lambda_W lambda_H -> 0`` gives ``R_c -> inf``: without regularization the
     penalized model never collapses at finite R (a parameter-free floor: no finite prediction).
 
-Observed: the R at which a group's seed-mean minority cosine first reaches ``level`` (0.9; log-linear
-interpolation between grid points), or a lower bound when it never does.  All functions are pure.
+Observed: :func:`experiments.collapse.crossing` of a group's seed-mean minority cosine at
+``COLLAPSE_LEVEL`` (0.9), a bound when the grid does not bracket it.  All functions are pure.
 """
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ import numpy as np
 
 from lpm_verify.penalized import balance_lambda_H
 
-#: The minority cosine at which a group counts as collapsed (observed collapse point).
-COLLAPSE_LEVEL = 0.9
 CALIBRATION_BALANCE = ("balance: lambda_W = wd, lambda_H = wd ||W||_F^2 / mean_i ||h_i||^2 (stationarity of the "
                        "rescaling (W, H) -> (tW, H/t)), measured norms of the run")
 CALIBRATION_EXPLICIT = "explicit: lambda_W = classifier_penalty, lambda_H = feature_penalty of the run (wd = 0)"
@@ -37,7 +35,7 @@ def feature_norms(W: np.ndarray, H: np.ndarray) -> dict[str, float]:
     return {"classifier_sq_norm": float(np.sum(W * W)), "mean_feature_sq_norm": float(np.mean(np.sum(H * H, axis=1)))}
 
 
-def collapse_point(K: int, K_A: int, lambda_W: float, lambda_H: float) -> float:
+def penalized_collapse_R(K: int, K_A: int, lambda_W: float, lambda_H: float) -> float:
     """``R_c = (1/(lambda_W lambda_H) - K_B) / K_A`` (>= 0; the two-size family collapses for ``R >= R_c``)."""
     return max((1.0 / (lambda_W * lambda_H) - (K - K_A)) / K_A, 0.0)
 
@@ -60,7 +58,7 @@ def penalized_prediction(config: dict[str, Any], metrics: dict[str, Any], K: int
         out["pen_calibration"] = ("none: the run has no weight decay or explicit penalties" if wd <= 0 else
                                   "missing: the run's metrics have no measured norms (classifier_sq_norm)")
         return out
-    R_c = collapse_point(K, K_A, lw, lh)
+    R_c = penalized_collapse_R(K, K_A, lw, lh)
     R = float(config["R"]) / float(config.get("oversample", 1) or 1)
     out.update({"pen_lambda_W": lw, "pen_lambda_H": lh, "pen_calibration": calibration, "pen_R_collapse": R_c,
                 "pen_collapsed_at_R": bool(R >= R_c)})
@@ -78,28 +76,8 @@ def predictions(config: dict[str, Any], metrics: dict[str, Any], K: int = 10) ->
     return out
 
 
-def observed_collapse(points: Sequence[tuple[float, float]], level: float = COLLAPSE_LEVEL) -> dict[str, Any]:
-    """First ``R`` where the minority cosine reaches ``level`` from ``points = [(R, cos), ...]`` (finite R,
-    any order), interpolating ``cos`` linearly in ``log R`` between the grid points around the crossing.
-
-    ``{"R": value, "bound": "="}``; ``{"R": R_max, "bound": ">"}`` when it never does; ``"<="`` when
-    the smallest R is already collapsed.
-    """
-    pts = sorted((float(R), float(c)) for R, c in points if math.isfinite(float(R)) and math.isfinite(float(c)))
-    if not pts:
-        return {"R": None, "bound": "no data", "level": level}
-    if pts[0][1] >= level:
-        return {"R": pts[0][0], "bound": "<=", "level": level}
-    for (R0, c0), (R1, c1) in zip(pts, pts[1:]):
-        if c1 >= level:
-            f = (level - c0) / (c1 - c0)
-            return {"R": float(math.exp(math.log(R0) + f * (math.log(R1) - math.log(R0)))), "bound": "=",
-                    "level": level}
-    return {"R": pts[-1][0], "bound": ">", "level": level}
-
-
 def log10_ratio(predicted: float | None, observed: dict[str, Any]) -> tuple[float | None, str]:
-    """``(log10(predicted / observed R), relation)``; the relation is ``"="`` or, when the observed point is
+    """``(log10(predicted / observed R), relation)`` for ``observed`` a :meth:`Crossing.to_dict`; the relation is ``"="`` or, when the observed point is
     only a bound, the direction in which the true log ratio lies (``"<="`` for an observed ``">"``)."""
     if predicted is None or observed.get("R") is None:
         return None, "n/a"

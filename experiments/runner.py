@@ -16,7 +16,7 @@ from experiments.run_locks import STALE_AFTER, claimed, current_job_id
 from experiments.data import ImageData, load_dataset
 from experiments.store import FAILED_FILE, Run, json_number, load_run, run_dir
 from experiments.subsets import imbalanced_subset
-from experiments.trainer import TrainConfig, resolve_device, train
+from experiments.trainer import TrainConfig, regime_diagnostics, resolve_device, train
 from lpm_verify.errors import LPMInputError
 from lpm_verify.io import write_json_atomic
 
@@ -84,12 +84,6 @@ def _train_and_analyse(cfg: TrainConfig, path: Path, device: torch.device, data:
     metrics = analyze(result.model, dd.X_train, dd.y_train, dd.X_test, dd.y_test, cfg.K_A, cfg.R, cfg.oversample, lpm=lpm)
     metrics.update({"train_seconds": result.train_seconds, "wall_seconds": time.perf_counter() - t0,
                     "resumed_from_epoch": result.resumed_from, "data_bytes_on_device": dd.nbytes,
-                    "final_loss": load_last_loss(path)})
+                    **regime_diagnostics(cfg, result.history)})
     write_json_atomic(path / "metrics.json", {k: json_number(v) for k, v in metrics.items()})
     return load_run(path)
-
-
-def load_last_loss(path: Path) -> float | None:
-    """Training loss of the last logged epoch."""
-    log = load_run(path).log
-    return log[-1]["loss"] if log else None

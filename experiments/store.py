@@ -100,7 +100,14 @@ METRIC_NUMBERS = (
     "nc1_weighted", "nc2_weighted", "nc3_weighted", "nc2_W", "fitted_E_W", "fitted_E_H", "fitted_E_H_centred",
     "bias_norm", "lpm_R_effective", "lpm_cos_minority", "lpm_R0", "lpm_centred_cos_minority", "lpm_centred_R0",
     "analysis_seconds", "train_seconds", "wall_seconds", "resumed_from_epoch", "final_loss",
+    # Regime diagnostics (experiments/trainer.py: regime_diagnostics); absent in stores written before them.
+    "wd_exposure", "late_drift_cos_minority", "late_drift_W_norm", "late_drift_mean_h_norm",
+    # Where minority test examples are misclassified (experiments/analysis.py: minority_confusions).
+    "test_minority_errors", "test_minority_errors_to_majority",
 )
+#: metrics.json's late probes: a list of these objects (optional: absent in older stores).
+PROBE_SCHEMA: dict[str, Any] = {"epoch": int, "cos_minority": _NUMBER_OR_NULL, "W_norm": _NUMBER,
+                                "mean_h_norm": _NUMBER}
 # log.jsonl: one object per line with these keys.
 LOG_SCHEMA: dict[str, Any] = {"epoch": int, "loss": _NUMBER_OR_NULL}
 
@@ -169,6 +176,11 @@ def read_metrics(path: Path) -> dict[str, Any]:
     for key in METRIC_NUMBERS:
         if key in data and not _CHECKS[_METRIC](data[key]):
             raise StoreError(f"{path}: {key!r} must be {_METRIC}, got {data[key]!r:.40}")
+    if "late_probes" in data:
+        if not isinstance(data["late_probes"], list):
+            raise StoreError(f"{path}: 'late_probes' must be a list, got {data['late_probes']!r:.40}")
+        for i, probe in enumerate(data["late_probes"]):
+            _check_schema(probe, PROBE_SCHEMA, f"{path}: late_probes[{i}]")
     return {k: from_json_number(v) for k, v in data.items()}
 
 

@@ -7,8 +7,8 @@ the report renders it and computes nothing.  Its parts:
   no oversampling; at least two minority classes, ``K - K_A >= 2``, so that the minority cosine of
   Figs. 2 and 4 is defined; control presets apart).  ``K`` is read from the runs (``len(class_order)``).
   Per family: the seed-mean minority cosine over ``R``, the observed collapse point (the ``R`` where that
-  cosine reaches :data:`~experiments.predictions.COLLAPSE_LEVEL`, a bound when it does not on the grid,
-  :func:`~experiments.predictions.observed_collapse`), and the collapse point of each model of
+  cosine reaches :data:`~experiments.collapse.COLLAPSE_LEVEL`, a bound when it does not on the grid,
+  :func:`~experiments.collapse.crossing`), and the collapse point of each model of
   :mod:`experiments.predictions` ((a) Eq. 7 at the fitted energies, (b) the penalized LPM with the
   balance calibration, (c) the unregularized limit), each the median over the family's runs at finite
   ``R``, with its :func:`score` against the observed point.
@@ -29,8 +29,10 @@ import statistics
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from experiments.claims_data import CHECK_PRESET, SeedGroup, group_by_seed, setting_of
-from experiments.predictions import COLLAPSE_LEVEL, collapse_point, log10_ratio, observed_collapse, predictions
+from experiments.claims_data import SeedGroup, group_by_seed, setting_of
+from experiments.collapse import COLLAPSE_LEVEL, crossing
+from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
+from experiments.regime import REPORT_PRESET
 from experiments.store import Run
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
@@ -64,7 +66,7 @@ Norms = Callable[[str], dict[str, float]]
 
 
 def score(predicted: float | None, observed: dict[str, Any], factor: float = AGREEMENT_FACTOR) -> dict[str, Any]:
-    """A predicted collapse point against the observed one (:func:`~experiments.predictions.observed_collapse`).
+    """A predicted collapse point against the observed one (:func:`~experiments.collapse.crossing`).
 
     ``{"verdict", "log10", "relation"}`` with ``log10 = log10(predicted / observed R)`` and ``relation``
     ``"="``, or ``"<="`` / ``">="`` when the observed point is only a bound (the true log ratio lies on
@@ -91,8 +93,12 @@ def score(predicted: float | None, observed: dict[str, Any], factor: float = AGR
 
 
 def _observed(R: Sequence[float], cos: Sequence[float]) -> dict[str, Any]:
-    """The collapse point of the curve ``cos(R)`` (points with a finite cosine), a bound off the grid."""
-    return observed_collapse([(r, c) for r, c in zip(R, cos) if math.isfinite(c)])
+    """The collapse point of the curve ``cos(R)`` (finite R with a finite cosine; :func:`experiments.collapse.crossing`),
+    a bound off the grid; ``bound = "no data"`` without such points."""
+    pts = sorted((float(r), float(c)) for r, c in zip(R, cos) if math.isfinite(r) and math.isfinite(c))
+    if not pts:
+        return {"R": None, "bound": "no data", "level": COLLAPSE_LEVEL}
+    return crossing([r for r, _ in pts], [c for _, c in pts]).to_dict()
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -156,7 +162,7 @@ def control1(runs: Sequence[Run], nonnegative_starts: int = 4) -> dict[str, Any]
     lw, lh = float(own[0].config["classifier_penalty"]), float(own[0].config["feature_penalty"])
     g0 = fam[0]
     K, K_A, width = g0.K, int(g0.config["K_A"]), g0.config.get("width")
-    predicted = collapse_point(K, K_A, lw, lh)
+    predicted = penalized_collapse_R(K, K_A, lw, lh)
     curve = _curve(fam)
     optimum = [_optimum_cos(K, K_A, R, lw, lh) for R in curve["R"]]
     nonneg = [_nonnegative_cos(K, K_A, R, lw, lh, int(width), nonnegative_starts)
@@ -195,7 +201,7 @@ def _nonnegative_cos(K: int, K_A: int, R: float, lw: float, lh: float, p: int, s
 
 def control2(free_rows: list[dict[str, Any]] | None, groups: list[SeedGroup]) -> dict[str, Any] | None:
     """Control 2: free-features curves per (K_A, wd), the optimum they target, and the networks of the
-    family with the same K_A and wd trained with the same hyperparameters (:data:`CHECK_PRESET`, whose
+    family with the same K_A and wd trained with the same hyperparameters (:data:`REPORT_PRESET`, whose
     settings :func:`experiments.free_features.grid` copies); None without free-features rows."""
     if not free_rows:
         return None
@@ -208,7 +214,7 @@ def control2(free_rows: list[dict[str, Any]] | None, groups: list[SeedGroup]) ->
         free = [statistics.fmean([r["cos_minority"] for r in sel if r["R"] == R]) for R in Rs]
         opt = [statistics.fmean([r["opt_cos_minority"] for r in sel if r["R"] == R]) for R in Rs]
         collapsed = [all(r["opt_collapsed"] for r in sel if r["R"] == R) for R in Rs]
-        nets = _curve(fams.get((CHECK_PRESET, K_A, wd), []))
+        nets = _curve(fams.get((REPORT_PRESET, K_A, wd), []))
         out.append({"K": int(sel[0]["K"]), "K_A": K_A, "wd": wd, "R": Rs, "free_cos": free,
                     "optimum_cos": opt, "optimum_collapsed": collapsed,
                     "free_observed": _observed(Rs, free),

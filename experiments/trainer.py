@@ -5,8 +5,8 @@ Setup -> data -> network -> training.  Cross-entropy, SGD with momentum 0.9 and 
 the epochs, batch 128.  Oversampling (Eq. 17) repeats every minority example ``w_r`` times in each
 epoch.  The whole training subset lives on the device as one float tensor; a batch is a slice of a
 seeded permutation, gathered with one indexing op (no per-sample Python objects).  Convolutional
-networks run channels_last on every device; on CUDA the forward pass runs under bf16 autocast,
-optionally compiled.
+networks run channels_last on every device; the forward pass runs in float32 as the authors' did, under
+bf16 autocast on CUDA only when ``bf16=True`` is asked for (recorded in the run's config), optionally compiled.
 
 A checkpoint (model, optimizer, permutation RNG, epoch log) is written atomically every
 ``checkpoint_every`` epochs and at the end; ``resume=True`` continues from it and reproduces, on a
@@ -68,7 +68,7 @@ class TrainConfig:
     milestones: tuple[float, ...] = (1 / 3, 2 / 3)  # fractions of the epochs where lr is divided by 10
     checkpoint_every: int = 10      # epochs between checkpoints
     compile: bool = False           # torch.compile the model (CUDA)
-    bf16: bool = True               # bf16 autocast on CUDA (ignored on CPU)
+    bf16: bool = False              # opt-in bf16 autocast on CUDA (ignored on CPU); the authors trained in fp32
     classifier_penalty: float = 0.0  # lambda_W: adds (lambda_W / 2) ||W_L||_F^2 of the last layer to the loss
     feature_penalty: float = 0.0    # lambda_H: adds (lambda_H / 2) mean_i ||h_i||^2 of the batch's features
 
@@ -113,6 +113,81 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
     """Learning rate of (0-based) ``epoch``: ``lr / 10^m`` after ``m`` milestones ``round(f E)``."""
     passed = sum(epoch >= round(f * cfg.epochs) for f in cfg.milestones)
     return cfg.lr * 0.1 ** passed
+
+
+def epoch_size(cfg: TrainConfig) -> int:
+    """``N' = n_A K_A + w_r n_B K_B`` examples visited per epoch (Eq. 17)."""
+    return cfg.n_majority * cfg.K_A + cfg.oversample * cfg.n_minority * (len(cfg.class_order) - cfg.K_A)
+
+
+def steps_per_epoch(n_prime: int, batch_size: int) -> int:
+    """SGD steps of one epoch of ``n_prime`` examples: every slice of ``batch_size`` except a last one of
+    a single example (BatchNorm needs two; :func:`train_epoch` skips it)."""
+    full, rest = divmod(n_prime, batch_size)
+    return full + (rest >= 2)
+
+
+def weight_decay_exposure(cfg: TrainConfig, steps: int | None = None) -> float:
+    """``X = sum_t eta_t lambda / (1 - beta)`` over every SGD step of the schedule of ``cfg``.
+
+    SGD with momentum ``beta`` and weight decay ``lambda`` shrinks a weight that gets no gradient by
+    ``(1 - eta_t lambda)`` per step, amplified ``1 / (1 - beta)`` by the momentum once the step size
+    changes slowly, so such a weight keeps ``exp(-X)`` of its initial scale: ``X`` measures how far
+    training has gone towards the weight-decay equilibrium that the LPM's constraints stand for
+    (Section 2, Eq. 3).  The paper's runs (350 epochs, batch 128, lr 0.1 / 10 at 1/3 and 2/3) have
+    ``X`` about 17 at ``lambda = 5e-4``.  ``steps``: per epoch (default: from :func:`epoch_size`).
+    """
+    steps = steps_per_epoch(epoch_size(cfg), cfg.batch_size) if steps is None else steps
+    return sum(lr_at(cfg, e) for e in range(cfg.epochs)) * steps * cfg.wd / (1.0 - cfg.momentum)
+
+
+#: Fraction of the epochs at the end of training over which the late drift of the claim quantities is read.
+LATE_FRACTION = 0.1
+#: Number of probes of (minority cosine, ||W||_F, mean ||h||) over that last fraction, the last at the end.
+LATE_PROBES = 5
+
+
+def probe_epochs(epochs: int) -> list[int]:
+    """The (1-based) epochs after which the late-drift probes are taken: ``LATE_PROBES`` evenly spread over
+    the last ``LATE_FRACTION`` of training, the first at its start and the last at the final epoch."""
+    start = max(1, epochs - math.ceil(LATE_FRACTION * epochs))
+    return sorted({round(start + i * (epochs - start) / (LATE_PROBES - 1)) for i in range(LATE_PROBES)})
+
+
+@torch.no_grad()
+def late_probe(model: Classifier, X: torch.Tensor, K_A: int, batch: int = 1024) -> dict[str, float | None]:
+    """The claim quantities a regime diagnostic follows: minority cosine of the last layer (Figs. 2, 4),
+    ``||W_L||_F`` and the mean feature norm ``mean_i ||h_i||`` over the training examples (eval mode)."""
+    W = model.classifier.weight.detach().double()  # (K, p)
+    K = W.shape[0]
+    cos = None
+    if K - K_A >= 2:
+        Wm = W[K_A:] / W[K_A:].norm(dim=1, keepdim=True)
+        C = Wm @ Wm.T
+        cos = float((C.sum() - C.diagonal().sum()) / (len(Wm) * (len(Wm) - 1)))
+    was_training = model.training
+    model.eval()
+    total = sum(float(model.features(X[s:s + batch]).double().norm(dim=1).sum()) for s in range(0, len(X), batch))
+    model.train(was_training)
+    return {"cos_minority": cos, "W_norm": float(W.norm()), "mean_h_norm": total / len(X)}
+
+
+def regime_diagnostics(cfg: TrainConfig, history: list[dict]) -> dict[str, object]:
+    """The run's regime diagnostics (stored in ``metrics.json``): the weight-decay exposure ``X`` summed
+    over the steps actually taken (:func:`weight_decay_exposure`), the final epoch's training loss, and the
+    drift ``last - first`` of each probed quantity over the last ``LATE_FRACTION`` of training (with the
+    probes themselves).  A stepwise learning rate makes late drift small even far from equilibrium, so
+    drift alone never decides a regime (experiments/regime.py combines it with ``X``)."""
+    default_steps = steps_per_epoch(epoch_size(cfg), cfg.batch_size)  # rows logged before "steps" was
+    steps = sum(h.get("steps", default_steps) * h["lr"] for h in history)
+    out: dict[str, object] = {"wd_exposure": steps * cfg.wd / (1.0 - cfg.momentum),
+                              "final_loss": history[-1]["loss"] if history else None}
+    probes = [{"epoch": h["epoch"], **h["probe"]} for h in history if "probe" in h]
+    out["late_probes"] = probes
+    for key in ("cos_minority", "W_norm", "mean_h_norm"):
+        values = [p[key] for p in probes if p.get(key) is not None]
+        out[f"late_drift_{key}"] = values[-1] - values[0] if len(values) >= 2 else None
+    return out
 
 
 @dataclass
@@ -259,6 +334,7 @@ class TrainResult:
     data: DeviceData
     train_seconds: float  # summed over resumed segments
     resumed_from: int     # epoch the last segment started at (0: fresh)
+    history: list[dict]   # one row per epoch (lr, steps, loss, probes), as in log.jsonl
 
 
 def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, resume: bool = False,
@@ -304,6 +380,8 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
 
     # ---- Training ----
     n_prime = len(dd.sample_index)  # N' = n_A K_A + w_r n_B K_B (Eq. 17)
+    steps = steps_per_epoch(n_prime, cfg.batch_size)
+    probes = set(probe_epochs(cfg.epochs))
     bar = tqdm(initial=start_epoch, total=cfg.epochs, disable=not progress, desc=run_path.name, leave=False,
                dynamic_ncols=True, unit="epoch")
     for epoch in range(start_epoch, cfg.epochs):
@@ -324,17 +402,22 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
             seconds += ev0.elapsed_time(ev1) / 1000
         else:
             seconds += time.perf_counter() - t0
-        history.append({"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "loss": loss_sum.item() / n_prime,
-                        "train_acc_sampled": correct.item() / n_prime, "seconds": seconds})
+        history.append({"epoch": epoch + 1, "lr": lr_at(cfg, epoch), "steps": steps,
+                        "loss": loss_sum.item() / n_prime, "train_acc_sampled": correct.item() / n_prime,
+                        "seconds": seconds})
+        if epoch + 1 in probes:
+            history[-1]["probe"] = late_probe(model, dd.X_train, cfg.K_A)
         bar.set_postfix(loss=f"{history[-1]['loss']:.4f}", acc=f"{history[-1]['train_acc_sampled']:.3f}",
                         refresh=False)
         bar.update(1)
-        _write_log(run_path, history)
         if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == cfg.epochs:
+            # The log is rewritten with each checkpoint, not every epoch: rewriting it per epoch costs
+            # time quadratic in the epochs (thousands in the cpu-regime preset).
+            _write_log(run_path, history)
             _save_atomic({"epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                           "generator": gen.get_state(), "seconds": seconds, "history": history,
                           "config": cfg.to_dict()}, ckpt_path)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1)
     bar.close()
-    return TrainResult(model, dd, seconds, start_epoch)
+    return TrainResult(model, dd, seconds, start_epoch, history)

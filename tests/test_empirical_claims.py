@@ -28,6 +28,8 @@ ETF10 = -1 / 9
 SEEDS = (0, 1, 2)
 R_GRID = (1, 10, 100, 500, math.inf)
 RATES = (10, 100, 500)
+#: The paper's weight-decay exposure (experiments/regime.py: X_MIN = 4.5).
+IN_REGIME_X = 17.0
 
 
 def collapse_R(K_A: int, wd: float) -> float:
@@ -62,14 +64,21 @@ def curve_metrics(K_A: int, wd: float, R: float, seed: int, w_r: int = 1) -> dic
     t = progress(R / w_r, R_c)
     acc_min = {1: 0.1, 10: 0.3, 100: 0.5, 500: 0.4}[w_r] if w_r > 1 else 0.85 * (1 - t)
     acc = {1: 0.5, 10: 0.6, 100: 0.7, 500: 0.65}[w_r] if w_r > 1 else 0.85 - 0.5 * t
-    return {"cos_minority": ETF10 + (1 - ETF10) * t - 0.002 * seed, "norm_variation_minority": 1e-5,
-            "train_acc": 1.0, "test_acc": acc, "test_acc_minority": acc_min, "lpm_R0": R_c, "cos_all": 0.0}
+    cos = ETF10 + (1 - ETF10) * t - 0.002 * seed
+    return {"cos_minority": cos, "lpm_centred_cos_minority": min(1.0, cos + 0.01), "lpm_cos_minority": cos,
+            "cos_majority": ETF10 - 0.05, "nc2_W": 0.05 + 0.5 * t, "nc1": 0.1,
+            "test_minority_errors": 1000, "test_minority_errors_to_majority": 900,
+            "norm_variation_minority": 1e-5,
+            "train_acc": 1.0, "train_acc_minority": None if math.isinf(R) else 1.0, "wd_exposure": IN_REGIME_X, "test_acc": acc, "test_acc_minority": acc_min, "lpm_R0": R_c, "cos_all": 0.0}
 
 
 def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int], np.ndarray] | None = None) -> Path:
     """The full synthetic store: Fig. 2/4 grid, oversampling at R = 500, binary runs; ``doctor`` edits metrics."""
     configs = [dict(K_A=k, R=R, wd=wd, seed=s) for k in (3, 5, 7) for R in R_GRID for wd in (5e-4, 5e-3) for s in SEEDS]
     configs += [dict(K_A=k, R=500, wd=5e-4, seed=s, oversample=w) for k in (3, 5, 7) for w in RATES for s in SEEDS]
+    # Fig. 4's caption: ResNet18, K_A = 7, at R = 3000 (FashionMNIST); on the store of the paper preset.
+    configs += [dict(K_A=7, R=3000, wd=5e-4, seed=s, arch="resnet18", n_majority=6000, preset="paper")
+                for s in SEEDS]
     for cfg in configs:
         m = curve_metrics(cfg["K_A"], cfg["wd"], cfg["R"], cfg["seed"], cfg.get("oversample", 1))
         if doctor:
@@ -80,7 +89,8 @@ def make_store(root: Path, doctor: Doctor | None = None, binary_W: Callable[[int
         w1 = rng.normal(size=256)
         W = binary_W(s) if binary_W else np.stack([w1, -w1 + 0.05 * rng.normal(size=256)])
         m = {"cos_all": float(W[0] @ W[1] / np.linalg.norm(W[0]) / np.linalg.norm(W[1])),
-             "cos_minority": None, "train_acc": 1.0, "test_acc": 0.99}  # one minority class: no cosine
+             "cos_minority": None, "train_acc": 1.0, "train_acc_minority": 1.0, "test_acc": 0.995,
+             "wd_exposure": IN_REGIME_X}  # one minority class: no cosine
         if doctor:
             doctor({"K_A": 1, "R": 1, "seed": s, "binary": True}, m)
         write_run(root, m, W=W, K_A=1, R=1, seed=s, class_order=[0, 1], width=256)
@@ -110,7 +120,7 @@ DOCTORS: dict[str, Doctor] = {
         lambda c, m: m.update(cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 400.0 if c["wd"] > 1e-3 else 50.0))
         if _plain(c) and c["K_A"] == 7 else None,
     "Figure 2/lpm-captures-phase-transition":
-        lambda c, m: m.update(lpm_R0=1e5) if _plain(c) else None,
+        lambda c, m: m.update(lpm_centred_cos_minority=ETF10) if _plain(c) and c["K_A"] == 7 else None,
     "Figure 5/minority-test-accuracy-drops":
         lambda c, m: m.update(test_acc_minority=0.8) if _plain(c) else None,
     "Tables 3 and 4/training-accuracy-near-100":
@@ -125,6 +135,16 @@ DOCTORS: dict[str, Doctor] = {
         lambda c, m: m.update(test_acc_minority=0.9, test_acc=0.9) if c.get("oversample", 1) == 500 else None,
     "Figure 7/w1-opposite-w2":
         lambda c, m: m.update(cos_all=0.0) if c.get("binary") else None,
+    "Figure 7/accuracies":
+        lambda c, m: m.update(test_acc=0.95) if c.get("binary") and c["seed"] == 2 else None,
+    "Figure 4/minority-angles-smaller-than-majority":
+        lambda c, m: m.update(cos_majority=0.99) if _plain(c) and c["R"] == 100 and c["seed"] == 0 else None,
+    "Figure 4/no-neural-collapse-under-imbalance":
+        lambda c, m: m.update(nc2_W=0.05) if _plain(c) else None,
+    "Figure 4/resnet18-collapses-at-R-3000-5000":
+        lambda c, m: m.update(cos_minority=0.5) if c.get("arch") == "resnet18" and c["seed"] == 1 else None,
+    "Figure 5/minority-errors-go-to-majority-classes":
+        lambda c, m: m.update(test_minority_errors_to_majority=600) if _plain(c) and c["K_A"] == 7 else None,
 }
 STORE_CHECKS = sorted(DOCTORS) + ["Figure 7/entries-not-point-masses"]
 
@@ -146,6 +166,68 @@ def test_a_store_doctored_against_the_claim_is_not_reproduced(check_id, tmp_path
     record = verdict(check_id, make_store(tmp_path, DOCTORS[check_id]))
     assert record.verdict == "not-reproduced", record.summary() + f"\n{record.detail}"
     assert record.detail["violations"]
+
+
+def nothing_happens(c: dict[str, Any], m: dict[str, Any]) -> None:
+    """Untrained networks everywhere at the paper's exposure: the minority cosine stays at the simplex ETF's
+    -1/9 for every R and w_r, every accuracy at chance, the norms as random initialisation leaves them
+    (Std/Avg ~ 1/sqrt(2p))."""
+    if c.get("binary"):
+        m.update(cos_all=0.0, train_acc=0.5, train_acc_minority=0.5, test_acc=0.5)
+    else:
+        m.update(cos_minority=ETF10, cos_majority=ETF10, train_acc=0.1, train_acc_minority=0.1, test_acc=0.1,
+                 test_acc_minority=0.1, norm_variation_minority=0.09, nc2_W=0.5,
+                 test_minority_errors_to_majority=round(1000 * c["K_A"] / 9))  # errors spread uniformly
+
+
+def fitted_but_flat(c: dict[str, Any], m: dict[str, Any]) -> None:
+    """As :func:`nothing_happens`, except that every network fits its training set: the runs are in regime
+    and each check's own criterion, not the regime filter, must refuse the flat curves."""
+    nothing_happens(c, m)
+    m.update(train_acc=1.0, train_acc_minority=1.0)
+
+
+#: Claims that a fitted network satisfies whatever R does: Table 3's is the training accuracy itself, Fig. 7's
+#: entries of any fitted network that are not point masses (random Gaussian ones included).
+FITTED_CLAIMS = {"Tables 3 and 4/training-accuracy-near-100", "Figure 7/entries-not-point-masses"}
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_a_store_in_which_nothing_happens_passes_no_check(check_id, tmp_path):
+    """Negative control of every experiment check: a flat store (nothing changes with R or w_r, random
+    Gaussian last layers in the binary runs) must never read as the paper's claim reproduced."""
+    rng = np.random.default_rng(1)
+    root = make_store(tmp_path / "chance", nothing_happens, binary_W=lambda s: rng.normal(size=(2, 256)))
+    record = verdict(check_id, root)
+    assert record.verdict in ("not-reproduced", "inconclusive"), record.summary() + f"\n{record.detail}"
+    if check_id not in FITTED_CLAIMS:
+        root = make_store(tmp_path / "fitted", fitted_but_flat, binary_W=lambda s: rng.normal(size=(2, 256)))
+        record = verdict(check_id, root)
+        assert record.verdict == "not-reproduced", record.summary() + f"\n{record.detail}"
+
+
+@pytest.mark.parametrize("check_id", STORE_CHECKS)
+def test_runs_outside_the_regime_give_inconclusive_with_the_command(check_id, tmp_path):
+    """A cpu-report-like store (X ~ 0.5 at 5e-4) and a store written before the regime diagnostics decide
+    nothing: inconclusive, with the reason and the command that trains runs in regime."""
+    low = make_store(tmp_path / "low", lambda c, m: m.update(wd_exposure=0.5))
+    record = verdict(check_id, low)
+    assert record.verdict == "inconclusive", record.summary()
+    assert "X = 0.5 < 4.5" in record.inconclusive_reason
+    assert f"python -m lpm_verify train --preset cpu-regime --out {low}" in record.inconclusive_reason
+    old = make_store(tmp_path / "old", lambda c, m: m.pop("wd_exposure"))
+    assert "no weight-decay exposure stored" in verdict(check_id, old).inconclusive_reason
+
+
+def test_unfitted_runs_are_out_of_regime_and_in_regime_runs_still_decide(tmp_path):
+    """Minority examples not fitted (the 120-epoch R = 100 run fitted 40%) puts a run out of regime; the
+    curves whose runs are in regime decide alone (here: K_A = 3, 5 dropped, K_A = 7 kept)."""
+    def doctor(c, m):
+        if _plain(c) and c["K_A"] != 7:
+            m.update(train_acc_minority=0.4)
+    record = verdict("Figure 4/minority-cosine-increases-with-R", make_store(tmp_path, doctor))
+    assert record.verdict == "pass" and all("K_A 7" in s for s in record.detail["settings"])
+    assert record.detail["regime"]["runs_off_regime"] > 0
 
 
 def test_point_mass_weights_are_not_reproduced(tmp_path):
@@ -330,36 +412,111 @@ def test_runs_of_other_presets_do_not_decide_the_paper_claims(tmp_path):
     assert verdict("Table 1/minority-norms-equal-at-R-inf", root).verdict == "pass"
 
 
+def test_fig2_compares_curves_at_each_runs_own_fit_on_K_A_7_only(tmp_path):
+    """The centred LPM curve decides; the uncentred variant and other K_A are information; a network curve
+    and an LPM curve that both stay below 0.9 on the grid agree (two bounds), one crossing far earlier does not."""
+    cid = "Figure 2/lpm-captures-phase-transition"
+    far_elsewhere = lambda c, m: m.update(lpm_cos_minority=ETF10, **(  # noqa: E731
+        {"lpm_centred_cos_minority": ETF10} if c.get("K_A") == 3 else {})) if _plain(c) else None
+    record = verdict(cid, make_store(tmp_path / "info", far_elsewhere))
+    assert record.verdict == "pass", record.detail["violations"]
+    assert not record.detail["other_settings"] or any("K_A 3" in k for k in record.detail["other_settings"])
+
+    def never(c, m):  # neither curve reaches 0.9 on the grid: they agree, but there is no transition to capture
+        if _plain(c):
+            m.update(cos_minority=0.3, lpm_centred_cos_minority=0.4)
+    record = verdict(cid, make_store(tmp_path / "never", never))
+    assert record.verdict == "inconclusive" and "no transition to compare" in record.inconclusive_reason
+
+    def bounds(c, m):  # the networks cross at R ~ 100 on every curve; the LPM (K_A = 7) only beyond the grid
+        if _plain(c) and c["K_A"] == 7:
+            m.update(lpm_centred_cos_minority=min(0.89, m["cos_minority"]) if math.isfinite(c["R"]) else 1.0)
+    assert verdict(cid, make_store(tmp_path / "bounds", bounds)).verdict == "not-reproduced"
+
+    def early_lpm(c, m):  # the LPM collapses at R = 10, the networks at R = 100 (K_A = 7): a decade apart
+        if _plain(c) and c["K_A"] == 7:
+            m.update(lpm_centred_cos_minority=1.0 if c["R"] >= 10 else ETF10,
+                     cos_minority=ETF10 + (1 - ETF10) * progress(c["R"], 100.0))
+    record = verdict(cid, make_store(tmp_path / "early", early_lpm))
+    assert record.verdict == "not-reproduced" and "transition" in record.detail["violations"][0]
+
+
+def test_the_regime_criterion_reads_exposure_and_minority_fit():
+    """experiments/regime.py on the issue's measured runs: X ~ 0.45 with 40% of the minority fitted is out,
+    X ~ 4.5 and 13 with every minority example fitted are in; R = inf reads the overall accuracy; Table 3's
+    criterion ignores the accuracy it is about."""
+    from experiments.regime import X_MIN, in_regime
+    claim = "Figure 4/minority-cosine-increases-with-R"
+    assert in_regime({"wd_exposure": 0.45, "train_acc_minority": 0.40}, claim) == (
+        False, "weight-decay exposure X = 0.45 < 4.5")
+    assert in_regime({"wd_exposure": 4.5, "train_acc_minority": 1.0}, claim)[0] and X_MIN == 4.5
+    ok, why = in_regime({"wd_exposure": 13, "train_acc_minority": 0.4}, claim)
+    assert not ok and "minority training accuracy 0.400 < 0.99" in why
+    assert in_regime({"wd_exposure": 13, "train_acc_minority": None, "train_acc": 1.0}, claim)[1].endswith(
+        "overall training accuracy 1.000")
+    assert in_regime({"wd_exposure": 13, "train_acc_minority": 0.4}, "Tables 3 and 4/training-accuracy-near-100")[0]
+    assert not in_regime({"wd_exposure": float("nan")}, claim)[0]
+
+
+def test_the_report_says_per_claim_whether_it_was_decided_in_regime(tmp_path):
+    from lpm_verify.report.empirical_section import claims_table
+    low = verdict("Figure 4/minority-cosine-increases-with-R",
+                  make_store(tmp_path / "low", lambda c, m: m.update(wd_exposure=0.5)))
+    high = verdict("Figure 4/minority-cosine-increases-with-R", make_store(tmp_path / "high"))
+    (row_low,), (row_high,) = claims_table([low], str(tmp_path)), claims_table([high], str(tmp_path))
+    assert row_low[4].startswith("not in regime: 0 run(s) meet weight-decay exposure X >= 4.5")
+    assert "X = 0.5 < 4.5" in row_low[5] and "Off-regime runs (no finding)" in row_low[5]
+    assert "--preset cpu-regime" in row_low[6][0].text
+    assert row_high[4].startswith("decided in regime: 123 run(s) meet") and "--preset cpu-report" in row_high[6][0].text
+
+
+def test_the_report_shows_the_convergence_study_when_present(tmp_path):
+    from lpm_verify.report.empirical_section import convergence_part
+    out = tmp_path / "report"
+    out.mkdir()
+    assert convergence_part(str(tmp_path), out) == []
+    (tmp_path / "convergence").mkdir()
+    (tmp_path / "convergence" / "convergence.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "convergence" / "convergence.csv").write_text(
+        "family,R,epochs,X,cos_minority,train_acc_minority,norm_variation_minority,cos_all,run\n"
+        "collapse,100,4595,17.0,0.175,1.0,0.01,0.0,r\n")
+    heading, figure, tab = convergence_part(str(tmp_path), out)
+    assert (out / "convergence.png").read_bytes() == b"\x89PNG fake" and figure.filename == "convergence.png"
+    assert "17.0" in str(tab)
+
+
 # -- the expected verdicts of the experiment checks, held on a generated store -------------------------
-#: Doctors that combine with every other one (DOCTORS each break one claim of an otherwise true store): the
-#: K_A doctor keeps the weight decay's effect, so that Fig. 2's wd claim still holds beside it.
-FINDINGS: dict[str, Doctor] = {
-    "Figure 4/compounded-by-more-majority-classes":
-        lambda c, m: m.update(cos_minority=ETF10 + (1 - ETF10) * progress(
-            c["R"], (1000.0 if c["K_A"] == 7 else 300.0) / (2.0 if c["wd"] > 1e-3 else 1.0))) if _plain(c) else None,
-}
-
-
-def test_every_store_check_is_held_to_its_expected_verdict_on_a_store_shaped_like_the_findings(tmp_path):
+def test_every_store_check_is_held_to_its_expected_verdict_on_a_store_shaped_like_cpu_report(tmp_path):
     """The table's experiment entries were measured on the cpu-report store, which CI does not have.  CI
-    builds a store with the same findings instead -- the true store, doctored against exactly the claims the
-    table expects not to reproduce -- and holds every store check to the table there: a change in a
-    check's logic that moves a verdict fails here.  (Fig. 9 reads a checkpoint, not the store: its
-    verdicts are held above on generated checkpoints.)"""
+    builds a store shaped like it instead -- the true store at cpu-report's weight-decay exposure (X ~ 0.5,
+    far from the paper's ~17) -- and holds every store check to the table there: a change in a check's
+    logic or in the regime criterion that moves a verdict fails here.  (Fig. 9 reads a checkpoint, not the
+    store: its verdicts are held above on generated checkpoints.)"""
     from lpm_verify.commands.registry import expected_verdicts
     from lpm_verify.expected import expected_for
     table = expected_verdicts()
     store_checks = [c for c in REGISTRY.checks() if c.method.value == "experiment" and c.result != "Figure 9"]
     assert {c.id for c in store_checks} == set(STORE_CHECKS), "a new experiment check needs a doctor and a store"
-    findings = [FINDINGS.get(c.id, DOCTORS[c.id]) for c in store_checks
-                if expected_for(c.id, table).verdict.value != "pass"]
-    assert findings, "the table expects some empirical claim not to reproduce"
-
-    def all_findings(cfg, metrics):
-        for doctor in findings:
-            doctor(cfg, metrics)
-
-    root = make_store(tmp_path, all_findings)
+    root = make_store(tmp_path, lambda c, m: m.update(wd_exposure=0.5))
     got = {c.id: c.run(CheckInputs(runs=root)).verdict for c in store_checks}
     want = {c.id: expected_for(c.id, table).verdict.value for c in store_checks}
     assert got == want
+
+
+def test_fig5_compares_at_fixed_n_B_when_the_store_has_that_run(tmp_path):
+    """Fig. 5 fixes n_B and sets n_A = n_B R: the R = 1 run with the largest-R run's n_B (here n_B = 1,
+    n_A = 1) is the baseline, not the curve's own R = 1 run (n_A fixed, n_B = 500: minority data removed)."""
+    def top(c, m):  # 0.08 at R = 500: far below the n_A-fixed R = 1 run's 0.85, not below half of 0.1
+        if _plain(c) and c["K_A"] == 5 and c["R"] == 500:
+            m.update(test_acc_minority=0.08)
+    root = make_store(tmp_path, top)
+    for s in SEEDS:  # fixed-n_B baseline with a low minority accuracy: the drop is then too small
+        m = {**curve_metrics(5, 5e-4, 1, s), "test_acc_minority": 0.1}
+        write_run(root, m, K_A=5, R=1, n_majority=1, seed=s)
+    record = verdict("Figure 5/minority-test-accuracy-drops", root)
+    key = next(k for k in record.observed if "K_A 5" in k and "wd 0.0005" in k)
+    assert any("n_B = 1, n_A = 1; fixed n_B" in k for k in record.observed[key])
+    assert record.verdict == "not-reproduced" and any("K_A 5" in v for v in record.detail["violations"])
+    # Without those runs the curve's own R = 1 run (n_A fixed) is the fallback, and it says so.
+    record = verdict("Figure 5/minority-test-accuracy-drops", make_store(tmp_path / "no_fixed", top))
+    assert record.verdict == "pass" and any("Fig. 5's R = 1 run missing" in k for k in record.observed[key])

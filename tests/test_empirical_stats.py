@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.collapse import collapse_levels, collapse_point, crossing_R, predicted_R0
+from experiments.collapse import Crossing, collapse_levels, collapse_point, crossing, earlier, predicted_R0
 from experiments.imagenet_angles import angle_stats, architecture, classifier_weight, etf_angle
 from experiments.point_masses import POINT_MASS_LEVEL, is_point_mass_mixture, two_mass_fraction
 from experiments.presets import CHECK_SEEDS, preset_configs
@@ -22,32 +22,46 @@ def test_levels_for_ten_classes():
 
 def test_crossing_is_interpolated_in_log_R():
     # cos rises from 0 at R = 10 to 1 at R = 1000: it crosses 0.5 at log10 R = 2.
-    assert crossing_R([1, 10, 1000], [-0.1, 0.0, 1.0], 0.5) == pytest.approx(100.0, rel=1e-12)
+    got = crossing([1, 10, 1000], [-0.1, 0.0, 1.0], 0.5)
+    assert got.bound == "=" and got.R == pytest.approx(100.0, rel=1e-12)
     # the curve of an LPM-shaped network: cos = -1/9 + (10/9) log R / log 400
     R = [1, 10, 25, 100, 500, math.inf]
     cos = [min(1.0, -1 / 9 + 10 / 9 * math.log(r) / math.log(400)) if math.isfinite(r) else 1.0 for r in R]
     t = (0.9 - cos[3]) / (cos[4] - cos[3])  # linear in log R between the grid points R = 100 and 500
-    assert crossing_R(R, cos, 0.9) == pytest.approx(100 * 5 ** t, rel=1e-12)
+    assert crossing(R, cos, 0.9).R == pytest.approx(100 * 5 ** t, rel=1e-12)
     assert 100 * 5 ** t > 400 ** ((0.9 + 1 / 9) / (10 / 9))  # the grid overestimates a curve that kinks at 400
 
 
 def test_crossing_censoring_and_bad_input():
-    assert crossing_R([1, 10, math.inf], [0.1, 0.3, 1.0], 0.9) == math.inf  # only R = inf reaches it
-    assert crossing_R([10, 100], [0.95, 1.0], 0.9) == 10.0
+    """A crossing the grid does not bracket is a bound, never a number (one rule for checks and report)."""
+    beyond = crossing([1, 10, math.inf], [0.1, 0.3, 1.0], 0.9)  # only R = inf reaches it
+    assert beyond == Crossing(10.0, ">", 0.9) and str(beyond) == "> 10" and beyond.interval == (10.0, math.inf)
+    assert crossing([10, 100], [0.95, 1.0], 0.9) == Crossing(10.0, "<=", 0.9)
+    assert crossing([10, 100], [0.95, 1.0]).to_dict() == {"R": 10.0, "bound": "<=", "level": 0.9}
     with pytest.raises(LPMInputError, match="cos must be finite"):
-        crossing_R([1, 10], [0.0, math.nan], 0.5)
+        crossing([1, 10], [0.0, math.nan], 0.5)
     with pytest.raises(LPMInputError, match="R must be increasing"):
-        crossing_R([10, 1], [0.0, 1.0], 0.5)
+        crossing([10, 1], [0.0, 1.0], 0.5)
+
+
+def test_earlier_decides_only_what_the_bounds_decide():
+    at = lambda R, b="=": Crossing(R, b, 0.9)  # noqa: E731
+    assert earlier(at(10), at(100)) is True and earlier(at(100), at(10)) is False
+    assert earlier(at(100), at(500, ">")) is True          # an exact point before a crossing beyond the grid
+    assert earlier(at(500, ">"), at(500, ">")) is None     # two bounds: undecided, never "equal"
+    assert earlier(at(10, "<="), at(500, ">")) is True
+    assert earlier(at(100), at(100)) is False and earlier(at(100), at(100), strict=False) is True
 
 
 def test_collapse_point_summarises_seeds_and_compares_with_the_lpm():
     R = [1, 10, 100, 1000]
     p = collapse_point(R, {0: [-0.1, 0.0, 1.0, 1.0], 1: [-0.1, 0.5, 1.0, 1.0]}, 0.5, "halfway", predicted=1000.0)
-    assert p.per_seed == pytest.approx((10 ** 1.5, 10.0))
+    assert [c.R for c in p.per_seed] == pytest.approx((10 ** 1.5, 10.0))
     assert p.log10_mean == pytest.approx(1.25) and p.log10_sd == pytest.approx(math.sqrt(0.125))
     assert p.log10_ratio == pytest.approx(3 - 1.25) and p.censored is None
     never = collapse_point(R, {0: [-0.1, 0.0, 0.1, 0.2]}, 0.5, predicted=100.0)
-    assert never.observed == math.inf and never.log10_ratio == -math.inf and never.censored == "above the grid"
+    assert never.observed is None and never.log10_ratio is None and never.censored == "above the grid"
+    assert never.per_seed == (Crossing(1000.0, ">", 0.5),)
     assert predicted_R0([None, 10.0, 1000.0, float("nan")]) == pytest.approx(505.0) and predicted_R0([None]) is None
 
 
@@ -102,7 +116,7 @@ def test_every_configuration_has_three_seeds_and_the_new_runs_are_there():
         assert binary and {(c.K_A, c.R) for c in binary} == {(1, 1)}
     paper = preset_configs("paper")
     fig2 = {(c.R, c.seed) for c in paper if c.wd == 5e-3}
-    assert {c.dataset for c in paper if c.wd == 5e-3} == {"cifar10"} and len(fig2) == 5 * 3
+    assert {c.dataset for c in paper if c.wd == 5e-3} == {"cifar10"} and len(fig2) == 8 * 3
     assert {(c.arch, c.n_majority) for c in paper if c.class_order == (0, 1)} == {("vgg11", 6000)}
 
 

@@ -8,7 +8,7 @@ from experiments.models import build_model
 from lpm_verify.errors import LPMInputError
 
 
-@pytest.mark.parametrize("arch, p", [("mlp", 32), ("cnn", 128), ("vgg11", 512), ("vgg13", 512), ("resnet18", 512)])
+@pytest.mark.parametrize("arch, p", [("mlp", 32), ("cnn", 128), ("vgg11", 4096), ("vgg13", 4096), ("resnet18", 512)])
 @pytest.mark.parametrize("channels, size", [(1, 28), (3, 32)])
 def test_shapes(arch, p, channels, size):
     torch.manual_seed(0)
@@ -30,3 +30,14 @@ def test_bias_is_configurable():
 def test_unknown_arch():
     with pytest.raises(LPMInputError, match="arch must be one of"):
         build_model("vgg19", 1, 28, K=10)
+
+
+def test_small_images_are_resized_not_padded():
+    """FashionMNIST's 28x28 images reach VGG/ResNet resized to 32x32 (bilinear, as the authors' pipeline),
+    not zero-padded: a constant image stays constant (padding would put zeros at its border)."""
+    from experiments.models import ResizeTo
+    x = torch.full((1, 1, 28, 28), 0.7)
+    y = ResizeTo(32)(x)
+    assert y.shape == (1, 1, 32, 32) and torch.allclose(y, torch.full_like(y, 0.7))
+    same = torch.ones(1, 3, 32, 32)
+    assert ResizeTo(32)(same) is same  # already 32x32: unchanged

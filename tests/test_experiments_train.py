@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -129,13 +130,45 @@ def test_presets_are_well_formed():
     fig4 = [c for c in paper if c.n_majority in (6000, 5000) and c.oversample == 1]
     assert {(c.dataset, c.arch) for c in fig4} == {("fashion-mnist", "vgg11"), ("fashion-mnist", "resnet18"),
                                                    ("cifar10", "vgg13"), ("cifar10", "resnet18")}
-    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf}
+    assert {c.R for c in fig4} == {1, 10, 100, 1000, math.inf, 3000, 5000, 30, 300, 2500}
+    # Fig. 2: R points between the decades (CIFAR10, VGG13, K_A = 7) at both weight decays.
+    assert {(c.R, c.wd) for c in fig4 if c.R in (30, 300, 2500)} == {(R, wd) for R in (30, 300, 2500) for wd in (5e-4, 5e-3)}
+    # Fig. 4's caption: ResNet18, K_A = 7, collapses at R = 3000 (FashionMNIST) / 5000 (CIFAR10).
+    assert {(c.dataset, c.arch, c.K_A) for c in fig4 if c.R in (3000, 5000)} == {
+        ("fashion-mnist", "resnet18", 7), ("cifar10", "resnet18", 7)}
+    # The authors trained in float32 with a last-layer bias; bf16 is an opt-in recorded in the config.
+    assert not any(c.bf16 for c in paper) and all(c.bias for c in paper) and TrainConfig().bf16 is False
     fig5 = [c for c in paper if c.n_minority in (5, 6) and c.oversample == 1]
     assert {(c.R, c.n_majority) for c in fig5} == {(1, 6), (1000, 6000), (1, 5), (1000, 5000)}
     assert {c.oversample for c in paper if c.oversample > 1} == {10, 100, 1000}
     report = preset_configs("cpu-report")
     assert {c.K_A for c in report} == {1, 3, 5, 7} and len({c.wd for c in report}) == 2
     assert max(c.R for c in report if math.isfinite(c.R)) == PRESETS["cpu-report"].base["n_majority"]
+    # Fig. 5 at fixed n_B: the R = 1 run with the n_B of the largest-R run (n_B = 1, n_A = 1).
+    assert {(c.K_A, c.n_majority) for c in report if c.R == 1 and c.n_minority == 1 and c.K_A > 1} == {
+        (3, 1), (5, 1), (7, 1)}
+
+
+def test_cpu_regime_preset_reaches_the_papers_exposure_within_an_hour():
+    """Every run the claims decide on has the paper's weight-decay exposure (X ~ 17 at 5e-4, 10x at 5e-3);
+    the grid fits 60 minutes on 2 cores by the measured throughput table; >= 2 seeds everywhere."""
+    from experiments.throughput import estimate
+    from experiments.trainer import weight_decay_exposure
+    configs = preset_configs("cpu-regime")
+    fig5_baseline = [c for c in configs if c.n_majority == 1]
+    assert {(c.K_A, c.R, c.n_minority) for c in fig5_baseline} == {(7, 1, 1)}
+    for c in configs:
+        if c not in fig5_baseline:
+            assert 16 <= weight_decay_exposure(c) * 5e-4 / c.wd <= 25, c
+    cos_curves = {(c.wd, c.R) for c in configs if c.K_A == 7 and c.n_majority == 500}
+    assert {R for wd, R in cos_curves if wd == 5e-4} >= {1, 500, math.inf}
+    assert {wd for wd, _ in cos_curves} == {5e-4, 5e-3}
+    assert any(c.K_A == 1 and tuple(c.class_order) == (0, 1) for c in configs)  # Fig. 7
+    seeds: dict = {}
+    for c in configs:
+        seeds.setdefault((c.K_A, c.R, c.wd, c.n_majority), set()).add(c.seed)
+    assert min(len(s) for s in seeds.values()) >= 2
+    assert estimate(configs).hours * 60 / PRESETS["cpu-regime"].workers <= 55  # + analysis: <= 60 minutes
 
 
 def test_lpm_prediction_for_a_fit():
@@ -360,3 +393,64 @@ def test_train_into_a_log_prints_one_line_per_finished_run(tmp_path, capsys):
     lines = [ln for ln in err.splitlines() if "runs done" in ln]
     assert [ln.split(": ")[1].split(" ")[0] for ln in lines] == ["1/2", "2/2"]
     assert "\r" not in err and "epoch/s" not in err  # neither the preset's nor a run's bar
+
+
+def test_weight_decay_exposure_matches_the_schedule_and_the_papers_value():
+    """X = sum_t eta_t lambda / (1 - beta): the paper's FashionMNIST run (K_A = 5, R = 10, n_A = 6000:
+    N' = 33000, 258 steps of 128 per epoch, 350 epochs) gives about 17; the steps are counted as trained."""
+    from experiments.trainer import epoch_size, steps_per_epoch, weight_decay_exposure
+    paper = TrainConfig(n_majority=6000, K_A=5, R=10, epochs=350)
+    assert epoch_size(paper) == 33000 and steps_per_epoch(33000, 128) == 258
+    assert weight_decay_exposure(paper) == pytest.approx(258 * (117 * 0.1 + 116 * 0.01 + 117 * 0.001) * 5e-4 / 0.1,
+                                                         rel=1e-12)  # milestones at epochs 117, 233
+    assert 16 < weight_decay_exposure(paper) < 18
+    assert steps_per_epoch(129, 128) == 1 and steps_per_epoch(130, 128) == 2  # a lone last example is skipped
+
+
+def test_every_run_stores_its_regime_diagnostics(tmp_path, fashion):
+    from experiments.trainer import probe_epochs, weight_decay_exposure
+    cfg = small(epochs=20)
+    run = run_experiment(cfg, tmp_path, data=fashion, progress=False, lpm=False)
+    m = run.metrics
+    assert m["wd_exposure"] == pytest.approx(weight_decay_exposure(cfg), rel=1e-12)
+    assert m["final_loss"] == run.log[-1]["loss"] and 0 <= m["train_acc_minority"] <= 1
+    assert [p["epoch"] for p in m["late_probes"]] == probe_epochs(20) == [18, 19, 20]
+    probes = m["late_probes"]
+    assert m["late_drift_W_norm"] == pytest.approx(probes[-1]["W_norm"] - probes[0]["W_norm"])
+    assert probes[-1]["cos_minority"] == pytest.approx(m["cos_minority"], abs=1e-6)  # same W at the end
+    assert probe_epochs(350)[0] == 315 and probe_epochs(350)[-1] == 350 and len(probe_epochs(350)) == 5
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_free_features_grid_logs_one_line_per_run_and_uses_the_workers(tmp_path, capsys, workers):
+    """Into a log (stderr not a terminal): one line per finished run, no progress bar; with two workers the
+    rows still come back in the grid's order."""
+    from experiments.free_features import FreeConfig, run_grid
+    configs = [FreeConfig(K_A=2, R=4, wd=5e-3, K=4, n_majority=8, p=6, epochs=2, batch_size=4, seed=s)
+               for s in (0, 1)]
+    rows = run_grid(configs, tmp_path, progress=True, workers=workers)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(f"free features ({workers} worker" in ln for ln in lines) and "\r" not in err
+    assert [r["seed"] for r in rows] == [0, 1]
+    assert json.loads((tmp_path / "free_features.json").read_text())["rows"][1]["seed"] == 1
+
+
+def test_convergence_study_writes_quantity_against_exposure(tmp_path, capsys):
+    """The study's code path on tiny exposures (an epoch or a few per run): one log line per finished run,
+    a CSV row per run with its stored exposure, a PNG; the epochs are the fewest that reach each X."""
+    import csv
+
+    from experiments.convergence import EXPOSURES, epochs_for_exposure, main, study_configs
+    from experiments.trainer import weight_decay_exposure
+    for _, cfg in study_configs():
+        assert weight_decay_exposure(cfg) >= min(EXPOSURES) and cfg.preset == "convergence"
+        e = epochs_for_exposure(cfg, 17.0)
+        assert weight_decay_exposure(replace(cfg, epochs=e)) >= 17.0 > weight_decay_exposure(replace(cfg, epochs=e - 1))
+    assert main(["--out", str(tmp_path), "--exposures", "0.01,0.02"]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("convergence:")]
+    assert len(lines) == 6 and lines[-1].startswith("convergence: 6/6 runs done")
+    rows = list(csv.DictReader((tmp_path / "convergence.csv").open()))
+    assert [r["family"] for r in rows] == ["collapse"] * 4 + ["binary"] * 2
+    assert all(float(r["X"]) >= 0.01 for r in rows) and rows[0]["cos_minority"] and rows[4]["cos_all"]
+    assert (tmp_path / "convergence.png").read_bytes()[:4] == b"\x89PNG"

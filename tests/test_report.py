@@ -241,6 +241,8 @@ def test_report_has_every_section_and_every_image(tmp_path, fake_lpm, runs_store
     assert "4" * 0 + "python -m lpm_verify threshold --K 10 --KA 3" in text
     assert "seeds 0,1" in text and "device cpu" in text
     assert "python -m lpm_verify train --preset paper" in text
+    assert "python -m lpm_verify train --preset cpu-regime" in text
+    assert "trained before the regime diagnostics were stored" in text  # this store has no exposure
 
 
 def test_second_report_recomputes_nothing_and_a_changed_input_is_recomputed(tmp_path, fake_lpm, runs_store):
@@ -600,3 +602,17 @@ def test_math_keeps_latex_in_markdown_and_is_typeset_inline_in_html():
     assert "| $\\\\|\\mathbf{Z}^\\star\\\\|_* = K\\sqrt{E_H E_W}$ |" in md  # inside, its pipes are escaped
     assert html.count('<svg class="math"') == 2 and "<path" in html
     assert '<code class="tex">a &lt; b</code>' in html  # no SVG: the LaTeX, escaped
+
+
+def test_each_run_family_shows_its_regime_diagnostics():
+    from lpm_verify.report.document import Section
+    from lpm_verify.report.network_section import _regime_table
+    from lpm_verify.report.networks import RunGroup
+    metrics = [{"wd_exposure": X, "final_loss": 1e-3, "train_acc_majority": 1.0, "train_acc_minority": acc,
+                "late_drift_cos_minority": 1e-4, "late_drift_W_norm": -1e-3, "late_drift_mean_h_norm": 2e-3}
+               for X, acc in ((17.0, 1.0), (0.5, 0.4))]
+    group = RunGroup({"K_A": 5, "R": 100, "oversample": 1}, [0, 1], metrics, ["a", "b"])
+    sec = Section("x", "x")
+    _regime_table(sec, [group])
+    text = str(sec.blocks)
+    assert "8.75" in text and "1 of 2" in text and "exposure X" in text  # X mean, one seed in regime

@@ -52,7 +52,22 @@ BAD = {
     "config missing": (dict(config=None), "config.json: missing"),
     "log truncated": (dict(log=LOG + '{"epoch": 3, "lo'), "log.jsonl: line 3 is not valid JSON"),
     "log wrong type": (dict(log='{"epoch": "one", "loss": 1.0}\n'), "line 1: 'epoch' must be integer"),
+    "exposure wrong type": (dict(metrics={**METRICS, "wd_exposure": "17"}), "'wd_exposure' must be a number"),
+    "probes not a list": (dict(metrics={**METRICS, "late_probes": {"epoch": 1}}), "'late_probes' must be a list"),
+    "probe missing key": (dict(metrics={**METRICS, "late_probes": [{"epoch": 9, "cos_minority": 0.1,
+                                                                    "W_norm": 2.0}]}),
+                          "late_probes[0]: missing key 'mean_h_norm'"),
 }
+
+
+def test_regime_diagnostics_are_optional_and_validated_when_present(tmp_path):
+    """Stores written before the regime diagnostics load unchanged; well-formed diagnostics load too."""
+    probes = [{"epoch": 9, "cos_minority": None, "W_norm": 2.0, "mean_h_norm": 3.0}]
+    make_run(tmp_path, "old")
+    make_run(tmp_path, "new", metrics={**METRICS, "wd_exposure": 17.0, "late_probes": probes,
+                                       "late_drift_W_norm": None})
+    scan = scan_runs(tmp_path)
+    assert scan.skipped == [] and scan.runs[0].metrics["late_probes"] == probes
 
 
 @pytest.mark.parametrize("case", list(BAD))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from experiments.free_features import FreeConfig, optimum, train_free
-from experiments.predictions import (CALIBRATION_BALANCE, CALIBRATION_EXPLICIT, collapse_point, feature_norms,
-                                     log10_ratio, observed_collapse, penalized_prediction, predictions)
+from experiments.predictions import (CALIBRATION_BALANCE, CALIBRATION_EXPLICIT, feature_norms,
+                                     log10_ratio, penalized_collapse_R, penalized_prediction, predictions)
 from experiments.store import Run
 from experiments.theory_gap import (EARLY, LATE, NO_COLLAPSE, UNDECIDED, WITHIN, conclusion, control_conclusions,
                                     inputs_digest, score, theory_gap)
@@ -43,15 +43,16 @@ def test_explicit_penalties_override_the_balance_and_missing_norms_are_reported(
 def test_collapse_point_agrees_with_the_certified_threshold_and_a_swapped_formula_does_not():
     from theorems.penalized_lpm import thresholds
     (t,) = thresholds(10, 7, 0.1, 0.5)[:1]
-    assert collapse_point(10, 7, 0.1, 0.5) == pytest.approx(float(t.R), rel=1e-12)
-    assert collapse_point(10, 3, 0.1, 0.5) != pytest.approx(float(t.R), rel=1e-3)  # K_A, K_B swapped
+    assert penalized_collapse_R(10, 7, 0.1, 0.5) == pytest.approx(float(t.R), rel=1e-12)
+    assert penalized_collapse_R(10, 3, 0.1, 0.5) != pytest.approx(float(t.R), rel=1e-3)  # K_A, K_B swapped
 
 
 def test_observed_collapse_interpolates_in_log_R_and_reports_bounds():
-    got = observed_collapse([(10, 0.5), (100, 0.8), (1000, 1.0)])
+    from experiments.collapse import crossing
+    got = crossing([10, 100, 1000], [0.5, 0.8, 1.0]).to_dict()
     assert got["bound"] == "=" and got["R"] == pytest.approx(10 ** 2.5)
-    assert observed_collapse([(10, 0.1), (100, 0.5)]) == {"R": 100.0, "bound": ">", "level": 0.9}
-    assert observed_collapse([(10, 0.95), (100, 1.0)])["bound"] == "<="
+    assert crossing([10, 100], [0.1, 0.5]).to_dict() == {"R": 100.0, "bound": ">", "level": 0.9}
+    assert crossing([10, 100], [0.95, 1.0]).bound == "<="
     assert log10_ratio(1000.0, {"R": 100.0, "bound": ">"}) == (pytest.approx(1.0), "<=")
 
 
@@ -87,14 +88,14 @@ def test_families_give_log_ratios_against_the_observed_point():
     (row,) = theory_gap(_runs(5, 5e-3, RISING))["families"]
     assert row["observed"]["R"] == pytest.approx(10 ** 2.5) and row["K"] == 10
     assert row["models"]["eq7"]["log10"] == pytest.approx(6 - 2.5) and row["models"]["eq7"]["verdict"] == LATE
-    assert row["models"]["penalized"]["R"] == pytest.approx(collapse_point(10, 5, 5e-3, 5e-3))
+    assert row["models"]["penalized"]["R"] == pytest.approx(penalized_collapse_R(10, 5, 5e-3, 5e-3))
 
 
 def test_K_is_read_from_the_runs_class_order():
     (row,) = theory_gap(_runs(3, 5e-3, RISING, K=6))["families"]
     assert row["K"] == 6
-    assert row["models"]["penalized"]["R"] == pytest.approx(collapse_point(6, 3, 5e-3, 5e-3))
-    assert row["models"]["penalized"]["R"] != pytest.approx(collapse_point(10, 3, 5e-3, 5e-3))
+    assert row["models"]["penalized"]["R"] == pytest.approx(penalized_collapse_R(6, 3, 5e-3, 5e-3))
+    assert row["models"]["penalized"]["R"] != pytest.approx(penalized_collapse_R(10, 3, 5e-3, 5e-3))
     assert theory_gap(_runs(5, 5e-3, RISING, K=6))["families"] == []  # one minority class: no minority cosine
 
 

@@ -72,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lambda_H: add (lambda_H/2) mean_i ||h_i||^2 of the features to the loss (default 0)")
     parser.add_argument("--device", help="cpu or cuda (default: the preset's)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    parser.add_argument("--bf16", action="store_true", default=None,
+                        help="bf16 autocast on CUDA (default: float32, as the authors trained); recorded in the run's "
+                             "config, so bf16 runs are stored apart from fp32 ones")
     parser.add_argument("--out", default="runs", help="results store folder (default: runs/)")
     parser.add_argument("--data-root", help="folder with the dataset files (see experiments/data.py)")
     parser.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
@@ -115,7 +118,7 @@ def _check_out(out: str) -> None:
 def _overrides(args: argparse.Namespace) -> dict:
     return {"dataset": args.dataset, "arch": args.arch, "K_A": args.KA, "R": args.R, "n_majority": args.n_majority,
             "epochs": args.epochs, "wd": args.wd, "oversample": args.oversample, "seed": args.seed,
-            "device": args.device, "compile": args.compile, "classifier_penalty": args.classifier_penalty,
+            "device": args.device, "compile": args.compile, "bf16": args.bf16, "classifier_penalty": args.classifier_penalty,
             "feature_penalty": args.feature_penalty}
 
 
@@ -132,9 +135,11 @@ def _dry_run(args: argparse.Namespace) -> int:
     from experiments.presets import preset_configs
     from experiments.store import run_dir
     from experiments.throughput import estimate, images_per_run
+    from experiments.trainer import weight_decay_exposure
     configs = preset_configs(args.preset, **_overrides(args))
     todo = []
-    print("status\timages\trun")
+    print("# X: weight-decay exposure sum_t lr_t wd / (1 - momentum) of each run (the paper's runs: ~17 at wd 5e-4)")
+    print("status\timages\tX\trun")
     for cfg in configs:
         path = run_dir(args.out, cfg.to_dict())
         claim = read_claim(path)
@@ -143,7 +148,7 @@ def _dry_run(args: argparse.Namespace) -> int:
         else:
             todo.append(cfg)
             state = "running" if claim is not None and stale_reason(claim) is None else "to run"
-        print(f"{state}\t{images_per_run(cfg)}\t{path}")
+        print(f"{state}\t{images_per_run(cfg)}\t{weight_decay_exposure(cfg):.3g}\t{path}")
     est = estimate(todo)
     for kind, arch, n, hours, source in est.rows:
         print(f"{kind} {arch}: {n} runs, {hours:.2f} device-hours ({source} throughput)")

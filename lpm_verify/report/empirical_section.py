@@ -15,6 +15,7 @@ from typing import Any
 
 from experiments.claims_data import binary_groups, classifier_weights, train_command
 from experiments.imagenet_angles import PAPER_ANGLES, etf_angle
+from experiments.regime import REGIME_PRESET, REPORT_PRESET
 from lpm_verify.records import EMPIRICAL_RESULTS, CheckRecord, Method, Verdict
 from lpm_verify.report import figures
 from lpm_verify.report.document import Badge, Code, Figure, Heading, Section, note, para, table
@@ -53,7 +54,18 @@ def _commands(r: CheckRecord, runs_root: str) -> tuple:
     verify = Code(f'python -m lpm_verify verify --only "{r.id}"{runs}')
     if r.result == "Figure 9":
         return (verify, " with --imagenet-checkpoint PATH")
-    return (Code(train_command(runs_root)), " then ", verify)
+    preset = REGIME_PRESET if r.verdict == Verdict.INCONCLUSIVE.value else REPORT_PRESET
+    return (Code(train_command(runs_root, preset)), " then ", verify)
+
+
+def regime_cell(r: CheckRecord) -> str:
+    """Whether the verdict was decided in the claim's regime: the criterion and how many runs met it."""
+    reg = r.detail.get("regime") if isinstance(r.detail, dict) else None
+    if not reg:
+        return "-"
+    decided = "decided in regime" if r.verdict != Verdict.INCONCLUSIVE.value else "not in regime"
+    return (f"{decided}: {reg['runs_in_regime']} run(s) meet {reg['criterion']}, {reg['runs_off_regime']} do not"
+            + (f" (e.g. {reg['off_regime_examples'][0]})" if reg.get("off_regime_examples") else ""))
 
 
 def claims_table(records: list[CheckRecord], runs_root: str) -> list[list]:
@@ -62,8 +74,15 @@ def claims_table(records: list[CheckRecord], runs_root: str) -> list[list]:
         counted = r.detail.get("comparisons") if isinstance(r.detail, dict) else None
         tally = f"{int(r.error)} of {counted} comparisons fail. " if counted is not None and r.error is not None \
             and math.isfinite(r.error) else ""
-        numbers = r.skip_reason if r.verdict == Verdict.SKIPPED.value else tally + _numbers(r.observed)
-        rows.append([r.result, r.claim, r.criterion or "-", Badge(r.verdict), numbers, _commands(r, runs_root)])
+        if r.verdict == Verdict.SKIPPED.value:
+            numbers = r.skip_reason
+        elif r.verdict == Verdict.INCONCLUSIVE.value:
+            numbers = (f"{r.inconclusive_reason}. Off-regime runs (no finding): "
+                       f"{_numbers(r.detail.get('off_regime_observed'))}")
+        else:
+            numbers = tally + _numbers(r.observed)
+        rows.append([r.result, r.claim, r.criterion or "-", Badge(r.verdict), regime_cell(r), numbers,
+                     _commands(r, runs_root)])
     return rows
 
 
@@ -71,7 +90,7 @@ def _fmt_R(x: Any) -> str:
     try:
         v = float(x)
     except (TypeError, ValueError):
-        return "-"
+        return x if isinstance(x, str) and x else "-"  # a censored crossing, e.g. "> 500"
     return "inf" if math.isinf(v) else ("-" if math.isnan(v) else f"{v:.3g}")
 
 
@@ -82,7 +101,9 @@ def collapse_rows(record: CheckRecord) -> list[list[str]]:
         spread = f" (log10 sd {float(sd):.2f})" if isinstance(sd, (int, float)) and math.isfinite(sd) else ""
         ratio = p.get("log10_predicted_over_observed")
         rows.append([_short(p["curve"]), f"{p['level']} (cos {float(p['cos_level']):.3f})",
-                     ", ".join(_fmt_R(r) for r in p["R_per_seed"]), _fmt_R(p["R_observed"]) + spread,
+                     ", ".join({">": "> ", "<=": "<= "}.get(b, "") + _fmt_R(r) for r, b in
+                               zip(p["R_per_seed"], p.get("bound_per_seed", ["="] * len(p["R_per_seed"])))), (_fmt_R(p["R_observed"]) + spread if p["R_observed"] is not None
+                                                                  else p.get("censored") or "-"),
                      _fmt_R(p.get("lpm_R0")), "-" if ratio is None else (f"{float(ratio):+.2f}"
                                                                          if math.isfinite(float(ratio)) else str(ratio))])
     return rows
@@ -123,6 +144,31 @@ def fig9_rows(record: CheckRecord) -> list[list[str]]:
     return rows
 
 
+#: Where the report looks for the convergence study (``python -m experiments.convergence --out <runs>/convergence``).
+CONVERGENCE_DIR = "convergence"
+
+
+def convergence_part(runs_root: str, out: Path) -> list:
+    """The convergence study's plot and table when ``<runs>/convergence/`` holds them (copied beside the
+    report); nothing otherwise."""
+    import csv
+
+    from lpm_verify.io import write_bytes_atomic
+    folder = Path(runs_root) / CONVERGENCE_DIR
+    png, table_path = folder / "convergence.png", folder / "convergence.csv"
+    if not (png.is_file() and table_path.is_file()):
+        return []
+    write_bytes_atomic(out / "convergence.png", png.read_bytes())
+    with table_path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cols = ("family", "R", "epochs", "X", "cos_minority", "train_acc_minority", "norm_variation_minority", "cos_all")
+    return [Heading("Convergence: claim quantities against the weight-decay exposure"),
+            Figure("convergence.png", "Each claim family's quantity against the weight-decay exposure X = sum_t lr_t "
+                                      "wd/(1 - momentum) (only the epochs change; the paper's runs: X ~ 17). The regime "
+                                      "criterion (experiments/regime.py) is read from where these stop moving."),
+            table(list(cols), [[r.get(c, "") for c in cols] for r in rows])]
+
+
 def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_root: str, out: Path
                       ) -> Section | None:
     """The section, or None when no experiment check is among ``records`` (e.g. ``--only "Theorem 1"``)."""
@@ -139,7 +185,8 @@ def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_r
     bad = [r for r in exp if r.verdict == Verdict.NOT_REPRODUCED.value]
     if bad:
         sec.add(note(f"{len(bad)} empirical claim(s) not reproduced: " + "; ".join(r.id for r in bad) + "."))
-    sec.add(table(["Figure / table", "Claim", "Criterion", "Verdict", "Numbers (mean ± sd over seeds)", "Reproduce"],
+    sec.add(table(["Figure / table", "Claim", "Criterion", "Verdict", "Regime", "Numbers (mean ± sd over seeds)",
+                   "Reproduce"],
                   claims_table(exp, runs_root)))
     settings = sorted({_setting(s) for r in exp if isinstance(r.detail, dict) for s in r.detail.get("settings", [])})
     if settings:
@@ -151,9 +198,12 @@ def empirical_section(records: list[CheckRecord], gathered: RunsGathered, runs_r
         sec.add(table(["Curve", "Level", "R per seed", "Observed R (geometric mean)", "LPM R_0",
                        "log10(R_0 / observed)"], collapse_rows(collapse),
                       caption="The R at which the networks' minority cosine crosses each level, interpolated linearly "
-                              "in log R between the two grid points around it (inf: not reached on the grid), and "
+                              "in log R between the two grid points around it ('> R': not reached on the grid, a bound), "
                               "the LPM's threshold R_0 (median over the curve's finite-R runs, each at its own fitted "
                               "uncentred (E_W, E_H)). Levels: halfway between -1/(K-1) and 1, and 0.9."))
+    conv = convergence_part(runs_root, out)
+    if conv:
+        sec.add(*conv)
     hists = fig7_histograms(gathered, out)
     if hists:
         sec.add(Heading("Fig. 7 analogue: last-layer weights of binary training"))

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
+from experiments.regime import PAPER_PRESET, REGIME_PRESET
 from lpm_verify.report import figures
 from lpm_verify.report.cache import Cache
 from lpm_verify.report.document import Code, Figure, Heading, Section, note, para, rich, table
@@ -174,11 +175,36 @@ def _family(sec: Section, index: int, fam: tuple, groups: list[RunGroup], overla
                              "metrics). Runs at R = inf are in the tables (no place on a log axis)."))
         for text in fitted:
             sec.add(note("LPM overlay missing for " + text + "."))
+    _regime_table(sec, groups)
     _norm_table(sec, groups)
     _accuracy_tables(sec, index, plain, label, out, cache)
     over = [g for g in groups if g.oversample != 1]
     if over:
         _oversampling(sec, index, groups, overlay, lpm_data, fam, label, out, cache)
+
+
+def _regime_table(sec: Section, groups: list[RunGroup]) -> None:
+    """Each configuration's regime diagnostics (experiments/trainer.py: regime_diagnostics) beside the
+    criterion of experiments/regime.py; absent for runs trained before the diagnostics were stored."""
+    from experiments.regime import TERMINAL_PHASE, meets
+    if not any(m.get("wd_exposure") is not None for g in groups for m in g.metrics):
+        sec.add(note("These runs were trained before the regime diagnostics were stored: their weight-decay "
+                     "exposure is unknown and no experiment check decides on them."))
+        return
+    rows = []
+    for g in groups:
+        meet = sum(meets(m, TERMINAL_PHASE)[0] for m in g.metrics)
+        rows.append([str(g.config.get("K_A")), _R(g.R), f"{g.oversample:g}", _fmt(g.mean("wd_exposure"), ".3g"),
+                     _fmt(g.mean("final_loss"), ".2e"), _pct_sd(g, "train_acc_majority"),
+                     _pct_sd(g, "train_acc_minority"), _fmt(g.mean("late_drift_cos_minority"), ".2e"),
+                     _fmt(g.mean("late_drift_W_norm"), ".2e"), _fmt(g.mean("late_drift_mean_h_norm"), ".2e"),
+                     f"{meet} of {len(g.seeds)}"])
+    sec.add(table(["K_A", "R", "w_r", "exposure X", "final loss", "train acc majority %", "train acc minority %",
+                   "drift cos minority", "drift ||W||_F", "drift mean ||h||", "seeds in regime"], rows,
+                  caption="Regime diagnostics (means over seeds): weight-decay exposure X = sum_t lr_t wd/(1 - "
+                          "momentum) (the paper's runs: ~17 at wd 5e-4), the last epoch's training loss, training "
+                          "accuracy per group, and the change over the last 10% of the epochs of the minority "
+                          f"cosine, ||W||_F and the mean feature norm. In regime: {TERMINAL_PHASE.describe()}."))
 
 
 def _norm_table(sec: Section, groups: list[RunGroup]) -> None:
@@ -265,7 +291,8 @@ def _missing(sec: Section, groups: list[RunGroup], runs_root: str) -> None:
     have_plain = any(g.oversample == 1 and g.R > 1 for g in groups)
     have_inf = any(g.R == math.inf for g in groups)
     have_over = any(g.oversample != 1 for g in groups)
-    have_paper = any(str(g.config.get("preset")) == "paper" for g in groups)
+    have_paper = any(str(g.config.get("preset")) == PAPER_PRESET for g in groups)
+    have_regime = any(str(g.config.get("preset")) == REGIME_PRESET for g in groups)
     rows = []
     if not have_plain:
         rows.append(["Fig. 2/4, Tables 3/4, Fig. 5 (CPU scale)", Code(train_command(runs_root, f"--preset {REPORT_PRESET}"))])
@@ -274,9 +301,12 @@ def _missing(sec: Section, groups: list[RunGroup], runs_root: str) -> None:
     if not have_over:
         rows.append(["Fig. 6 / Table 2 (oversampling, CPU scale)",
                      Code(train_command(runs_root, f"--preset {REPORT_PRESET} --R 500 --wd 5e-4 --oversample 1,10,100,500"))])
+    if not have_regime:
+        rows.append(["The claims in the paper's regime (weight-decay exposure X ~ 17; about 45 minutes on 2 cores)",
+                     Code(train_command(runs_root, f"--preset {REGIME_PRESET}"))])
     if not have_paper:
         rows.append(["Everything at the paper's scale (VGG/ResNet, 350 epochs; needs a GPU)",
-                     Code(train_command(runs_root, "--preset paper"))])
+                     Code(train_command(runs_root, f"--preset {PAPER_PRESET}"))])
     if rows:
         sec.add(Heading("Experiments with no run in the store"))
         sec.add(table(["Experiment", "Command that produces it (then rerun the report)"], rows))

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.claims_data import SeedGroup, group_by_seed
+from experiments.regime import REPORT_PRESET
 from experiments.store import Run, scan_runs
 from experiments.theory_gap import CONTROL1_PRESET, FREE_FEATURES_DIR
 from lpm_verify.errors import DataNotFoundError
 
 #: The preset the default report trains when the store is empty (experiments.presets.PRESETS).
-REPORT_PRESET = "cpu-report"
 #: How to get the data when it is missing (Debian package shipping the IDX files).
 DATA_HINT = "apt-get install dataset-fashion-mnist"
 #: A group of runs that differ only in their seed (one class for the report and the experiment checks).
