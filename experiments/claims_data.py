@@ -176,6 +176,21 @@ def load_groups(root: Path | str | None) -> list[SeedGroup]:
     return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
 
 
+#: Presets whose runs are trained into the paper's regime: a store holding them is held to the
+#: ``in_regime`` pins of the table of expected verdicts (:mod:`lpm_verify.expected`).
+IN_REGIME_PRESETS: tuple[str, ...] = (REGIME_PRESET, PAPER_PRESET)
+
+
+def holds_regime_runs(root: Path | str | None) -> bool:
+    """Whether the store ``root`` holds a finished run of an in-regime preset (:data:`IN_REGIME_PRESETS`)."""
+    if root is None or not Path(root).is_dir():
+        return False
+    try:
+        return any(r.config.get("preset") in IN_REGIME_PRESETS for r in scan_runs(root).runs)
+    except OSError:
+        return False  # an unreadable store breaks the checks themselves (load_groups), not the choice of pins
+
+
 @dataclass
 class RegimeSplit:
     """The store's groups for one claim: ``kept`` holds only the runs in the claim's regime

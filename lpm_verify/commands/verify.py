@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections import Counter
 
+from experiments.claims_data import holds_regime_runs
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.commands.args import add_input_arguments, check_inputs, check_output_file
 from lpm_verify.commands.registry import expected_verdicts, load_all, run_checks
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     registered = [c.id for c in REGISTRY.checks()]
     for problem in audit(load_errata(), {r.id: r.verdict for r in records}, registered).problems():
         print(f"errata table: {problem}", file=sys.stderr)
-    pins = pin_problems(records, expected_verdicts(), registered)
+    pins = pin_problems(records, expected_verdicts(), registered, in_regime_store=holds_regime_runs(inputs.runs))
     for problem in pins:
         print(problem, file=sys.stderr)
     if args.json:

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from experiments.claims_data import holds_regime_runs
 from experiments.theory_gap import (CONTROL1_PRESET, FREE_FEATURES_DIR, FREE_FEATURES_FILE, read_free_features,
                                     remeasured_norms, theory_gap)
 from experiments.theory_gap import inputs_digest as theory_gap_inputs
@@ -196,7 +197,8 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     # registration and expected verdicts are audited against the real registry only (a private one lacks
     # the checks the tables name)
     registered = None if options.registry is not None else [r.id for r in records] + [c.id for c, _ in gathered.not_run]
-    unexpected = [] if registered is None else pin_problems(records, expected_verdicts(), registered)
+    unexpected = [] if registered is None else pin_problems(records, expected_verdicts(), registered,
+                                                            in_regime_store=holds_regime_runs(inputs.runs))
     summary = t.stop(summary_section(records, gathered.not_run, len(gathered.computed), unexpected))
     t = _Timer()
     errata = t.stop(errata_section(records, cache=cache, registered=registered))
