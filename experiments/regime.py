@@ -28,36 +28,32 @@ PAPER_PRESET = "paper"
 #: R = inf: 0.9998 -> 1.0000, Table 1's norm variation 2.9e-5 -> 2.2e-8 (both under its 1e-3 bound, 0.045 at
 #: X ~ 0.45), minority training accuracy 1.00 -> 1.00 (0.40 at X ~ 0.45).  The paper's runs have X ~ 17.
 X_MIN = 4.5
-#: Training accuracy of a run in the terminal phase (Section 4.C): it fits its training examples, the
-#: minority ones included (Table 3: >= 99.80% everywhere); the X ~ 0.45 run at R = 100 had fitted 40% of its
-#: minority examples.  Read on the minority classes, or on all classes where there is no minority (R = inf).
-TRAIN_ACC_MIN = 0.99
+#: Training accuracy is measured and shown with every run but decides nothing: the paper says that Minority
+#: Collapse "would prevent the model from achieving zero training error ... a departure from the terminal phase"
+#: (Section 3, after Theorem 5), so a gate on the minority training accuracy would drop exactly the runs in which
+#: the claims show.  Measured on cpu-regime (K_A = 7, 5e-3, X = 166, late drift of the cosine <= 2e-3): at
+#: R = 250 and 500 the minority classifiers have collapsed (cos 0.98-0.996) and none of the minority training
+#: examples is fitted, while the overall training accuracy is 0.989-0.997.  A run that stopped early has a
+#: small X (the exposure counts the steps it trained), which the exposure alone detects.
 
 
 @dataclass(frozen=True)
 class RegimeCriterion:
-    """What a run needs before it decides a claim: ``X >= X_min`` and, unless None, training accuracy
-    (minority classes, or all classes at R = inf) ``>= train_acc_min``."""
+    """What a run needs before it decides a claim: a weight-decay exposure ``X >= X_min``."""
 
     X_min: float
-    train_acc_min: float | None
 
     def describe(self) -> str:
-        acc = ("" if self.train_acc_min is None else
-               f" and minority training accuracy >= {self.train_acc_min} (all classes at R = inf)")
-        return f"weight-decay exposure X >= {self.X_min}{acc}"
+        return f"weight-decay exposure X >= {self.X_min}"
 
 
 #: The criterion of every experiment claim.
-TERMINAL_PHASE = RegimeCriterion(X_MIN, TRAIN_ACC_MIN)
-#: Table 3's claim is the training accuracy itself: its runs need the exposure only (else circular).
-EXPOSURE_ONLY = RegimeCriterion(X_MIN, None)
-CRITERIA: dict[str, RegimeCriterion] = {"Tables 3 and 4/training-accuracy-near-100": EXPOSURE_ONLY}
+TERMINAL_PHASE = RegimeCriterion(X_MIN)
 
 
 def criterion_for(claim: str) -> RegimeCriterion:
-    """The regime criterion of the experiment check ``claim`` (its id)."""
-    return CRITERIA.get(claim, TERMINAL_PHASE)
+    """The regime criterion of the experiment check ``claim`` (its id): the same exposure for every claim."""
+    return TERMINAL_PHASE
 
 
 def _number(x: Any) -> float:
@@ -79,12 +75,4 @@ def meets(run_metrics: dict[str, Any], crit: RegimeCriterion) -> tuple[bool, str
         return False, "no weight-decay exposure stored (trained before the regime diagnostics)"
     if X < crit.X_min:
         return False, f"weight-decay exposure X = {X:.3g} < {crit.X_min}"
-    if crit.train_acc_min is not None:
-        acc = _number(run_metrics.get("train_acc_minority"))
-        which = "minority"
-        if not math.isfinite(acc):
-            acc, which = _number(run_metrics.get("train_acc")), "overall"
-        if not acc >= crit.train_acc_min:
-            return False, f"{which} training accuracy {acc:.3f} < {crit.train_acc_min} (not in the terminal phase)"
-        return True, f"X = {X:.3g} >= {crit.X_min}, {which} training accuracy {acc:.3f}"
     return True, f"X = {X:.3g} >= {crit.X_min}"
