@@ -104,6 +104,7 @@ METRIC_NUMBERS = (
     "wd_exposure", "late_drift_cos_minority", "late_drift_W_norm", "late_drift_mean_h_norm",
     # Where minority test examples are misclassified (experiments/analysis.py: minority_confusions).
     "test_minority_errors", "test_minority_errors_to_majority",
+    "logit_margin",  # mean z_y - mean_{k != y} z_k on the training set (experiments/analysis.py); absent before it
 )
 #: metrics.json's late probes: a list of these objects (optional: absent in older stores).
 PROBE_SCHEMA: dict[str, Any] = {"epoch": int, "cos_minority": _NUMBER_OR_NULL, "W_norm": _NUMBER,

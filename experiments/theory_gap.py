@@ -18,7 +18,12 @@ the report renders it and computes nothing.  Its parts:
   also with features constrained to ``h >= 0`` (nonconvex solve, the MLP's features leave a ReLU).
 * **Control 2** (dynamics): free features trained by SGD like the networks
   (:mod:`experiments.free_features`) against the optimum of the objective they minimize and the networks.
-* **Conclusion**: sentences derived from the scores by :func:`conclusion` and :func:`control_conclusions`.
+* **Out of sample** (:func:`out_of_sample`): on the families whose runs are in the paper's regime
+  (:func:`experiments.regime.in_regime`), each calibration of :mod:`experiments.calibration` that does not
+  look at the outcome predicts the curve over ``R`` and its transition; scores per family (max and mean
+  ``|delta cos|``, :func:`score` of the transition) and over held-out families (:func:`held_out`).
+* **Conclusion**: sentences derived from the scores by :func:`conclusion`, :func:`held_out_conclusion` and
+  :func:`control_conclusions`.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 from experiments.claims_data import SeedGroup, group_by_seed, setting_of
 from experiments.collapse import COLLAPSE_LEVEL, crossing
 from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
-from experiments.regime import REPORT_PRESET
+from experiments.regime import REPORT_PRESET, in_regime
 from experiments.store import Run
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
@@ -370,19 +375,21 @@ def theory_gap(runs: Sequence[Run], free_features: dict[str, Any] | None = None,
     rows = [family_row(fam, norms) for fam in families(groups)]
     c1 = control1(runs)
     c2 = control2((free_features or {}).get("rows"), groups)
+    oos = out_of_sample(runs, norms)
     return {"level": COLLAPSE_LEVEL, "agreement_factor": AGREEMENT_FACTOR, "models": MODELS, "families": rows,
-            "control1": c1, "control2": c2, "conclusion": conclusion(rows) + control_conclusions(c1, c2)}
+            "control1": c1, "control2": c2, "out_of_sample": oos,
+            "conclusion": conclusion(rows) + oos["conclusion"] + control_conclusions(c1, c2)}
 
 
 def inputs_digest(runs: Sequence[Run], free_features_path: Path) -> str:
     """SHA-256 of what :func:`theory_gap` reads: every run's folder, config and metrics, the size and mtime
-    of checkpoints of runs whose metrics lack the norms (re-measured from them), and the free-features
+    of checkpoints of runs whose metrics lack the norms or the logit margin (re-measured from them), and the free-features
     file's bytes.  With the sources, the key under which its result is stored."""
     digest = hashlib.sha256()
     for run in sorted(runs, key=lambda r: str(r.path)):
         digest.update(json.dumps([str(run.path), run.config, run.metrics], sort_keys=True, default=str).encode())
         ckpt = Path(run.path) / "checkpoint.pt"
-        if "classifier_sq_norm" not in run.metrics and ckpt.is_file():
+        if ("classifier_sq_norm" not in run.metrics or "logit_margin" not in run.metrics) and ckpt.is_file():
             st = ckpt.stat()
             digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}".encode())
     ff = Path(free_features_path)
@@ -416,3 +423,152 @@ def remeasured_norms() -> Norms:
         except (DataNotFoundError, LPMInputError):
             return {}
     return norms
+
+
+#: The claim whose regime criterion selects the out-of-sample families: Fig. 2's comparison of the LPM with
+#: the networks' curves (experiments.regime: terminal phase at the paper's exposure).
+REGIME_CLAIM = "Figure 2/lpm-captures-phase-transition"
+
+
+def _curve_errors(R: Sequence[float], observed: Sequence[float], predicted: Sequence[float]) -> dict[str, Any]:
+    """Max and mean ``|predicted - observed|`` over the ratios ``R > 1`` where both cosines are defined."""
+    d = [abs(p - o) for r, o, p in zip(R, observed, predicted) if r > 1 and math.isfinite(o) and math.isfinite(p)]
+    return {"max_dcos": max(d) if d else None, "mean_dcos": statistics.fmean(d) if d else None}
+
+
+def _prediction(curve: Any, params: str, R: list[float], cos: list[float], observed: dict[str, Any],
+                transition: float | None = None) -> dict[str, Any]:
+    """One calibration's prediction for one family: its curve at the family's ``R``, the transition (the
+    curve's crossing of the observed level unless given) and the scores."""
+    if curve is None:
+        return {"params": params, "cos": None, "transition": None, "collapse_R": None,
+                **score(None, observed), "max_dcos": None, "mean_dcos": None}
+    pred_cos = [curve.cos(r) for r in R]
+    if transition is None:
+        transition = curve.transition(observed["level"])
+    value = math.inf if transition is None else transition
+    return {"params": params, "cos": pred_cos, "transition": value, "collapse_R": curve.collapse_R,
+            **score(value, observed), **_curve_errors(R, cos, pred_cos)}
+
+
+def _label(row: dict[str, Any]) -> str:
+    return f"K_A = {row['K_A']}, wd = {row['wd']:g}"
+
+
+def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any]:
+    """Families in the paper's regime and every calibration's prediction of their curve (module docstring).
+
+    Only runs meeting :data:`REGIME_CLAIM`'s criterion enter; a family needs its ``R = 1`` runs for (a)-(c).
+    (d) is fitted on each other family of the same dataset and architecture whose networks cross the level on
+    the grid, one fold each."""
+    from experiments.calibration import (CALIBRATIONS, balanced_curves, balanced_inputs, fit_product,
+                                         penalized_curve, transfer_R)
+    kept = [r for r in runs if in_regime(r.metrics, REGIME_CLAIM)[0]]
+    fams = families(group_by_seed(kept))
+    rows = []
+    for fam in fams:
+        row = family_row(fam, norms)
+        R, cos = row["R"], row["cos"]
+        g1 = next((g for g in fam if g.R == 1), None)
+        preds: dict[str, Any] = {}
+        if g1 is None:
+            preds.update({name: _prediction(None, "not available: no R = 1 run in regime", R, cos, row["observed"])
+                          for name in ("eq7_balanced", "penalized_balance", "penalized_scale")})
+        else:
+            inputs = balanced_inputs(g1, row["wd"], norms)
+            for name, (curve, params) in balanced_curves(row["K"], row["K_A"], row["wd"], inputs).items():
+                preds[name] = _prediction(curve, params, R, cos, row["observed"])
+        in_eq7 = [g.mean("lpm_cos_minority") for g in fam if math.isfinite(g.R)]
+        preds["in_sample_eq7"] = {"params": "each run's own fitted (E_W, E_H)", "cos": in_eq7,
+                                  "transition": row["models"]["eq7"]["R"], "collapse_R": row["models"]["eq7"]["R"],
+                                  **{k: row["models"]["eq7"][k] for k in ("verdict", "log10", "relation")},
+                                  **_curve_errors(R, cos, in_eq7)}
+        preds["in_sample_penalized"] = {"params": "each run's own balance calibration", "cos": None,
+                                        "transition": row["models"]["penalized"]["R"],
+                                        "collapse_R": row["models"]["penalized"]["R"],
+                                        **{k: row["models"]["penalized"][k] for k in ("verdict", "log10", "relation")},
+                                        "max_dcos": None, "mean_dcos": None}
+        rows.append({**{k: row[k] for k in ("dataset", "arch", "preset", "K", "K_A", "wd", "n_majority", "R", "cos",
+                                             "cos_sd", "seeds", "observed")}, "predictions": preds, "transfer": []})
+    for target in rows:
+        for source in rows:
+            same_setting = (source["dataset"], source["arch"]) == (target["dataset"], target["arch"])
+            if source is target or not same_setting or source["observed"]["bound"] != "=":
+                continue
+            product = fit_product(source["K"], source["K_A"], source["observed"]["R"]) * (target["wd"] / source["wd"]) ** 2
+            kind = " and ".join(k for k, a, b in (("K_A", source["K_A"], target["K_A"]), ("wd", source["wd"], target["wd"]),
+                                                  ("n_A", source["n_majority"], target["n_majority"])) if a != b) or "seed"
+            fold = _prediction(penalized_curve(target["K"], target["K_A"], product),
+                               f"fitted on {_label(source)} (R_obs = {source['observed']['R']:.3g}): "
+                               f"lambda_W lambda_H = {product:.4g}", target["R"], target["cos"], target["observed"],
+                               transition=transfer_R(product, target["K"], target["K_A"]))
+            target["transfer"].append({"source": _label(source), "across": kind, **fold})
+    summary = held_out(rows)
+    return {"claim": REGIME_CLAIM, "runs_in_regime": len(kept), "runs": len(runs), "calibrations": CALIBRATIONS,
+            "families": rows, "held_out": summary, "conclusion": held_out_conclusion(summary, len(rows))}
+
+
+def held_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per calibration, over the families it was not fitted on (every family for (a)-(c) and the in-sample
+    bounds, every fold for (d)): median and worst ``|log10|`` of the transition where the observed point is
+    exact, the verdict counts (bounds included) and the median curve errors."""
+    from experiments.calibration import CALIBRATIONS, SHORT
+    out = []
+    for name, line in CALIBRATIONS.items():
+        preds = ([f for r in rows for f in r["transfer"]] if name == "transfer"
+                 else [r["predictions"][name] for r in rows])
+        exact = [abs(p["log10"]) for p in preds if p["log10"] is not None and p["relation"] == "="]
+        counts = {v: sum(p["verdict"] == v for p in preds) for v in (WITHIN, EARLY, LATE, NO_COLLAPSE, UNDECIDED,
+                                                                     NO_PREDICTION)}
+        out.append({"name": name, "line": line, "short": SHORT[name], "upper_bound": name.startswith("in_sample"), "scored": len(preds),
+                    "exact": len(exact), "median_abs_log10": _median(exact),
+                    "worst_abs_log10": max(exact) if exact else None, "counts": counts,
+                    "median_max_dcos": _median(p["max_dcos"] for p in preds),
+                    "median_mean_dcos": _median(p["mean_dcos"] for p in preds)})
+    return out
+
+
+def held_out_conclusion(summary: list[dict[str, Any]], n_families: int) -> list[str]:
+    """Which calibration, if any, predicts the transition within :data:`AGREEMENT_FACTOR` out of sample, on how
+    many families, and how the others miss (early, late, no collapse on the grid); from :func:`held_out`."""
+    if not n_families:
+        return ["Out of sample: no family of runs in the paper's regime (with two or more minority classes) is in "
+                "the store, so no calibration could be scored; train them with the cpu-regime preset."]
+    out = []
+    reached = []
+    for s in summary:
+        if s["upper_bound"]:
+            continue
+        c = s["counts"]
+        label = s["short"]
+        if not s["scored"] or c[NO_PREDICTION] == s["scored"]:
+            out.append(f"{label}: not available on any family.")
+            continue
+        parts = []
+        if c[WITHIN]:
+            parts.append(f"within {AGREEMENT_FACTOR:g}x on {c[WITHIN]}")
+            reached.append(f"{label} ({c[WITHIN]} of {s['scored']})")
+        if c[EARLY]:
+            parts.append(f"early on {c[EARLY]}")
+        if c[LATE]:
+            parts.append(f"late on {c[LATE]}")
+        if c[NO_COLLAPSE] or c[UNDECIDED]:
+            parts.append(f"no collapse on the grid, consistent with the prediction, on {c[NO_COLLAPSE] + c[UNDECIDED]}")
+        if c[NO_PREDICTION]:
+            parts.append(f"not available on {c[NO_PREDICTION]}")
+        err = ("" if s["median_abs_log10"] is None else
+               f" (transition off by a median factor {10 ** s['median_abs_log10']:.3g}, worst "
+               f"{10 ** s['worst_abs_log10']:.3g}, over {s['exact']} exact observed points)")
+        if s["median_abs_log10"] is not None and math.isinf(s["median_abs_log10"]):
+            err = " (the model does not collapse)"
+        dcos = ("" if s["median_max_dcos"] is None else
+                f"; curve: median max |delta cos| {s['median_max_dcos']:.2f}, mean {s['median_mean_dcos']:.2f}")
+        unit = "fold" if s["name"] == "transfer" else "family"
+        out.append(f"Out of sample, {label}, over {s['scored']} {unit if s['scored'] == 1 else unit + 's'}: "
+                   + "; ".join(parts) + err + dcos + ".")
+    if reached:
+        out.append(f"Within a factor of {AGREEMENT_FACTOR:g} out of sample: " + ", ".join(reached) + ".")
+    else:
+        out.append(f"No calibration that does not look at the outcome predicts the transition within a factor of "
+                   f"{AGREEMENT_FACTOR:g} on any family in regime.")
+    return out
