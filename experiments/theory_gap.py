@@ -37,11 +37,15 @@ from typing import Any, Callable, Iterable, Sequence
 from experiments.claims_data import SeedGroup, group_by_seed, setting_of
 from experiments.collapse import COLLAPSE_LEVEL, crossing
 from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
-from experiments.regime import REPORT_PRESET, in_regime
+from experiments.regime import EXPOSURE_ONLY, REPORT_PRESET, in_regime, meets
 from experiments.store import Run
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
 CONTROL1_PRESET = "cpu-control-penalized"
+#: Networks with a frozen random backbone (control 3: only W_L and the features' final linear map train).
+FROZEN_PRESET = "cpu-control-frozen"
+#: Presets of controls: never families.
+CONTROL_PRESETS = (CONTROL1_PRESET, FROZEN_PRESET)
 #: Folder of the store holding the free-features control (control 2), and its file.
 FREE_FEATURES_DIR = "controls"
 FREE_FEATURES_FILE = "free_features.json"
@@ -121,7 +125,7 @@ def families(groups: list[SeedGroup]) -> list[list[SeedGroup]]:
     """Groups of the same family (module docstring), each sorted by ``R``; families in a stable order."""
     out: dict[tuple, list[SeedGroup]] = {}
     for g in groups:
-        if g.config.get("preset") == CONTROL1_PRESET or g.oversample != 1 or g.K - int(g.config["K_A"]) < 2:
+        if g.config.get("preset") in CONTROL_PRESETS or g.oversample != 1 or g.K - int(g.config["K_A"]) < 2:
             continue
         key = setting_of(g) + (int(g.config["K_A"]), float(g.config["wd"]), str(g.config.get("n_majority")))
         out.setdefault(key, []).append(g)
@@ -366,6 +370,106 @@ def _verdict_words(verdict: str) -> str:
             LATE: "the prediction is late"}.get(verdict, verdict)
 
 
+def control_frozen(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any] | None:
+    """Control 3: the :data:`FROZEN_PRESET` runs at the paper's exposure as one family, with the out-of-sample
+    calibrations (a)-(c) of :func:`out_of_sample`; None without such runs.  The exposure is the only criterion
+    (:data:`experiments.regime.EXPOSURE_ONLY`): a frozen random backbone need not fit every training example,
+    and whether it does is part of what the control shows."""
+    own = [r for r in runs if r.config.get("preset") == FROZEN_PRESET]
+    if not own:
+        return None
+    kept = [r for r in own if meets(r.metrics, EXPOSURE_ONLY)[0]]
+    groups = sorted(group_by_seed(kept), key=lambda g: g.R)
+    row = _oos_row(groups, norms) if groups else None
+    return {"runs": len(own), "runs_in_regime": len(kept), "family": row,
+            "train_acc_minority": [g.mean("train_acc_minority") for g in groups]}
+
+
+#: Calibrations a control's gap is read with, the first available one: the out-of-sample ones whose curve
+#: is the model's (the gap is then the model's, not a fit's).
+GAP_CALIBRATIONS = ("penalized_scale", "penalized_balance", "eq7_balanced")
+
+
+def _gap(row: dict[str, Any] | None, name: str | None = None) -> dict[str, Any] | None:
+    """The transition's log10 ratio and mean ``|delta cos|`` of one family under calibration ``name`` (the first
+    available of :data:`GAP_CALIBRATIONS` when None)."""
+    if row is None:
+        return None
+    for cand in ([name] if name else GAP_CALIBRATIONS):
+        p = row["predictions"].get(cand)
+        if p and p["verdict"] != NO_PREDICTION:
+            return {"calibration": cand, "log10": p["log10"], "relation": p["relation"], "verdict": p["verdict"],
+                    "mean_dcos": p["mean_dcos"]}
+    return None
+
+
+def controls_table(c1: dict[str, Any] | None, c2: dict[str, Any] | None, frozen: dict[str, Any] | None,
+                   oos: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per control: the gap before (the networks) and after (the control), what it isolates, and
+    whether its runs are present.  Gaps: log10 of predicted over observed transition (controls 1 and 3) or
+    the mean cosine difference from the optimum over ``R > 1`` (control 2)."""
+    def family(K_A: int, wd: float) -> dict[str, Any] | None:
+        return next((r for r in oos["families"] if r["K_A"] == K_A and r["wd"] == wd), None)
+
+    rows = []
+    before1 = [g for g in (_gap(r, "penalized_balance") for r in oos["families"]) if g]
+    after1 = score(c1["predicted"], c1["observed"]) if c1 else None
+    rows.append({"control": "1: explicit penalties", "preset": CONTROL1_PRESET, "present": c1 is not None,
+                 "isolates": "the calibration: the networks minimize the penalized model's own objective, so "
+                             "lambda_W and lambda_H are known, not inferred",
+                 "measure": "log10 predicted / observed transition of the penalized LPM",
+                 "before": {"log10": _median(abs(g["log10"]) for g in before1 if g["relation"] == "="),
+                            "what": f"median |log10| of (b) over {len(before1)} families in regime"} if before1 else None,
+                 "after": {"log10": after1["log10"], "relation": after1["relation"],
+                           "what": "exact R_c of the control's penalties"} if after1 else None})
+    fams2 = (c2 or {}).get("families", [])
+    rows.append({"control": "2: free features", "preset": None, "present": c2 is not None,
+                 "isolates": "feature learning: the features are free variables trained by SGD like the networks, "
+                             "so only the training dynamics remain",
+                 "measure": "mean cosine minus the optimum of the free-features objective over R > 1",
+                 "before": {"dcos": _median(f["networks_minus_optimum"] for f in fams2), "what": "networks"}
+                 if fams2 else None,
+                 "after": {"dcos": _median(f["free_minus_optimum"] for f in fams2), "what": "free features"}
+                 if fams2 else None})
+    frozen_row = (frozen or {}).get("family")
+    after3 = _gap(frozen_row)
+    before3 = _gap(family(frozen_row["K_A"], frozen_row["wd"]), after3["calibration"]) if frozen_row and after3 else None
+    rows.append({"control": "3: frozen random backbone", "preset": FROZEN_PRESET, "present": frozen is not None,
+                 "isolates": "the last-layer geometry without feature learning: only W_L and the features' final "
+                             "linear map train",
+                 "measure": "log10 predicted / observed transition and mean |delta cos|, same calibration",
+                 "before": before3, "after": after3})
+    return rows
+
+
+def frozen_conclusion(table: list[dict[str, Any]]) -> list[str]:
+    """The sentence control 3 supports: whether freezing the backbone moves the calibrated model's gap."""
+    row = next(r for r in table if r["preset"] == FROZEN_PRESET)
+    before, after = row["before"], row["after"]
+    if not row["present"]:
+        return []
+    if not before or not after:
+        return ["Control 3 (frozen backbone): its runs are not in regime or lack an R = 1 run, or no cpu-regime "
+                "family of the same K_A and wd is in the store: no gap to compare."]
+    name = {"penalized_scale": "(c)", "penalized_balance": "(b)", "eq7_balanced": "(a)"}[after["calibration"]]
+    text = (f"Control 3 (frozen backbone), calibration {name}: transition log10 predicted/observed "
+            f"{_fmt_log(before)} with feature learning, {_fmt_log(after)} without")
+    if before["mean_dcos"] is not None and after["mean_dcos"] is not None:
+        text += f"; mean |delta cos| {before['mean_dcos']:.2f} -> {after['mean_dcos']:.2f}"
+        smaller = after["mean_dcos"] < before["mean_dcos"]
+        text += (": without feature learning the model's curve is closer, so feature learning accounts for part "
+                 "of the gap" if smaller else ": freezing the features does not bring the curve closer, so the gap "
+                 "is not from feature learning")
+    return [text + "."]
+
+
+def _fmt_log(g: dict[str, Any]) -> str:
+    if g["log10"] is None:
+        return "n/a"
+    rel = "" if g["relation"] == "=" else g["relation"] + " "
+    return f"{rel}{g['log10']:+.2f}"
+
+
 def theory_gap(runs: Sequence[Run], free_features: dict[str, Any] | None = None, norms: Norms | None = None
                ) -> dict[str, Any]:
     """Everything the section shows, from the store's ``runs`` and the free-features file's content
@@ -376,9 +480,12 @@ def theory_gap(runs: Sequence[Run], free_features: dict[str, Any] | None = None,
     c1 = control1(runs)
     c2 = control2((free_features or {}).get("rows"), groups)
     oos = out_of_sample(runs, norms)
+    frozen = control_frozen(runs, norms)
+    table = controls_table(c1, c2, frozen, oos)
     return {"level": COLLAPSE_LEVEL, "agreement_factor": AGREEMENT_FACTOR, "models": MODELS, "families": rows,
-            "control1": c1, "control2": c2, "out_of_sample": oos,
-            "conclusion": conclusion(rows) + oos["conclusion"] + control_conclusions(c1, c2)}
+            "control1": c1, "control2": c2, "out_of_sample": oos, "control_frozen": frozen, "controls": table,
+            "conclusion": conclusion(rows) + oos["conclusion"] + control_conclusions(c1, c2)
+            + frozen_conclusion(table)}
 
 
 def inputs_digest(runs: Sequence[Run], free_features_path: Path) -> str:
@@ -455,41 +562,40 @@ def _label(row: dict[str, Any]) -> str:
     return f"K_A = {row['K_A']}, wd = {row['wd']:g}"
 
 
+def _oos_row(fam: list[SeedGroup], norms: Norms | None) -> dict[str, Any]:
+    """One family's curve, observed transition and the predictions of (a)-(c) and the in-sample bounds."""
+    from experiments.calibration import balanced_curves, balanced_inputs
+    row = family_row(fam, norms)
+    R, cos = row["R"], row["cos"]
+    g1 = next((g for g in fam if g.R == 1), None)
+    preds: dict[str, Any] = {}
+    if g1 is None:
+        preds.update({name: _prediction(None, "not available: no R = 1 run in regime", R, cos, row["observed"])
+                      for name in ("eq7_balanced", "penalized_balance", "penalized_scale")})
+    else:
+        inputs = balanced_inputs(g1, row["wd"], norms)
+        for name, (curve, params) in balanced_curves(row["K"], row["K_A"], row["wd"], inputs).items():
+            preds[name] = _prediction(curve, params, R, cos, row["observed"])
+    in_eq7 = [g.mean("lpm_cos_minority") for g in fam if math.isfinite(g.R)]
+    for name, model, params, curve in (("in_sample_eq7", "eq7", "each run's own fitted (E_W, E_H)", in_eq7),
+                                       ("in_sample_penalized", "penalized", "each run's own balance calibration", None)):
+        preds[name] = {"params": params, "cos": curve, "transition": row["models"][model]["R"],
+                       "collapse_R": row["models"][model]["R"],
+                       **{k: row["models"][model][k] for k in ("verdict", "log10", "relation")},
+                       **(_curve_errors(R, cos, curve) if curve else {"max_dcos": None, "mean_dcos": None})}
+    return {**{k: row[k] for k in ("dataset", "arch", "preset", "K", "K_A", "wd", "n_majority", "R", "cos", "cos_sd",
+                                   "seeds", "observed")}, "predictions": preds, "transfer": []}
+
+
 def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any]:
     """Families in the paper's regime and every calibration's prediction of their curve (module docstring).
 
     Only runs meeting :data:`REGIME_CLAIM`'s criterion enter; a family needs its ``R = 1`` runs for (a)-(c).
     (d) is fitted on each other family of the same dataset and architecture whose networks cross the level on
     the grid, one fold each."""
-    from experiments.calibration import (CALIBRATIONS, balanced_curves, balanced_inputs, fit_product,
-                                         penalized_curve, transfer_R)
+    from experiments.calibration import CALIBRATIONS, fit_product, penalized_curve, transfer_R
     kept = [r for r in runs if in_regime(r.metrics, REGIME_CLAIM)[0]]
-    fams = families(group_by_seed(kept))
-    rows = []
-    for fam in fams:
-        row = family_row(fam, norms)
-        R, cos = row["R"], row["cos"]
-        g1 = next((g for g in fam if g.R == 1), None)
-        preds: dict[str, Any] = {}
-        if g1 is None:
-            preds.update({name: _prediction(None, "not available: no R = 1 run in regime", R, cos, row["observed"])
-                          for name in ("eq7_balanced", "penalized_balance", "penalized_scale")})
-        else:
-            inputs = balanced_inputs(g1, row["wd"], norms)
-            for name, (curve, params) in balanced_curves(row["K"], row["K_A"], row["wd"], inputs).items():
-                preds[name] = _prediction(curve, params, R, cos, row["observed"])
-        in_eq7 = [g.mean("lpm_cos_minority") for g in fam if math.isfinite(g.R)]
-        preds["in_sample_eq7"] = {"params": "each run's own fitted (E_W, E_H)", "cos": in_eq7,
-                                  "transition": row["models"]["eq7"]["R"], "collapse_R": row["models"]["eq7"]["R"],
-                                  **{k: row["models"]["eq7"][k] for k in ("verdict", "log10", "relation")},
-                                  **_curve_errors(R, cos, in_eq7)}
-        preds["in_sample_penalized"] = {"params": "each run's own balance calibration", "cos": None,
-                                        "transition": row["models"]["penalized"]["R"],
-                                        "collapse_R": row["models"]["penalized"]["R"],
-                                        **{k: row["models"]["penalized"][k] for k in ("verdict", "log10", "relation")},
-                                        "max_dcos": None, "mean_dcos": None}
-        rows.append({**{k: row[k] for k in ("dataset", "arch", "preset", "K", "K_A", "wd", "n_majority", "R", "cos",
-                                             "cos_sd", "seeds", "observed")}, "predictions": preds, "transfer": []})
+    rows = [_oos_row(fam, norms) for fam in families(group_by_seed(kept))]
     for target in rows:
         for source in rows:
             same_setting = (source["dataset"], source["arch"]) == (target["dataset"], target["arch"])
@@ -497,7 +603,7 @@ def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, 
                 continue
             product = fit_product(source["K"], source["K_A"], source["observed"]["R"]) * (target["wd"] / source["wd"]) ** 2
             kind = " and ".join(k for k, a, b in (("K_A", source["K_A"], target["K_A"]), ("wd", source["wd"], target["wd"]),
-                                                  ("n_A", source["n_majority"], target["n_majority"])) if a != b) or "seed"
+                                                  ("n_A", source["n_majority"], target["n_majority"])) if a != b) or "setting"
             fold = _prediction(penalized_curve(target["K"], target["K_A"], product),
                                f"fitted on {_label(source)} (R_obs = {source['observed']['R']:.3g}): "
                                f"lambda_W lambda_H = {product:.4g}", target["R"], target["cos"], target["observed"],

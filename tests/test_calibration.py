@@ -106,3 +106,29 @@ def test_held_out_scores_median_and_worst_over_exact_points():
 
 def test_no_family_in_regime_says_so():
     assert "no family of runs in the paper's regime" in held_out_conclusion([], 0)[0]
+
+
+def test_controls_table_and_the_frozen_sentence_follow_the_numbers():
+    from experiments.theory_gap import FROZEN_PRESET, controls_table, frozen_conclusion, theory_gap
+    regime = _runs(5e-3, CROSSING)
+    data = theory_gap(regime)
+    assert [r["present"] for r in data["controls"]] == [False, False, False]
+    assert data["controls"][2]["preset"] == FROZEN_PRESET and frozen_conclusion(data["controls"]) == []
+    # The frozen control closer to the model: its curve is the model's own at the margin's product.
+    from experiments.calibration import penalized_curve
+    model = penalized_curve(10, 7, PRODUCT)
+    near = [(R, [model.cos(R)] * 2 if R > 1 else [-0.1, -0.1]) for R in (1, 10, 100)]
+    frozen = _runs(5e-3, near, preset=FROZEN_PRESET)
+    for r in frozen:
+        r.metrics["train_acc_minority"] = 0.5  # exposure only: a frozen backbone need not fit everything
+    data = theory_gap(regime + frozen)
+    assert data["families"][0]["preset"] == "cpu-regime" and len(data["families"]) == 1  # a control, never a family
+    row = data["controls"][2]
+    assert row["after"]["calibration"] == "penalized_scale" and row["after"]["mean_dcos"] < 1e-9
+    assert row["before"]["mean_dcos"] > 0.05
+    (text,) = frozen_conclusion(data["controls"])
+    assert "Control 3 (frozen backbone), calibration (c)" in text and "feature learning accounts for part" in text
+    swapped = controls_table(None, None, {"family": data["out_of_sample"]["families"][0]}, {"families": [
+        data["control_frozen"]["family"]]})
+    (text,) = frozen_conclusion(swapped)
+    assert "does not bring the curve closer" in text
