@@ -418,7 +418,7 @@ def controls_table(c1: dict[str, Any] | None, c2: dict[str, Any] | None, frozen:
                  "isolates": "the calibration: the networks minimize the penalized model's own objective, so "
                              "lambda_W and lambda_H are known, not inferred",
                  "measure": "log10 predicted / observed transition of the penalized LPM",
-                 "before": {"log10": _median(abs(g["log10"]) for g in before1 if g["relation"] == "="),
+                 "before": {"log10": _median(abs(g["log10"]) for g in before1 if g["relation"] == "="), "relation": "=",
                             "what": f"median |log10| of (b) over {len(before1)} families in regime"} if before1 else None,
                  "after": {"log10": after1["log10"], "relation": after1["relation"],
                            "what": "exact R_c of the control's penalties"} if after1 else None})

@@ -132,3 +132,18 @@ def test_controls_table_and_the_frozen_sentence_follow_the_numbers():
         data["control_frozen"]["family"]]})
     (text,) = frozen_conclusion(swapped)
     assert "does not bring the curve closer" in text
+
+
+def test_section_renders_curves_held_out_scores_and_controls(tmp_path):
+    import json
+    from experiments.theory_gap import theory_gap
+    from lpm_verify.report.theory_gap_section import theory_gap_section
+    data = json.loads(json.dumps(theory_gap(_runs(5e-3, CROSSING) + _runs(5e-4, FLAT))))
+    sec = theory_gap_section(data, "RUNS", tmp_path, control1_preset="cpu-control-penalized",
+                             free_features_folder="RUNS/controls")
+    text = " ".join(str(b) for b in sec.blocks)
+    assert (tmp_path / "theory_gap_out_of_sample.png").is_file()
+    assert "Held-out scores" in text and "(c) penalized LPM, lambda_W lambda_H = K/(e^s + K - 1)^2" in text
+    assert "runs absent: python -m lpm_verify train --preset cpu-control-frozen --out RUNS" in text
+    assert "transfer from K_A = 7, wd = 0.005 (wd)" in text
+    assert any("Out of sample, (c) the penalized LPM with the logit scale at R = 1" in t for t in data["conclusion"])
