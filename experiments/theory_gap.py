@@ -547,12 +547,17 @@ def _prediction(curve: Any, params: str, R: list[float], cos: list[float], obser
                 transition: float | None = None) -> dict[str, Any]:
     """One calibration's prediction for one family: its curve at the family's ``R``, the transition (the
     curve's crossing of the observed level unless given) and the scores."""
+    from lpm_verify.errors import SolverError
+    if curve is not None:
+        try:
+            pred_cos = [curve.cos(r) for r in R]
+            if transition is None:
+                transition = curve.transition(observed["level"])
+        except SolverError as exc:  # recorded with the prediction, never replaced by a number
+            curve, params = None, f"solve failed ({params}): {str(exc)[:160]}"
     if curve is None:
         return {"params": params, "cos": None, "transition": None, "collapse_R": None,
                 **score(None, observed), "max_dcos": None, "mean_dcos": None}
-    pred_cos = [curve.cos(r) for r in R]
-    if transition is None:
-        transition = curve.transition(observed["level"])
     value = math.inf if transition is None else transition
     return {"params": params, "cos": pred_cos, "transition": value, "collapse_R": curve.collapse_R,
             **score(value, observed), **_curve_errors(R, cos, pred_cos)}

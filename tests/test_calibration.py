@@ -147,3 +147,21 @@ def test_section_renders_curves_held_out_scores_and_controls(tmp_path):
     assert "runs absent: python -m lpm_verify train --preset cpu-control-frozen --out RUNS" in text
     assert "transfer from K_A = 7, wd = 0.005 (wd)" in text
     assert any("Out of sample, (c) the penalized LPM with the logit scale at R = 1" in t for t in data["conclusion"])
+
+
+def test_logit_margin_is_the_own_logit_minus_the_mean_of_the_others():
+    import numpy as np
+    from experiments.predictions import logit_margin
+    Z = np.array([[3.0, 0.0, 1.0], [0.0, 2.0, 2.0]])
+    assert logit_margin(Z, np.array([0, 2])) == pytest.approx(((3 - 0.5) + (2 - 1)) / 2)
+
+
+def test_a_failed_solve_is_recorded_never_a_number():
+    from experiments.calibration import ModelCurve
+    from experiments.theory_gap import _prediction
+    from lpm_verify.errors import SolverError
+
+    def broken(R):
+        raise SolverError("no certified KKT point")
+    got = _prediction(ModelCurve(broken, 10.0), "s = 1", [1.0, 10.0], [-0.1, 0.5], {"R": 5.0, "bound": "=", "level": 0.9})
+    assert got["transition"] is None and got["verdict"] == NO_PREDICTION and "solve failed" in got["params"]
