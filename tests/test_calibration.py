@@ -90,6 +90,8 @@ def test_held_out_conclusion_each_branch(verdict, value, words):
     assert f"Out of sample, (a) Eq. 7 calibrated at R = 1, over 1 family: {words}" in text
     if verdict == WITHIN:
         assert "Within a factor of 2 out of sample: (a) Eq. 7 calibrated at R = 1 (1 of 1)" in text
+    elif verdict == NO_COLLAPSE:
+        assert "No family in regime reaches the level on its grid where a calibration predicts it" in text
     else:
         assert "No calibration that does not look at the outcome predicts the transition within a factor of 2" in text
     if verdict in (EARLY, LATE):
@@ -145,7 +147,7 @@ def test_section_renders_curves_held_out_scores_and_controls(tmp_path):
     assert (tmp_path / "theory_gap_out_of_sample.png").is_file()
     assert "Held-out scores" in text and "(c) penalized LPM, lambda_W lambda_H = K/(e^s + K - 1)^2" in text
     assert "runs absent: python -m lpm_verify train --preset cpu-control-frozen --out RUNS" in text
-    assert "transfer from K_A = 7, wd = 0.005 (wd)" in text
+    assert "(d) transfer from K_A = 7, wd = 0.005 (wd)" in text
     assert any("Out of sample, (c) the penalized LPM with the logit scale at R = 1" in t for t in data["conclusion"])
 
 

@@ -181,9 +181,9 @@ def _out_of_sample(sec: Section, oos: dict[str, Any] | None, runs_root: str, out
         curves = [figures.Curve("networks (mean +- sd)", r["R"], r["cos"], r["cos_sd"])]
         for name, p in r["predictions"].items():
             if p.get("cos"):
-                curves.append(figures.Curve(name, r["R"], p["cos"]))
+                curves.append(figures.Curve(oos.get("short", {}).get(name, name), r["R"], p["cos"]))
         for f in r["transfer"]:
-            curves.append(figures.Curve(f"transfer from {f['source']}", r["R"], f["cos"]))
+            curves.append(figures.Curve(f"(d) transfer from {f['source']}", r["R"], f["cos"]))
         panels.append(figures.Panel(_fam(r), r["K"], curves))
     figures.lpm_panels(panels, out / "theory_gap_out_of_sample.png",
                        "Minority cosine: networks in regime and each calibration's model curve", cache=cache)
@@ -191,8 +191,8 @@ def _out_of_sample(sec: Section, oos: dict[str, Any] | None, runs_root: str, out
                    "(error bars: sd over seeds) and the curve of each calibration solved at every R."))
     rows = []
     for r in fams:
-        preds = list(r["predictions"].items()) + [(f"transfer from {f['source']} ({f['across']})", f)
-                                                  for f in r["transfer"]]
+        preds = [(oos.get("short", {}).get(name, name), p) for name, p in r["predictions"].items()]
+        preds += [(f"(d) transfer from {f['source']} ({f['across']})", f) for f in r["transfer"]]
         for name, p in preds:
             rows.append([_fam(r), _obs(r["observed"]), name, p["params"], _fmt_R(p["transition"]), _fmt_score(p),
                          p["verdict"], _num(p["max_dcos"]), _num(p["mean_dcos"])])
