@@ -1,7 +1,6 @@
 """Out-of-sample predictions of "Why theory and practice differ" on synthetic stores in the paper's regime."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
