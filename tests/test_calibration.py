@@ -166,3 +166,15 @@ def test_a_failed_solve_is_recorded_never_a_number():
         raise SolverError("no certified KKT point")
     got = _prediction(ModelCurve(broken, 10.0), "s = 1", [1.0, 10.0], [-0.1, 0.5], {"R": 5.0, "bound": "=", "level": 0.9})
     assert got["transition"] is None and got["verdict"] == NO_PREDICTION and "solve failed" in got["params"]
+
+
+def test_a_margin_missing_from_the_metrics_is_remeasured_from_the_checkpoint():
+    seen = []
+
+    def norms(path):
+        seen.append(path)
+        return {"logit_margin": balanced_margin(10, PRODUCT), "classifier_sq_norm": 99.0}
+    (fam,) = out_of_sample(_runs(5e-3, CROSSING, margin=False), norms)["families"]
+    assert len(seen) == 2 and all("_1_" in p for p in seen)  # the R = 1 runs only (norms stored elsewhere)
+    assert fam["predictions"]["penalized_scale"]["params"].startswith("s = ")
+    assert "lambda_H = 0.005" in fam["predictions"]["penalized_balance"]["params"]  # stored norms are kept
