@@ -551,6 +551,8 @@ def _prediction(curve: Any, params: str, R: list[float], cos: list[float], obser
     if curve is not None:
         try:
             pred_cos = [curve.cos(r) for r in R]
+            dense = _dense(R)
+            dense_cos = [curve.cos(r) for r in dense]
             if transition is None:
                 transition = curve.transition(observed["level"])
         except SolverError as exc:  # recorded with the prediction, never replaced by a number
@@ -559,8 +561,23 @@ def _prediction(curve: Any, params: str, R: list[float], cos: list[float], obser
         return {"params": params, "cos": None, "transition": None, "collapse_R": None,
                 **score(None, observed), "max_dcos": None, "mean_dcos": None}
     value = math.inf if transition is None else transition
-    return {"params": params, "cos": pred_cos, "transition": value, "collapse_R": curve.collapse_R,
-            **score(value, observed), **_curve_errors(R, cos, pred_cos)}
+    return {"params": params, "cos": pred_cos, "R_dense": dense, "cos_dense": dense_cos, "transition": value,
+            "collapse_R": curve.collapse_R, **score(value, observed), **_curve_errors(R, cos, pred_cos)}
+
+
+#: Points per decade of R at which a model curve is drawn between the grid's points (the scores use the grid).
+DENSE_PER_DECADE = 4
+
+
+def _dense(R: Sequence[float]) -> list[float]:
+    """The finite grid ``R`` with :data:`DENSE_PER_DECADE` log-spaced points per decade from 1 to its largest
+    value added, for drawing a model curve."""
+    finite = [r for r in R if math.isfinite(r)]
+    if not finite:
+        return []
+    top = math.log10(max(finite))
+    steps = int(math.ceil(top * DENSE_PER_DECADE))
+    return sorted(set(finite) | {10 ** (top * i / steps) for i in range(steps)})
 
 
 def _label(row: dict[str, Any]) -> str:

@@ -181,14 +181,17 @@ def _out_of_sample(sec: Section, oos: dict[str, Any] | None, runs_root: str, out
         curves = [figures.Curve("networks (mean +- sd)", r["R"], r["cos"], r["cos_sd"])]
         for name, p in r["predictions"].items():
             if p.get("cos"):
-                curves.append(figures.Curve(oos.get("short", {}).get(name, name), r["R"], p["cos"]))
+                curves.append(figures.Curve(oos.get("short", {}).get(name, name), p.get("R_dense") or r["R"],
+                                            p.get("cos_dense") or p["cos"]))
         for f in r["transfer"]:
-            curves.append(figures.Curve(f"(d) transfer from {f['source']}", r["R"], f["cos"]))
+            curves.append(figures.Curve(f"(d) transfer from {f['source']}", f.get("R_dense") or r["R"],
+                                        f.get("cos_dense") or f["cos"]))
         panels.append(figures.Panel(_fam(r), r["K"], curves))
     figures.lpm_panels(panels, out / "theory_gap_out_of_sample.png",
                        "Minority cosine: networks in regime and each calibration's model curve", cache=cache)
     sec.add(Figure("theory_gap_out_of_sample.png", "One panel per family: the networks' seed-mean minority cosine "
-                   "(error bars: sd over seeds) and the curve of each calibration solved at every R."))
+                   "(error bars: sd over seeds) and the curve of each calibration, solved at every R of the grid "
+                   "and between (the in-sample Eq. 7 curve at the grid's runs only)."))
     rows = []
     for r in fams:
         preds = [(oos.get("short", {}).get(name, name), p) for name, p in r["predictions"].items()]
