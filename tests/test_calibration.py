@@ -41,6 +41,15 @@ def test_only_runs_in_the_regime_enter():
     assert got["runs_in_regime"] == got["runs"] == 8 and len(got["families"]) == 1
 
 
+def test_collapsed_runs_that_cannot_fit_their_minority_examples_stay_in():
+    runs = _runs(5e-3, CROSSING)
+    for r in runs:
+        if r.config["R"] == 1000:
+            r.metrics["train_acc_minority"] = 0.0  # Minority Collapse: the minority examples are not fitted
+    (fam,) = out_of_sample(runs)["families"]
+    assert fam["R"][-1] == 1000 and fam["observed"]["bound"] == "="
+
+
 def test_logit_scale_calibration_solves_the_model_at_the_product_the_margin_gives():
     (fam,) = out_of_sample(_runs(5e-3, CROSSING))["families"]
     pred = fam["predictions"]["penalized_scale"]
