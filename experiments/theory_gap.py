@@ -690,7 +690,8 @@ def held_out_conclusion(summary: list[dict[str, Any]], n_families: int) -> list[
             parts.append(f"not available on {c[NO_PREDICTION]}")
         err = ("" if s["median_abs_log10"] is None else
                f" (transition off by a median factor {10 ** s['median_abs_log10']:.3g}, worst "
-               f"{10 ** s['worst_abs_log10']:.3g}, over {s['exact']} exact observed points)")
+               f"{10 ** s['worst_abs_log10']:.3g}, over {s['exact']} exact observed "
+               f"{'point' if s['exact'] == 1 else 'points'})")
         if s["median_abs_log10"] is not None and math.isinf(s["median_abs_log10"]):
             err = " (the model does not collapse)"
         dcos = ("" if s["median_max_dcos"] is None else
