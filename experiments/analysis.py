@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from experiments.models import Classifier
-from experiments.predictions import feature_norms
+from experiments.predictions import feature_norms, logit_margin
 from lpm_verify import metrics as M
 
 
@@ -150,6 +150,8 @@ def analyze(model: Classifier, X_train: torch.Tensor, y_train: torch.Tensor, X_t
     out["bias"] = b is not None
     out.update(feature_norms(W, H))  # ||W||_F^2 and per-example mean ||h||^2 (experiments.predictions, (b))
     out["bias_norm"] = float(np.linalg.norm(b)) if b is not None else 0.0
+    # The logit scale (calibration (c) of experiments.calibration reads it on the balanced runs).
+    out["logit_margin"] = logit_margin(Z, y)
 
     # LPM prediction (Proposition 1: oversampling by w_r acts as n_B -> w_r n_B, i.e. R -> R / w_r).
     R_eff = R / oversample

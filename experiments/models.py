@@ -119,6 +119,26 @@ def resnet18_features(in_channels: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
+#: Architectures whose features end in a linear map (Linear-BN-ReLU), which a frozen backbone keeps trainable.
+FREEZABLE = ("mlp", "vgg11", "vgg13")
+
+
+def freeze_backbone(model: Classifier) -> list[nn.Parameter]:
+    """Freeze the random backbone: every parameter of ``model.features`` stops training except the weight and
+    bias of its last ``Linear`` (the features' final linear map); the last layer ``W_L`` trains.  BatchNorm
+    layers keep normalizing with batch statistics in training (their affine parameters are frozen at their
+    initial values), so the frozen part is a fixed random map up to that normalization.  Returns the
+    parameters that still train (for the optimizer): this separates the last-layer geometry (Eq. 7's
+    variables) from feature learning."""
+    linears = [m for m in model.features.modules() if isinstance(m, nn.Linear)]
+    require(bool(linears), "frozen_backbone", f"an architecture whose features end in a linear map {FREEZABLE}",
+            type(model.features).__name__)
+    keep = {id(p) for p in linears[-1].parameters()}
+    for p in model.features.parameters():
+        p.requires_grad_(id(p) in keep)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
 def build_model(arch: str, in_channels: int, image_size: int, K: int, bias: bool = True,
                 width: int = 64) -> Classifier:
     """Build ``arch`` for ``in_channels x image_size x image_size`` inputs and ``K`` classes.

@@ -35,6 +35,15 @@ def feature_norms(W: np.ndarray, H: np.ndarray) -> dict[str, float]:
     return {"classifier_sq_norm": float(np.sum(W * W)), "mean_feature_sq_norm": float(np.mean(np.sum(H * H, axis=1)))}
 
 
+def logit_margin(Z: np.ndarray, y: np.ndarray) -> float:
+    """Mean over examples of ``z_y - mean_{k != y} z_k`` for logits ``Z  # (N, K)`` and labels ``y  # (N,)``: the
+    logit scale of a network.  At the balanced optimum of the penalized LPM every example has margin ``s`` with
+    ``lambda_W lambda_H = K/(e^s + K - 1)^2`` (:func:`lpm_verify.penalized.balanced_product`)."""
+    K = Z.shape[1]
+    own = Z[np.arange(len(y)), y]
+    return float(np.mean(own - (Z.sum(axis=1) - own) / (K - 1)))
+
+
 def penalized_collapse_R(K: int, K_A: int, lambda_W: float, lambda_H: float) -> float:
     """``R_c = (1/(lambda_W lambda_H) - K_B) / K_A`` (>= 0; the two-size family collapses for ``R >= R_c``)."""
     return max((1.0 / (lambda_W * lambda_H) - (K - K_A)) / K_A, 0.0)

@@ -1,5 +1,6 @@
-"""Re-measure ``||W||_F^2`` and the per-example ``mean_i ||h_i||^2`` of a stored run from its checkpoint
-(for runs analysed before :func:`experiments.predictions.feature_norms` was stored with the metrics).
+"""Re-measure ``||W||_F^2``, the per-example ``mean_i ||h_i||^2`` and the mean logit margin of a stored run
+from its checkpoint (for runs analysed before :func:`experiments.predictions.feature_norms` and
+:func:`experiments.predictions.logit_margin` were stored with the metrics).
 
 The training subset is rebuilt from ``subset.npz`` and the network from ``config.json`` and
 ``checkpoint.pt`` (final epoch); features are computed as in :mod:`experiments.analysis` (eval mode, float64).
@@ -15,7 +16,7 @@ import torch
 from experiments.analysis import features_and_logits
 from experiments.data import ImageData
 from experiments.models import build_model
-from experiments.predictions import feature_norms
+from experiments.predictions import feature_norms, logit_margin
 from experiments.store import Run
 from experiments.subsets import imbalanced_subset
 from experiments.trainer import TrainConfig, to_device
@@ -34,7 +35,7 @@ def config_of(run: Run) -> TrainConfig:
 
 
 def measure(run: Run, data: ImageData) -> dict[str, float]:
-    """``feature_norms`` of the run's final network on its own training subset (CPU)."""
+    """``feature_norms`` and ``logit_margin`` of the run's final network on its own training subset (CPU)."""
     cfg = dataclasses.replace(config_of(run), device="cpu")
     ckpt = Path(run.path) / "checkpoint.pt"
     if not ckpt.is_file():
@@ -47,6 +48,6 @@ def measure(run: Run, data: ImageData) -> dict[str, float]:
     model = build_model(cfg.arch, data.X_train.shape[1], data.X_train.shape[2], subset.K, bias=cfg.bias,
                         width=cfg.width)
     model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["model"])
-    H, _ = features_and_logits(model, dd.X_train)
+    H, Z = features_and_logits(model, dd.X_train)
     W = model.classifier.weight.detach().double().numpy()
-    return feature_norms(W, H)
+    return {**feature_norms(W, H), "logit_margin": logit_margin(Z, dd.y_train.cpu().numpy())}

@@ -36,7 +36,7 @@ CONFIG_KEYS = ("dataset", "arch", "preset", "epochs", "seed", "device", "K_A", "
                "class_order", "milestones", "checkpoint_every", "compile", "bf16")
 # Settings added later: hashed only when they differ from 0, so the hashes (and folders) of runs
 # stored before they existed do not change.
-OPTIONAL_CONFIG_KEYS = ("classifier_penalty", "feature_penalty")
+OPTIONAL_CONFIG_KEYS = ("classifier_penalty", "feature_penalty", "frozen_backbone")
 
 
 def json_number(x: Any) -> Any:
@@ -89,7 +89,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "batch_size": int, "device": str,
 }
 CONFIG_OPTIONAL: dict[str, Any] = {"n_minority": int, "width": int, "momentum": _NUMBER,
-                                   "classifier_penalty": _NUMBER, "feature_penalty": _NUMBER}
+                                   "classifier_penalty": _NUMBER, "feature_penalty": _NUMBER, "frozen_backbone": bool}
 # metrics.json: these keys are required; every key of METRIC_NUMBERS present must be a number, null
 # (undefined, e.g. no minority examples) or "inf"/"-inf" (see json_number).
 METRICS_REQUIRED = ("cos_minority", "train_acc", "test_acc")
@@ -104,6 +104,7 @@ METRIC_NUMBERS = (
     "wd_exposure", "late_drift_cos_minority", "late_drift_W_norm", "late_drift_mean_h_norm",
     # Where minority test examples are misclassified (experiments/analysis.py: minority_confusions).
     "test_minority_errors", "test_minority_errors_to_majority",
+    "logit_margin",  # mean z_y - mean_{k != y} z_k on the training set (experiments/analysis.py); absent before it
 )
 #: metrics.json's late probes: a list of these objects (optional: absent in older stores).
 PROBE_SCHEMA: dict[str, Any] = {"epoch": int, "cos_minority": _NUMBER_OR_NULL, "W_norm": _NUMBER,

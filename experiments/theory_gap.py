@@ -18,7 +18,12 @@ the report renders it and computes nothing.  Its parts:
   also with features constrained to ``h >= 0`` (nonconvex solve, the MLP's features leave a ReLU).
 * **Control 2** (dynamics): free features trained by SGD like the networks
   (:mod:`experiments.free_features`) against the optimum of the objective they minimize and the networks.
-* **Conclusion**: sentences derived from the scores by :func:`conclusion` and :func:`control_conclusions`.
+* **Out of sample** (:func:`out_of_sample`): on the families whose runs are in the paper's regime, each calibration of :mod:`experiments.calibration` that does not
+  look at the outcome predicts the curve over ``R`` and its transition; scores per family (max and mean
+  ``|delta cos|``, :func:`score` of the transition) and over held-out families (:func:`held_out`).
+  "In regime" here is the exposure criterion (:data:`REGIME_CRITERION`, reason there).
+* **Conclusion**: sentences derived from the scores by :func:`conclusion`, :func:`held_out_conclusion` and
+  :func:`control_conclusions`.
 """
 from __future__ import annotations
 
@@ -32,11 +37,15 @@ from typing import Any, Callable, Iterable, Sequence
 from experiments.claims_data import SeedGroup, group_by_seed, setting_of
 from experiments.collapse import COLLAPSE_LEVEL, crossing
 from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
-from experiments.regime import REPORT_PRESET
+from experiments.regime import EXPOSURE_ONLY, REPORT_PRESET, meets
 from experiments.store import Run
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
 CONTROL1_PRESET = "cpu-control-penalized"
+#: Networks with a frozen random backbone (control 3: only W_L and the features' final linear map train).
+FROZEN_PRESET = "cpu-control-frozen"
+#: Presets of controls: never families.
+CONTROL_PRESETS = (CONTROL1_PRESET, FROZEN_PRESET)
 #: Folder of the store holding the free-features control (control 2), and its file.
 FREE_FEATURES_DIR = "controls"
 FREE_FEATURES_FILE = "free_features.json"
@@ -116,7 +125,7 @@ def families(groups: list[SeedGroup]) -> list[list[SeedGroup]]:
     """Groups of the same family (module docstring), each sorted by ``R``; families in a stable order."""
     out: dict[tuple, list[SeedGroup]] = {}
     for g in groups:
-        if g.config.get("preset") == CONTROL1_PRESET or g.oversample != 1 or g.K - int(g.config["K_A"]) < 2:
+        if g.config.get("preset") in CONTROL_PRESETS or g.oversample != 1 or g.K - int(g.config["K_A"]) < 2:
             continue
         key = setting_of(g) + (int(g.config["K_A"]), float(g.config["wd"]), str(g.config.get("n_majority")))
         out.setdefault(key, []).append(g)
@@ -361,6 +370,106 @@ def _verdict_words(verdict: str) -> str:
             LATE: "the prediction is late"}.get(verdict, verdict)
 
 
+def control_frozen(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any] | None:
+    """Control 3: the :data:`FROZEN_PRESET` runs at the paper's exposure as one family, with the out-of-sample
+    calibrations (a)-(c) of :func:`out_of_sample`; None without such runs.  Same criterion as the families
+    (:data:`REGIME_CRITERION`, the exposure): a frozen random backbone need not fit every training example
+    either."""
+    own = [r for r in runs if r.config.get("preset") == FROZEN_PRESET]
+    if not own:
+        return None
+    kept = [r for r in own if meets(r.metrics, REGIME_CRITERION)[0]]
+    groups = sorted(group_by_seed(kept), key=lambda g: g.R)
+    row = _oos_row(groups, norms) if groups else None
+    return {"runs": len(own), "runs_in_regime": len(kept), "family": row,
+            "train_acc_minority": [g.mean("train_acc_minority") for g in groups]}
+
+
+#: Calibrations a control's gap is read with, the first available one: the out-of-sample ones whose curve
+#: is the model's (the gap is then the model's, not a fit's).
+GAP_CALIBRATIONS = ("penalized_scale", "penalized_balance", "eq7_balanced")
+
+
+def _gap(row: dict[str, Any] | None, name: str | None = None) -> dict[str, Any] | None:
+    """The transition's log10 ratio and mean ``|delta cos|`` of one family under calibration ``name`` (the first
+    available of :data:`GAP_CALIBRATIONS` when None)."""
+    if row is None:
+        return None
+    for cand in ([name] if name else GAP_CALIBRATIONS):
+        p = row["predictions"].get(cand)
+        if p and p["verdict"] != NO_PREDICTION:
+            return {"calibration": cand, "log10": p["log10"], "relation": p["relation"], "verdict": p["verdict"],
+                    "mean_dcos": p["mean_dcos"]}
+    return None
+
+
+def controls_table(c1: dict[str, Any] | None, c2: dict[str, Any] | None, frozen: dict[str, Any] | None,
+                   oos: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per control: the gap before (the networks) and after (the control), what it isolates, and
+    whether its runs are present.  Gaps: log10 of predicted over observed transition (controls 1 and 3) or
+    the mean cosine difference from the optimum over ``R > 1`` (control 2)."""
+    def family(K_A: int, wd: float) -> dict[str, Any] | None:
+        return next((r for r in oos["families"] if r["K_A"] == K_A and r["wd"] == wd), None)
+
+    rows = []
+    before1 = [g for g in (_gap(r, "penalized_balance") for r in oos["families"]) if g]
+    after1 = score(c1["predicted"], c1["observed"]) if c1 else None
+    rows.append({"control": "1: explicit penalties", "preset": CONTROL1_PRESET, "present": c1 is not None,
+                 "isolates": "the calibration: the networks minimize the penalized model's own objective, so "
+                             "lambda_W and lambda_H are known, not inferred",
+                 "measure": "log10 predicted / observed transition of the penalized LPM",
+                 "before": {"log10": _median(abs(g["log10"]) for g in before1 if g["relation"] == "="), "relation": "=",
+                            "what": f"median |log10| of (b) over {len(before1)} families in regime"} if before1 else None,
+                 "after": {"log10": after1["log10"], "relation": after1["relation"],
+                           "what": "exact R_c of the control's penalties"} if after1 else None})
+    fams2 = (c2 or {}).get("families", [])
+    rows.append({"control": "2: free features", "preset": None, "present": c2 is not None,
+                 "isolates": "feature learning: the features are free variables trained by SGD like the networks, "
+                             "so only the training dynamics remain",
+                 "measure": "mean cosine minus the optimum of the free-features objective over R > 1",
+                 "before": {"dcos": _median(f["networks_minus_optimum"] for f in fams2), "what": "networks"}
+                 if fams2 else None,
+                 "after": {"dcos": _median(f["free_minus_optimum"] for f in fams2), "what": "free features"}
+                 if fams2 else None})
+    frozen_row = (frozen or {}).get("family")
+    after3 = _gap(frozen_row)
+    before3 = _gap(family(frozen_row["K_A"], frozen_row["wd"]), after3["calibration"]) if frozen_row and after3 else None
+    rows.append({"control": "3: frozen random backbone", "preset": FROZEN_PRESET, "present": frozen is not None,
+                 "isolates": "the last-layer geometry without feature learning: only W_L and the features' final "
+                             "linear map train",
+                 "measure": "log10 predicted / observed transition and mean |delta cos|, same calibration",
+                 "before": before3, "after": after3})
+    return rows
+
+
+def frozen_conclusion(table: list[dict[str, Any]]) -> list[str]:
+    """The sentence control 3 supports: whether freezing the backbone moves the calibrated model's gap."""
+    row = next(r for r in table if r["preset"] == FROZEN_PRESET)
+    before, after = row["before"], row["after"]
+    if not row["present"]:
+        return []
+    if not before or not after:
+        return ["Control 3 (frozen backbone): its runs are not in regime or lack an R = 1 run, or no cpu-regime "
+                "family of the same K_A and wd is in the store: no gap to compare."]
+    name = {"penalized_scale": "(c)", "penalized_balance": "(b)", "eq7_balanced": "(a)"}[after["calibration"]]
+    text = (f"Control 3 (frozen backbone), calibration {name}: transition log10 predicted/observed "
+            f"{_fmt_log(before)} with feature learning, {_fmt_log(after)} without")
+    if before["mean_dcos"] is not None and after["mean_dcos"] is not None:
+        text += f"; mean |delta cos| {before['mean_dcos']:.2f} -> {after['mean_dcos']:.2f}"
+        smaller = after["mean_dcos"] < before["mean_dcos"]
+        text += (": without feature learning the model's curve is closer, so feature learning accounts for part "
+                 "of the gap" if smaller else ": freezing the features does not bring the curve closer, so the gap "
+                 "is not from feature learning")
+    return [text + "."]
+
+
+def _fmt_log(g: dict[str, Any]) -> str:
+    if g["log10"] is None:
+        return "n/a"
+    rel = "" if g["relation"] == "=" else g["relation"] + " "
+    return f"{rel}{g['log10']:+.2f}"
+
+
 def theory_gap(runs: Sequence[Run], free_features: dict[str, Any] | None = None, norms: Norms | None = None
                ) -> dict[str, Any]:
     """Everything the section shows, from the store's ``runs`` and the free-features file's content
@@ -370,19 +479,24 @@ def theory_gap(runs: Sequence[Run], free_features: dict[str, Any] | None = None,
     rows = [family_row(fam, norms) for fam in families(groups)]
     c1 = control1(runs)
     c2 = control2((free_features or {}).get("rows"), groups)
+    oos = out_of_sample(runs, norms)
+    frozen = control_frozen(runs, norms)
+    table = controls_table(c1, c2, frozen, oos)
     return {"level": COLLAPSE_LEVEL, "agreement_factor": AGREEMENT_FACTOR, "models": MODELS, "families": rows,
-            "control1": c1, "control2": c2, "conclusion": conclusion(rows) + control_conclusions(c1, c2)}
+            "control1": c1, "control2": c2, "out_of_sample": oos, "control_frozen": frozen, "controls": table,
+            "conclusion": conclusion(rows) + oos["conclusion"] + control_conclusions(c1, c2)
+            + frozen_conclusion(table)}
 
 
 def inputs_digest(runs: Sequence[Run], free_features_path: Path) -> str:
     """SHA-256 of what :func:`theory_gap` reads: every run's folder, config and metrics, the size and mtime
-    of checkpoints of runs whose metrics lack the norms (re-measured from them), and the free-features
+    of checkpoints of runs whose metrics lack the norms or the logit margin (re-measured from them), and the free-features
     file's bytes.  With the sources, the key under which its result is stored."""
     digest = hashlib.sha256()
     for run in sorted(runs, key=lambda r: str(r.path)):
         digest.update(json.dumps([str(run.path), run.config, run.metrics], sort_keys=True, default=str).encode())
         ckpt = Path(run.path) / "checkpoint.pt"
-        if "classifier_sq_norm" not in run.metrics and ckpt.is_file():
+        if ("classifier_sq_norm" not in run.metrics or "logit_margin" not in run.metrics) and ckpt.is_file():
             st = ckpt.stat()
             digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}".encode())
     ff = Path(free_features_path)
@@ -416,3 +530,182 @@ def remeasured_norms() -> Norms:
         except (DataNotFoundError, LPMInputError):
             return {}
     return norms
+
+
+#: What selects the out-of-sample families' runs: the paper's weight-decay exposure only.  The terminal-phase
+#: criterion of the claims (minority training accuracy >= 0.99) would drop exactly the collapsed runs: Minority
+#: Collapse prevents fitting the minority examples (Section 4.C: "the emergence of Minority Collapse would
+#: prevent the model from achieving zero training error"); measured on cpu-regime at wd 5e-3, the R = 100, 250,
+#: 500 runs have minority cosine 0.96-0.996 and minority training accuracy 0.33-0.
+REGIME_CRITERION = EXPOSURE_ONLY
+
+
+def _curve_errors(R: Sequence[float], observed: Sequence[float], predicted: Sequence[float]) -> dict[str, Any]:
+    """Max and mean ``|predicted - observed|`` over the ratios ``R > 1`` where both cosines are defined."""
+    d = [abs(p - o) for r, o, p in zip(R, observed, predicted) if r > 1 and math.isfinite(o) and math.isfinite(p)]
+    return {"max_dcos": max(d) if d else None, "mean_dcos": statistics.fmean(d) if d else None}
+
+
+def _prediction(curve: Any, params: str, R: list[float], cos: list[float], observed: dict[str, Any],
+                transition: float | None = None) -> dict[str, Any]:
+    """One calibration's prediction for one family: its curve at the family's ``R``, the transition (the
+    curve's crossing of the observed level unless given) and the scores."""
+    from lpm_verify.errors import SolverError
+    if curve is not None:
+        try:
+            pred_cos = [curve.cos(r) for r in R]
+            dense = _dense(R)
+            dense_cos = [curve.cos(r) for r in dense]
+            if transition is None:
+                transition = curve.transition(observed["level"])
+        except SolverError as exc:  # recorded with the prediction, never replaced by a number
+            curve, params = None, f"solve failed ({params}): {str(exc)[:160]}"
+    if curve is None:
+        return {"params": params, "cos": None, "transition": None, "collapse_R": None,
+                **score(None, observed), "max_dcos": None, "mean_dcos": None}
+    value = math.inf if transition is None else transition
+    return {"params": params, "cos": pred_cos, "R_dense": dense, "cos_dense": dense_cos, "transition": value,
+            "collapse_R": curve.collapse_R, **score(value, observed), **_curve_errors(R, cos, pred_cos)}
+
+
+#: Points per decade of R at which a model curve is drawn between the grid's points (the scores use the grid).
+DENSE_PER_DECADE = 4
+
+
+def _dense(R: Sequence[float]) -> list[float]:
+    """The finite grid ``R`` with :data:`DENSE_PER_DECADE` log-spaced points per decade from 1 to its largest
+    value added, for drawing a model curve."""
+    finite = [r for r in R if math.isfinite(r)]
+    if not finite:
+        return []
+    top = math.log10(max(finite))
+    steps = int(math.ceil(top * DENSE_PER_DECADE))
+    return sorted(set(finite) | {10 ** (top * i / steps) for i in range(steps)})
+
+
+def _label(row: dict[str, Any]) -> str:
+    return f"K_A = {row['K_A']}, wd = {row['wd']:g}"
+
+
+def _oos_row(fam: list[SeedGroup], norms: Norms | None) -> dict[str, Any]:
+    """One family's curve, observed transition and the predictions of (a)-(c) and the in-sample bounds."""
+    from experiments.calibration import balanced_curves, balanced_inputs
+    row = family_row(fam, norms)
+    R, cos = row["R"], row["cos"]
+    g1 = next((g for g in fam if g.R == 1), None)
+    preds: dict[str, Any] = {}
+    if g1 is None:
+        preds.update({name: _prediction(None, "not available: no R = 1 run in regime", R, cos, row["observed"])
+                      for name in ("eq7_balanced", "penalized_balance", "penalized_scale")})
+    else:
+        inputs = balanced_inputs(g1, row["wd"], norms)
+        for name, (curve, params) in balanced_curves(row["K"], row["K_A"], row["wd"], inputs).items():
+            preds[name] = _prediction(curve, params, R, cos, row["observed"])
+    in_eq7 = [g.mean("lpm_cos_minority") for g in fam if math.isfinite(g.R)]
+    for name, model, params, curve in (("in_sample_eq7", "eq7", "each run's own fitted (E_W, E_H)", in_eq7),
+                                       ("in_sample_penalized", "penalized", "each run's own balance calibration", None)):
+        preds[name] = {"params": params, "cos": curve, "transition": row["models"][model]["R"],
+                       "collapse_R": row["models"][model]["R"],
+                       **{k: row["models"][model][k] for k in ("verdict", "log10", "relation")},
+                       **(_curve_errors(R, cos, curve) if curve else {"max_dcos": None, "mean_dcos": None})}
+    return {**{k: row[k] for k in ("dataset", "arch", "preset", "K", "K_A", "wd", "n_majority", "R", "cos", "cos_sd",
+                                   "seeds", "observed")}, "predictions": preds, "transfer": []}
+
+
+def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any]:
+    """Families in the paper's regime and every calibration's prediction of their curve (module docstring).
+
+    Only runs meeting :data:`REGIME_CRITERION` enter; a family needs its ``R = 1`` runs for (a)-(c).
+    (d) is fitted on each other family of the same dataset and architecture whose networks cross the level on
+    the grid, one fold each."""
+    from experiments.calibration import CALIBRATIONS, SHORT, fit_product, penalized_curve, transfer_R
+    kept = [r for r in runs if meets(r.metrics, REGIME_CRITERION)[0]]
+    rows = [_oos_row(fam, norms) for fam in families(group_by_seed(kept))]
+    for target in rows:
+        for source in rows:
+            same_setting = (source["dataset"], source["arch"]) == (target["dataset"], target["arch"])
+            if source is target or not same_setting or source["observed"]["bound"] != "=":
+                continue
+            product = fit_product(source["K"], source["K_A"], source["observed"]["R"]) * (target["wd"] / source["wd"]) ** 2
+            kind = " and ".join(k for k, a, b in (("K_A", source["K_A"], target["K_A"]), ("wd", source["wd"], target["wd"]),
+                                                  ("n_A", source["n_majority"], target["n_majority"])) if a != b) or "setting"
+            fold = _prediction(penalized_curve(target["K"], target["K_A"], product),
+                               f"fitted on {_label(source)} (R_obs = {source['observed']['R']:.3g}): "
+                               f"lambda_W lambda_H = {product:.4g}", target["R"], target["cos"], target["observed"],
+                               transition=transfer_R(product, target["K"], target["K_A"]))
+            target["transfer"].append({"source": _label(source), "across": kind, **fold})
+    summary = held_out(rows)
+    return {"criterion": REGIME_CRITERION.describe(), "runs_in_regime": len(kept), "runs": len(runs),
+            "calibrations": CALIBRATIONS, "short": SHORT,
+            "families": rows, "held_out": summary, "conclusion": held_out_conclusion(summary, len(rows))}
+
+
+def held_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per calibration, over the families it was not fitted on (every family for (a)-(c) and the in-sample
+    bounds, every fold for (d)): median and worst ``|log10|`` of the transition where the observed point is
+    exact, the verdict counts (bounds included) and the median curve errors."""
+    from experiments.calibration import CALIBRATIONS, SHORT
+    out = []
+    for name, line in CALIBRATIONS.items():
+        preds = ([f for r in rows for f in r["transfer"]] if name == "transfer"
+                 else [r["predictions"][name] for r in rows])
+        exact = [abs(p["log10"]) for p in preds if p["log10"] is not None and p["relation"] == "="]
+        counts = {v: sum(p["verdict"] == v for p in preds) for v in (WITHIN, EARLY, LATE, NO_COLLAPSE, UNDECIDED,
+                                                                     NO_PREDICTION)}
+        out.append({"name": name, "line": line, "short": SHORT[name], "upper_bound": name.startswith("in_sample"), "scored": len(preds),
+                    "exact": len(exact), "median_abs_log10": _median(exact),
+                    "worst_abs_log10": max(exact) if exact else None, "counts": counts,
+                    "median_max_dcos": _median(p["max_dcos"] for p in preds),
+                    "median_mean_dcos": _median(p["mean_dcos"] for p in preds)})
+    return out
+
+
+def held_out_conclusion(summary: list[dict[str, Any]], n_families: int) -> list[str]:
+    """Which calibration, if any, predicts the transition within :data:`AGREEMENT_FACTOR` out of sample, on how
+    many families, and how the others miss (early, late, no collapse on the grid); from :func:`held_out`."""
+    if not n_families:
+        return ["Out of sample: no family of runs in the paper's regime (with two or more minority classes) is in "
+                "the store, so no calibration could be scored; train them with the cpu-regime preset."]
+    out = []
+    reached = []
+    for s in summary:
+        if s["upper_bound"]:
+            continue
+        c = s["counts"]
+        label = s["short"]
+        if not s["scored"] or c[NO_PREDICTION] == s["scored"]:
+            out.append(f"{label}: not available on any family.")
+            continue
+        parts = []
+        if c[WITHIN]:
+            parts.append(f"within {AGREEMENT_FACTOR:g}x on {c[WITHIN]}")
+            reached.append(f"{label} ({c[WITHIN]} of {s['scored']})")
+        if c[EARLY]:
+            parts.append(f"early on {c[EARLY]}")
+        if c[LATE]:
+            parts.append(f"late on {c[LATE]}")
+        if c[NO_COLLAPSE] or c[UNDECIDED]:
+            parts.append(f"no collapse on the grid, consistent with the prediction, on {c[NO_COLLAPSE] + c[UNDECIDED]}")
+        if c[NO_PREDICTION]:
+            parts.append(f"not available on {c[NO_PREDICTION]}")
+        err = ("" if s["median_abs_log10"] is None else
+               f" (transition off by a median factor {10 ** s['median_abs_log10']:.3g}, worst "
+               f"{10 ** s['worst_abs_log10']:.3g}, over {s['exact']} exact observed "
+               f"{'point' if s['exact'] == 1 else 'points'})")
+        if s["median_abs_log10"] is not None and math.isinf(s["median_abs_log10"]):
+            err = " (the model does not collapse)"
+        dcos = ("" if s["median_max_dcos"] is None else
+                f"; curve: median max |delta cos| {s['median_max_dcos']:.2f}, mean {s['median_mean_dcos']:.2f}")
+        unit = ("fold", "folds") if s["name"] == "transfer" else ("family", "families")
+        out.append(f"Out of sample, {label}, over {s['scored']} {unit[s['scored'] != 1]}: "
+                   + "; ".join(parts) + err + dcos + ".")
+    if reached:
+        out.append(f"Within a factor of {AGREEMENT_FACTOR:g} out of sample: " + ", ".join(reached) + ".")
+    elif not any(s["exact"] for s in summary if not s["upper_bound"]):
+        out.append(f"No family in regime reaches the level on its grid where a calibration predicts it, so no "
+                   f"transition could be confirmed within a factor of {AGREEMENT_FACTOR:g}; predictions beyond the "
+                   "grid are consistent with the bound, those inside it are refuted (early).")
+    else:
+        out.append(f"No calibration that does not look at the outcome predicts the transition within a factor of "
+                   f"{AGREEMENT_FACTOR:g} on any family in regime.")
+    return out

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from experiments.data import ImageData
-from experiments.models import ARCHS, Classifier, build_model
+from experiments.models import ARCHS, FREEZABLE, Classifier, build_model, freeze_backbone
 from experiments.subsets import PAPER_CLASS_ORDER, Subset, minority_size, relabel
 from lpm_verify.errors import LPMInputError, require
 from lpm_verify.io import write_text_atomic
@@ -71,6 +71,7 @@ class TrainConfig:
     bf16: bool = False              # opt-in bf16 autocast on CUDA (ignored on CPU); the authors trained in fp32
     classifier_penalty: float = 0.0  # lambda_W: adds (lambda_W / 2) ||W_L||_F^2 of the last layer to the loss
     feature_penalty: float = 0.0    # lambda_H: adds (lambda_H / 2) mean_i ||h_i||^2 of the batch's features
+    frozen_backbone: bool = False   # train only W_L and the features' final linear map (models.freeze_backbone)
 
     def __post_init__(self) -> None:
         require(self.arch in ARCHS, "arch", f"one of {ARCHS}", self.arch)
@@ -87,6 +88,9 @@ class TrainConfig:
             value = getattr(self, name)
             require(isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, name,
                     "a finite number >= 0", value)
+        require(isinstance(self.frozen_backbone, bool) and (not self.frozen_backbone or self.arch in FREEZABLE),
+                "frozen_backbone", f"false, or true with an arch in {FREEZABLE} (features ending in a linear map)",
+                (self.frozen_backbone, self.arch))
         require(isinstance(self.batch_size, int) and self.batch_size >= 2, "batch_size", "an integer >= 2",
                 self.batch_size)
         require(isinstance(self.oversample, int) and self.oversample >= 1, "oversample",
@@ -364,7 +368,8 @@ def train(cfg: TrainConfig, data: ImageData, subset: Subset, run_path: Path, res
     model = build_model(cfg.arch, C, H, subset.K, bias=cfg.bias, width=cfg.width).to(device)
     if cfg.arch != "mlp":  # channels_last on every device (CPU, CNN: 1.4x faster than NCHW, measured)
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd,
+    params = freeze_backbone(model) if cfg.frozen_backbone else list(model.parameters())
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd,
                           foreach=True)  # one fused update per step on every device
     step_model = torch.compile(model) if cfg.compile else model
 

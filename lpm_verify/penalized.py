@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -149,3 +149,26 @@ def balance_lambda_H(lambda_W: float, classifier_sq_norm: float, mean_feature_sq
     positive("||W||_F^2", classifier_sq_norm)
     positive("mean ||h||^2", mean_feature_sq_norm)
     return lambda_W * classifier_sq_norm / mean_feature_sq_norm
+
+
+def balanced_product(K: Any, margin: Any, exp: Callable[[Any], Any] = math.exp) -> Any:
+    """``lambda_W lambda_H`` of the balanced (``pi_k = 1/K``) optimum of (P) whose logit margin is ``margin``.
+
+    By symmetry and convexity that optimum is ``Z = s (I - 11^T/K)`` (each class's own logit exceeds every
+    other by ``s``; the nuclear weight of ``Z diag(sqrt(pi))`` is ``(K-1) s / sqrt(K)``), so ``s`` minimizes
+    ``log(1 + (K-1) e^{-s}) + c (K-1) s / sqrt(K)``; stationarity gives ``c / sqrt(K) = 1/(e^s + K - 1)``:
+
+        lambda_W lambda_H = c^2 = K / (e^s + K - 1)^2          (s > 0 iff c < 1/sqrt(K)).
+
+    ``exp`` lets sympy or mpmath evaluate the same formula.
+    """
+    return K / (exp(margin) + K - 1) ** 2
+
+
+def balanced_margin(K: int, product: float) -> float:
+    """The inverse of :func:`balanced_product`: the logit margin ``s = log(sqrt(K / product) - K + 1)`` of the
+    balanced optimum of (P) at ``lambda_W lambda_H = product`` (< 1/K; else ``Z = 0`` is optimal)."""
+    positive("lambda_W lambda_H", product)
+    require(product < 1.0 / K, "lambda_W lambda_H", f"< 1/K = {1.0 / K:g} (else Z = 0 is the balanced optimum)",
+            product)
+    return math.log(math.sqrt(K / product) - K + 1)

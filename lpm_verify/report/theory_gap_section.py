@@ -17,6 +17,8 @@ from lpm_verify.report.document import Code, Figure, Heading, Section, note, par
 #: Commands that produce the controls' inputs (shown when they are absent).
 CONTROL1_COMMAND = "python -m lpm_verify train --preset {preset} --out {runs}"
 FREE_FEATURES_COMMAND = "python -m experiments.free_features --out {folder}"
+#: The preset whose runs are in the paper's regime (the out-of-sample families).
+REGIME_COMMAND = "python -m lpm_verify train --preset cpu-regime --out {runs}"
 
 
 def _fmt_R(x: float | None) -> str:
@@ -66,8 +68,10 @@ def theory_gap_section(data: dict[str, Any], runs_root: str, out: Path, *, contr
         "the reduced KKT solver at 30 digits, "
         "`python -m lpm_verify verify --only \"Penalized LPM\"`).")))
     _families(sec, data)
+    _out_of_sample(sec, data.get("out_of_sample"), runs_root, out, cache)
     _control1(sec, data.get("control1"), runs_root, out, control1_preset, cache)
     _control2(sec, data.get("control2"), out, free_features_folder, cache)
+    _controls(sec, data.get("controls"), runs_root, free_features_folder)
     sec.add(Heading("Conclusion"))
     for text in data["conclusion"]:
         sec.add(para(text))
@@ -150,3 +154,90 @@ def _control2(sec: Section, c2: dict[str, Any] | None, out: Path, folder: str, c
                   [[str(f["K_A"]), f"{f['wd']:g}", _obs(f["free_observed"]), _obs(f["net_observed"]),
                     _fmt_R(f["first_optimum_collapse"]), f"{f['train_acc']:.3f}", str(f["runs"]),
                     f"{f['seconds']:.0f}"] for f in fams]))
+
+
+def _fam(r: dict[str, Any]) -> str:
+    return f"{r['dataset']} / {r['arch']}, K_A = {r['K_A']}, wd = {r['wd']:g}"
+
+
+def _num(x: float | None, fmt: str = ".2f") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def _out_of_sample(sec: Section, oos: dict[str, Any] | None, runs_root: str, out: Path, cache: Cache | None) -> None:
+    sec.add(Heading("Out of sample: predicting a family's curve from its balanced runs"))
+    if oos is None:
+        return
+    sec.add(para(f"Families of runs in the paper's regime ({oos['runs_in_regime']} of {oos['runs']} runs meet "
+                 f"{oos['criterion']}; the minority training accuracy is no criterion here, since a collapsed run "
+                 "cannot fit its minority examples). Each calibration, in one line:"))
+    for line in oos["calibrations"].values():
+        sec.add(para("- " + line))
+    fams = oos["families"]
+    if not fams:
+        sec.add(note("No family in regime; train one with ", Code(REGIME_COMMAND.format(runs=runs_root)), "."))
+        return
+    panels = []
+    for r in fams:
+        curves = [figures.Curve("networks (mean +- sd)", r["R"], r["cos"], r["cos_sd"])]
+        for name, p in r["predictions"].items():
+            if p.get("cos"):
+                curves.append(figures.Curve(oos.get("short", {}).get(name, name), p.get("R_dense") or r["R"],
+                                            p.get("cos_dense") or p["cos"]))
+        for f in r["transfer"]:
+            curves.append(figures.Curve(f"(d) transfer from {f['source']}", f.get("R_dense") or r["R"],
+                                        f.get("cos_dense") or f["cos"]))
+        panels.append(figures.Panel(_fam(r), r["K"], curves))
+    figures.lpm_panels(panels, out / "theory_gap_out_of_sample.png",
+                       "Minority cosine: networks in regime and each calibration's model curve", cache=cache)
+    sec.add(Figure("theory_gap_out_of_sample.png", "One panel per family: the networks' seed-mean minority cosine "
+                   "(error bars: sd over seeds) and the curve of each calibration, solved at every R of the grid "
+                   "and between (the in-sample Eq. 7 curve at the grid's runs only)."))
+    rows = []
+    for r in fams:
+        preds = [(oos.get("short", {}).get(name, name), p) for name, p in r["predictions"].items()]
+        preds += [(f"(d) transfer from {f['source']} ({f['across']})", f) for f in r["transfer"]]
+        for name, p in preds:
+            rows.append([_fam(r), _obs(r["observed"]), name, p["params"], _fmt_R(p["transition"]), _fmt_score(p),
+                         p["verdict"], _num(p["max_dcos"]), _num(p["mean_dcos"])])
+    sec.add(table(["family", "observed transition", "calibration", "parameters", "predicted transition",
+                   "log10 pred/obs", "verdict", "max |dcos|", "mean |dcos|"], rows,
+                  caption="Transition: the R where the curve reaches the observed level (the closed-form R_c for the "
+                          "transfer); |dcos| over the grid's R > 1."))
+    sec.add(table(["calibration", "scored", "exact", "median |log10|", "worst |log10|", "within", "early", "late",
+                   "no collapse / undecided", "not available", "median max |dcos|", "median mean |dcos|"],
+                  [[s["short"], str(s["scored"]), str(s["exact"]), _num(s["median_abs_log10"]),
+                    _num(s["worst_abs_log10"]), str(s["counts"]["within"]), str(s["counts"]["early"]),
+                    str(s["counts"]["late"]), str(s["counts"]["no collapse"] + s["counts"]["undecided"]),
+                    str(s["counts"]["no prediction"]), _num(s["median_max_dcos"]), _num(s["median_mean_dcos"])]
+                   for s in oos["held_out"]],
+                  caption="Held-out scores: over the families a calibration was not fitted on (every family for "
+                          "(a)-(c), every leave-one-out fold for (d)); median and worst |log10| over exact observed "
+                          "transitions. The in-sample rows are upper bounds on what a calibration could reach."))
+
+
+def _controls(sec: Section, rows: list[dict[str, Any]] | None, runs_root: str, free_features_folder: str) -> None:
+    sec.add(Heading("What moves the gap"))
+    if not rows:
+        return
+    out = []
+    for r in rows:
+        if not r["present"]:
+            cmd = (CONTROL1_COMMAND.format(preset=r["preset"], runs=runs_root) if r["preset"] else
+                   FREE_FEATURES_COMMAND.format(folder=free_features_folder))
+            out.append([r["control"], r["isolates"], r["measure"], "-", f"runs absent: {cmd}"])
+            continue
+        out.append([r["control"], r["isolates"], r["measure"], _gap_text(r["before"]), _gap_text(r["after"])])
+    sec.add(table(["control", "what it isolates", "gap measure", "gap before (networks)", "gap after (control)"],
+                  out))
+
+
+def _gap_text(g: dict[str, Any] | None) -> str:
+    if not g:
+        return "-"
+    if "dcos" in g:
+        return f"{_num(g['dcos'], '+.2f')} ({g['what']})"
+    text = _fmt_score(g)
+    if g.get("mean_dcos") is not None:
+        text += f", mean |dcos| {g['mean_dcos']:.2f}"
+    return text + (f" ({g['what']})" if g.get("what") else f" ({g['calibration']})")
