@@ -21,7 +21,7 @@ the report renders it and computes nothing.  Its parts:
 * **Out of sample** (:func:`out_of_sample`): on the families whose runs are in the paper's regime, each calibration of :mod:`experiments.calibration` that does not
   look at the outcome predicts the curve over ``R`` and its transition; scores per family (max and mean
   ``|delta cos|``, :func:`score` of the transition) and over held-out families (:func:`held_out`).
-  "In regime" here is the exposure criterion (:data:`REGIME_CRITERION`, reason there).
+  "In regime" is the claims' own criterion, the weight-decay exposure (:data:`experiments.regime.TERMINAL_PHASE`).
 * **Conclusion**: sentences derived from the scores by :func:`conclusion`, :func:`held_out_conclusion` and
   :func:`control_conclusions`.
 """
@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 from experiments.claims_data import SeedGroup, group_by_seed, setting_of
 from experiments.collapse import COLLAPSE_LEVEL, crossing
 from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
-from experiments.regime import EXPOSURE_ONLY, REPORT_PRESET, meets
+from experiments.regime import REPORT_PRESET, TERMINAL_PHASE, meets
 from experiments.store import Run
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
@@ -373,12 +373,12 @@ def _verdict_words(verdict: str) -> str:
 def control_frozen(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any] | None:
     """Control 3: the :data:`FROZEN_PRESET` runs at the paper's exposure as one family, with the out-of-sample
     calibrations (a)-(c) of :func:`out_of_sample`; None without such runs.  Same criterion as the families
-    (:data:`REGIME_CRITERION`, the exposure): a frozen random backbone need not fit every training example
+    (:data:`TERMINAL_PHASE`, the exposure): a frozen random backbone need not fit every training example
     either."""
     own = [r for r in runs if r.config.get("preset") == FROZEN_PRESET]
     if not own:
         return None
-    kept = [r for r in own if meets(r.metrics, REGIME_CRITERION)[0]]
+    kept = [r for r in own if meets(r.metrics, TERMINAL_PHASE)[0]]
     groups = sorted(group_by_seed(kept), key=lambda g: g.R)
     row = _oos_row(groups, norms) if groups else None
     return {"runs": len(own), "runs_in_regime": len(kept), "family": row,
@@ -532,12 +532,6 @@ def remeasured_norms() -> Norms:
     return norms
 
 
-#: What selects the out-of-sample families' runs: the paper's weight-decay exposure only.  The terminal-phase
-#: criterion of the claims (minority training accuracy >= 0.99) would drop exactly the collapsed runs: Minority
-#: Collapse prevents fitting the minority examples (Section 4.C: "the emergence of Minority Collapse would
-#: prevent the model from achieving zero training error"); measured on cpu-regime at wd 5e-3, the R = 100, 250,
-#: 500 runs have minority cosine 0.96-0.996 and minority training accuracy 0.33-0.
-REGIME_CRITERION = EXPOSURE_ONLY
 
 
 def _curve_errors(R: Sequence[float], observed: Sequence[float], predicted: Sequence[float]) -> dict[str, Any]:
@@ -615,11 +609,11 @@ def _oos_row(fam: list[SeedGroup], norms: Norms | None) -> dict[str, Any]:
 def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, Any]:
     """Families in the paper's regime and every calibration's prediction of their curve (module docstring).
 
-    Only runs meeting :data:`REGIME_CRITERION` enter; a family needs its ``R = 1`` runs for (a)-(c).
+    Only runs meeting :data:`TERMINAL_PHASE` enter; a family needs its ``R = 1`` runs for (a)-(c).
     (d) is fitted on each other family of the same dataset and architecture whose networks cross the level on
     the grid, one fold each."""
     from experiments.calibration import CALIBRATIONS, SHORT, fit_product, penalized_curve, transfer_R
-    kept = [r for r in runs if meets(r.metrics, REGIME_CRITERION)[0]]
+    kept = [r for r in runs if meets(r.metrics, TERMINAL_PHASE)[0]]
     rows = [_oos_row(fam, norms) for fam in families(group_by_seed(kept))]
     for target in rows:
         for source in rows:
@@ -635,7 +629,7 @@ def out_of_sample(runs: Sequence[Run], norms: Norms | None = None) -> dict[str, 
                                transition=transfer_R(product, target["K"], target["K_A"]))
             target["transfer"].append({"source": _label(source), "across": kind, **fold})
     summary = held_out(rows)
-    return {"criterion": REGIME_CRITERION.describe(), "runs_in_regime": len(kept), "runs": len(runs),
+    return {"criterion": TERMINAL_PHASE.describe(), "runs_in_regime": len(kept), "runs": len(runs),
             "calibrations": CALIBRATIONS, "short": SHORT,
             "families": rows, "held_out": summary, "conclusion": held_out_conclusion(summary, len(rows))}
 
