@@ -22,6 +22,7 @@ from experiments.collapse import CollapsePoint, collapse_levels, collapse_point,
 from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET, criterion_for, in_regime
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.io import file_sha256
 from lpm_verify.outcomes import skipped
 from lpm_verify.records import Outcome
 from lpm_verify.verdict_rule import as_float
@@ -59,26 +60,25 @@ def train_command(root: Path | str, preset: str = REPORT_PRESET) -> str:
 
 def inputs_digest(inputs: CheckInputs) -> str:
     """SHA-256 of everything the experiment checks read besides their sources: the store's folder
-    names, ``config.json`` and ``metrics.json`` bytes, each checkpoint's size and mtime (a checkpoint
-    is rewritten whenever its run changes; hashing gigabytes of VGG weights would be slow), and the
-    ImageNet checkpoint's path, size and mtime.  The report's cache keys experiment checks by it."""
+    names, the bytes of each run's ``config.json`` and ``metrics.json``, the content digest of each run's
+    checkpoint (Fig. 7 reads its classifier) and of the ImageNet checkpoint (Fig. 9), each file streamed
+    once.  Content, never path, size and modification time: a file replaced by another of the same size
+    and time must not reuse the old verdicts.  The report's cache keys experiment checks by it."""
     digest = hashlib.sha256()
     root = inputs.runs
     digest.update(f"runs={root.resolve() if root is not None else None}\0".encode())
     if root is not None and root.is_dir():
         for run in sorted(p for p in root.iterdir() if p.is_dir()):
-            digest.update(run.name.encode() + b"\0")
+            digest.update(run.name.encode(errors="surrogateescape") + b"\0")
             for name in ("config.json", "metrics.json"):
                 path = run / name
                 digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
             ckpt = run / "checkpoint.pt"
             if ckpt.is_file():
-                st = ckpt.stat()
-                digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}\0".encode())
+                digest.update(f"checkpoint {file_sha256(ckpt)}\0".encode())
     ckpt = inputs.imagenet_checkpoint
     if ckpt is not None:
-        st = ckpt.stat() if ckpt.is_file() else None
-        digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
+        digest.update(f"imagenet={file_sha256(ckpt) if ckpt.is_file() else '<absent>'}".encode())
     return digest.hexdigest()
 
 

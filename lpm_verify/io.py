@@ -1,6 +1,7 @@
 """Atomic file output: a result is written to a temporary file beside its target and renamed."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -63,3 +64,26 @@ def fsync_folder(path: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+#: Digests already computed in this process, keyed by the file's identity and change time (below).
+_DIGESTS: dict[tuple, str] = {}
+
+
+def file_sha256(path: str | os.PathLike[str], chunk: int = 2 ** 20) -> str:
+    """Hex SHA-256 of a file's content, read in ``chunk``-byte pieces (a VGG checkpoint is 0.5 GB: it is
+    hashed without being held in memory).  A cache keyed by this, not by path, size and mtime, cannot
+    mistake a replaced file of the same size and time for the old one.
+
+    Computed once per process per file version: the memo's key holds the inode and the status-change
+    time (``st_ctime_ns``), which every write, rename into place and ``touch -d`` moves and no user
+    can set, besides size and mtime."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]

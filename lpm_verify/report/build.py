@@ -55,7 +55,7 @@ from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
 from lpm_verify.expected import pin_problems
-from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
+from lpm_verify.io import file_sha256, fsync_file, fsync_folder, write_json_atomic, write_text_atomic
 from lpm_verify.records import Verdict, jsonable
 from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_data
@@ -242,6 +242,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)
+    provenance.add(note(CACHE_KEYS))
     add_input_problems(provenance, nets, cache, runs, manifest_note)
     doc = Document("Layer-Peeled Model: agreement report",
                    "Fang, He, Long, Su, Exploring Deep Neural Networks via Layer-Peeled Model: Minority Collapse "
@@ -257,11 +258,21 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                         sum(1 for r in records if r.verdict == Verdict.FAIL.value), errors)
 
 
+#: How a cached result is keyed (the Provenance section says it).
+CACHE_KEYS = ("Cached results are keyed by the SHA-256 of their parameters, the sources they can execute, the "
+              "library versions and the content of every file they read: each run's config.json and metrics.json, "
+              "each run's checkpoint.pt and the ImageNet checkpoint, hashed once per report (never by path, size or "
+              "modification time, so a file replaced by another of the same size and time is read again).")
+
+
 def theory_gap_data(cache: Cache, runs: RunsGathered, runs_root: Path) -> dict:
     """:func:`experiments.theory_gap.theory_gap` of the store's runs (its KKT and nonconvex solves take
     seconds to minutes), stored in the cache keyed by the runs, the free-features file and the sources."""
     path = runs_root / FREE_FEATURES_DIR / FREE_FEATURES_FILE
-    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path)}, ["experiments.theory_gap"])
+    # the checkpoints it may re-measure norms from, by content (inputs_digest names them by size and time)
+    checkpoints = sorted(file_sha256(c) for c in (Path(r.path) / "checkpoint.pt" for r in runs.found) if c.is_file())
+    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path), "checkpoints": checkpoints},
+                    ["experiments.theory_gap"])
     data = cache.get("theory_gap", key)
     if data is None:
         data = json.loads(json.dumps(theory_gap(runs.found, read_free_features(path), remeasured_norms())))
