@@ -46,3 +46,56 @@ def test_the_content_key_does_not_depend_on_where_the_checkpoint_lives(tmp_path)
     a.write_bytes(b"same")
     b.write_bytes(b"same")
     assert inputs_digest(CheckInputs(imagenet_checkpoint=a)) == inputs_digest(CheckInputs(imagenet_checkpoint=b))
+
+
+# -- a store validated for meaning ---------------------------------------------------------------
+from experiments.store import METRIC_BOUNDS, METRIC_NUMBERS, scan_runs  # noqa: E402
+from tests.test_store import CONFIG, METRICS, make_run  # noqa: E402
+
+OUT_OF_RANGE = {
+    "cosine 5": ({"metrics": {**METRICS, "cos_minority": 5.0}}, "'cos_minority' must be in [-1"),
+    "accuracy 7": ({"metrics": {**METRICS, "train_acc": 7.0}}, "'train_acc' must be in [0, 1"),
+    "metric NaN": ({"metrics": '{"cos_minority": NaN, "train_acc": 0.9, "test_acc": 0.5}'}, "'cos_minority' is NaN"),
+    "metric inf": ({"metrics": {**METRICS, "test_acc": "inf"}}, "'test_acc' must be finite"),
+    "metric Infinity": ({"metrics": '{"cos_minority": 0.1, "train_acc": Infinity, "test_acc": 0.5}'},
+                        "'train_acc' must be finite"),
+    "exposure negative": ({"metrics": {**METRICS, "wd_exposure": -3.0}}, "'wd_exposure' must be in [0"),
+    "R NaN": ({"config": {**CONFIG, "R": float("nan")}}, "'R' is NaN"),
+    "R -10": ({"config": {**CONFIG, "R": -10}}, "'R' must be in [1, inf]"),
+    "R 0.5": ({"config": {**CONFIG, "R": 0.5}}, "'R' must be in [1, inf]"),
+    "K_A -7": ({"config": {**CONFIG, "K_A": -7}}, "'K_A' must be in [1"),
+    "K_A huge": ({"config": {**CONFIG, "K_A": 10 ** 300}}, "'K_A' must be in [1, 100000]"),
+    "wd -1": ({"config": {**CONFIG, "wd": -1}}, "'wd' must be in [0"),
+    "wd inf": ({"config": {**CONFIG, "wd": 1e400}}, "'wd' must be finite"),
+    "lr 0": ({"config": {**CONFIG, "lr": 0}}, "'lr' must be > 0"),
+    "seed negative": ({"config": {**CONFIG, "seed": -1}}, "'seed' must be in [0"),
+    "epochs 0": ({"config": {**CONFIG, "epochs": 0}}, "'epochs' must be in [1"),
+    "probe cosine 3": ({"metrics": {**METRICS, "late_probes": [{"epoch": 1, "cos_minority": 3.0, "W_norm": 1.0,
+                                                                "mean_h_norm": 1.0}]}}, "'cos_minority' must be in"),
+    "log loss negative": ({"log": '{"epoch": 1, "loss": -1.0}\n'}, "line 1: 'loss' must be in [0"),
+    "nested JSON": ({"metrics": "[" * 100000 + "]" * 100000}, "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", list(OUT_OF_RANGE))
+def test_a_run_outside_the_meaningful_range_is_skipped_and_named(tmp_path, case):
+    kwargs, reason = OUT_OF_RANGE[case]
+    make_run(tmp_path, "good")
+    make_run(tmp_path, "bad", **kwargs)
+    scan = scan_runs(tmp_path, finished_only=False)
+    assert [r.path.name for r in scan.runs] == ["good"]
+    assert len(scan.skipped) == 1 and reason in scan.skipped[0][1], scan.skipped
+
+
+def test_values_at_the_edges_of_their_ranges_load(tmp_path):
+    """Negative control: the boundaries themselves (and nulls, R = inf, a diverged run's NaN loss) are data."""
+    make_run(tmp_path, "edge", config={**CONFIG, "R": 1, "wd": 0, "seed": 2 ** 63 - 1},
+             metrics={**METRICS, "cos_minority": -1.0, "train_acc": 1.0, "test_acc": 0.0, "cos_all": None,
+                      "late_drift_W_norm": -0.5},
+             log='{"epoch": 1, "loss": NaN}\n')
+    scan = scan_runs(tmp_path)
+    assert scan.skipped == [] and [r.path.name for r in scan.runs] == ["edge"]
+
+
+def test_every_stored_metric_has_a_range():
+    assert set(METRIC_NUMBERS) <= set(METRIC_BOUNDS)
