@@ -94,6 +94,7 @@ class SeedGroup:
     seeds: list[Any] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # folders holding one of these runs again (not counted)
 
     def values(self, key: str) -> list[float]:
         """``key`` of every seed's metrics, as floats (NaN where absent)."""
@@ -173,7 +174,12 @@ def load_groups(root: Path | str | None) -> list[SeedGroup]:
         path, reason = scan.skipped[0]
         raise CorruptStoreError(f"the run store {root} has {len(scan.skipped)} unreadable run folder(s), e.g. "
                                 f"{path}: {reason}")
-    return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
+    groups = group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
+    of_path = {path: g for g in groups for path in g.paths}
+    for path, kept in scan.duplicates:  # a copied folder is the same run, not another seed: named, not counted
+        if str(kept) in of_path:
+            of_path[str(kept)].duplicates.append(f"{path.name} (= {kept.name})")
+    return groups
 
 
 @dataclass
@@ -188,9 +194,13 @@ class RegimeSplit:
 
     def summary(self) -> dict[str, Any]:
         n = sum(len(g.seeds) for g in self.every)
-        return {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
-                "runs_off_regime": len(self.off),
-                "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+        out = {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
+               "runs_off_regime": len(self.off),
+               "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+        duplicates = [d for g in self.every for d in g.duplicates]
+        if duplicates:
+            out["duplicate_run_folders"] = duplicates
+        return out
 
 
 def regime_split(groups: list[SeedGroup], claim: str) -> RegimeSplit:

@@ -353,10 +353,39 @@ def load_run(path: str | Path) -> Run:
 
 @dataclass
 class StoreScan:
-    """The valid runs of a store and, for every run folder skipped, ``(path, reason)``."""
+    """The valid runs of a store, ``(path, reason)`` for every run folder skipped, and ``(path, kept)`` for
+    every folder that holds the same run (same config, seed included) as the folder ``kept``, counted once."""
 
     runs: list[Run]
     skipped: list[tuple[Path, str]]
+    duplicates: list[tuple[Path, Path]] = field(default_factory=list)
+
+
+def duplicate_reason(kept: Path) -> str:
+    """Why a folder is not counted: it holds the run of ``kept`` (a copied folder is not another seed)."""
+    return f"the same run as {kept.name} (same config, seed included): counted once"
+
+
+def _one_per_config(runs: list[Run]) -> tuple[list[Run], list[tuple[Path, Path]]]:
+    """``runs`` with one run per config (:func:`config_hash`, seed included) and ``(path, kept)`` for the
+    others.  The folder :func:`run_dir` names for the config is kept when present (a copy such as
+    ``R10 (copy)`` is the duplicate), else the first by name."""
+    by_hash: dict[str, list[Run]] = {}
+    for run in runs:
+        by_hash.setdefault(config_hash(run.config), []).append(run)
+    kept_runs, duplicates = [], []
+    for same in by_hash.values():
+        same.sort(key=lambda r: (r.path.name != _canonical_name(r), r.path.name))
+        kept_runs.append(same[0])
+        duplicates += [(r.path, same[0].path) for r in same[1:]]
+    return sorted(kept_runs, key=lambda r: r.path.name), sorted(duplicates)
+
+
+def _canonical_name(run: Run) -> str:
+    try:
+        return run_dir(run.path.parent, run.config).name
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return ""
 
 
 def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreScan:
@@ -378,7 +407,8 @@ def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreSca
             continue
         if run.finished or not finished_only:
             runs.append(run)
-    return StoreScan(runs, skipped)
+    runs, duplicates = _one_per_config(runs)
+    return StoreScan(runs, skipped, duplicates)
 
 
 def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run]:

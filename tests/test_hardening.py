@@ -99,3 +99,43 @@ def test_values_at_the_edges_of_their_ranges_load(tmp_path):
 
 def test_every_stored_metric_has_a_range():
     assert set(METRIC_NUMBERS) <= set(METRIC_BOUNDS)
+
+
+# -- one run, one seed ---------------------------------------------------------------------------
+import shutil  # noqa: E402
+
+from experiments.claims_data import load_groups, regime_split  # noqa: E402
+from experiments.store import run_dir  # noqa: E402
+from experiments.store_status import format_status, store_status  # noqa: E402
+
+REPORT_CONFIG = {**CONFIG, "preset": "cpu-report", "R": 10.0, "n_minority": 10}
+
+
+def _store_with_a_copied_run(root: Path) -> Path:
+    original = run_dir(root, REPORT_CONFIG)
+    make_run(root, original.name, config=REPORT_CONFIG, metrics={**METRICS, "cos_minority": 0.3})
+    for seed in (1, 2):
+        make_run(root, f"other{seed}", config={**REPORT_CONFIG, "seed": seed}, metrics={**METRICS, "cos_minority": 0.3})
+    shutil.copytree(original, root / "R10 (copy)")
+    return original
+
+
+def test_a_copied_run_folder_is_one_run_named_as_a_duplicate(tmp_path):
+    original = _store_with_a_copied_run(tmp_path)
+    scan = scan_runs(tmp_path)
+    assert sorted(r.path.name for r in scan.runs) == sorted([original.name, "other1", "other2"])
+    assert scan.duplicates == [(tmp_path / "R10 (copy)", original)]  # the copy, not the canonical folder
+    groups = load_groups(tmp_path)
+    assert len(groups) == 1 and sorted(groups[0].seeds) == [0, 1, 2]  # not 0, 0, 1, 2
+    assert "R10 (copy)" in regime_split(groups, "Figure 4/minority-collapse").summary()["duplicate_run_folders"][0]
+    statuses, skipped = store_status(tmp_path)
+    text = format_status(tmp_path, statuses, skipped)
+    assert "duplicate   R10 (copy)" in text and "counted once" in text
+
+
+def test_runs_differing_only_in_their_seed_are_not_duplicates(tmp_path):
+    """Negative control: three seeds of one configuration stay three runs."""
+    for seed in (0, 1, 2):
+        make_run(tmp_path, f"s{seed}", config={**REPORT_CONFIG, "seed": seed})
+    scan = scan_runs(tmp_path)
+    assert len(scan.runs) == 3 and scan.duplicates == []

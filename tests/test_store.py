@@ -29,7 +29,7 @@ def make_run(root: Path, name: str, config=CONFIG, metrics=METRICS, log=LOG) -> 
 def test_valid_store_loads_without_skips(tmp_path):
     """Negative control for the tests below: the template files are valid."""
     make_run(tmp_path, "a")
-    make_run(tmp_path, "b", metrics=None)  # in progress
+    make_run(tmp_path, "b", config={**CONFIG, "seed": 1}, metrics=None)  # in progress (another seed)
     scan = scan_runs(tmp_path)
     assert [r.path.name for r in scan.runs] == ["a"] and scan.skipped == []
     assert [r.path.name for r in scan_runs(tmp_path, finished_only=False).runs] == ["a", "b"]
