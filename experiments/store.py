@@ -420,6 +420,31 @@ SUBMITTED_DIR = ".submitted"
 FAILED_FILE = "failed.json"  # written by a run that raised: error, host, job id, traceback tail
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A run's failed.json (experiments/runner.py): the error's first line, the job id, the traceback tail."""
+
+    error: str
+    job_id: str | None
+    traceback: tuple[str, ...]
+
+
+def read_failure(path: Path) -> Failure:
+    """failed.json at ``path``, read by the guarded reader and checked: ``error`` text, ``job_id`` text or
+    null, ``traceback`` a list of text lines; :class:`StoreError` names the file and what is wrong."""
+    data = read_store_json(path)
+    if not isinstance(data, dict):
+        raise StoreError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    error, job_id, tb = data.get("error", "?"), data.get("job_id"), data.get("traceback", [])
+    if not isinstance(error, str):
+        raise StoreError(f"{path}: 'error' must be text, got {error!r:.40}")
+    if not (job_id is None or isinstance(job_id, str)):
+        raise StoreError(f"{path}: 'job_id' must be text or null, got {job_id!r:.40}")
+    if not (isinstance(tb, list) and all(isinstance(line, str) for line in tb)):
+        raise StoreError(f"{path}: 'traceback' must be a list of text lines, got {tb!r:.40}")
+    return Failure(error, job_id, tuple(tb))
+
+
 def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> Path:
     """Record that the runs ``run_paths`` of ``preset`` were submitted (``status`` lists the ones with
     no folder yet as pending).  One file per distinct grid, named by a hash of its folder names."""

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.run_locks import CLAIM_FILE, read_claim, stale_reason
-from experiments.store import (FAILED_FILE, StoreError, duplicate_reason, load_run, read_log, scan_runs,
-                              submitted_runs)
+from experiments.store import (FAILED_FILE, StoreError, duplicate_reason, load_run, read_failure, read_log,
+                              scan_runs, submitted_runs)
 
 STATES = ("finished", "running", "failed", "interrupted", "invalid", "duplicate", "pending")
 _RUN_FILES = ("config.json", "metrics.json", "log.jsonl", "checkpoint.pt", CLAIM_FILE, FAILED_FILE)
@@ -88,13 +88,11 @@ def run_status(root: Path, path: Path, preset_of: dict[str, str], lines: int = 3
     failed = path / FAILED_FILE
     if failed.is_file():
         try:
-            info = json.loads(failed.read_text())
-            error, job_id = str(info.get("error", "?")), info.get("job_id")
-            tail = last(tuple(str(t) for t in info.get("traceback", [])), lines)
-        except (ValueError, OSError, AttributeError):
-            error, job_id, tail = f"{failed} is unreadable", None, ()
+            info = read_failure(failed)
+            error, job_id, tail = info.error, info.job_id, last(info.traceback, lines)
+        except StoreError as exc:
+            error, job_id, tail = f"unreadable {FAILED_FILE} ({exc})", None, ()
         log_tail = tuple(json.dumps(row) for row in last(_safe_log(path), lines))
-        job_id = job_id if isinstance(job_id, str) else None
         return RunStatus(path.name, preset, "failed",
                          f"{error.splitlines()[0][:200] if error else '?'} at epoch {_last_epoch(path)}{stale}",
                          log_tail + _job_log_tail(root, job_id, lines) + tail)

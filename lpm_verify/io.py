@@ -34,8 +34,9 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Atomically write ``text`` as UTF-8."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    """Atomically write ``text`` as UTF-8.  A file name that is not UTF-8 reaches text as lone surrogates
+    (Python's ``surrogateescape``); those are written escaped (``\\udcff``), the rest unchanged."""
+    return write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"))
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:

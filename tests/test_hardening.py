@@ -139,3 +139,86 @@ def test_runs_differing_only_in_their_seed_are_not_duplicates(tmp_path):
         make_run(tmp_path, f"s{seed}", config={**REPORT_CONFIG, "seed": seed})
     scan = scan_runs(tmp_path)
     assert len(scan.runs) == 3 and scan.duplicates == []
+
+
+# -- "internal error" only for bugs --------------------------------------------------------------
+import signal  # noqa: E402
+import socket  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+
+from lpm_verify.cli import main  # noqa: E402
+
+HOST = socket.gethostname()
+STORE_FILES = {
+    "claim started NaN": ("claim.json", '{"token": "t", "host": "%s", "pid": 1, "job_id": null, "started": NaN}' % HOST),
+    "claim started 1e300": ("claim.json", '{"token": "t", "host": "%s", "pid": 1, "job_id": null, "started": 1e300}'
+                            % HOST),
+    "claim pid 10**30": ("claim.json", '{"token": "t", "host": "%s", "pid": %d, "job_id": null, "started": 1}'
+                         % (HOST, 10 ** 30)),
+    "claim nested": ("claim.json", "[" * 100000),
+    "failed traceback an int": ("failed.json", '{"error": "boom", "traceback": 5}'),
+    "failed error a list": ("failed.json", '{"error": ["boom"], "traceback": []}'),
+    "failed nested": ("failed.json", "[" * 100000 + "]" * 100000),
+    "failed not UTF-8": ("failed.json", b'{"error": "\xff"}'),
+    "config nested": ("config.json", '{"a": ' * 100000),
+}
+
+
+def _status(root: Path, capsys) -> tuple[int, str, str]:
+    rc = main(["status", "--out", str(root)])
+    got = capsys.readouterr()
+    return rc, got.out, got.err
+
+
+@pytest.mark.parametrize("case", list(STORE_FILES))
+def test_a_hostile_store_file_is_named_by_status_not_an_internal_error(tmp_path, capsys, case):
+    name, content = STORE_FILES[case]
+    run = make_run(tmp_path, "r", metrics=None)
+    (run / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    rc, out, err = _status(tmp_path, capsys)
+    assert rc == 0 and "internal error" not in err and "Traceback" not in err, err
+    assert " r " in out  # the run is listed, with what could be read
+
+
+def test_an_unreadable_failure_record_is_named_with_its_reason(tmp_path, capsys):
+    run = make_run(tmp_path, "r", metrics=None)
+    (run / "failed.json").write_text('{"error": "boom", "traceback": 5}')
+    assert "'traceback' must be a list of text lines" in _status(tmp_path, capsys)[1]
+
+
+def test_a_non_utf8_run_folder_name_is_listed_and_written(tmp_path, capsys):
+    from lpm_verify.io import write_text_atomic
+    odd = os.fsdecode(b"run-\xff")
+    make_run(tmp_path, odd, metrics=None)
+    rc, out, err = _status(tmp_path, capsys)
+    assert rc == 0 and "run-" in out and not err
+    write_text_atomic(tmp_path / "index.md", f"| {odd} |")  # a report names the folder: written escaped
+    assert (tmp_path / "index.md").read_text(encoding="utf-8") == "| run-\\udcff |"
+
+
+def test_a_full_disk_while_writing_verify_json_is_one_named_line(tmp_path, monkeypatch, capsys):
+    import lpm_verify.commands.verify as verify_cmd
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(verify_cmd, "write_json_atomic", full)
+    rc = main(["verify", "--only", "Figure 9", "--json", str(tmp_path / "v.json")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "no space left on the device" in err and "internal error" not in err
+    assert err.strip().splitlines()[-1].startswith("error: ")
+
+
+def _die(_: int) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_pool_worker_killed_by_a_signal_is_a_named_failure(monkeypatch, capsys):
+    import lpm_verify.commands.verify as verify_cmd
+
+    def killed(checks, inputs, jobs, progress):
+        with ProcessPoolExecutor(1) as pool:
+            return list(pool.map(_die, [0]))  # the worker dies by SIGKILL: BrokenProcessPool
+    monkeypatch.setattr(verify_cmd, "run_checks", killed)
+    rc = main(["verify", "--only", "Figure 9"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "worker process died" in err and "internal error" not in err, err

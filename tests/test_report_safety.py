@@ -496,3 +496,48 @@ def test_provenance_names_the_git_revision_and_a_dirty_tree(tmp_path):
     (repo / "a.txt").write_text("2")
     assert git_revision(repo) == head + " with uncommitted changes to tracked files"
     assert git_revision(tmp_path / "not-a-repo").startswith("unknown")
+
+
+# -- a full disk is a named failure, not an internal error -------------------------------------------------
+def test_a_full_disk_says_so_and_leaves_the_previous_report(tmp_path, fake_lpm, runs_store, monkeypatch):
+    import errno
+    from lpm_verify.errors import NamedFailure
+    out = tmp_path / "report"
+    reg = make_registry(tmp_path / "checks")
+    build_report(options(tmp_path, reg, runs_store))
+    before = snapshot(out)
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(build_mod, "write_text_atomic", full)
+    with pytest.raises(NamedFailure) as info:
+        build_report(options(tmp_path, reg, runs_store))
+    message = str(info.value)
+    assert "no space left on the device" in message and "previous report" in message and "unchanged" in message
+    assert isinstance(info.value, ReportNotWritten) and "\n" not in message
+    assert snapshot(out) == before
+
+
+def test_the_command_line_prints_a_full_disk_as_one_line_exit_1(tmp_path, monkeypatch, capsys):
+    from lpm_verify.cli import main
+    from lpm_verify.report.build import ReportWriteFailed
+
+    def full(options):
+        raise ReportWriteFailed(f"report not written: no space left on the device of {options.out}; the previous "
+                                f"report in {options.out} is unchanged")
+    monkeypatch.setattr(build_mod, "build_report", full)
+    rc = main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "internal error" not in err and "no space left" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bug_during_the_build_is_still_an_internal_error(tmp_path, monkeypatch, capsys):
+    """Negative control: only named failures lose the "internal error" label."""
+    from lpm_verify.cli import main
+
+    def broken(options):
+        raise ReportNotWritten("report not written (ZeroDivisionError: division by zero); the previous report "
+                               "is unchanged")
+    monkeypatch.setattr(build_mod, "build_report", broken)
+    assert main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train"]) == 1
+    assert "internal error" in capsys.readouterr().err

@@ -34,6 +34,7 @@ Safety of ``<out>``, which may hold the user's own files:
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -53,7 +54,7 @@ from experiments.theory_gap import inputs_digest as theory_gap_inputs
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
-from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
+from lpm_verify.errors import DataNotFoundError, LPMInputError, NamedFailure, SolverNotInstalledError
 from lpm_verify.expected import pin_problems
 from lpm_verify.io import file_sha256, fsync_file, fsync_folder, write_json_atomic, write_text_atomic
 from lpm_verify.records import Verdict, jsonable
@@ -165,6 +166,8 @@ def build_report(options: ReportOptions) -> ReportResult:
             removed, kept = publish(stage, out, previous)
         except INPUT_ERRORS:  # bad input: the command's one-line message (nothing was swapped in)
             raise
+        except (OSError, _SwapFailed) as exc:
+            raise ReportWriteFailed(_failure_line(exc, out)) from exc
         except Exception as exc:
             raise ReportNotWritten(_failure_line(exc, out)) from exc
     _log(options, f"report: removed {len(removed)} files of the previous report"
@@ -321,6 +324,11 @@ class ReportNotWritten(RuntimeError):
     """The report could not be built or swapped in; the message says whether --out is unchanged."""
 
 
+class ReportWriteFailed(ReportNotWritten, NamedFailure):
+    """The report could not be written (a full disk, a folder made read-only, a swap that failed): no bug;
+    the message names the cause and says what is left in --out."""
+
+
 class _SwapFailed(RuntimeError):
     """The swap itself failed after it had started (the message says what was replaced)."""
 
@@ -329,6 +337,9 @@ def _failure_line(exc: BaseException, out: Path) -> str:
     """One line: why the report was not written and that the previous one is unchanged."""
     if isinstance(exc, _SwapFailed):
         return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (f"report not written: no space left on the device of {out}"
+                f"{f' (writing {exc.filename})' if exc.filename else ''}; the previous report in {out} is unchanged")
     what = " ".join(f"{type(exc).__name__}: {exc}".split())
     return f"report not written ({what}); the previous report in {out} is unchanged"
 
