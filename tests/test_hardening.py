@@ -222,3 +222,75 @@ def test_a_pool_worker_killed_by_a_signal_is_a_named_failure(monkeypatch, capsys
     rc = main(["verify", "--only", "Figure 9"])
     err = capsys.readouterr().err
     assert rc == 1 and "worker process died" in err and "internal error" not in err, err
+
+
+# -- bad input is not a finding ------------------------------------------------------------------
+torch = pytest.importorskip("torch")
+
+
+def _ckpt(tmp_path: Path, state) -> Path:
+    path = tmp_path / "imagenet.pt"
+    torch.save(state, path)
+    return path
+
+
+BAD_CHECKPOINTS = {
+    "garbage bytes": (lambda p: (p / "imagenet.pt").write_bytes(b"\x00not a checkpoint" * 10) and p / "imagenet.pt",
+                      "must be a torch state dict"),
+    "empty file": (lambda p: (p / "imagenet.pt").write_bytes(b"") or p / "imagenet.pt", "must be a torch state dict"),
+    "a list": (lambda p: _ckpt(p, [1, 2, 3]), "must be a non-empty state dict"),
+    "no 2-D weight": (lambda p: _ckpt(p, {"fc.bias": torch.zeros(3)}), "2-D '*.weight'"),
+    "NaN classifier": (lambda p: _ckpt(p, {"fc.weight": torch.full((4, 3), float("nan"))}), "finite numbers"),
+    "one class": (lambda p: _ckpt(p, {"fc.weight": torch.ones(1, 3)}), "K >= 2"),
+    "zero row": (lambda p: _ckpt(p, {"fc.weight": torch.tensor([[1.0, 0.0], [0.0, 0.0]])}), "no zero row"),
+    "complex": (lambda p: _ckpt(p, {"fc.weight": torch.ones(3, 2, dtype=torch.complex64)}), "real floating-point"),
+    "integer": (lambda p: _ckpt(p, {"fc.weight": torch.ones(3, 2, dtype=torch.int64)}), "real floating-point"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CHECKPOINTS))
+def test_a_bad_imagenet_checkpoint_is_bad_input_exit_2(tmp_path, capsys, case):
+    make, reason = BAD_CHECKPOINTS[case]
+    path = make(tmp_path)
+    rc = main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and reason in err and err.startswith("error: --imagenet-checkpoint"), err
+    assert len(err.strip().splitlines()) == 1 and "Figure 9" not in err
+
+
+def test_an_unreadable_checkpoint_is_bad_input(tmp_path, capsys, monkeypatch):
+    path = _ckpt(tmp_path, {"fc.weight": torch.eye(3)})
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads any file: the refusal the OS would give, injected
+        def refused(*args, **kwargs):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        monkeypatch.setattr(torch, "load", refused)
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(path)]) == 2
+    assert "must be a readable file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "garbage"])
+def test_the_flag_and_the_environment_variable_give_the_same_answer(tmp_path, monkeypatch, capsys, kind):
+    path = {"missing": tmp_path / "absent.pt", "folder": tmp_path, "garbage": tmp_path / "g.pt"}[kind]
+    if kind == "garbage":
+        path.write_bytes(b"junk")
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(path)]) == 2
+    by_flag = capsys.readouterr().err
+    monkeypatch.setenv("LPM_VERIFY_IMAGENET_CHECKPOINT", str(path))
+    assert main(["verify", "--only", "Figure 9"]) == 2
+    assert capsys.readouterr().err == by_flag and by_flag.startswith("error: --imagenet-checkpoint")
+
+
+def test_a_valid_checkpoint_reaches_the_checks(tmp_path, capsys):
+    """Negative control: a well-formed classifier is no input error (the checks decide)."""
+    W = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+    path = _ckpt(tmp_path, {"fc.weight": W})
+    assert main(["verify", "--only", "Figure 9", "--imagenet-checkpoint", str(path)]) in (0, 1)
+    assert "--imagenet-checkpoint" not in capsys.readouterr().err
+
+
+def test_report_refuses_a_bad_checkpoint_before_any_work(tmp_path, capsys):
+    path = _ckpt(tmp_path, {"fc.weight": torch.full((4, 3), float("inf"))})
+    rc = main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train",
+               "--imagenet-checkpoint", str(path)])
+    assert rc == 2 and "finite numbers" in capsys.readouterr().err and not (tmp_path / "r").exists()
