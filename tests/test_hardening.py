@@ -294,3 +294,29 @@ def test_report_refuses_a_bad_checkpoint_before_any_work(tmp_path, capsys):
     rc = main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train",
                "--imagenet-checkpoint", str(path)])
     assert rc == 2 and "finite numbers" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_the_report_recomputes_fig9_when_the_checkpoint_is_replaced_by_one_of_the_same_size_and_mtime(tmp_path):
+    from lpm_verify.report.cache import Cache
+    from lpm_verify.report.gather import gather_checks
+    ckpt = tmp_path / "imagenet.pt"
+    a = tmp_path / "other" / "imagenet.pt"  # the same stem: torch names the archive's root folder after it
+    a.parent.mkdir()
+    torch.save({"fc.weight": torch.randn(6, 4, generator=torch.Generator().manual_seed(0))}, a)
+    torch.save({"fc.weight": torch.randn(6, 4, generator=torch.Generator().manual_seed(1))}, ckpt)
+    cache = Cache.open(tmp_path / "cache")
+    inputs = CheckInputs(imagenet_checkpoint=ckpt)
+    first = gather_checks(cache, inputs=inputs, only=["Figure 9"])
+    assert first.computed and gather_checks(cache, inputs=inputs, only=["Figure 9"]).computed == []  # cached
+    _same_size_same_mtime(ckpt, a.read_bytes())
+    again = gather_checks(cache, inputs=inputs, only=["Figure 9"])
+    assert sorted(again.computed) == sorted(first.computed)
+    observed = {r.id: r.observed for r in again.records}
+    assert observed != {r.id: r.observed for r in first.records}
+
+
+def test_the_report_names_duplicate_run_folders(tmp_path):
+    from lpm_verify.report.networks import read_store
+    _store_with_a_copied_run(tmp_path)
+    runs, skipped = read_store(tmp_path)
+    assert len(runs) == 3 and [(Path(p).name, "counted once" in why) for p, why in skipped] == [("R10 (copy)", True)]

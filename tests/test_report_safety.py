@@ -541,3 +541,10 @@ def test_a_bug_during_the_build_is_still_an_internal_error(tmp_path, monkeypatch
     monkeypatch.setattr(build_mod, "build_report", broken)
     assert main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train"]) == 1
     assert "internal error" in capsys.readouterr().err
+
+
+def test_provenance_says_results_are_keyed_by_file_content(tmp_path, fake_lpm, runs_store):
+    build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+    text = (tmp_path / "report" / "index.md").read_text()
+    provenance = text[text.index("Provenance"):]
+    assert "content of every file they read" in provenance and "never by path, size or modification time" in provenance
