@@ -60,7 +60,7 @@ def train_command(root: Path | str, preset: str = REPORT_PRESET) -> str:
 
 def inputs_digest(inputs: CheckInputs) -> str:
     """SHA-256 of everything the experiment checks read besides their sources: the store's folder
-    names, the bytes of each run's ``config.json`` and ``metrics.json``, the content digest of each run's
+    names, the content digests of each run's ``config.json``, ``metrics.json`` and
     checkpoint (Fig. 7 reads its classifier) and of the ImageNet checkpoint (Fig. 9), each file streamed
     once.  Content, never path, size and modification time: a file replaced by another of the same size
     and time must not reuse the old verdicts.  The report's cache keys experiment checks by it."""
@@ -72,7 +72,7 @@ def inputs_digest(inputs: CheckInputs) -> str:
             digest.update(run.name.encode(errors="surrogateescape") + b"\0")
             for name in ("config.json", "metrics.json"):
                 path = run / name
-                digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+                digest.update(f"{name} {file_sha256(path) if path.is_file() else '<absent>'}\0".encode())
             ckpt = run / "checkpoint.pt"
             if ckpt.is_file():
                 digest.update(f"checkpoint {file_sha256(ckpt)}\0".encode())

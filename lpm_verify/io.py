@@ -5,8 +5,9 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 
 def _umask() -> int:
@@ -67,24 +68,37 @@ def fsync_folder(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-#: Digests already computed in this process, keyed by the file's identity and change time (below).
-_DIGESTS: dict[tuple, str] = {}
+#: Digests computed inside :func:`hashed_once` (None outside it: every call reads the file).
+_DIGESTS: dict[tuple, str] | None = None
+
+
+@contextmanager
+def hashed_once() -> Iterator[None]:
+    """Within the body, :func:`file_sha256` reads each file version once (a report keys several results by
+    the same checkpoints).  A version is the file's inode, size, mtime and status-change time; only within
+    one body, because a file rewritten twice within the clock's granularity keeps all four."""
+    global _DIGESTS
+    outer, _DIGESTS = _DIGESTS, ({} if _DIGESTS is None else _DIGESTS)
+    try:
+        yield
+    finally:
+        _DIGESTS = outer
 
 
 def file_sha256(path: str | os.PathLike[str], chunk: int = 2 ** 20) -> str:
     """Hex SHA-256 of a file's content, read in ``chunk``-byte pieces (a VGG checkpoint is 0.5 GB: it is
     hashed without being held in memory).  A cache keyed by this, not by path, size and mtime, cannot
-    mistake a replaced file of the same size and time for the old one.
-
-    Computed once per process per file version: the memo's key holds the inode and the status-change
-    time (``st_ctime_ns``), which every write, rename into place and ``touch -d`` moves and no user
-    can set, besides size and mtime."""
-    st = os.stat(path)
-    key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    if key not in _DIGESTS:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while block := fh.read(chunk):
-                digest.update(block)
+    mistake a replaced file of the same size and time for the old one."""
+    key = None
+    if _DIGESTS is not None:
+        st = os.stat(path)
+        key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if key in _DIGESTS:
+            return _DIGESTS[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    if key is not None:
         _DIGESTS[key] = digest.hexdigest()
-    return _DIGESTS[key]
+    return digest.hexdigest()

@@ -320,3 +320,23 @@ def test_the_report_names_duplicate_run_folders(tmp_path):
     _store_with_a_copied_run(tmp_path)
     runs, skipped = read_store(tmp_path)
     assert len(runs) == 3 and [(Path(p).name, "counted once" in why) for p, why in skipped] == [("R10 (copy)", True)]
+
+
+def test_a_report_hashes_each_file_once(tmp_path, monkeypatch):
+    import builtins
+
+    import lpm_verify.io as io_mod
+    path = tmp_path / "big.pt"
+    path.write_bytes(b"x" * 3000)
+    opened = []
+
+    def counting(file, *args, **kwargs):
+        opened.append(file)
+        return builtins.open(file, *args, **kwargs)
+    monkeypatch.setattr(io_mod, "open", counting, raising=False)
+    with io_mod.hashed_once():
+        assert io_mod.file_sha256(path, chunk=1000) == io_mod.file_sha256(path)
+    assert len(opened) == 1
+    io_mod.file_sha256(path)
+    io_mod.file_sha256(path)
+    assert len(opened) == 3  # outside a report every call reads the file

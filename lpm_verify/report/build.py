@@ -56,7 +56,7 @@ from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
 from lpm_verify.errors import DataNotFoundError, LPMInputError, NamedFailure, SolverNotInstalledError
 from lpm_verify.expected import pin_problems
-from lpm_verify.io import file_sha256, fsync_file, fsync_folder, write_json_atomic, write_text_atomic
+from lpm_verify.io import file_sha256, fsync_file, fsync_folder, hashed_once, write_json_atomic, write_text_atomic
 from lpm_verify.records import Verdict, jsonable
 from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_data
@@ -161,7 +161,8 @@ def build_report(options: ReportOptions) -> ReportResult:
     with _staging(out) as stage:
         previous, manifest_note = read_manifest(out)
         try:
-            result = _assemble(options, stage, manifest_note)
+            with hashed_once():  # each checkpoint the cache keys name is read once per report
+                result = _assemble(options, stage, manifest_note)
             _log(options, f"report: swapping the new report into {out}")
             removed, kept = publish(stage, out, previous)
         except INPUT_ERRORS:  # bad input: the command's one-line message (nothing was swapped in)
