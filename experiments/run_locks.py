@@ -31,6 +31,8 @@ from experiments.store import StoreError, read_store_json
 from lpm_verify.errors import LPMInputError
 
 CLAIM_FILE = "claim.json"
+#: The host of a claim whose file cannot be read: only its heartbeat age can make it stale.
+UNREADABLE_HOST = "?"
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER = 600.0  # 20 missed heartbeats: a job this silent is gone (or its host is)
 
@@ -48,6 +50,9 @@ class Claim:
 
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
+        if self.host == UNREADABLE_HOST:
+            return (f"an unknown job (its {CLAIM_FILE} is unreadable), last written "
+                    f"{max(0.0, now - self.heartbeat):.0f} s ago")
         job = f", job {self.job_id}" if self.job_id else ""
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
         return (f"host {self.host}, pid {self.pid}{job}, started {started}, "
@@ -118,7 +123,7 @@ def read_claim(run_path: Path) -> Claim | None:
     except (StoreError, ValueError) as exc:
         if "missing" in str(exc) and not path.exists():  # released between the two looks
             return None
-        return Claim(f"unreadable-{_content_tag(path)}-{mtime:.0f}", "?", -1, None, mtime, mtime)
+        return Claim(f"unreadable-{_content_tag(path)}-{mtime:.0f}", UNREADABLE_HOST, -1, None, mtime, mtime)
 
 
 def _content_tag(path: Path) -> str:

@@ -178,6 +178,8 @@ def test_a_hostile_store_file_is_named_by_status_not_an_internal_error(tmp_path,
     rc, out, err = _status(tmp_path, capsys)
     assert rc == 0 and "internal error" not in err and "Traceback" not in err, err
     assert " r " in out  # the run is listed, with what could be read
+    if name == "claim.json":
+        assert "its claim.json is unreadable" in out
 
 
 def test_an_unreadable_failure_record_is_named_with_its_reason(tmp_path, capsys):
