@@ -548,3 +548,16 @@ def test_provenance_says_results_are_keyed_by_file_content(tmp_path, fake_lpm, r
     text = (tmp_path / "report" / "index.md").read_text()
     provenance = text[text.index("Provenance"):]
     assert "content of every file they read" in provenance and "never by path, size or modification time" in provenance
+
+
+def test_an_unreadable_run_checkpoint_is_a_named_failure(tmp_path, fake_lpm, runs_store, monkeypatch):
+    """A corrupt checkpoint.pt of a run the report draws (Fig. 7's histograms) names the run, exit 1, not an
+    internal error."""
+    from experiments.claims_data import CorruptStoreError
+    from lpm_verify.errors import NamedFailure
+
+    def corrupt(*args, **kwargs):
+        raise CorruptStoreError("run r: cannot read the classifier from r/checkpoint.pt: EOFError")
+    monkeypatch.setattr(build_mod, "empirical_section", corrupt)
+    with pytest.raises(NamedFailure, match="cannot read the classifier.*unchanged"):
+        build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))

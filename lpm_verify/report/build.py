@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from experiments.claims_data import CorruptStoreError
 from experiments.theory_gap import (CONTROL1_PRESET, FREE_FEATURES_DIR, FREE_FEATURES_FILE, read_free_features,
                                     remeasured_norms, theory_gap)
 from experiments.theory_gap import inputs_digest as theory_gap_inputs
@@ -167,7 +168,7 @@ def build_report(options: ReportOptions) -> ReportResult:
             removed, kept = publish(stage, out, previous)
         except INPUT_ERRORS:  # bad input: the command's one-line message (nothing was swapped in)
             raise
-        except (OSError, _SwapFailed) as exc:
+        except (OSError, _SwapFailed, CorruptStoreError) as exc:
             raise ReportWriteFailed(_failure_line(exc, out)) from exc
         except Exception as exc:
             raise ReportNotWritten(_failure_line(exc, out)) from exc
@@ -326,8 +327,9 @@ class ReportNotWritten(RuntimeError):
 
 
 class ReportWriteFailed(ReportNotWritten, NamedFailure):
-    """The report could not be written (a full disk, a folder made read-only, a swap that failed): no bug;
-    the message names the cause and says what is left in --out."""
+    """The report could not be written for a cause outside the code (a full disk, a folder made read-only,
+    a swap that failed, a run checkpoint that cannot be read): the message names it and says what is left
+    in --out."""
 
 
 class _SwapFailed(RuntimeError):
