@@ -326,6 +326,22 @@ def fuzz_store(n: int, capsys, tmp: Path) -> Counter:
 
 
 # -- signals: SIGTERM / SIGINT at any moment of a running command --------------------------------------------------
+def _wait_until_running(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the command runs (numpy's extension is mapped: the sweep is under way).  A SIGINT within
+    the interpreter's own first milliseconds, before any module of this project is executed, gets Python's
+    KeyboardInterrupt traceback and nothing can change that; from ``__main__`` on the signal is one line."""
+    maps = Path(f"/proc/{proc.pid}/maps")
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            if "_multiarray_umath" in maps.read_text():
+                return
+        except OSError:  # no /proc (not Linux): fall back on the drawn delay alone
+            time.sleep(0.5)
+            return
+        time.sleep(0.01)
+
+
 def fuzz_signals(n: int, capsys, tmp: Path) -> Counter:
     count = Counter()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -336,6 +352,7 @@ def fuzz_signals(n: int, capsys, tmp: Path) -> Counter:
         proc = subprocess.Popen([sys.executable, "-m", "lpm_verify", "sweep", "--K", "10", "--KA", "5",
                                  "--R", "1:1e4:1000", "--out", str(out)], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
+        _wait_until_running(proc)
         time.sleep(delay)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
