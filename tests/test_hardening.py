@@ -3,7 +3,6 @@ and identity, a bad checkpoint at the command line's edge, and named failures in
 from __future__ import annotations
 
 import errno
-import json
 import os
 from pathlib import Path
 
@@ -150,7 +149,8 @@ from lpm_verify.cli import main  # noqa: E402
 
 HOST = socket.gethostname()
 STORE_FILES = {
-    "claim started NaN": ("claim.json", '{"token": "t", "host": "%s", "pid": 1, "job_id": null, "started": NaN}' % HOST),
+    "claim started NaN": ("claim.json", '{"token": "t", "host": "%s", "pid": 1, "job_id": null, "started": NaN}'
+                          % HOST),
     "claim started 1e300": ("claim.json", '{"token": "t", "host": "%s", "pid": 1, "job_id": null, "started": 1e300}'
                             % HOST),
     "claim pid 10**30": ("claim.json", '{"token": "t", "host": "%s", "pid": %d, "job_id": null, "started": 1}'
@@ -342,3 +342,14 @@ def test_a_report_hashes_each_file_once(tmp_path, monkeypatch):
     io_mod.file_sha256(path)
     io_mod.file_sha256(path)
     assert len(opened) == 3  # outside a report every call reads the file
+
+
+def test_a_full_disk_while_training_is_one_named_line(tmp_path, monkeypatch, capsys):
+    presets = pytest.importorskip("experiments.presets")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "store" / "r" / "checkpoint.pt"))
+    monkeypatch.setattr(presets, "run_preset", full)
+    rc = main(["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "store")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "no space left on the device" in err and "checkpoint.pt" in err and "internal error" not in err
