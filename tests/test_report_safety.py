@@ -561,3 +561,33 @@ def test_an_unreadable_run_checkpoint_is_a_named_failure(tmp_path, fake_lpm, run
     monkeypatch.setattr(build_mod, "empirical_section", corrupt)
     with pytest.raises(NamedFailure, match="cannot read the classifier.*unchanged"):
         build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+
+
+def test_the_fixture_store_is_within_every_range(runs_store):
+    """The generated store is valid data (a cosine above 1 would now be skipped, silently thinning the tests)."""
+    from experiments.store import scan_runs
+    scan = scan_runs(runs_store)
+    assert scan.skipped == [] and scan.duplicates == [] and len(scan.runs) == 20
+
+
+# -- a report over a store with one hostile file (the store fuzz of tests/test_fuzz_cli.py, end to end) -----
+def test_a_report_over_a_hostile_store_file_is_written_and_names_the_run(tmp_path, fake_lpm, runs_store):
+    from hypothesis import given, settings
+    from test_fuzz_cli import _out_of_bounds, store_file
+    reg = make_registry(tmp_path / "checks")
+    target = sorted(runs_store.iterdir())[0]
+    originals = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    @settings(max_examples=max(2, settings.default.max_examples // 25))
+    @given(store_file())
+    def run(case):
+        name, data, key, raw = case
+        for p in target.iterdir():
+            p.unlink()
+        for fname, content in originals.items():
+            (target / fname).write_bytes(content)
+        (target / name).write_bytes(data)
+        build_report(options(tmp_path, reg, runs_store))  # never raises: a bad run is skipped and named
+        if _out_of_bounds(name, key, raw):
+            assert target.name in (tmp_path / "report" / "index.md").read_text()
+    run()
