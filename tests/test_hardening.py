@@ -353,3 +353,10 @@ def test_a_full_disk_while_training_is_one_named_line(tmp_path, monkeypatch, cap
     rc = main(["train", "--preset", "cpu-smoke", "--out", str(tmp_path / "store")])
     err = capsys.readouterr().err
     assert rc == 1 and "no space left on the device" in err and "checkpoint.pt" in err and "internal error" not in err
+
+
+def test_status_escapes_terminal_control_and_bidi_characters_from_the_store(tmp_path, capsys):
+    make_run(tmp_path, "run-\x1b[2J", config={**CONFIG, "preset": "p\u202eevil\x07"}, metrics=None)
+    rc, out, _ = _status(tmp_path, capsys)
+    assert rc == 0 and "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "run-\\x1b[2J" in out and "p\\u202eevil\\x07" in out
