@@ -17,8 +17,10 @@ import argparse
 import errno
 import importlib
 import re
+import signal
 import sys
-from typing import NoReturn, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, NoReturn, Sequence
 
 from lpm_verify.commands.args import INSTALL_HINTS, missing_dependency_message
 from lpm_verify.errors import DataNotFoundError, LPMInputError, NamedFailure, SolverError, SolverNotInstalledError
@@ -105,7 +107,34 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _noting_interrupts() -> Iterator[list[int]]:
+    """SIGINT raises KeyboardInterrupt as usual, and is also noted in the yielded list: a Ctrl-C inside an
+    extension module's import surfaces as that module's ImportError (numpy: "cannot import module datetime"),
+    which is the user's interrupt, not a bug.  (Outside the main thread no handler can be set: a no-op.)"""
+    noted: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        noted.append(signum)
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main thread
+        yield noted
+        return
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _noting_interrupts() as interrupted:
+        status = _main(argv, interrupted)
+    return status
+
+
+def _main(argv: Sequence[str] | None, interrupted: list[int]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     command = _command_of(argv)
@@ -119,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _BAD_INPUT as exc:
         return _fail(str(exc), 2, debug)
     except ImportError as exc:
+        if interrupted:  # the import failed because Ctrl-C interrupted it
+            return _fail("interrupted", 130, debug)
         missing = missing_optional_package(exc)
         if missing is not None:
             return _fail(missing_dependency_message(missing, command or "lpm_verify"), 2, debug)
@@ -135,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         return _fail(os_error_line(exc), 1, debug)
     except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, never a traceback
+        if interrupted:  # whatever Ctrl-C broke on its way out (an extension module's init, a pool)
+            return _fail("interrupted", 130, debug)
         from concurrent.futures.process import BrokenProcessPool  # imported here: only this path needs it
         if isinstance(exc, BrokenProcessPool):
             return _fail("a worker process died before it finished (killed by a signal, e.g. the out-of-memory "

@@ -360,3 +360,26 @@ def test_status_escapes_terminal_control_and_bidi_characters_from_the_store(tmp_
     rc, out, _ = _status(tmp_path, capsys)
     assert rc == 0 and "\x1b" not in out and "\u202e" not in out and "\x07" not in out
     assert "run-\\x1b[2J" in out and "p\\u202eevil\\x07" in out
+
+
+@pytest.mark.parametrize("interrupt", [True, False])
+def test_ctrl_c_inside_an_extension_import_is_an_interrupt_not_a_bug(monkeypatch, capsys, interrupt):
+    """numpy turns a KeyboardInterrupt inside its C module's init into ImportError("cannot import module
+    datetime"): after a SIGINT that is the user's interrupt (130); without one it stays a bug (negative control)."""
+    import time
+
+    import lpm_verify.commands.status as status_cmd
+
+    def run(args):
+        try:
+            if interrupt:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        raise ImportError('cannot import module "datetime"')
+    monkeypatch.setattr(status_cmd, "run", run)
+    rc = main(["status", "--out", "nowhere"])
+    err = capsys.readouterr().err
+    assert (rc, "interrupted" in err, "internal error" in err) == ((130, True, False) if interrupt else (1, False, True))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
