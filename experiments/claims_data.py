@@ -22,6 +22,7 @@ from experiments.collapse import CollapsePoint, collapse_levels, collapse_point,
 from experiments.regime import PAPER_PRESET, REGIME_PRESET, REPORT_PRESET, criterion_for, in_regime
 from experiments.store import Run, scan_runs
 from lpm_verify.check_inputs import CheckInputs
+from lpm_verify.io import file_sha256
 from lpm_verify.outcomes import skipped
 from lpm_verify.records import Outcome
 from lpm_verify.verdict_rule import as_float
@@ -59,26 +60,25 @@ def train_command(root: Path | str, preset: str = REPORT_PRESET) -> str:
 
 def inputs_digest(inputs: CheckInputs) -> str:
     """SHA-256 of everything the experiment checks read besides their sources: the store's folder
-    names, ``config.json`` and ``metrics.json`` bytes, each checkpoint's size and mtime (a checkpoint
-    is rewritten whenever its run changes; hashing gigabytes of VGG weights would be slow), and the
-    ImageNet checkpoint's path, size and mtime.  The report's cache keys experiment checks by it."""
+    names, the content digests of each run's ``config.json``, ``metrics.json`` and
+    checkpoint (Fig. 7 reads its classifier) and of the ImageNet checkpoint (Fig. 9), each file streamed
+    once.  Content, never path, size and modification time: a file replaced by another of the same size
+    and time must not reuse the old verdicts.  The report's cache keys experiment checks by it."""
     digest = hashlib.sha256()
     root = inputs.runs
     digest.update(f"runs={root.resolve() if root is not None else None}\0".encode())
     if root is not None and root.is_dir():
         for run in sorted(p for p in root.iterdir() if p.is_dir()):
-            digest.update(run.name.encode() + b"\0")
+            digest.update(run.name.encode(errors="surrogateescape") + b"\0")
             for name in ("config.json", "metrics.json"):
                 path = run / name
-                digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+                digest.update(f"{name} {file_sha256(path) if path.is_file() else '<absent>'}\0".encode())
             ckpt = run / "checkpoint.pt"
             if ckpt.is_file():
-                st = ckpt.stat()
-                digest.update(f"checkpoint {st.st_size} {st.st_mtime_ns}\0".encode())
+                digest.update(f"checkpoint {file_sha256(ckpt)}\0".encode())
     ckpt = inputs.imagenet_checkpoint
     if ckpt is not None:
-        st = ckpt.stat() if ckpt.is_file() else None
-        digest.update(f"imagenet={ckpt.resolve()} {st.st_size if st else -1} {st.st_mtime_ns if st else -1}".encode())
+        digest.update(f"imagenet={file_sha256(ckpt) if ckpt.is_file() else '<absent>'}".encode())
     return digest.hexdigest()
 
 
@@ -94,6 +94,7 @@ class SeedGroup:
     seeds: list[Any] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # folders holding one of these runs again (not counted)
 
     def values(self, key: str) -> list[float]:
         """``key`` of every seed's metrics, as floats (NaN where absent)."""
@@ -173,7 +174,12 @@ def load_groups(root: Path | str | None) -> list[SeedGroup]:
         path, reason = scan.skipped[0]
         raise CorruptStoreError(f"the run store {root} has {len(scan.skipped)} unreadable run folder(s), e.g. "
                                 f"{path}: {reason}")
-    return group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
+    groups = group_by_seed(r for r in scan.runs if r.config.get("preset") in CLAIM_PRESETS)
+    of_path = {path: g for g in groups for path in g.paths}
+    for path, kept in scan.duplicates:  # a copied folder is the same run, not another seed: named, not counted
+        if str(kept) in of_path:
+            of_path[str(kept)].duplicates.append(f"{path.name} (= {kept.name})")
+    return groups
 
 
 #: Presets whose runs are trained into the paper's regime: a store holding them is held to the
@@ -203,9 +209,13 @@ class RegimeSplit:
 
     def summary(self) -> dict[str, Any]:
         n = sum(len(g.seeds) for g in self.every)
-        return {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
-                "runs_off_regime": len(self.off),
-                "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+        out = {"criterion": criterion_for(self.claim).describe(), "runs_in_regime": n - len(self.off),
+               "runs_off_regime": len(self.off),
+               "off_regime_examples": [f"{Path(p).name}: {why}" for p, why in self.off[:3]]}
+        duplicates = [d for g in self.every for d in g.duplicates]
+        if duplicates:
+            out["duplicate_run_folders"] = duplicates
+        return out
 
 
 def regime_split(groups: list[SeedGroup], claim: str) -> RegimeSplit:

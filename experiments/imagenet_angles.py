@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lpm_verify.errors import require
+from lpm_verify.errors import LPMInputError, require
 
 #: Appendix D's numbers in degrees: (min, max, std) of the between-class angles.
 PAPER_ANGLES: dict[str, tuple[float, float, float]] = {"vgg19": (43.0, 103.0, 4.1), "resnet152": (37.0, 102.0, 3.6)}
@@ -116,3 +116,33 @@ def load_classifier(path: Path) -> tuple[str, np.ndarray, str | None]:
     state = torch.load(path, map_location="cpu", weights_only=True)
     key, W = classifier_weight(state)
     return key, W, architecture(state)
+
+
+def checked_checkpoint(path: Path, flag: str = "--imagenet-checkpoint") -> None:
+    """Raise :class:`~lpm_verify.errors.LPMInputError` naming ``flag`` and the reason, in one line, unless
+    ``path`` holds what the Fig. 9 checks read: a readable state dict with a real floating-point classifier
+    ``W  # (K, p)``, K >= 2, finite, no zero row, within :data:`MAX_ANGLE_BYTES`.  The command line calls it
+    before any check runs: a bad file is bad input, not a finding about the paper."""
+    import torch
+    path = Path(path)
+    require(path.is_file(), flag, "an existing state-dict file", str(path))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise LPMInputError(f"{flag} must be a readable file; got {str(path)!r} ({exc.strerror or exc})") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- torch.load of a foreign file raises anything (struct.error, EOFError,
+        # UnpicklingError, RuntimeError of the zip reader...): each means "not a state dict", the user's file
+        reason = " ".join(str(exc).split())[:160]
+        raise LPMInputError(f"{flag} must be a torch state dict (torch.load with weights_only=True); {str(path)!r} "
+                            f"is not ({type(exc).__name__}: {reason})") from None
+    try:
+        _, W = classifier_weight(state)
+        require(W.shape[0] >= 2, "checkpoint", "a classifier with K >= 2 rows", W.shape)
+        require(bool(np.all(np.isfinite(W))), "checkpoint", "a classifier of finite numbers",
+                f"{int(np.sum(~np.isfinite(W)))} NaN or infinite entries")
+        require(bool(np.all(np.linalg.norm(W, axis=1) > 0)), "checkpoint", "a classifier with no zero row",
+                f"{int(np.sum(np.linalg.norm(W, axis=1) == 0))} zero rows")
+    except LPMInputError as exc:
+        raise LPMInputError(f"{flag} {str(exc).removeprefix('checkpoint ')} (in {str(path)!r})") from None

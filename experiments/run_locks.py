@@ -15,6 +15,7 @@ torch (``status`` reads claims without it).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -26,9 +27,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
+from experiments.store import StoreError, read_store_json
 from lpm_verify.errors import LPMInputError
 
 CLAIM_FILE = "claim.json"
+#: The host of a claim whose file cannot be read: only its heartbeat age can make it stale.
+UNREADABLE_HOST = "?"
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER = 600.0  # 20 missed heartbeats: a job this silent is gone (or its host is)
 
@@ -46,6 +50,9 @@ class Claim:
 
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
+        if self.host == UNREADABLE_HOST:
+            return (f"an unknown job (its {CLAIM_FILE} is unreadable), last written "
+                    f"{max(0.0, now - self.heartbeat):.0f} s ago")
         job = f", job {self.job_id}" if self.job_id else ""
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
         return (f"host {self.host}, pid {self.pid}{job}, started {started}, "
@@ -79,21 +86,54 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+#: Largest process id a claim may name: Linux's PID_MAX_LIMIT (2^22); a larger one is not a process.
+MAX_PID = 2 ** 22
+#: Latest start time a claim may name (unix seconds, the year 2106); later is not a time this job wrote,
+#: and time.localtime refuses far larger values.
+MAX_STARTED = 2.0 ** 32
+
+
+def _claim_fields(d: object) -> tuple[str, str, int, str | None, float]:
+    """(token, host, pid, job id, start time) of a parsed claim file, or ValueError naming what is wrong."""
+    if not isinstance(d, dict):
+        raise ValueError("not a JSON object")
+    token, host, pid, job_id, started = (d.get(k) for k in ("token", "host", "pid", "job_id", "started"))
+    if not (isinstance(token, str) and isinstance(host, str)):
+        raise ValueError("token and host must be text")
+    if not (isinstance(pid, int) and not isinstance(pid, bool) and 1 <= pid <= MAX_PID):
+        raise ValueError(f"pid must be an integer in [1, {MAX_PID}]")
+    if not (job_id is None or isinstance(job_id, str)):
+        raise ValueError("job_id must be text or null")
+    if not (isinstance(started, (int, float)) and not isinstance(started, bool) and 0 <= started <= MAX_STARTED):
+        raise ValueError(f"started must be a time in [0, {MAX_STARTED:.0f}] (unix seconds)")
+    return token, host, pid, job_id or None, float(started)
+
+
 def read_claim(run_path: Path) -> Claim | None:
-    """The claim on ``run_path`` (``None`` if unclaimed).  An unreadable claim file is returned as a
-    claim of host ``"?"`` so that only its heartbeat age can make it stale."""
+    """The claim on ``run_path`` (``None`` if unclaimed), read by the store's guarded reader.  A claim file
+    that cannot be read or whose fields are out of range (a NaN start, a pid beyond any process) is
+    returned as a claim of host ``"?"`` so that only its heartbeat age can make it stale."""
     path = run_path / CLAIM_FILE
     try:
-        raw = path.read_bytes()
         mtime = path.stat().st_mtime
     except FileNotFoundError:
         return None
     try:
-        d = json.loads(raw)
-        return Claim(str(d["token"]), str(d["host"]), int(d["pid"]), d["job_id"] and str(d["job_id"]),
-                     float(d["started"]), mtime)
-    except (ValueError, KeyError, TypeError):
-        return Claim(f"unreadable-{abs(hash(raw)):x}-{mtime:.0f}", "?", -1, None, mtime, mtime)
+        return Claim(*_claim_fields(read_store_json(path)), mtime)
+    except (StoreError, ValueError) as exc:
+        if "missing" in str(exc) and not path.exists():  # released between the two looks
+            return None
+        return Claim(f"unreadable-{_content_tag(path)}-{mtime:.0f}", UNREADABLE_HOST, -1, None, mtime, mtime)
+
+
+def _content_tag(path: Path) -> str:
+    """A tag of an unreadable claim file's first bytes, the same in every process (two jobs that find the
+    same stale file race for the same ``.takeover-<token>`` marker)."""
+    try:
+        with path.open("rb") as fh:
+            return hashlib.sha256(fh.read(4096)).hexdigest()[:16]
+    except OSError:
+        return "gone"
 
 
 def stale_reason(claim: Claim, stale_after: float = STALE_AFTER, now: float | None = None) -> str | None:

@@ -131,6 +131,110 @@ def _check_schema(obj: Any, schema: dict[str, Any], where: str, optional: dict[s
             raise StoreError(f"{where}: {key!r} must be {_type_name(kind)}, got {obj[key]!r:.40}")
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The meaningful values of a numeric field: ``lo <= v <= hi``.  A value outside is a store that was
+    edited or corrupted, never a result: the run is skipped and named with the field and the reason."""
+
+    lo: float
+    hi: float
+    why: str
+
+    def problem(self, value: Any) -> str | None:
+        """Why the number ``value`` is out of bounds, or None (also for a null: an undefined metric)."""
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if isinstance(value, float) and math.isnan(value):
+            return "is NaN (JSON stores an undefined value as null)"
+        if not self.lo <= value <= self.hi:
+            return f"must be in [{self.lo:g}, {self.hi:g}] ({self.why}); got {value!r:.40}"
+        return None
+
+
+#: Training examples per class, batch sizes, widths: 10^9 is far above any dataset this suite trains
+#: (ImageNet: 1.3 million examples in all); an integer above it is an edited file (and 10**300 would
+#: overflow every float computation that uses it).
+MAX_COUNT = 10 ** 9
+#: Classes: ImageNet-21k has 21,841; the paper's datasets have 10.
+MAX_CLASSES = 10 ** 5
+#: Epochs: the paper trains 350; a million is beyond any budget.
+MAX_EPOCHS = 10 ** 6
+#: Rounding of a cosine or accuracy computed in float32 (the trainer's precision): 1e-6 beyond 1 is still a
+#: cosine; more is not.
+ROUNDING = 1e-6
+_COSINE = Bounds(-1 - ROUNDING, 1 + ROUNDING, "a cosine")
+_COSINE_SPREAD = Bounds(0, 1 + ROUNDING, "a standard deviation of cosines")
+_FRACTION = Bounds(0, 1 + ROUNDING, "a fraction of examples")
+_NONNEGATIVE = Bounds(0, math.inf, "a finite number >= 0")
+_FINITE = Bounds(-math.inf, math.inf, "a finite number")
+_COUNT = Bounds(0, MAX_COUNT, f"a count in [0, {MAX_COUNT:.0e}]")
+_EPOCH = Bounds(0, MAX_EPOCHS, "an epoch >= 0")
+_RATIO_R0 = Bounds(1, math.inf, "a threshold ratio R_0 >= 1, or inf")
+
+#: config.json's numeric fields and their meaningful values (those experiments.trainer.TrainConfig accepts).
+CONFIG_BOUNDS: dict[str, Bounds] = {
+    "K_A": Bounds(1, MAX_CLASSES, "a number of majority classes >= 1"),
+    "R": Bounds(1, math.inf, "an imbalance ratio n_A / n_B >= 1, or inf"),
+    "n_majority": Bounds(1, MAX_COUNT, "examples per majority class >= 1"),
+    "n_minority": _COUNT,
+    "epochs": Bounds(1, MAX_EPOCHS, "epochs >= 1"),
+    "seed": Bounds(0, 2 ** 63 - 1, "a seed in [0, 2^63)"),
+    "wd": _NONNEGATIVE,
+    "lr": Bounds(0, math.inf, "a learning rate > 0"),
+    "batch_size": Bounds(1, MAX_COUNT, "a batch size >= 1"),
+    "oversample": Bounds(1, MAX_COUNT, "an oversampling rate w_r >= 1 (Eq. 17)"),
+    "width": Bounds(1, MAX_COUNT, "a layer width >= 1"),
+    "momentum": Bounds(0, 1, "a momentum in [0, 1]"),
+    "classifier_penalty": _NONNEGATIVE,
+    "feature_penalty": _NONNEGATIVE,
+}
+#: Fields that must also be nonzero (the bounds are closed intervals).
+_POSITIVE = ("lr",)
+#: Fields where infinity means something (R = inf: no minority examples; no threshold); anywhere else
+#: an infinite value is out of bounds.
+_INFINITE_OK = ("R", "lpm_R_effective", "lpm_R0", "lpm_centred_R0")
+
+#: metrics.json's numeric fields and their meaningful values (null, an undefined metric, is always allowed).
+METRIC_BOUNDS: dict[str, Bounds] = {
+    **{k: _COSINE for k in ("cos_all", "cos_majority", "cos_minority", "lpm_cos_minority", "lpm_centred_cos_minority")},
+    **{k: _COSINE_SPREAD for k in ("cos_all_std", "cos_majority_std", "cos_minority_std")},
+    **{k: _FRACTION for k in ("train_acc", "train_acc_majority", "train_acc_minority", "test_acc", "test_acc_majority",
+                              "test_acc_minority", "nc4")},
+    **{k: _NONNEGATIVE for k in ("norm_variation_minority", "norm_variation_majority", "nc1", "nc2", "nc3",
+                                 "nc1_weighted", "nc2_weighted", "nc3_weighted", "nc2_W", "fitted_E_W", "fitted_E_H",
+                                 "fitted_E_H_centred", "bias_norm", "analysis_seconds", "train_seconds",
+                                 "wall_seconds", "final_loss", "wd_exposure")},
+    "late_drift_W_norm": _FINITE, "late_drift_mean_h_norm": _FINITE, "logit_margin": _FINITE,
+    "late_drift_cos_minority": Bounds(-2 - 2 * ROUNDING, 2 + 2 * ROUNDING, "a difference of two cosines"),
+    "lpm_R_effective": Bounds(0, math.inf, "an effective imbalance ratio >= 0, or inf"),
+    "lpm_R0": _RATIO_R0, "lpm_centred_R0": _RATIO_R0,
+    "resumed_from_epoch": _EPOCH,
+    "test_minority_errors": _COUNT, "test_minority_errors_to_majority": _COUNT,
+}
+PROBE_BOUNDS: dict[str, Bounds] = {"epoch": _EPOCH, "cos_minority": _COSINE, "W_norm": _NONNEGATIVE,
+                                   "mean_h_norm": _NONNEGATIVE}
+LOG_BOUNDS: dict[str, Bounds] = {"epoch": _EPOCH, "loss": _NONNEGATIVE}
+
+
+def _check_bounds(obj: dict[str, Any], bounds: dict[str, Bounds], where: str, nan_ok: bool = False) -> None:
+    """Raise :class:`StoreError` naming the first field of ``obj`` outside its :class:`Bounds`; ``nan_ok``
+    for the per-epoch rows (log.jsonl, late probes), which the trainer writes unconverted: a diverged run
+    logs a NaN loss, and that is data (config.json and metrics.json store an undefined value as null)."""
+    for key, b in bounds.items():
+        if key not in obj:
+            continue
+        value = from_json_number(obj[key])
+        if nan_ok and isinstance(value, float) and math.isnan(value):
+            continue
+        if isinstance(value, float) and math.isinf(value) and key not in _INFINITE_OK:
+            raise StoreError(f"{where}: {key!r} must be finite ({b.why}); got {obj[key]!r}")
+        problem = b.problem(value)
+        if problem is None and key in _POSITIVE and value == 0:
+            problem = f"must be > 0 ({b.why}); got {value!r}"
+        if problem is not None:
+            raise StoreError(f"{where}: {key!r} {problem}")
+
+
 #: Largest run file read (config.json, metrics.json, log.jsonl, a submission record).  A finished run's
 #: metrics.json holds about 1.6 KB and its log ~130 bytes per epoch (350 epochs: ~50 KB); 16 MiB is
 #: 300 times the largest legitimate file, and a larger one would be copied whole into the report's data.
@@ -148,7 +252,19 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8")
 
 
-def _read_json(path: Path) -> Any:
+def _parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise StoreError(f"{where}: not valid JSON (truncated or corrupt)") from None
+    except RecursionError:  # the parser recurses once per level of nesting; no run file nests deeply
+        raise StoreError(f"{where}: JSON nested too deeply (corrupt)") from None
+
+
+def read_store_json(path: Path) -> Any:
+    """The parsed JSON of one file of the store (every reader of the store's own files comes through
+    here): :class:`StoreError` names the file and why when it is missing, unreadable, larger than
+    :data:`MAX_RUN_FILE_BYTES`, not UTF-8, not JSON or nested too deeply to parse."""
     try:
         text = _read_text(path)
     except FileNotFoundError:
@@ -156,23 +272,21 @@ def _read_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text (corrupt)") from None
     except OSError as exc:
-        raise StoreError(f"{path}: unreadable ({type(exc).__name__})") from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise StoreError(f"{path}: not valid JSON (truncated or corrupt)") from None
+        raise StoreError(f"{path}: unreadable ({exc.strerror or type(exc).__name__})") from None
+    return _parse_json(text, str(path))
 
 
 def read_config(path: Path) -> dict[str, Any]:
     """config.json of a run, validated against :data:`CONFIG_SCHEMA`."""
-    data = _read_json(path)
+    data = read_store_json(path)
     _check_schema(data, CONFIG_SCHEMA, str(path), CONFIG_OPTIONAL)
+    _check_bounds(data, CONFIG_BOUNDS, str(path))
     return {k: from_json_number(v) for k, v in data.items()}
 
 
 def read_metrics(path: Path) -> dict[str, Any]:
     """metrics.json of a finished run: the required keys present, every known metric a number (or null/inf)."""
-    data = _read_json(path)
+    data = read_store_json(path)
     _check_schema(data, {k: _METRIC for k in METRICS_REQUIRED}, str(path))
     for key in METRIC_NUMBERS:
         if key in data and not _CHECKS[_METRIC](data[key]):
@@ -182,6 +296,8 @@ def read_metrics(path: Path) -> dict[str, Any]:
             raise StoreError(f"{path}: 'late_probes' must be a list, got {data['late_probes']!r:.40}")
         for i, probe in enumerate(data["late_probes"]):
             _check_schema(probe, PROBE_SCHEMA, f"{path}: late_probes[{i}]")
+            _check_bounds(probe, PROBE_BOUNDS, f"{path}: late_probes[{i}]", nan_ok=True)
+    _check_bounds(data, METRIC_BOUNDS, str(path))
     return {k: from_json_number(v) for k, v in data.items()}
 
 
@@ -199,11 +315,9 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise StoreError(f"{path}: line {i} is not valid JSON (truncated or corrupt)") from None
+        row = _parse_json(line, f"{path}: line {i}")
         _check_schema(row, LOG_SCHEMA, f"{path}: line {i}")
+        _check_bounds(row, LOG_BOUNDS, f"{path}: line {i}", nan_ok=True)
         out.append(row)
     return out
 
@@ -240,10 +354,39 @@ def load_run(path: str | Path) -> Run:
 
 @dataclass
 class StoreScan:
-    """The valid runs of a store and, for every run folder skipped, ``(path, reason)``."""
+    """The valid runs of a store, ``(path, reason)`` for every run folder skipped, and ``(path, kept)`` for
+    every folder that holds the same run (same config, seed included) as the folder ``kept``, counted once."""
 
     runs: list[Run]
     skipped: list[tuple[Path, str]]
+    duplicates: list[tuple[Path, Path]] = field(default_factory=list)
+
+
+def duplicate_reason(kept: Path) -> str:
+    """Why a folder is not counted: it holds the run of ``kept`` (a copied folder is not another seed)."""
+    return f"the same run as {kept.name} (same config, seed included): counted once"
+
+
+def _one_per_config(runs: list[Run]) -> tuple[list[Run], list[tuple[Path, Path]]]:
+    """``runs`` with one run per config (:func:`config_hash`, seed included) and ``(path, kept)`` for the
+    others.  The folder :func:`run_dir` names for the config is kept when present (a copy such as
+    ``R10 (copy)`` is the duplicate), else the first by name."""
+    by_hash: dict[str, list[Run]] = {}
+    for run in runs:
+        by_hash.setdefault(config_hash(run.config), []).append(run)
+    kept_runs, duplicates = [], []
+    for same in by_hash.values():
+        same.sort(key=lambda r: (r.path.name != _canonical_name(r), r.path.name))
+        kept_runs.append(same[0])
+        duplicates += [(r.path, same[0].path) for r in same[1:]]
+    return sorted(kept_runs, key=lambda r: r.path.name), sorted(duplicates)
+
+
+def _canonical_name(run: Run) -> str:
+    try:
+        return run_dir(run.path.parent, run.config).name
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return ""
 
 
 def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreScan:
@@ -265,7 +408,8 @@ def scan_runs(root: str | Path = "runs", finished_only: bool = True) -> StoreSca
             continue
         if run.finished or not finished_only:
             runs.append(run)
-    return StoreScan(runs, skipped)
+    runs, duplicates = _one_per_config(runs)
+    return StoreScan(runs, skipped, duplicates)
 
 
 def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run]:
@@ -275,6 +419,31 @@ def list_runs(root: str | Path = "runs", finished_only: bool = True) -> list[Run
 
 SUBMITTED_DIR = ".submitted"
 FAILED_FILE = "failed.json"  # written by a run that raised: error, host, job id, traceback tail
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run's failed.json (experiments/runner.py): the error's first line, the job id, the traceback tail."""
+
+    error: str
+    job_id: str | None
+    traceback: tuple[str, ...]
+
+
+def read_failure(path: Path) -> Failure:
+    """failed.json at ``path``, read by the guarded reader and checked: ``error`` text, ``job_id`` text or
+    null, ``traceback`` a list of text lines; :class:`StoreError` names the file and what is wrong."""
+    data = read_store_json(path)
+    if not isinstance(data, dict):
+        raise StoreError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    error, job_id, tb = data.get("error", "?"), data.get("job_id"), data.get("traceback", [])
+    if not isinstance(error, str):
+        raise StoreError(f"{path}: 'error' must be text, got {error!r:.40}")
+    if not (job_id is None or isinstance(job_id, str)):
+        raise StoreError(f"{path}: 'job_id' must be text or null, got {job_id!r:.40}")
+    if not (isinstance(tb, list) and all(isinstance(line, str) for line in tb)):
+        raise StoreError(f"{path}: 'traceback' must be a list of text lines, got {tb!r:.40}")
+    return Failure(error, job_id, tuple(tb))
 
 
 def record_submission(root: str | Path, preset: str, run_paths: list[Path]) -> Path:
@@ -302,7 +471,7 @@ def submitted_runs(root: str | Path) -> tuple[dict[str, set[str]], list[tuple[Pa
     folder = Path(root) / SUBMITTED_DIR
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            data = _read_json(path)
+            data = read_store_json(path)
             ok = (isinstance(data, dict) and isinstance(data.get("preset"), str) and isinstance(data.get("runs"), list))
             if not ok:
                 raise StoreError(f"{path}: expected {{'preset': str, 'runs': [folder names]}}")

@@ -2,7 +2,8 @@
 
 A run folder is *finished* (valid metrics.json), *running* (a live claim: host, job, epoch),
 *failed* (failed.json, nobody training it), *interrupted* (a checkpoint or a stale claim, nobody
-training it: resume it), or *invalid* (a run file that fails its schema, with the reason).  Runs of a
+training it: resume it), *invalid* (a run file that fails its schema, with the reason), or a
+*duplicate* (the same config, seed included, as another folder: a copy, counted once).  Runs of a
 recorded submission with no folder yet are *pending*.  Reads files only: no torch.
 """
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.run_locks import CLAIM_FILE, read_claim, stale_reason
-from experiments.store import FAILED_FILE, StoreError, load_run, read_log, submitted_runs
+from experiments.store import (FAILED_FILE, StoreError, duplicate_reason, load_run, read_failure, read_log,
+                              scan_runs, submitted_runs)
 
-STATES = ("finished", "running", "failed", "interrupted", "invalid", "pending")
+STATES = ("finished", "running", "failed", "interrupted", "invalid", "duplicate", "pending")
 _RUN_FILES = ("config.json", "metrics.json", "log.jsonl", "checkpoint.pt", CLAIM_FILE, FAILED_FILE)
 
 
@@ -86,13 +88,11 @@ def run_status(root: Path, path: Path, preset_of: dict[str, str], lines: int = 3
     failed = path / FAILED_FILE
     if failed.is_file():
         try:
-            info = json.loads(failed.read_text())
-            error, job_id = str(info.get("error", "?")), info.get("job_id")
-            tail = last(tuple(str(t) for t in info.get("traceback", [])), lines)
-        except (ValueError, OSError, AttributeError):
-            error, job_id, tail = f"{failed} is unreadable", None, ()
+            info = read_failure(failed)
+            error, job_id, tail = info.error, info.job_id, last(info.traceback, lines)
+        except StoreError as exc:
+            error, job_id, tail = f"unreadable {FAILED_FILE} ({exc})", None, ()
         log_tail = tuple(json.dumps(row) for row in last(_safe_log(path), lines))
-        job_id = job_id if isinstance(job_id, str) else None
         return RunStatus(path.name, preset, "failed",
                          f"{error.splitlines()[0][:200] if error else '?'} at epoch {_last_epoch(path)}{stale}",
                          log_tail + _job_log_tail(root, job_id, lines) + tail)
@@ -117,9 +117,13 @@ def store_status(root: str | Path, lines: int = 3) -> tuple[list[RunStatus], lis
     preset_of = {name: preset for preset, names in grids.items() for name in names}
     out: list[RunStatus] = []
     seen: set[str] = set()
+    kept_of = {path.name: kept for path, kept in scan_runs(root, finished_only=False).duplicates}
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         if path.is_dir() and not path.name.startswith(".") and any((path / f).exists() for f in _RUN_FILES):
-            out.append(run_status(root, path, preset_of, lines))
+            status = run_status(root, path, preset_of, lines)
+            if path.name in kept_of:
+                status = RunStatus(path.name, status.preset, "duplicate", duplicate_reason(kept_of[path.name]))
+            out.append(status)
             seen.add(path.name)
     out += [RunStatus(name, preset_of[name], "pending", "submitted, not started")
             for name in sorted(preset_of) if name not in seen]

@@ -14,13 +14,16 @@ A traceback is shown only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import re
+import signal
 import sys
-from typing import NoReturn, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, NoReturn, Sequence
 
 from lpm_verify.commands.args import INSTALL_HINTS, missing_dependency_message
-from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverError, SolverNotInstalledError
+from lpm_verify.errors import DataNotFoundError, LPMInputError, NamedFailure, SolverError, SolverNotInstalledError
 
 COMMANDS: dict[str, str] = {
     "report": "write the agreement report (Markdown + HTML + figures) to reports/",
@@ -104,7 +107,34 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _noting_interrupts() -> Iterator[list[int]]:
+    """SIGINT raises KeyboardInterrupt as usual, and is also noted in the yielded list: a Ctrl-C inside an
+    extension module's import surfaces as that module's ImportError (numpy: "cannot import module datetime"),
+    which is the user's interrupt, not a bug.  (Outside the main thread no handler can be set: a no-op.)"""
+    noted: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        noted.append(signum)
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main thread
+        yield noted
+        return
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _noting_interrupts() as interrupted:
+        status = _main(argv, interrupted)
+    return status
+
+
+def _main(argv: Sequence[str] | None, interrupted: list[int]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     command = _command_of(argv)
@@ -118,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _BAD_INPUT as exc:
         return _fail(str(exc), 2, debug)
     except ImportError as exc:
+        if interrupted:  # the import failed because Ctrl-C interrupted it
+            return _fail("interrupted", 130, debug)
         missing = missing_optional_package(exc)
         if missing is not None:
             return _fail(missing_dependency_message(missing, command or "lpm_verify"), 2, debug)
@@ -125,15 +157,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"lpm-verify, please report it (rerun with --debug for the traceback)", 1, debug)
     except SolverError as exc:
         return _fail(f"solver failure: {exc}", 1, debug)
+    except NamedFailure as exc:
+        return _fail(str(exc), 1, debug)
     except MemoryError:
         return _fail("out of memory; use a smaller instance (see the limits in --help)", 1, debug)
     except KeyboardInterrupt:
         return _fail("interrupted", 130, debug)
     except OSError as exc:
-        return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1, debug)
+        return _fail(os_error_line(exc), 1, debug)
     except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, never a traceback
+        if interrupted:  # whatever Ctrl-C broke on its way out (an extension module's init, a pool)
+            return _fail("interrupted", 130, debug)
+        from concurrent.futures.process import BrokenProcessPool  # imported here: only this path needs it
+        if isinstance(exc, BrokenProcessPool):
+            return _fail("a worker process died before it finished (killed by a signal, e.g. the out-of-memory "
+                         "killer); the work it held is lost: rerun (finished runs and cached results are kept)",
+                         1, debug)
         return _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback "
                      f"and report it", 1, debug)
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a failed file operation; a full disk says so, and that files are written atomically
+    (a file being replaced keeps its previous content)."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return (f"no space left on the device{where}: nothing was replaced (every file is written whole or not at "
+                "all, so the previous files are unchanged); free space and rerun")
+    return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
 
 
 def _fail(message: str, status: int, debug: bool) -> int:

@@ -14,6 +14,11 @@ class SolverNotInstalledError(SolverError):
     """The requested solver is not installed; the message lists the installed ones."""
 
 
+class NamedFailure(RuntimeError):
+    """A failure that is no bug and whose message says what happened and what is left (a full disk
+    while writing the report); the command line prints it as one line, exit status 1."""
+
+
 class DataNotFoundError(FileNotFoundError):
     """A dataset file is missing; the message names the file and how to obtain it."""
 

@@ -6,6 +6,14 @@ Every run must end with status 0, 1 or 2, never a traceback nor an "internal err
 exception), and with an ``error:`` line when not 0; a successful ``--json`` run prints one JSON object
 and a successful sweep writes its CSV.
 
+Two more families go beyond argument lists.  *Store files*: a run store whose config.json, metrics.json,
+claim.json, failed.json or log.jsonl has a field set to a hostile value (NaN/Infinity literals, 10**300,
+negative counts, wrong types, deep nesting) or is replaced by raw bytes (non-UTF-8, truncated, nested
+200,000 levels); ``status`` and ``verify`` on it must name the problem, and a number outside its field's
+meaning must make the run *invalid* (never a silent wrong number).  *Signals*: SIGTERM or SIGINT at a random
+moment of a running ``sweep`` subprocess: it ends by the signal or with "interrupted", never a traceback,
+and its CSV is whole or absent.
+
 The expensive work is kept small: K <= 41 (larger K only where a limit refuses it), sweep grids of at
 most 3 points, ``verify`` on one small result, and ``report`` / ``train`` with their builders replaced
 by stubs (their argument validation is what runs).  The hypothesis profile sets the number of inputs
@@ -16,7 +24,14 @@ by stubs (their argument validation is what runs).  The hypothesis profile sets 
 from __future__ import annotations
 
 import json
+import math
+import os
+import shutil
+import signal
 import string
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -210,6 +225,149 @@ def _fuzz(name: str, capsys, tmp_path, monkeypatch) -> None:
     count = fn(n, capsys, tmp_path, monkeypatch) if name in ("report", "train") else fn(n, capsys, tmp_path)
     count.report(name, capsys)
     assert count.inputs >= 1
+
+
+
+
+# -- store files: what a careless edit, a crash or a hostile user leaves in a run store ----------------------------
+#: JSON values (as text) at and beyond every field's meaning: NaN/inf literals, huge and negative numbers,
+#: wrong types, deep nesting.
+RAW_VALUES = ["NaN", "Infinity", "-Infinity", "1e400", str(10 ** 300), "-7", "-10", "-1", "0", "0.5", "5.0", "7.0",
+              "null", "true", '"inf"', '"-inf"', '"x"', "[]", "{}", "[" * 3000 + "]" * 3000, '"\\u202e\\u0000"']
+raw_value = st.one_of(st.sampled_from(RAW_VALUES), st.integers(min_value=-2 ** 70, max_value=2 ** 70).map(str),
+                      st.floats(allow_nan=False, allow_infinity=False).map(repr), st.text(max_size=8).map(json.dumps))
+STORE_FILES = ("config.json", "metrics.json", "claim.json", "failed.json", "log.jsonl")
+
+
+def _base_objects() -> dict[str, dict]:
+    from tests.test_store import CONFIG, METRICS
+    return {"config.json": {**CONFIG, "preset": "cpu-report", "seed": 1},
+            "metrics.json": {**METRICS, "cos_minority": 0.2, "cos_all": -0.1, "train_acc_minority": 1.0},
+            "claim.json": {"token": "t", "host": "elsewhere", "pid": 12, "job_id": None, "started": 1.0},
+            "failed.json": {"error": "boom", "job_id": "7", "traceback": ["a", "b"]},
+            "log.jsonl": {"epoch": 1, "loss": 0.5}}
+
+
+def _mutated(base: dict, key: str, raw: str) -> str:
+    """``base`` as JSON text with ``key`` set to the raw JSON ``raw`` (which may be no valid JSON at all)."""
+    fields = [f"{json.dumps(k)}: {raw if k == key else json.dumps(v)}" for k, v in base.items()]
+    if key not in base:
+        fields.append(f"{json.dumps(key)}: {raw}")
+    return "{" + ", ".join(fields) + "}"
+
+
+@st.composite
+def store_file(draw) -> tuple[str, bytes, str | None, str]:
+    """(file name, its bytes, the field changed or None, the raw value): a field of a valid file set to a
+    hostile value, or the whole file replaced by bytes (non-UTF-8, truncated, nested)."""
+    name = draw(st.sampled_from(STORE_FILES))
+    base = _base_objects()[name]
+    kind = draw(st.sampled_from(["field", "field", "field", "bytes", "nested"]))
+    if kind == "field":
+        key = draw(st.one_of(st.sampled_from(sorted(base)), st.sampled_from(["wd_exposure", "late_probes", "momentum",
+                                                                             "n_minority", "test_acc_minority",
+                                                                             "class_order", "milestones", "width"])))
+        raw = draw(raw_value)
+        return name, _mutated(base, key, raw).encode(), key, raw
+    if kind == "bytes":
+        data = draw(st.one_of(st.binary(max_size=48), st.just(b'{"error": "\xff\xfe"}'),
+                              st.just(json.dumps(base).encode()[:draw(st.integers(0, 30))])))
+        return name, data, None, ""
+    depth = draw(st.sampled_from([50, 999, 5000, 200000]))
+    return name, ("[" * depth + "]" * depth).encode(), None, ""
+
+
+def _out_of_bounds(name: str, key: str | None, raw: str) -> bool:
+    """Whether the mutation put a number outside its field's meaning into config.json or metrics.json (the
+    store must then call the run invalid: anything else is a silent wrong result)."""
+    from experiments.store import CONFIG_BOUNDS, METRIC_BOUNDS
+    bounds = {"config.json": CONFIG_BOUNDS, "metrics.json": METRIC_BOUNDS}.get(name, {})
+    if key not in bounds:
+        return False
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return True  # not JSON: invalid as well
+    value = {"inf": math.inf, "-inf": -math.inf}.get(value, value) if isinstance(value, str) else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # a null is an undefined metric (allowed); in config.json every numeric field is a setting (never null)
+        return value is not None or name == "config.json"
+    b = bounds[key]
+    infinite_ok = key in ("R", "lpm_R_effective", "lpm_R0", "lpm_centred_R0")
+    return math.isnan(value) or not (b.lo <= value <= b.hi) or (math.isinf(value) and not infinite_ok) or (
+        key == "lr" and value == 0)
+
+
+def fuzz_store(n: int, capsys, tmp: Path) -> Counter:
+    from tests.test_store import make_run
+    count = Counter()
+    root = tmp / "store"
+
+    def run(case):
+        name, data, key, raw = case
+        shutil.rmtree(root, ignore_errors=True)
+        base = _base_objects()
+        make_run(root, "good", config={**base["config.json"], "seed": 0}, metrics=base["metrics.json"])
+        bad = make_run(root, "edited", config=base["config.json"], metrics=base["metrics.json"])
+        (bad / name).write_bytes(data)
+        rc = check_run(["status", "--out", str(root)], capsys)
+        count.add(rc)
+        if _out_of_bounds(name, key, raw):  # never a silent wrong number: the run is named invalid
+            assert rc == 0
+            statuses = __import__("experiments.store_status", fromlist=["store_status"]).store_status(root)[0]
+            assert {s.name: s.state for s in statuses}["edited"] == "invalid", (name, key, raw)
+        rc = main(["verify", "--only", "Figure 4", "--runs", str(root)])
+        err = capsys.readouterr().err
+        assert rc in (0, 1) and "Traceback" not in err and "internal error" not in err, (name, data[:80], err)
+        if rc == 1:  # a check broke on the store: the unusable run is named, never left to the remaining runs
+            assert "edited" in err, (name, data[:80], err)
+        count.add(rc)
+    explore(store_file(), run, n)
+    return count
+
+
+# -- signals: SIGTERM / SIGINT at any moment of a running command --------------------------------------------------
+def _wait_until_running(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the command runs (numpy's extension is mapped: the sweep is under way).  A SIGINT within
+    the interpreter's own first milliseconds, before any module of this project is executed, gets Python's
+    KeyboardInterrupt traceback and nothing can change that; from ``__main__`` on the signal is one line."""
+    maps = Path(f"/proc/{proc.pid}/maps")
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            if "_multiarray_umath" in maps.read_text():
+                return
+        except OSError:  # no /proc (not Linux): fall back on the drawn delay alone
+            time.sleep(0.5)
+            return
+        time.sleep(0.01)
+
+
+def fuzz_signals(n: int, capsys, tmp: Path) -> Counter:
+    count = Counter()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def run(case):
+        sig, delay = case
+        out = tmp / "sweep-signal"
+        proc = subprocess.Popen([sys.executable, "-m", "lpm_verify", "sweep", "--K", "10", "--KA", "5",
+                                 "--R", "1:1e4:1000", "--out", str(out)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        _wait_until_running(proc)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 130, -signal.SIGINT, -signal.SIGTERM), (sig, delay, proc.returncode, err)
+        assert "Traceback" not in err and "internal error" not in err, (sig, delay, err)
+        if (out / "sweep.csv").exists():  # written atomically: whole or absent
+            assert (out / "sweep.csv").read_text().startswith("K,K_A,R,")
+        count.add(proc.returncode)
+    explore(st.tuples(st.sampled_from([signal.SIGTERM, signal.SIGINT]), st.floats(0.0, 1.5)), run, n)
+    return count
+
+
+FUZZERS.update({"store": fuzz_store, "signals": fuzz_signals})
+EXAMPLES.update({"store": 150, "signals": 4})
 
 
 @pytest.mark.parametrize("name", list(FUZZERS))

@@ -139,7 +139,7 @@ def write_run(root: Path, **cfg) -> None:
               "lr": 0.1, "batch_size": 128, **cfg}
     R = config["R"]
     collapse = 1.0 if R == math.inf else min(1.0, math.log(R) / math.log(600))
-    metrics = {"cos_minority": -1 / 9 + collapse * (1 + 1 / 9) / config["oversample"] + 0.01 * config["seed"],
+    metrics = {"cos_minority": -1 / 9 + collapse * (1 + 1 / 9) / config["oversample"] - 0.01 * config["seed"],
                "norm_variation_minority": 1e-5, "nc1": 0.01, "train_acc": 1.0, "test_acc": 0.8 - 0.1 * collapse,
                "test_acc_minority": 0.7 - 0.5 * collapse, "fitted_E_W": 0.9, "fitted_E_H": 6.0,
                "lpm_cos_minority": 0.5}

@@ -496,3 +496,98 @@ def test_provenance_names_the_git_revision_and_a_dirty_tree(tmp_path):
     (repo / "a.txt").write_text("2")
     assert git_revision(repo) == head + " with uncommitted changes to tracked files"
     assert git_revision(tmp_path / "not-a-repo").startswith("unknown")
+
+
+# -- a full disk is a named failure, not an internal error -------------------------------------------------
+def test_a_full_disk_says_so_and_leaves_the_previous_report(tmp_path, fake_lpm, runs_store, monkeypatch):
+    import errno
+    from lpm_verify.errors import NamedFailure
+    out = tmp_path / "report"
+    reg = make_registry(tmp_path / "checks")
+    build_report(options(tmp_path, reg, runs_store))
+    before = snapshot(out)
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(build_mod, "write_text_atomic", full)
+    with pytest.raises(NamedFailure) as info:
+        build_report(options(tmp_path, reg, runs_store))
+    message = str(info.value)
+    assert "no space left on the device" in message and "previous report" in message and "unchanged" in message
+    assert isinstance(info.value, ReportNotWritten) and "\n" not in message
+    assert snapshot(out) == before
+
+
+def test_the_command_line_prints_a_full_disk_as_one_line_exit_1(tmp_path, monkeypatch, capsys):
+    from lpm_verify.cli import main
+    from lpm_verify.report.build import ReportWriteFailed
+
+    def full(options):
+        raise ReportWriteFailed(f"report not written: no space left on the device of {options.out}; the previous "
+                                f"report in {options.out} is unchanged")
+    monkeypatch.setattr(build_mod, "build_report", full)
+    rc = main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "internal error" not in err and "no space left" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bug_during_the_build_is_still_an_internal_error(tmp_path, monkeypatch, capsys):
+    """Negative control: only named failures lose the "internal error" label."""
+    from lpm_verify.cli import main
+
+    def broken(options):
+        raise ReportNotWritten("report not written (ZeroDivisionError: division by zero); the previous report "
+                               "is unchanged")
+    monkeypatch.setattr(build_mod, "build_report", broken)
+    assert main(["report", "--out", str(tmp_path / "r"), "--runs", str(tmp_path / "none"), "--no-train"]) == 1
+    assert "internal error" in capsys.readouterr().err
+
+
+def test_provenance_says_results_are_keyed_by_file_content(tmp_path, fake_lpm, runs_store):
+    build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+    text = (tmp_path / "report" / "index.md").read_text()
+    provenance = text[text.index("Provenance"):]
+    assert "content of every file they read" in provenance and "never by path, size or modification time" in provenance
+
+
+def test_an_unreadable_run_checkpoint_is_a_named_failure(tmp_path, fake_lpm, runs_store, monkeypatch):
+    """A corrupt checkpoint.pt of a run the report draws (Fig. 7's histograms) names the run, exit 1, not an
+    internal error."""
+    from experiments.claims_data import CorruptStoreError
+    from lpm_verify.errors import NamedFailure
+
+    def corrupt(*args, **kwargs):
+        raise CorruptStoreError("run r: cannot read the classifier from r/checkpoint.pt: EOFError")
+    monkeypatch.setattr(build_mod, "empirical_section", corrupt)
+    with pytest.raises(NamedFailure, match="cannot read the classifier.*unchanged"):
+        build_report(options(tmp_path, make_registry(tmp_path / "checks"), runs_store))
+
+
+def test_the_fixture_store_is_within_every_range(runs_store):
+    """The generated store is valid data (a cosine above 1 would now be skipped, silently thinning the tests)."""
+    from experiments.store import scan_runs
+    scan = scan_runs(runs_store)
+    assert scan.skipped == [] and scan.duplicates == [] and len(scan.runs) == 20
+
+
+# -- a report over a store with one hostile file (the store fuzz of tests/test_fuzz_cli.py, end to end) -----
+def test_a_report_over_a_hostile_store_file_is_written_and_names_the_run(tmp_path, fake_lpm, runs_store):
+    from hypothesis import given, settings
+    from test_fuzz_cli import _out_of_bounds, store_file
+    reg = make_registry(tmp_path / "checks")
+    target = sorted(runs_store.iterdir())[0]
+    originals = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    @settings(max_examples=max(2, settings.default.max_examples // 25))
+    @given(store_file())
+    def run(case):
+        name, data, key, raw = case
+        for p in target.iterdir():
+            p.unlink()
+        for fname, content in originals.items():
+            (target / fname).write_bytes(content)
+        (target / name).write_bytes(data)
+        build_report(options(tmp_path, reg, runs_store))  # never raises: a bad run is skipped and named
+        if _out_of_bounds(name, key, raw):
+            assert target.name in (tmp_path / "report" / "index.md").read_text()
+    run()

@@ -29,7 +29,7 @@ def make_run(root: Path, name: str, config=CONFIG, metrics=METRICS, log=LOG) -> 
 def test_valid_store_loads_without_skips(tmp_path):
     """Negative control for the tests below: the template files are valid."""
     make_run(tmp_path, "a")
-    make_run(tmp_path, "b", metrics=None)  # in progress
+    make_run(tmp_path, "b", config={**CONFIG, "seed": 1}, metrics=None)  # in progress (another seed)
     scan = scan_runs(tmp_path)
     assert [r.path.name for r in scan.runs] == ["a"] and scan.skipped == []
     assert [r.path.name for r in scan_runs(tmp_path, finished_only=False).runs] == ["a", "b"]
@@ -50,7 +50,7 @@ BAD = {
     "config bool as int": (dict(config={**CONFIG, "epochs": True}), "'epochs' must be integer"),
     "config optional key wrong": (dict(config={**CONFIG, "n_minority": 1.5}), "'n_minority' must be integer"),
     "config missing": (dict(config=None), "config.json: missing"),
-    "log truncated": (dict(log=LOG + '{"epoch": 3, "lo'), "log.jsonl: line 3 is not valid JSON"),
+    "log truncated": (dict(log=LOG + '{"epoch": 3, "lo'), "log.jsonl: line 3: not valid JSON"),
     "log wrong type": (dict(log='{"epoch": "one", "loss": 1.0}\n'), "line 1: 'epoch' must be integer"),
     "exposure wrong type": (dict(metrics={**METRICS, "wd_exposure": "17"}), "'wd_exposure' must be a number"),
     "probes not a list": (dict(metrics={**METRICS, "late_probes": {"epoch": 1}}), "'late_probes' must be a list"),

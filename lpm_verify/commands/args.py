@@ -140,4 +140,7 @@ def check_inputs(args: argparse.Namespace) -> "CheckInputs":
     require(not Path(args.runs).is_file(), "--runs", "a folder (the experiments store)", args.runs)
     ckpt = args.imagenet_checkpoint
     require(ckpt is None or Path(ckpt).is_file(), "--imagenet-checkpoint", "an existing state-dict file", ckpt)
+    if ckpt:  # a bad file is bad input, refused before any check runs (not a Fig. 9 finding)
+        from experiments.imagenet_angles import checked_checkpoint  # torch: imported only when a file is given
+        checked_checkpoint(Path(ckpt))
     return CheckInputs(runs=Path(args.runs), imagenet_checkpoint=Path(ckpt) if ckpt else None)

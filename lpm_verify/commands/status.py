@@ -26,6 +26,11 @@ def run(args: argparse.Namespace) -> int:
 
 def printable(text: str, encoding: str | None) -> str:
     """``text`` with the characters ``encoding`` cannot write escaped (a run folder may be named in any
-    script while the terminal or pipe is ASCII)."""
+    script while the terminal or pipe is ASCII), and every control or format character but the line break
+    escaped too: folder names, config values and failure records are data, and an escape sequence or a
+    bidirectional override in them must not clear the terminal or reorder what it shows."""
+    import unicodedata
     encoding = encoding or "utf-8"
-    return text.encode(encoding, "backslashreplace").decode(encoding)
+    safe = "".join(ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf")
+                   else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return safe.encode(encoding, "backslashreplace").decode(encoding)

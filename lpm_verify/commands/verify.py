@@ -95,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(format_summary(records))
     for r in records:
-        if r.verdict == Verdict.FAIL.value:
-            print(r.summary(), file=sys.stderr)
+        if r.verdict == Verdict.FAIL.value:  # a check that broke names why (a corrupt run of the store, ...)
+            cause = r.detail.get("exception") if isinstance(r.detail, dict) else None
+            print(r.summary() + (f"; broke on: {cause}" if cause else ""), file=sys.stderr)
     registered = [c.id for c in REGISTRY.checks()]
     for problem in audit(load_errata(), {r.id: r.verdict for r in records}, registered).problems():
         print(f"errata table: {problem}", file=sys.stderr)

@@ -34,6 +34,7 @@ Safety of ``<out>``, which may hold the user's own files:
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -47,16 +48,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from experiments.claims_data import holds_regime_runs
+from experiments.claims_data import CorruptStoreError, holds_regime_runs
 from experiments.theory_gap import (CONTROL1_PRESET, FREE_FEATURES_DIR, FREE_FEATURES_FILE, read_free_features,
                                     remeasured_norms, theory_gap)
 from experiments.theory_gap import inputs_digest as theory_gap_inputs
 from lpm_verify.check_inputs import CheckInputs
 from lpm_verify.commands.registry import expected_verdicts
 from lpm_verify.errata import load_errata, root_ids
-from lpm_verify.errors import DataNotFoundError, LPMInputError, SolverNotInstalledError
+from lpm_verify.errors import DataNotFoundError, LPMInputError, NamedFailure, SolverNotInstalledError
 from lpm_verify.expected import pin_problems
-from lpm_verify.io import fsync_file, fsync_folder, write_json_atomic, write_text_atomic
+from lpm_verify.io import file_sha256, fsync_file, fsync_folder, hashed_once, write_json_atomic, write_text_atomic
 from lpm_verify.records import Verdict, jsonable
 from lpm_verify.registry import Registry
 from lpm_verify.report import lpm as lpm_data
@@ -161,11 +162,14 @@ def build_report(options: ReportOptions) -> ReportResult:
     with _staging(out) as stage:
         previous, manifest_note = read_manifest(out)
         try:
-            result = _assemble(options, stage, manifest_note)
+            with hashed_once():  # each checkpoint the cache keys name is read once per report
+                result = _assemble(options, stage, manifest_note)
             _log(options, f"report: swapping the new report into {out}")
             removed, kept = publish(stage, out, previous)
         except INPUT_ERRORS:  # bad input: the command's one-line message (nothing was swapped in)
             raise
+        except (OSError, _SwapFailed, CorruptStoreError) as exc:
+            raise ReportWriteFailed(_failure_line(exc, out)) from exc
         except Exception as exc:
             raise ReportNotWritten(_failure_line(exc, out)) from exc
     _log(options, f"report: removed {len(removed)} files of the previous report"
@@ -244,6 +248,7 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
     provenance = provenance_section(records, body, cache, command=options.command, lpm_method=options.lpm_method,
                                     threshold_digits=options.threshold_digits,
                                     total_seconds=time.perf_counter() - start)
+    provenance.add(note(CACHE_KEYS))
     add_input_problems(provenance, nets, cache, runs, manifest_note)
     doc = Document("Layer-Peeled Model: agreement report",
                    "Fang, He, Long, Su, Exploring Deep Neural Networks via Layer-Peeled Model: Minority Collapse "
@@ -259,11 +264,21 @@ def _assemble(options: ReportOptions, out: Path, manifest_note: str | None) -> R
                         sum(1 for r in records if r.verdict == Verdict.FAIL.value), errors)
 
 
+#: How a cached result is keyed (the Provenance section says it).
+CACHE_KEYS = ("Cached results are keyed by the SHA-256 of their parameters, the sources they can execute, the "
+              "library versions and the content of every file they read: each run's config.json and metrics.json, "
+              "each run's checkpoint.pt and the ImageNet checkpoint, hashed once per report (never by path, size or "
+              "modification time, so a file replaced by another of the same size and time is read again).")
+
+
 def theory_gap_data(cache: Cache, runs: RunsGathered, runs_root: Path) -> dict:
     """:func:`experiments.theory_gap.theory_gap` of the store's runs (its KKT and nonconvex solves take
     seconds to minutes), stored in the cache keyed by the runs, the free-features file and the sources."""
     path = runs_root / FREE_FEATURES_DIR / FREE_FEATURES_FILE
-    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path)}, ["experiments.theory_gap"])
+    # the checkpoints it may re-measure norms from, by content (inputs_digest names them by size and time)
+    checkpoints = sorted(file_sha256(c) for c in (Path(r.path) / "checkpoint.pt" for r in runs.found) if c.is_file())
+    key = input_key("theory_gap", {"inputs": theory_gap_inputs(runs.found, path), "checkpoints": checkpoints},
+                    ["experiments.theory_gap"])
     data = cache.get("theory_gap", key)
     if data is None:
         data = json.loads(json.dumps(theory_gap(runs.found, read_free_features(path), remeasured_norms())))
@@ -312,6 +327,12 @@ class ReportNotWritten(RuntimeError):
     """The report could not be built or swapped in; the message says whether --out is unchanged."""
 
 
+class ReportWriteFailed(ReportNotWritten, NamedFailure):
+    """The report could not be written for a cause outside the code (a full disk, a folder made read-only,
+    a swap that failed, a run checkpoint that cannot be read): the message names it and says what is left
+    in --out."""
+
+
 class _SwapFailed(RuntimeError):
     """The swap itself failed after it had started (the message says what was replaced)."""
 
@@ -320,6 +341,9 @@ def _failure_line(exc: BaseException, out: Path) -> str:
     """One line: why the report was not written and that the previous one is unchanged."""
     if isinstance(exc, _SwapFailed):
         return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (f"report not written: no space left on the device of {out}"
+                f"{f' (writing {exc.filename})' if exc.filename else ''}; the previous report in {out} is unchanged")
     what = " ".join(f"{type(exc).__name__}: {exc}".split())
     return f"report not written ({what}); the previous report in {out} is unchanged"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from experiments.claims_data import SeedGroup, group_by_seed
 from experiments.regime import REPORT_PRESET
-from experiments.store import Run, scan_runs
+from experiments.store import Run, duplicate_reason, scan_runs
 from experiments.theory_gap import CONTROL1_PRESET, FREE_FEATURES_DIR
 from lpm_verify.errors import DataNotFoundError
 
@@ -73,4 +73,5 @@ def read_store(root: str | Path) -> tuple[list[Run], list[tuple[str, str]]]:
     schemas (:func:`experiments.store.scan_runs`).
     """
     scan = scan_runs(root)
-    return scan.runs, [(str(path), reason) for path, reason in scan.skipped]
+    return scan.runs, ([(str(path), reason) for path, reason in scan.skipped]
+                       + [(str(path), duplicate_reason(kept)) for path, kept in scan.duplicates])
