@@ -491,22 +491,22 @@ def test_the_report_shows_the_convergence_study_when_present(tmp_path):
     assert "17.0" in str(tab)
 
 
-# -- the expected verdicts of the experiment checks, held on a generated store -------------------------
-def test_every_store_check_is_held_to_its_expected_verdict_on_a_store_shaped_like_cpu_report(tmp_path):
-    """The table's experiment entries were measured on the cpu-report store, which CI does not have.  CI
-    builds a store shaped like it instead -- the true store at cpu-report's weight-decay exposure (X ~ 0.5,
-    far from the paper's ~17) -- and holds every store check to the table there: a change in a check's
-    logic or in the regime criterion that moves a verdict fails here.  (Fig. 9 reads a checkpoint, not the
-    store: its verdicts are held above on generated checkpoints.)"""
+# -- the expected verdicts of the experiment checks ---------------------------------------------------
+def test_every_store_check_has_a_store_and_its_pins_name_the_stores_they_were_measured_on():
+    """The table's experiment pins are measured on real stores (``verify --strict --runs`` on a cpu-report and
+    a cpu-regime store), which CI does not have; CI holds the logic on generated stores instead (true,
+    doctored, nothing-happens and off-regime stores above).  Here: every store check has those stores, and
+    each pin that is not a skip by condition says which store it was measured on."""
     from lpm_verify.commands.registry import expected_verdicts
-    from lpm_verify.expected import expected_for
     table = expected_verdicts()
     store_checks = [c for c in REGISTRY.checks() if c.method.value == "experiment" and c.result != "Figure 9"]
     assert {c.id for c in store_checks} == set(STORE_CHECKS), "a new experiment check needs a doctor and a store"
-    root = make_store(tmp_path, lambda c, m: m.update(wd_exposure=0.5))
-    got = {c.id: c.run(CheckInputs(runs=root)).verdict for c in store_checks}
-    want = {c.id: expected_for(c.id, table).verdict.value for c in store_checks}
-    assert got == want
+    for c in store_checks:
+        pin = table.get(c.id)
+        if pin is None:
+            continue  # expected to pass on every store
+        assert "cpu-report" in pin.reason, (c.id, pin.reason)
+        assert pin.in_regime is None or "cpu-regime" in pin.in_regime.reason, (c.id, pin.in_regime)
 
 
 def test_fig5_compares_at_fixed_n_B_when_the_store_has_that_run(tmp_path):
