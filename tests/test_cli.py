@@ -147,6 +147,10 @@ def test_equal_and_huge_sizes(capsys):
     rc, out, err = run_cli(["solve", "--sizes", "1e308,1e308,1", "--json"], capsys)
     assert rc == 0, err
     assert json.loads(out)["sizes"] == [1e308, 1e308, 1.0]
+    # found by the slow CLI fuzz: a size ratio past float64's range (1.1e310) overflowed the homotopy's length
+    rc, out, err = run_cli(["solve", "--sizes", "1_000,9.065327301662308e-308", "--json"], capsys)
+    assert rc == 0, err
+    assert json.loads(out)["status"] == "optimal"
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(capsys, monkeypatch):

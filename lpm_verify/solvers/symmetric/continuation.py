@@ -232,7 +232,7 @@ def _homotopy_weights(prof: Profile, steps_per_decade: int = 4) -> list[np.ndarr
     pos = w[w > 0]
     floor = pos.min() * 1e-12
     wt = np.where(w > 0, w, floor)
-    spread = math.log10(wt.max() / wt.min())
+    spread = math.log10(wt.max()) - math.log10(wt.min())  # the ratio itself overflows past 1.8e308
     n = max(4, int(math.ceil(spread * steps_per_decade)))
     counts = np.array(prof.counts, dtype=float)
     path = []
