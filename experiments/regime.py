@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lpm_verify.verdict_rule import as_float
+
 #: The preset the default report trains (CPU proxy, minutes; far from the paper's regime: X ~ 0.5 at 5e-4).
 REPORT_PRESET = "cpu-report"
 #: The CPU preset at the paper's weight-decay exposure (under an hour on 2 cores).
@@ -56,13 +58,6 @@ def criterion_for(claim: str) -> RegimeCriterion:
     return TERMINAL_PHASE
 
 
-def _number(x: Any) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def in_regime(run_metrics: dict[str, Any], claim: str) -> tuple[bool, str]:
     """Whether a finished run (its ``metrics.json``) meets the regime criterion of ``claim``, and why."""
     return meets(run_metrics, criterion_for(claim))
@@ -70,7 +65,7 @@ def in_regime(run_metrics: dict[str, Any], claim: str) -> tuple[bool, str]:
 
 def meets(run_metrics: dict[str, Any], crit: RegimeCriterion) -> tuple[bool, str]:
     """Whether a finished run (its ``metrics.json``) meets ``crit``, and why."""
-    X = _number(run_metrics.get("wd_exposure"))
+    X = as_float(run_metrics.get("wd_exposure"))
     if not math.isfinite(X):
         return False, "no weight-decay exposure stored (trained before the regime diagnostics)"
     if X < crit.X_min:

@@ -38,7 +38,7 @@ from experiments.claims_data import SeedGroup, group_by_seed, setting_of
 from experiments.collapse import COLLAPSE_LEVEL, crossing
 from experiments.predictions import log10_ratio, penalized_collapse_R, predictions
 from experiments.regime import REPORT_PRESET, TERMINAL_PHASE, meets
-from experiments.store import Run
+from experiments.store import Run, read_store_json
 
 #: Networks trained with the penalized model's own penalties (control 1, wd 0): a control, never a family.
 CONTROL1_PRESET = "cpu-control-penalized"
@@ -505,9 +505,10 @@ def inputs_digest(runs: Sequence[Run], free_features_path: Path) -> str:
 
 
 def read_free_features(path: Path) -> dict[str, Any] | None:
-    """The free-features control's file (:func:`experiments.free_features.run_grid`), or None if absent."""
+    """The free-features control's file (:func:`experiments.free_features.run_grid`), or None if absent; read
+    by the store's one guarded reader (a corrupt file is a named :class:`~experiments.store.StoreError`)."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.is_file() else None
+    return read_store_json(path) if path.is_file() else None
 
 
 def remeasured_norms() -> Norms:

@@ -383,3 +383,15 @@ def test_ctrl_c_inside_an_extension_import_is_an_interrupt_not_a_bug(monkeypatch
     err = capsys.readouterr().err
     assert (rc, "interrupted" in err, "internal error" in err) == ((130, True, False) if interrupt else (1, False, True))
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+def test_the_free_features_file_is_read_by_the_guarded_reader(tmp_path):
+    """A deeply nested free_features.json is a named store error, not an internal RecursionError."""
+    from experiments.store import StoreError
+    from experiments.theory_gap import read_free_features
+    path = tmp_path / "free_features.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(StoreError, match="free_features.json"):
+        read_free_features(path)
+    path.write_text('{"families": []}')
+    assert read_free_features(path) == {"families": []}  # control: a valid file reads as before
